@@ -1,0 +1,26 @@
+import { PluginError, TvcError, TvcErrorList } from '@tvc/core';
+import type { Io } from './io';
+
+/** Prints an error as DVC does (`ERROR: …`, a hint below) and returns the exit code. */
+export function reportError(error: unknown, io: Io, verbose: boolean): number {
+  const lines: string[] = [];
+  if (error instanceof TvcErrorList) {
+    for (const problem of error.problems) {
+      lines.push(`ERROR: ${problem.describe()}`);
+      if (problem.hint && verbose) lines.push(`  hint: ${problem.hint}`);
+    }
+  } else if (error instanceof TvcError) {
+    lines.push(`ERROR: ${error.describe()}`);
+    if (error.hint) lines.push(`  hint: ${error.hint}`);
+    if (verbose && error instanceof PluginError && error.cause instanceof Error && error.cause.stack) {
+      lines.push(error.cause.stack);
+    }
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    lines.push(`ERROR: unexpected error - ${message}`);
+    if (verbose && error instanceof Error && error.stack) lines.push(error.stack);
+    else lines.push('  hint: run again with -v for the stack trace, and please report it');
+  }
+  io.stderr.write(`${lines.join('\n')}\n`);
+  return 255;
+}

@@ -1,0 +1,26 @@
+import type { Writable } from 'node:stream';
+import type { CommandIo } from '@tvc/core';
+
+/** The streams and environment a command runs with; tests pass their own. */
+export interface Io extends CommandIo {
+  /** Whether stdout is a terminal (colours, live progress). */
+  readonly isTTY: boolean;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+    env: process.env,
+    isTTY: process.stdout.isTTY === true,
+  };
+}
+
+export function write(stream: Writable, text: string): void {
+  stream.write(text);
+}
+
+export function writeLine(stream: Writable, text = ''): void {
+  stream.write(`${text}\n`);
+}

@@ -1,0 +1,177 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { CommandSpec, Tvc } from '@tvc/core';
+import packageJson from '../package.json' with { type: 'json' };
+import { CommandContext, openIfInRepository } from './context';
+import { reportError } from './errors';
+import { type Io, processIo } from './io';
+
+/** DVC's exit codes: 255 for an error, 254 for bad usage, 252 for an interrupt. */
+export const EXIT = Object.freeze({ OK: 0, ERROR: 255, USAGE: 254, INTERRUPTED: 252 });
+
+export const VERSION: string = packageJson.version;
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+// biome-ignore lint/suspicious/noExplicitAny: each command module declares its own argument types
+type Action = (context: CommandContext, ...args: any[]) => Promise<number | undefined>;
+
+/** Adds `-q` and `-v` to a command, as every DVC command has them. */
+function common(command: Command): Command {
+  return command
+    .addOption(new Option('-q, --quiet', 'be quiet').conflicts('verbose'))
+    .option('-v, --verbose', 'be verbose (print stack traces of errors)');
+}
+
+/**
+ * Builds the program. Commands are declared here and their modules imported only when run, so
+ * `tvc --help` stays fast. Plugin commands (from the repository's config) are added at the end.
+ */
+export function createProgram(io: Io, tvc: Promise<Tvc> | undefined, pluginCommands: readonly CommandSpec[]): {
+  program: Command;
+  result: { code: number };
+} {
+  const result: { code: number } = { code: EXIT.OK };
+  const program = new Command('tvc');
+  const run =
+    (load: () => Promise<{ default: Action }>) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const options = command.optsWithGlobals() as { verbose?: boolean };
+      const context = new CommandContext(io, options.verbose === true, tvc);
+      const action = (await load()).default;
+      result.code = (await action(context, ...args.slice(0, -1))) ?? EXIT.OK;
+    };
+
+  program
+    .description('tvc — reproducible ML pipelines and experiments, compatible with DVC 3')
+    .version(VERSION, '-V, --version', "show tvc's version")
+    .helpOption('-h, --help', 'show this help')
+    .helpCommand(false)
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '')}`),
+    })
+    .exitOverride();
+  common(program);
+
+  common(program.command('init'))
+    .description('initialize a DVC repository (.dvc/config, .dvc/.gitignore, .dvcignore)')
+    .argument('[directory]', 'directory to initialize (default: the current one)')
+    .option('--no-scm', 'initialize without git')
+    .option('-f, --force', 'overwrite an existing repository (its cache is kept)')
+    .option('--subdir', 'initialize in a subdirectory of a git repository')
+    .action(run(() => import('./commands/init')));
+
+  common(program.command('dag'))
+    .description('draw the pipeline: ASCII, Graphviz dot or mermaid')
+    .argument('[target]', 'stage or output to show the pipeline of (default: all)')
+    .option('--dot', 'print the graph in Graphviz dot format')
+    .option('--mermaid', 'print the graph in mermaid format')
+    .option('--md', 'print the mermaid graph inside a Markdown block')
+    .option('--full', 'show the whole pipeline the target belongs to, not only its ancestors')
+    .option('-o, --outs', 'show outputs instead of stages')
+    .action(run(() => import('./commands/dag')));
+
+  const stage = program.command('stage').description('list and create stages').helpCommand(false);
+  common(stage.command('list'))
+    .description('list stages with what they produce')
+    .argument('[targets...]', "dvc.yaml or .dvc files, stages or directories (default: 'dvc.yaml')")
+    .option('--all', 'list every stage of the repository')
+    .option('--fail', 'fail on the first file that does not load')
+    .option('-R, --recursive', 'list every stage in the directories given')
+    .option('--name-only, --names-only', 'list only the names')
+    .option('--json', 'print JSON for scripts')
+    .action(run(() => import('./commands/stage-list')));
+  common(stage.command('add'))
+    .description('add a stage to dvc.yaml')
+    .passThroughOptions()
+    .argument('<command...>', 'the command the stage runs')
+    .requiredOption('-n, --name <name>', 'name of the stage')
+    .option('-f, --force', 'overwrite an existing stage of that name')
+    .option('-d, --deps <path>', 'a dependency (repeatable)', collect, [])
+    .option('-p, --params <[file:]keys>', 'params the stage reads, comma-separated (repeatable)', collect, [])
+    .option('-o, --outs <path>', 'an output, cached (repeatable)', collect, [])
+    .option('-O, --outs-no-cache <path>', 'an output, not cached', collect, [])
+    .option('--outs-persist <path>', 'an output kept between runs', collect, [])
+    .option('--outs-persist-no-cache <path>', 'an output kept between runs, not cached', collect, [])
+    .option('-m, --metrics <path>', 'a metrics file', collect, [])
+    .option('-M, --metrics-no-cache <path>', 'a metrics file, not cached', collect, [])
+    .option('--plots <path>', 'a plots file', collect, [])
+    .option('--plots-no-cache <path>', 'a plots file, not cached', collect, [])
+    .option('-w, --wdir <path>', 'directory the command runs in')
+    .option('--always-changed', 'always consider this stage changed')
+    .option('--desc <text>', 'a description of the stage')
+    .action(run(() => import('./commands/stage-add')));
+
+  common(program.command('plugins'))
+    .description('list the plugins applied, the hooks they tap and the commands they add')
+    .option('--json', 'print JSON for scripts')
+    .action(run(() => import('./commands/plugins')));
+
+  for (const spec of pluginCommands) addPluginCommand(program, spec, io, tvc, result);
+  return { program, result };
+}
+
+function addPluginCommand(
+  program: Command,
+  spec: CommandSpec & { plugin?: string },
+  io: Io,
+  tvc: Promise<Tvc> | undefined,
+  result: { code: number },
+): void {
+  const names = spec.name.split(' ');
+  let parent = program;
+  for (const group of names.slice(0, -1)) {
+    parent = parent.commands.find((command) => command.name() === group) ?? parent.command(group).helpCommand(false);
+  }
+  const command = common(parent.command(names[names.length - 1]!)).description(
+    spec.plugin ? `${spec.description} (plugin ${spec.plugin})` : spec.description,
+  );
+  for (const argument of spec.arguments ?? []) {
+    const name = `${argument.name}${argument.variadic ? '...' : ''}`;
+    command.argument(argument.required ? `<${name}>` : `[${name}]`, argument.description ?? '');
+  }
+  for (const option of spec.options ?? []) command.option(option.flags, option.description, option.defaultValue);
+  command.action(async (...args: unknown[]) => {
+    const self = args[args.length - 1] as Command;
+    const positional = args.slice(0, -2).flatMap((value) => (Array.isArray(value) ? value : value === undefined ? [] : [value]));
+    const context = new CommandContext(io, self.optsWithGlobals().verbose === true, tvc);
+    result.code = (await spec.run({ tvc: await context.tvc(), args: positional.map(String), options: self.opts(), io })) ?? 0;
+  });
+}
+
+/** Runs tvc with `argv` (without `node` and the script); returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const tvc = openIfInRepository(io.cwd);
+  let pluginCommands: CommandSpec[] = [];
+  if (tvc) {
+    try {
+      pluginCommands = (await tvc).commands();
+    } catch {
+      // The error surfaces when a command needs the repository; built-in commands still work.
+    }
+  }
+  const verbose = argv.includes('-v') || argv.includes('--verbose');
+  try {
+    const { program, result } = createProgram(io, tvc, pluginCommands);
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT.USAGE;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return EXIT.OK;
+      }
+      return EXIT.USAGE;
+    }
+    return reportError(error, io, verbose);
+  } finally {
+    if (tvc) await tvc.then((opened) => opened.hooks.shutdown.promise()).catch(() => {});
+  }
+}

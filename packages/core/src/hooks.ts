@@ -1,0 +1,110 @@
+import type { ParamsFormat } from '@tvc/params';
+import { AsyncSeriesHook, HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import type { CommandRegistry } from './commands';
+import type { SourceLocation, TvcError } from './errors';
+import type { Executor, ExecutorRequest } from './executor';
+import type { Pipeline } from './pipeline';
+import type { Stage } from './stage';
+import type { YamlPath, YamlSource } from './yaml-source';
+
+/**
+ * Stage numbers order taps regardless of registration order: a user plugin (stage 0) is asked
+ * before a built-in (100), which is asked before a fallback (1000).
+ */
+export const HOOK_STAGE = Object.freeze({ USER: 0, BUILTIN: 100, FALLBACK: 1000 });
+
+/** A message from core for the user; the CLI decides how (and whether) to show it. */
+export interface LogEvent {
+  readonly level: 'debug' | 'info' | 'warn';
+  readonly message: string;
+  readonly location?: SourceLocation | undefined;
+}
+
+/** The question asked of `paramsFormat`: which format reads this file? */
+export interface ParamsFormatRequest {
+  /** The path as given (relative or absolute). */
+  readonly path: string;
+  /** The lower-case extension with its dot (`.toml`), or `''`. */
+  readonly extension: string;
+}
+
+/** A file found while walking the repository. */
+export interface PipelineFileRequest {
+  /** Absolute path. */
+  readonly absolute: string;
+  /** Relative to the DVC root, with forward slashes. */
+  readonly repoPath: string;
+  readonly basename: string;
+}
+
+/** What a loader makes of one file. Problems are returned, not thrown, so all can be reported. */
+export interface LoadedPipelineFile {
+  readonly file: string;
+  readonly kind: 'pipeline' | 'data';
+  readonly stages: readonly Stage[];
+  /** dvc.yaml's top-level `params`, `metrics`, `plots`, `artifacts` (when present). */
+  readonly topLevel: Readonly<Record<string, unknown>>;
+  readonly problems: readonly TvcError[];
+}
+
+/** Reads one kind of pipeline file (dvc.yaml, `.dvc`). */
+export interface PipelineFileLoader {
+  readonly name: string;
+  load(request: PipelineFileRequest): Promise<LoadedPipelineFile>;
+}
+
+/** One stage entry of a dvc.yaml before it becomes a {@link Stage}: templating expands these. */
+export interface StageDefinition {
+  /** The stage's name; generated stages have `group@key` names. */
+  readonly name: string;
+  readonly definition: Readonly<Record<string, unknown>>;
+  /** Where the entry sits in the file, for error locations. */
+  readonly path: YamlPath;
+  /** The name of the `foreach`/`matrix` group that generated this stage. */
+  readonly group?: string | undefined;
+}
+
+/** The file whose definitions are being resolved. */
+export interface DefinitionsContext {
+  readonly source: YamlSource;
+  readonly request: PipelineFileRequest;
+  /** Add a problem instead of throwing, so that every problem of the file is reported. */
+  readonly report: (problem: TvcError) => void;
+}
+
+/** The hooks of a {@link Tvc}; plugins tap them, and only them. */
+export type TvcHooks = Readonly<{
+  /** Once, after every plugin has been applied. */
+  initialize: SyncHook<[]>;
+  /** Messages for the user (core never prints). */
+  log: SyncHook<[LogEvent]>;
+  /** Which format reads a params file: the first plugin that returns one wins. */
+  paramsFormat: SyncBailHook<[ParamsFormatRequest], ParamsFormat | undefined>;
+  /** Executors by name (`local`, `temp`, `parallel`, …). */
+  executor: HookMap<SyncBailHook<[ExecutorRequest], Executor | undefined>>;
+  /** Plugins add CLI commands to the registry. */
+  commands: SyncHook<[CommandRegistry]>;
+  /** Which loader reads a file found in the repository (dvc.yaml, `.dvc`); none means not a pipeline file. */
+  pipelineFileLoader: SyncBailHook<[PipelineFileRequest], PipelineFileLoader | undefined>;
+  /** Transforms a dvc.yaml's stage definitions before they are built (templating expands here). */
+  resolveDefinitions: SyncWaterfallHook<[StageDefinition[], DefinitionsContext]>;
+  /** After the whole pipeline is loaded and checked. */
+  pipelineLoaded: SyncHook<[Pipeline]>;
+  /** Before the process exits: close what plugins opened. */
+  shutdown: AsyncSeriesHook<[]>;
+}>;
+
+export function createHooks(): TvcHooks {
+  return Object.freeze({
+    initialize: new SyncHook<[]>([]),
+    log: new SyncHook<[LogEvent]>(['event']),
+    paramsFormat: new SyncBailHook<[ParamsFormatRequest], ParamsFormat | undefined>(['request']),
+    executor: new HookMap(() => new SyncBailHook<[ExecutorRequest], Executor | undefined>(['request'])),
+    commands: new SyncHook<[CommandRegistry]>(['registry']),
+    pipelineFileLoader: new SyncBailHook<[PipelineFileRequest], PipelineFileLoader | undefined>(['request']),
+    resolveDefinitions: new SyncWaterfallHook<[StageDefinition[], DefinitionsContext]>(['definitions', 'context']),
+    pipelineLoaded: new SyncHook<[Pipeline]>(['pipeline']),
+    shutdown: new AsyncSeriesHook<[]>([]),
+  });
+}
+

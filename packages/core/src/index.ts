@@ -1,0 +1,48 @@
+export type { CommandArgument, CommandInvocation, CommandIo, CommandOption, CommandSpec } from './commands';
+export { CommandRegistry } from './commands';
+export type { LoadedConfig, TvcConfig } from './config';
+export { loadConfig } from './config';
+export type { SourceLocation, TvcErrorOptions } from './errors';
+export { formatLocation, InternalError, PluginError, TvcError, TvcErrorList, throwIfProblems } from './errors';
+export type { Executor, ExecutorContext, ExecutorRequest, ExecutorResult, ExecutorTask } from './executor';
+export { DependencyGraph } from './graph';
+export type {
+  DefinitionsContext,
+  LoadedPipelineFile,
+  LogEvent,
+  ParamsFormatRequest,
+  PipelineFileLoader,
+  PipelineFileRequest,
+  StageDefinition,
+  TvcHooks,
+} from './hooks';
+export { createHooks, HOOK_STAGE } from './hooks';
+export {
+  DATA_FILE_SUFFIX,
+  DEFAULT_PARAMS_FILE,
+  loadDataFile,
+  loadPipelineFile,
+  PIPELINE_FILE,
+  PipelineFilesPlugin,
+  stageAddressing,
+} from './loaders';
+export type { ProducedOutput } from './output-trie';
+export { OutputTrie } from './output-trie';
+export type { ResolvedPath } from './paths';
+export { findUp, isPathPrefix, isWithin, resolvePath, toPosix } from './paths';
+export { Pipeline } from './pipeline';
+export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
+export { pluginName } from './plugin';
+export { defaultPreset, extendPreset } from './preset';
+export type { OutputKind, Stage, StageKind, StageOutput, StageParams, StagePath } from './stage';
+export { isValidStageName, stageCommands } from './stage';
+export { suggest } from './schema';
+export type { TargetOptions } from './targets';
+export { resolveTarget, resolveTargets } from './targets';
+export type { AppliedPlugin, TvcOptions } from './tvc';
+export { Tvc } from './tvc';
+export type { YamlPath, YamlSource } from './yaml-source';
+export { locate, parseYamlSource } from './yaml-source';
+export { DvcIgnore } from './dvcignore';
+export type { FoundFile } from './walk';
+export { walkRepository } from './walk';

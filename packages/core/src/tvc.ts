@@ -1,0 +1,206 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type ParamsFormat, ParamsSyntaxError, type ParamsTree } from '@tvc/params';
+import { CommandRegistry, type CommandSpec } from './commands';
+import { type LoadedConfig, loadConfig, resolvePlugin } from './config';
+import { PluginError, TvcError, throwIfProblems } from './errors';
+import type { Executor } from './executor';
+import { createHooks, type LoadedPipelineFile, type PipelineFileLoader, type PipelineFileRequest, type TvcHooks } from './hooks';
+import { Pipeline } from './pipeline';
+import { type PluginSpec, type Preset, pluginName, type TvcPlugin, guardHooks } from './plugin';
+import { findUp } from './paths';
+import { defaultPreset } from './preset';
+import { walkRepository } from './walk';
+
+export interface TvcOptions {
+  /** Where the user is; targets and addressing are relative to it. Default: `process.cwd()`. */
+  readonly cwd?: string;
+  /** The DVC root; found from `cwd` (the nearest directory holding `.dvc/`) when absent. */
+  readonly root?: string;
+  /** Plugins applied before the config's, e.g. by a test or an embedding program. */
+  readonly plugins?: readonly PluginSpec[];
+  /** Use this config instead of searching for one. */
+  readonly config?: LoadedConfig;
+  /** Presets applied after the plugins; default: the built-in preset. */
+  readonly presets?: readonly Preset[];
+}
+
+/** A plugin once applied, for `tvc plugins` and error messages. */
+export interface AppliedPlugin {
+  readonly name: string;
+  readonly source: 'option' | 'config' | 'preset';
+  readonly preset?: string;
+}
+
+/**
+ * One repository's tvc: its root, config, plugins and the frozen {@link TvcHooks} they tap.
+ * Create it with {@link Tvc.open}, which applies the plugins in order: the caller's, the
+ * config's, then the presets' built-ins, then `initialize`.
+ */
+export class Tvc {
+  readonly root: string;
+  readonly cwd: string;
+  /** The git work tree holding the repository, when there is one. */
+  readonly scmRoot: string | undefined;
+  readonly hooks: TvcHooks;
+  readonly configFile: string | undefined;
+  readonly #plugins: AppliedPlugin[] = [];
+  readonly #hookMapKeys: Map<string, Set<string>>;
+
+  private constructor(root: string, cwd: string, configFile: string | undefined) {
+    this.root = root;
+    this.cwd = cwd;
+    this.scmRoot = findUp(root, '.git');
+    this.configFile = configFile;
+    this.hooks = createHooks();
+    this.#hookMapKeys = guardHooks(this.hooks as unknown as Parameters<typeof guardHooks>[0]);
+  }
+
+  /** Finds the DVC root from `cwd` (or takes `root`), or throws `NOT_A_DVC_REPO`. */
+  static findRoot(cwd: string): string {
+    const root = findUp(cwd, '.dvc');
+    if (!root) {
+      throw new TvcError('NOT_A_DVC_REPO', `you are not inside of a DVC repository (checked up to mount point '${path.parse(path.resolve(cwd)).root}')`, {
+        hint: 'run `tvc init` in a git repository first',
+      });
+    }
+    return root;
+  }
+
+  static async open(options: TvcOptions = {}): Promise<Tvc> {
+    const cwd = path.resolve(options.cwd ?? process.cwd());
+    const root = path.resolve(options.root ?? Tvc.findRoot(cwd));
+    const loaded = options.config ?? (await loadConfig(root));
+    const tvc = new Tvc(root, cwd, loaded.filepath);
+    const configDir = loaded.filepath ? path.dirname(loaded.filepath) : root;
+    for (const spec of options.plugins ?? []) {
+      tvc.apply(await resolvePlugin(spec, configDir, undefined), 'option');
+    }
+    for (const spec of loaded.config.plugins ?? []) {
+      tvc.apply(await resolvePlugin(spec, configDir, loaded.filepath && path.relative(root, loaded.filepath)), 'config');
+    }
+    for (const preset of options.presets ?? [defaultPreset]) {
+      for (const plugin of preset.plugins) tvc.apply(plugin, 'preset', preset.name);
+    }
+    tvc.hooks.initialize.call();
+    return tvc;
+  }
+
+  /** Applies one plugin now; a throwing `apply` is reported with the plugin's name. */
+  apply(plugin: TvcPlugin, source: AppliedPlugin['source'] = 'option', preset?: string): void {
+    const name = pluginName(plugin);
+    try {
+      if (typeof plugin === 'function') plugin(this);
+      else plugin.apply(this);
+    } catch (error) {
+      throw error instanceof TvcError && !(error instanceof PluginError) && error.code !== 'INTERNAL'
+        ? new PluginError(name, 'apply', error)
+        : error;
+    }
+    this.#plugins.push(preset ? { name, source, preset } : { name, source });
+  }
+
+  /** The plugins applied, in order. */
+  get plugins(): readonly AppliedPlugin[] {
+    return this.#plugins;
+  }
+
+  /** Which plugins tapped which hook (and which keys a HookMap has), for `tvc plugins`. */
+  describeHooks(): { hook: string; taps: string[] }[] {
+    const result: { hook: string; taps: string[] }[] = [];
+    for (const [name, hook] of Object.entries(this.hooks)) {
+      const keys = this.#hookMapKeys.get(name);
+      if (keys) {
+        for (const key of [...keys].sort()) {
+          const inner = (hook as { get(key: string): { taps: { name: string }[] } | undefined }).get(key);
+          result.push({ hook: `${name}.for('${key}')`, taps: inner?.taps.map((tap) => tap.name) ?? [] });
+        }
+      } else {
+        result.push({ hook: name, taps: (hook as { taps: { name: string }[] }).taps.map((tap) => tap.name) });
+      }
+    }
+    return result;
+  }
+
+  /** The format that reads `file` (by the `paramsFormat` hook), or an error naming the file. */
+  paramsFormat(file: string): ParamsFormat {
+    const extension = path.extname(file).toLowerCase();
+    const format = this.hooks.paramsFormat.call({ path: file, extension });
+    if (!format) {
+      throw new TvcError('PARAMS_FORMAT_UNKNOWN', `no params format reads '${file}'`, {
+        hint: 'add a params-format plugin for this kind of file to the tvc config',
+      });
+    }
+    return format;
+  }
+
+  /** Reads a params file (relative to the cwd, or absolute) through its format. */
+  async readParams(file: string): Promise<ParamsTree> {
+    const absolute = path.resolve(this.cwd, file);
+    const display = path.relative(this.cwd, absolute) || file;
+    const format = this.paramsFormat(absolute);
+    let text: string;
+    try {
+      text = await readFile(absolute, 'utf8');
+    } catch (error) {
+      throw new TvcError('PARAMS_FILE_MISSING', `cannot read params file '${display}': ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    try {
+      return format.read(text, display);
+    } catch (error) {
+      if (error instanceof ParamsSyntaxError) {
+        throw new TvcError('PARAMS_SYNTAX', error.message, {
+          location: { file: display, line: error.line, column: error.column },
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The executor registered under `name`, or an error listing the ones there are. */
+  executor(name: string, options: Record<string, unknown> = {}): Executor {
+    const executor = this.hooks.executor.get(name)?.call({ name, options });
+    if (!executor) {
+      const known = [...(this.#hookMapKeys.get('executor') ?? [])].filter((key) => this.hooks.executor.get(key)?.taps.length);
+      throw new TvcError('EXECUTOR_UNKNOWN', `no executor named '${name}'`, {
+        hint: known.length > 0 ? `available executors: ${known.sort().join(', ')}` : 'no executor plugin is loaded',
+      });
+    }
+    return executor;
+  }
+
+  /** The CLI commands plugins contribute. */
+  commands(): (CommandSpec & { readonly plugin: string })[] {
+    const registry = new CommandRegistry();
+    this.hooks.commands.call(registry);
+    return registry.list();
+  }
+
+  /** Whether a file of the repository is a pipeline file a loader reads, and which loader. */
+  loaderFor(request: PipelineFileRequest): PipelineFileLoader | undefined {
+    return this.hooks.pipelineFileLoader.call(request);
+  }
+
+  /**
+   * Loads every pipeline file of the repository and builds the {@link Pipeline}. Every problem of
+   * every file is collected and thrown together (a `TvcErrorList` when there are several).
+   */
+  async loadPipeline(): Promise<Pipeline> {
+    const loaders = new Map<string, PipelineFileLoader>();
+    const files = await walkRepository(this.root, (file) => {
+      const loader = this.loaderFor(file);
+      if (loader) loaders.set(file.repoPath, loader);
+      return loader !== undefined;
+    });
+    const loaded: LoadedPipelineFile[] = await Promise.all(files.map((file) => loaders.get(file.repoPath)!.load(file)));
+    const problems = loaded.flatMap((file) => file.problems);
+    throwIfProblems(problems);
+    const { pipeline, problems: graphProblems } = Pipeline.build(this.root, loaded);
+    throwIfProblems(graphProblems);
+    this.hooks.pipelineLoaded.call(pipeline);
+    return pipeline;
+  }
+}

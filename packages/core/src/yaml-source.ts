@@ -1,0 +1,79 @@
+import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Document } from 'yaml';
+import { type SourceLocation, TvcError } from './errors';
+
+/** A parsed YAML file that remembers where each value came from. */
+export interface YamlSource {
+  readonly file: string;
+  readonly text: string;
+  readonly document: Document.Parsed;
+  readonly lineCounter: LineCounter;
+  /** The plain JavaScript value of the document. */
+  readonly value: unknown;
+}
+
+export type YamlPath = readonly (string | number)[];
+
+/**
+ * Parses YAML 1.2 (as DVC reads it: `yes` stays a string, `1e3` is a float) and returns every
+ * syntax problem of the file with its line and column, not only the first.
+ */
+export function parseYamlSource(file: string, text: string): { source?: YamlSource; problems: TvcError[] } {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, version: '1.2', uniqueKeys: true, prettyErrors: false });
+  const problems = document.errors.map((error) => {
+    const position = lineCounter.linePos(error.pos[0]);
+    return new TvcError('YAML_SYNTAX', `malformed YAML: ${firstLine(error.message)}`, {
+      location: { file, line: position.line, column: position.col },
+      hint: 'fix the YAML syntax at this position',
+    });
+  });
+  if (problems.length > 0) return { problems };
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: 10_000 });
+  } catch (error) {
+    return {
+      problems: [new TvcError('YAML_SYNTAX', `malformed YAML: ${(error as Error).message}`, { location: { file } })],
+    };
+  }
+  return { source: { file, text, document, lineCounter, value }, problems: [] };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * The location of the value at `path`, or of its key when `key` is set. Falls back to the nearest
+ * enclosing node that can be found (aliases and merges hide some nodes).
+ */
+export function locate(source: YamlSource, path: YamlPath, key = false): SourceLocation {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const prefix = path.slice(0, depth);
+    const node = nodeAt(source, prefix, key && depth === path.length);
+    const offset = node?.range?.[0];
+    if (offset !== undefined) {
+      const position = source.lineCounter.linePos(offset);
+      return { file: source.file, line: position.line, column: position.col };
+    }
+  }
+  return { file: source.file };
+}
+
+function nodeAt(source: YamlSource, path: YamlPath, key: boolean): Node | undefined {
+  if (!key || path.length === 0) {
+    const node = path.length === 0 ? source.document.contents : source.document.getIn(path, true);
+    return isNodeLike(node) ? node : undefined;
+  }
+  const parent = path.length === 1 ? source.document.contents : source.document.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const last = path[path.length - 1];
+  for (const item of parent.items) {
+    if (isPair(item) && isScalar(item.key) && item.key.value === last) return item.key;
+  }
+  return undefined;
+}
+
+function isNodeLike(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && 'range' in value;
+}
