@@ -82,7 +82,8 @@ export function createProgram(io: Io, tvc: Promise<Tvc> | undefined, pluginComma
     .option('--all', 'list every stage of the repository')
     .option('--fail', 'fail on the first file that does not load')
     .option('-R, --recursive', 'list every stage in the directories given')
-    .option('--name-only, --names-only', 'list only the names')
+    .option('--name-only', 'list only the names')
+    .addOption(new Option('--names-only').hideHelp())
     .option('--json', 'print JSON for scripts')
     .action(run(() => import('./commands/stage-list')));
   common(stage.command('add'))

@@ -112,9 +112,35 @@ export class Pipeline {
     return this.stages.filter((stage) => stage.file === repoPath);
   }
 
-  /** The stages whose file lies in the directory `absolute` (or below). */
+  /**
+   * The stages whose file lies in the directory `absolute` (or below), dependencies first, in
+   * DVC's order (a depth-first post-order over the graph).
+   */
   stagesInDirectory(absolute: string): Stage[] {
-    return this.stages.filter((stage) => isWithin(absolute, path.join(this.root, stage.file)));
+    return this.postorder().filter((stage) => isWithin(absolute, path.join(this.root, stage.file)));
+  }
+
+  /** networkx's `dfs_postorder_nodes`: each stage after the stages it depends on, in index order. */
+  postorder(): Stage[] {
+    const visited = new Set<Stage>();
+    const order: Stage[] = [];
+    for (const start of this.stages) {
+      if (visited.has(start)) continue;
+      visited.add(start);
+      const stack: [Stage, Iterator<Stage>][] = [[start, this.graph.dependencies(start).values()]];
+      while (stack.length > 0) {
+        const frame = stack[stack.length - 1]!;
+        const step = frame[1].next();
+        if (step.done) {
+          order.push(frame[0]);
+          stack.pop();
+        } else if (!visited.has(step.value)) {
+          visited.add(step.value);
+          stack.push([step.value, this.graph.dependencies(step.value).values()]);
+        }
+      }
+    }
+    return order;
   }
 
   /** Stages in the order they can run: dependencies first, ties by addressing. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { TvcError } from './errors';
 import { DATA_FILE_SUFFIX, PIPELINE_FILE } from './loaders';
-import { resolvePath } from './paths';
+import { resolvePath, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
 import type { Stage } from './stage';
 
@@ -14,6 +14,8 @@ export interface TargetOptions {
   readonly recursive?: boolean;
   /** `--glob`: a stage name is a glob pattern (`train-*`). */
   readonly glob?: boolean;
+  /** Whether an output path selects the stage producing it (as `dag` and `repro` do; `stage list` does not). */
+  readonly outputs?: boolean;
 }
 
 function isPipelineFileName(value: string): boolean {
@@ -45,7 +47,7 @@ export function resolveTarget(pipeline: Pipeline, target: string, options: Targe
     const inFile = repoPath === undefined ? [] : pipeline.stagesInFile(repoPath);
     if (inFile.length === 0 && !existsSync(path.resolve(cwd, file))) throw notFound(target, `'${file}' does not exist`);
     const found = matchNames(inFile, name, glob);
-    if (found.length === 0) throw notFound(target, `stage '${name}' not found inside '${file}'`);
+    if (found.length === 0) throw notFound(target, `Stage '${name}' not found inside '${file}' file`);
     return found;
   }
   const absolute = path.resolve(cwd, target);
@@ -61,17 +63,12 @@ export function resolveTarget(pipeline: Pipeline, target: string, options: Targe
     const byName = matchNames(pipeline.stagesInFile(defaultFile), target, glob);
     if (byName.length > 0) return byName;
   }
-  const producers = pipeline.outputs.overlapping(absolute).filter(
-    (entry) => entry.output.absolute === absolute || absolute.startsWith(`${entry.output.absolute}/`),
-  );
+  const fileLabel = toPosix(path.relative(cwd, path.join(pipeline.root, defaultFile ?? PIPELINE_FILE))) || PIPELINE_FILE;
+  const stageMissing = `Stage '${target}' not found inside '${fileLabel}' file`;
+  if (options.outputs === false) throw notFound(target, stageMissing);
+  const producers = pipeline.outputs.producing(absolute);
   if (producers.length > 0) return [...new Set(producers.map((entry) => entry.stage))];
-  if (options.recursive && !existsSync(absolute)) throw notFound(target, `'${target}' does not exist`);
-  throw notFound(
-    target,
-    existsSync(absolute)
-      ? `'${target}' is not a stage, a pipeline file or an output of a stage`
-      : `stage '${target}' not found inside '${path.relative(cwd, path.join(pipeline.root, defaultFile ?? PIPELINE_FILE)) || PIPELINE_FILE}'`,
-  );
+  throw notFound(target, `'${target}' does not exist as an output or a stage name in '${fileLabel}': ${stageMissing}`);
 }
 
 function notFound(target: string, message: string): TvcError {
@@ -83,6 +80,7 @@ function notFound(target: string, message: string): TvcError {
 /** Resolves every target (all stages when there are none), keeping the pipeline's order and no duplicates. */
 export function resolveTargets(pipeline: Pipeline, targets: readonly string[], options: TargetOptions): Stage[] {
   if (targets.length === 0) return [...pipeline.stages];
+  // In the order of the targets, without duplicates (as `dvc stage list` lists them).
   const selected = new Set<Stage>();
   const problems: TvcError[] = [];
   for (const target of targets) {
@@ -95,5 +93,5 @@ export function resolveTargets(pipeline: Pipeline, targets: readonly string[], o
   }
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1) throw new TvcError('TARGET_NOT_FOUND', problems.map((problem) => problem.message).join('; '));
-  return pipeline.stages.filter((stage) => selected.has(stage));
+  return [...selected];
 }

@@ -7,6 +7,7 @@ export interface StageListOptions {
   readonly fail?: boolean;
   readonly recursive?: boolean;
   readonly nameOnly?: boolean;
+  readonly namesOnly?: boolean;
   readonly json?: boolean;
 }
 
@@ -33,10 +34,10 @@ function truncate(text: string, max = MAX_TEXT_LENGTH): string {
 export default async function stageList(context: CommandContext, targets: string[], options: StageListOptions): Promise<number> {
   const tvc = await context.tvc();
   const pipeline = await tvc.loadPipeline();
-  const targetOptions: TargetOptions = { cwd: context.io.cwd, recursive: options.recursive === true };
+  const targetOptions: TargetOptions = { cwd: context.io.cwd, recursive: options.recursive === true, outputs: false };
   const stages = options.all
     ? pipeline.stages
-    : resolveTargets(pipeline, targets.length > 0 ? targets : [options.recursive ? '.' : 'dvc.yaml'], targetOptions);
+    : resolveTargets(pipeline, targets.length > 0 ? targets : ['dvc.yaml'], targetOptions);
   if (options.json) {
     const rows = stages.map((stage) => ({ stage: stage.addressing, file: stage.file, description: describeStage(stage) }));
     writeLine(context.io.stdout, JSON.stringify(rows, null, 2));
@@ -44,7 +45,7 @@ export default async function stageList(context: CommandContext, targets: string
   }
   const width = Math.max(0, ...stages.map((stage) => stage.addressing.length));
   for (const stage of stages) {
-    writeLine(context.io.stdout, options.nameOnly ? stage.addressing : `${stage.addressing.padEnd(width)}  ${describeStage(stage)}`);
+    writeLine(context.io.stdout, options.nameOnly || options.namesOnly ? stage.addressing : `${stage.addressing.padEnd(width)}  ${describeStage(stage)}`);
   }
   return 0;
 }

@@ -1,0 +1,124 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(here, '../..');
+export const FIXTURES = path.resolve(here, '../fixtures');
+export const EXPECTED = path.resolve(here, '../expected');
+export const TVC_BIN = path.join(REPO_ROOT, 'packages/cli/bin/tvc.js');
+
+const run = promisify(execFile);
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+function spawnCollect(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', DVC_NO_ANALYTICS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout, stderr, code: code ?? -1 }));
+  });
+}
+
+/** Runs the built `tvc` in `cwd`, as a user would. */
+export function tvc(cwd: string, ...args: string[]): Promise<RunResult> {
+  return spawnCollect(process.execPath, [TVC_BIN, ...args], cwd);
+}
+
+/** Where the real DVC is, when this machine has it (`.venv/bin/dvc`, made by .ci/run, or TVC_DVC). */
+export function dvcBinary(): string | undefined {
+  const candidates = [process.env.TVC_DVC, path.join(REPO_ROOT, '.venv/bin/dvc')];
+  return candidates.find((candidate): candidate is string => !!candidate && existsSync(candidate));
+}
+
+/** Runs the real DVC in `cwd`. */
+export function dvc(cwd: string, ...args: string[]): Promise<RunResult> {
+  const binary = dvcBinary();
+  if (!binary) throw new Error('DVC is not installed: run .ci/run or set TVC_DVC');
+  return spawnCollect(binary, args, cwd);
+}
+
+/** A temporary git repository, initialised for DVC, with a fixture's files copied in and committed. */
+export class TempRepo {
+  readonly dir: string;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static async create(fixture?: string, options: { init?: boolean; commit?: boolean } = {}): Promise<TempRepo> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tvc-e2e-'));
+    const repo = new TempRepo(dir);
+    await repo.git('init', '-q', '-b', 'main');
+    await repo.git('config', 'user.email', 'e2e@tvc.test');
+    await repo.git('config', 'user.name', 'tvc e2e');
+    if (options.init !== false) {
+      const result = await tvc(dir, 'init', '-q');
+      if (result.code !== 0) throw new Error(`tvc init failed: ${result.stderr}`);
+    }
+    if (fixture) await cp(path.join(FIXTURES, fixture), dir, { recursive: true });
+    if (options.commit !== false) {
+      await repo.git('add', '-A');
+      await repo.git('commit', '-q', '-m', 'fixture', '--allow-empty');
+    }
+    return repo;
+  }
+
+  path(...parts: string[]): string {
+    return path.join(this.dir, ...parts);
+  }
+
+  async git(...args: string[]): Promise<string> {
+    const { stdout } = await run('git', args, { cwd: this.dir });
+    return stdout;
+  }
+
+  tvc(...args: string[]): Promise<RunResult> {
+    return tvc(this.dir, ...args);
+  }
+
+  tvcIn(subdir: string, ...args: string[]): Promise<RunResult> {
+    return tvc(path.join(this.dir, subdir), ...args);
+  }
+
+  dvc(...args: string[]): Promise<RunResult> {
+    return dvc(this.dir, ...args);
+  }
+
+  read(file: string): Promise<string> {
+    return readFile(this.path(file), 'utf8');
+  }
+
+  write(file: string, text: string): Promise<void> {
+    return writeFile(this.path(file), text);
+  }
+
+  remove(): Promise<void> {
+    return rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads a fixture's recorded expectation (an output of the real DVC, recorded once). */
+export function expected(fixture: string, name: string): Promise<string> {
+  return readFile(path.join(EXPECTED, fixture, name), 'utf8');
+}
