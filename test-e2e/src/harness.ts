@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,8 +109,9 @@ export class TempRepo {
     return readFile(this.path(file), 'utf8');
   }
 
-  write(file: string, text: string): Promise<void> {
-    return writeFile(this.path(file), text);
+  async write(file: string, text: string): Promise<void> {
+    await mkdir(path.dirname(this.path(file)), { recursive: true });
+    await writeFile(this.path(file), text);
   }
 
   remove(): Promise<void> {

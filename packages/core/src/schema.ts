@@ -150,7 +150,8 @@ export function validate(
       if (!(key in record)) {
         problems.push(
           new TvcError('MISSING_KEY', `${what} has no '${key}'`, {
-            location: locate(source, path, true),
+            // The stage's name for a stage; the mapping itself for a list item.
+            location: locate(source, path, typeof path[path.length - 1] === 'string'),
             hint: `add '${key}:' to ${what}`,
           }),
         );
