@@ -93,9 +93,7 @@ export class Tvc {
       if (typeof plugin === 'function') plugin(this);
       else plugin.apply(this);
     } catch (error) {
-      throw error instanceof TvcError && !(error instanceof PluginError) && error.code !== 'INTERNAL'
-        ? new PluginError(name, 'apply', error)
-        : error;
+      throw error instanceof PluginError ? error : new PluginError(name, 'apply', error);
     }
     this.#plugins.push(preset ? { name, source, preset } : { name, source });
   }

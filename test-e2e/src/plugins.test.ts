@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TempRepo } from './harness';
+
+/**
+ * A third party extends tvc from its project's config, without touching core: a params format,
+ * an executor and CLI commands (fixtures/third-party-plugin/plugins).
+ */
+describe('third-party plugins from the project config', () => {
+  let repo: TempRepo | undefined;
+  afterEach(async () => {
+    await repo?.remove();
+    repo = undefined;
+  });
+
+  it('adds a params format that core reads files through', async () => {
+    repo = await TempRepo.create('third-party-plugin');
+    const result = await repo.tvc('ini', 'show', 'params.ini');
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ train: { lr: 0.01, epochs: 20, name: 'baseline' } });
+    const key = await repo.tvc('ini', 'show', 'params.ini', '--key', 'train');
+    expect(JSON.parse(key.stdout)).toEqual({ lr: 0.01, epochs: 20, name: 'baseline' });
+  });
+
+  it('adds an executor, reached by name through the executor hook', async () => {
+    repo = await TempRepo.create('third-party-plugin');
+    const result = await repo.tvc('echo-run', 'echo hello', 'echo world');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('[echo] hello\n[echo] world\n');
+    const failing = await repo.tvc('echo-run', 'exit 3');
+    expect(failing.code).toBe(3);
+  });
+
+  it('lists its commands in --help and its taps in `tvc plugins`', async () => {
+    repo = await TempRepo.create('third-party-plugin');
+    const help = await repo.tvc('--help');
+    expect(help.stdout).toMatch(/ini\s+/);
+    expect(help.stdout).toMatch(/echo-run \[options\] <commands\.\.\.>\s+run commands through the echo executor/);
+    const plugins = await repo.tvc('plugins', '--json');
+    const report = JSON.parse(plugins.stdout) as {
+      config: string;
+      plugins: { name: string; source: string }[];
+      hooks: { hook: string; taps: string[] }[];
+    };
+    expect(report.config).toMatch(/tvc\.config\.mjs$/);
+    expect(report.plugins.slice(0, 2)).toEqual([
+      { name: 'shellEchoExecutor', source: 'config' },
+      { name: 'ini-params', source: 'config' },
+    ]);
+    expect(report.plugins.map((plugin) => plugin.name)).toContain('tvc:pipeline-files');
+    expect(report.hooks).toContainEqual({ hook: 'paramsFormat', taps: ['ini-params'] });
+    expect(report.hooks).toContainEqual({ hook: "executor.for('echo')", taps: ['shell-echo-executor'] });
+  });
+
+  it('the pipeline still loads with its INI params', async () => {
+    repo = await TempRepo.create('third-party-plugin');
+    const result = await repo.tvc('stage', 'list');
+    expect(result.stdout).toBe('train  Outputs model.pkl\n');
+  });
+
+  it('a plugin that throws is named in the error', async () => {
+    repo = await TempRepo.create();
+    await repo.write('broken.mjs', "export default { name: 'broken', apply() { throw new Error('boom'); } };\n");
+    await repo.write('.tvcrc.json', JSON.stringify({ plugins: ['./broken.mjs'] }));
+    const result = await repo.tvc('stage', 'list');
+    expect(result.code).toBe(255);
+    expect(result.stderr).toContain("ERROR: plugin 'broken' failed in 'apply': boom");
+  });
+
+  it('a plugin whose tap throws is named with the hook', async () => {
+    repo = await TempRepo.create();
+    await repo.write(
+      'bad-format.mjs',
+      "export default function badFormat(tvc) { tvc.hooks.paramsFormat.tap('bad-format', () => { throw new TypeError('oops'); }); }\n",
+    );
+    await repo.write('package.json', JSON.stringify({ name: 'x', private: true, tvc: { plugins: ['./bad-format.mjs'] } }));
+    const result = await repo.tvc('plugins');
+    expect(result.code).toBe(0);
+    await repo.write('params.ini', '[a]\nb = 1\n');
+    await repo.write(
+      'reader.mjs',
+      "export default { name: 'reader', apply(tvc) { tvc.hooks.commands.tap('reader', (r) => r.add('reader', { name: 'read', description: 'read', arguments: [{ name: 'file', required: true }], run: async ({ tvc, args }) => { await tvc.readParams(args[0]); return 0; } })); } };\n",
+    );
+    await repo.write('package.json', JSON.stringify({ name: 'x', private: true, tvc: { plugins: ['./bad-format.mjs', './reader.mjs'] } }));
+    const read = await repo.tvc('read', 'params.ini');
+    expect(read.code).toBe(255);
+    expect(read.stderr).toContain("ERROR: plugin 'bad-format' failed in 'paramsFormat': oops");
+  });
+
+  it('a missing plugin and an unknown config key are clear errors', async () => {
+    repo = await TempRepo.create();
+    await repo.write('.tvcrc.json', JSON.stringify({ plugins: ['./nope.mjs'] }));
+    const missing = await repo.tvc('stage', 'list');
+    expect(missing.code).toBe(255);
+    expect(missing.stderr).toContain("ERROR: .tvcrc.json: cannot find plugin './nope.mjs'");
+    await repo.write('.tvcrc.json', JSON.stringify({ plugin: [] }));
+    const unknown = await repo.tvc('stage', 'list');
+    expect(unknown.stderr).toContain("ERROR: .tvcrc.json: invalid tvc config: unknown key 'plugin' — did you mean 'plugins'?");
+  });
+
+  it('an unknown executor lists the ones there are', async () => {
+    repo = await TempRepo.create('third-party-plugin');
+    await repo.write(
+      'tvc.config.mjs',
+      "import Ini from './plugins/ini-params.mjs';\nexport default { plugins: ['./plugins/shell-echo-executor.mjs', new Ini(), './want-gpu.mjs'] };\n",
+    );
+    await repo.write(
+      'want-gpu.mjs',
+      "export default { name: 'want-gpu', apply(tvc) { tvc.hooks.commands.tap('want-gpu', (r) => r.add('want-gpu', { name: 'gpu', description: 'x', run: ({ tvc }) => { tvc.executor('gpu'); return 0; } })); } };\n",
+    );
+    const result = await repo.tvc('gpu');
+    expect(result.code).toBe(255);
+    expect(result.stderr).toContain("ERROR: no executor named 'gpu'");
+    expect(result.stderr).toContain('hint: available executors: echo');
+  });
+});
