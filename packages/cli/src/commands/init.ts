@@ -30,7 +30,24 @@ function failed(message: string, hint?: string): TvcError {
 }
 
 /** `tvc init`: the files `dvc init` makes, staged in git; with `-f`, an existing cache is kept. */
-export default async function init(context: CommandContext, directory: string | undefined, options: InitOptions): Promise<number> {
+export default async function init(
+  context: CommandContext,
+  directory: string | undefined,
+  options: InitOptions,
+): Promise<number> {
+  try {
+    return await initialize(context, directory, options);
+  } catch (error) {
+    // Like `dvc init`, a refused init exits with 1 (other commands exit with 255).
+    if (error instanceof TvcError && error.code === 'INIT_FAILED') {
+      context.io.stderr.write(`ERROR: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function initialize(context: CommandContext, directory: string | undefined, options: InitOptions): Promise<number> {
   const root = path.resolve(context.io.cwd, directory ?? '.');
   const useScm = options.scm !== false;
   const dvcDir = path.join(root, '.dvc');
