@@ -1,5 +1,5 @@
-import { mkdir, readdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXPECTED, REPO_ROOT, TempRepo } from './harness';
@@ -89,7 +89,9 @@ describe('tvc --help and --version', () => {
   it('prints the version of the CLI package', async () => {
     const repo = await TempRepo.create(undefined, { init: false, commit: false });
     try {
-      const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'packages/cli/package.json'), 'utf8')) as {
+      const { version } = JSON.parse(
+        readFileSync(path.join(REPO_ROOT, 'packages/cli/package.json'), 'utf8'),
+      ) as {
         version: string;
       };
       const result = await repo.tvc('--version');

@@ -28,14 +28,20 @@ describe('bad pipelines are reported clearly', () => {
   });
 
   it('an unknown key, with a suggestion', async () => {
-    const result = await dagOf({ 'dvc.yaml': 'stages:\n  train:\n    cmd: python train.py\n    dep:\n    - data\n' });
+    const result = await dagOf({
+      'dvc.yaml': 'stages:\n  train:\n    cmd: python train.py\n    dep:\n    - data\n',
+    });
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain("ERROR: dvc.yaml:4:5: unknown key 'dep' in stage 'train' — did you mean 'deps'?");
+    expect(result.stderr).toContain(
+      "ERROR: dvc.yaml:4:5: unknown key 'dep' in stage 'train' — did you mean 'deps'?",
+    );
   });
 
   it('an unknown top-level key, with a suggestion', async () => {
     const result = await dagOf({ 'dvc.yaml': 'stage:\n  train:\n    cmd: x\n' });
-    expect(result.stderr).toContain("ERROR: dvc.yaml:1:1: unknown key 'stage' in dvc.yaml — did you mean 'stages'?");
+    expect(result.stderr).toContain(
+      "ERROR: dvc.yaml:1:1: unknown key 'stage' in dvc.yaml — did you mean 'stages'?",
+    );
   });
 
   it('a missing cmd', async () => {
@@ -45,9 +51,13 @@ describe('bad pipelines are reported clearly', () => {
   });
 
   it('a value of the wrong type', async () => {
-    const result = await dagOf({ 'dvc.yaml': 'stages:\n  train:\n    cmd: x\n    deps: data\n    frozen: yes\n' });
+    const result = await dagOf({
+      'dvc.yaml': 'stages:\n  train:\n    cmd: x\n    deps: data\n    frozen: yes\n',
+    });
     expect(result.stderr).toContain("ERROR: dvc.yaml:4:11: 'stages.train.deps' must be a list, not a string");
-    expect(result.stderr).toContain("ERROR: dvc.yaml:5:13: 'stages.train.frozen' must be true or false, not a string");
+    expect(result.stderr).toContain(
+      "ERROR: dvc.yaml:5:13: 'stages.train.frozen' must be true or false, not a string",
+    );
   });
 
   it('an invalid stage name', async () => {
@@ -58,15 +68,19 @@ describe('bad pipelines are reported clearly', () => {
 
   it('two stages producing the same output', async () => {
     const result = await dagOf({
-      'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    outs:\n    - out.txt\n  b:\n    cmd: y\n    outs:\n    - out.txt\n',
+      'dvc.yaml':
+        'stages:\n  a:\n    cmd: x\n    outs:\n    - out.txt\n  b:\n    cmd: y\n    outs:\n    - out.txt\n',
     });
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain("ERROR: dvc.yaml:6:3: output 'out.txt' is produced by two stages: 'a' and 'b'");
+    expect(result.stderr).toContain(
+      "ERROR: dvc.yaml:6:3: output 'out.txt' is produced by two stages: 'a' and 'b'",
+    );
   });
 
   it('overlapping outputs', async () => {
     const result = await dagOf({
-      'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    outs:\n    - data\n  b:\n    cmd: y\n    outs:\n    - data/x.csv\n',
+      'dvc.yaml':
+        'stages:\n  a:\n    cmd: x\n    outs:\n    - data\n  b:\n    cmd: y\n    outs:\n    - data/x.csv\n',
     });
     expect(result.code).toBe(255);
     expect(result.stderr).toContain("output 'data/x.csv' of stage 'b' is inside output 'data' of stage 'a'");
@@ -88,11 +102,15 @@ describe('bad pipelines are reported clearly', () => {
       ].join('\n'),
     });
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain('ERROR: dvc.yaml:6:3: the pipeline has a cycle: evaluate -> train -> evaluate');
+    expect(result.stderr).toContain(
+      'ERROR: dvc.yaml:6:3: the pipeline has a cycle: evaluate -> train -> evaluate',
+    );
   });
 
   it('a stage depending on its own output', async () => {
-    const result = await dagOf({ 'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    deps: [data/in.csv]\n    outs: [data]\n' });
+    const result = await dagOf({
+      'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    deps: [data/in.csv]\n    outs: [data]\n',
+    });
     expect(result.code).toBe(255);
     expect(result.stderr).toContain("stage 'a' depends on its own output: 'data/in.csv' overlaps 'data'");
   });
@@ -102,12 +120,19 @@ describe('bad pipelines are reported clearly', () => {
       'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    outs:\n    - ../x\n    - /tmp/tvc-outside/model.pkl\n',
     });
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain("ERROR: dvc.yaml:5:7: output '../x' of stage 'a' is outside the repository");
-    expect(result.stderr).toContain("ERROR: dvc.yaml:6:7: output '/tmp/tvc-outside/model.pkl' of stage 'a' is outside the repository");
+    expect(result.stderr).toContain(
+      "ERROR: dvc.yaml:5:7: output '../x' of stage 'a' is outside the repository",
+    );
+    expect(result.stderr).toContain(
+      "ERROR: dvc.yaml:6:7: output '/tmp/tvc-outside/model.pkl' of stage 'a' is outside the repository",
+    );
   });
 
   it('a dependency outside the repository is allowed, as in DVC', async () => {
-    const result = await dagOf({ 'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    deps: [../shared.csv]\n    outs: [a.txt]\n' }, '--mermaid');
+    const result = await dagOf(
+      { 'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    deps: [../shared.csv]\n    outs: [a.txt]\n' },
+      '--mermaid',
+    );
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('flowchart TD\n\tnode1["a"]\n');
   });
@@ -126,7 +151,10 @@ describe('bad pipelines are reported clearly', () => {
       'sub/dvc.yaml': 'stages:\n  c:\n    deps: [x]\n',
     });
     expect(result.code).toBe(255);
-    const lines = result.stderr.trim().split('\n').filter((line) => line.startsWith('ERROR'));
+    const lines = result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('ERROR'));
     expect(lines).toEqual([
       "ERROR: dvc.yaml:4:5: unknown key 'outz' in stage 'a' — did you mean 'outs'?",
       "ERROR: dvc.yaml:5:3: invalid stage name 'b/c'",
@@ -142,7 +170,11 @@ describe('bad pipelines are reported clearly', () => {
 
   it('a dvc.yaml inside an ignored directory is not loaded', async () => {
     const result = await dagOf(
-      { '.dvcignore': 'ignored/\n', 'ignored/dvc.yaml': 'this is not: [valid', 'dvc.yaml': 'stages:\n  a:\n    cmd: x\n' },
+      {
+        '.dvcignore': 'ignored/\n',
+        'ignored/dvc.yaml': 'this is not: [valid',
+        'dvc.yaml': 'stages:\n  a:\n    cmd: x\n',
+      },
       '--mermaid',
     );
     expect(result.code).toBe(0);

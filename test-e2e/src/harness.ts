@@ -20,7 +20,12 @@ export interface RunResult {
   readonly code: number;
 }
 
-function spawnCollect(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+function spawnCollect(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
@@ -66,7 +71,10 @@ export class TempRepo {
     this.dir = dir;
   }
 
-  static async create(fixture?: string, options: { init?: boolean; commit?: boolean } = {}): Promise<TempRepo> {
+  static async create(
+    fixture?: string,
+    options: { init?: boolean; commit?: boolean } = {},
+  ): Promise<TempRepo> {
     const dir = await mkdtemp(path.join(tmpdir(), 'tvc-e2e-'));
     const repo = new TempRepo(dir);
     await repo.git('init', '-q', '-b', 'main');

@@ -34,7 +34,9 @@ describe('third-party plugins from the project config', () => {
     repo = await TempRepo.create('third-party-plugin');
     const help = await repo.tvc('--help');
     expect(help.stdout).toMatch(/ini\s+/);
-    expect(help.stdout).toMatch(/echo-run \[options\] <commands\.\.\.>\s+run commands through the echo executor/);
+    expect(help.stdout).toMatch(
+      /echo-run \[options\] <commands\.\.\.>\s+run commands through the echo executor/,
+    );
     const plugins = await repo.tvc('plugins', '--json');
     const report = JSON.parse(plugins.stdout) as {
       config: string;
@@ -59,7 +61,10 @@ describe('third-party plugins from the project config', () => {
 
   it('a plugin that throws is named in the error', async () => {
     repo = await TempRepo.create();
-    await repo.write('broken.mjs', "export default { name: 'broken', apply() { throw new Error('boom'); } };\n");
+    await repo.write(
+      'broken.mjs',
+      "export default { name: 'broken', apply() { throw new Error('boom'); } };\n",
+    );
     await repo.write('.tvcrc.json', JSON.stringify({ plugins: ['./broken.mjs'] }));
     const result = await repo.tvc('stage', 'list');
     expect(result.code).toBe(255);
@@ -72,7 +77,10 @@ describe('third-party plugins from the project config', () => {
       'bad-format.mjs',
       "export default function badFormat(tvc) { tvc.hooks.paramsFormat.tap('bad-format', () => { throw new TypeError('oops'); }); }\n",
     );
-    await repo.write('package.json', JSON.stringify({ name: 'x', private: true, tvc: { plugins: ['./bad-format.mjs'] } }));
+    await repo.write(
+      'package.json',
+      JSON.stringify({ name: 'x', private: true, tvc: { plugins: ['./bad-format.mjs'] } }),
+    );
     const result = await repo.tvc('plugins');
     expect(result.code).toBe(0);
     await repo.write('params.ini', '[a]\nb = 1\n');
@@ -80,7 +88,10 @@ describe('third-party plugins from the project config', () => {
       'reader.mjs',
       "export default { name: 'reader', apply(tvc) { tvc.hooks.commands.tap('reader', (r) => r.add('reader', { name: 'read', description: 'read', arguments: [{ name: 'file', required: true }], run: async ({ tvc, args }) => { await tvc.readParams(args[0]); return 0; } })); } };\n",
     );
-    await repo.write('package.json', JSON.stringify({ name: 'x', private: true, tvc: { plugins: ['./bad-format.mjs', './reader.mjs'] } }));
+    await repo.write(
+      'package.json',
+      JSON.stringify({ name: 'x', private: true, tvc: { plugins: ['./bad-format.mjs', './reader.mjs'] } }),
+    );
     const read = await repo.tvc('read', 'params.ini');
     expect(read.code).toBe(255);
     expect(read.stderr).toContain("ERROR: plugin 'bad-format' failed in 'paramsFormat': oops");
@@ -94,7 +105,9 @@ describe('third-party plugins from the project config', () => {
     expect(missing.stderr).toContain("ERROR: .tvcrc.json: cannot find plugin './nope.mjs'");
     await repo.write('.tvcrc.json', JSON.stringify({ plugin: [] }));
     const unknown = await repo.tvc('stage', 'list');
-    expect(unknown.stderr).toContain("ERROR: .tvcrc.json: invalid tvc config: unknown key 'plugin' — did you mean 'plugins'?");
+    expect(unknown.stderr).toContain(
+      "ERROR: .tvcrc.json: invalid tvc config: unknown key 'plugin' — did you mean 'plugins'?",
+    );
   });
 
   it('an unknown executor lists the ones there are', async () => {

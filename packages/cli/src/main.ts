@@ -1,5 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
 import type { CommandSpec, Tvc } from '@tvc/core';
+import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { CommandContext, openIfInRepository } from './context';
 import { reportError } from './errors';
@@ -26,7 +26,11 @@ function common(command: Command): Command {
  * Builds the program. Commands are declared here and their modules imported only when run, so
  * `tvc --help` stays fast. Plugin commands (from the repository's config) are added at the end.
  */
-export function createProgram(io: Io, tvc: Promise<Tvc> | undefined, pluginCommands: readonly CommandSpec[]): {
+export function createProgram(
+  io: Io,
+  tvc: Promise<Tvc> | undefined,
+  pluginCommands: readonly CommandSpec[],
+): {
   program: Command;
   result: { code: number };
 } {
@@ -126,7 +130,8 @@ function addPluginCommand(
   const names = spec.name.split(' ');
   let parent = program;
   for (const group of names.slice(0, -1)) {
-    parent = parent.commands.find((command) => command.name() === group) ?? parent.command(group).helpCommand(false);
+    parent =
+      parent.commands.find((command) => command.name() === group) ?? parent.command(group).helpCommand(false);
   }
   const command = common(parent.command(names[names.length - 1]!)).description(
     spec.plugin ? `${spec.description} (plugin ${spec.plugin})` : spec.description,
@@ -135,12 +140,21 @@ function addPluginCommand(
     const name = `${argument.name}${argument.variadic ? '...' : ''}`;
     command.argument(argument.required ? `<${name}>` : `[${name}]`, argument.description ?? '');
   }
-  for (const option of spec.options ?? []) command.option(option.flags, option.description, option.defaultValue);
+  for (const option of spec.options ?? [])
+    command.option(option.flags, option.description, option.defaultValue);
   command.action(async (...args: unknown[]) => {
     const self = args[args.length - 1] as Command;
-    const positional = args.slice(0, -2).flatMap((value) => (Array.isArray(value) ? value : value === undefined ? [] : [value]));
+    const positional = args
+      .slice(0, -2)
+      .flatMap((value) => (Array.isArray(value) ? value : value === undefined ? [] : [value]));
     const context = new CommandContext(io, self.optsWithGlobals().verbose === true, tvc);
-    result.code = (await spec.run({ tvc: await context.tvc(), args: positional.map(String), options: self.opts(), io })) ?? 0;
+    result.code =
+      (await spec.run({
+        tvc: await context.tvc(),
+        args: positional.map(String),
+        options: self.opts(),
+        io,
+      })) ?? 0;
   });
 }
 
@@ -166,7 +180,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     return result.code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      ) {
         return EXIT.OK;
       }
       return EXIT.USAGE;

@@ -52,7 +52,9 @@ export class CommandRegistry {
 
   add(plugin: string, command: CommandSpec): void {
     if (this.#commands.has(command.name)) {
-      throw new Error(`command '${command.name}' is already defined by plugin '${this.#commands.get(command.name)?.plugin}'`);
+      throw new Error(
+        `command '${command.name}' is already defined by plugin '${this.#commands.get(command.name)?.plugin}'`,
+      );
     }
     this.#commands.set(command.name, { ...command, plugin });
   }

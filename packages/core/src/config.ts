@@ -48,7 +48,9 @@ export async function loadConfig(root: string): Promise<LoadedConfig> {
   const plugins = (value as { plugins?: unknown }).plugins;
   if (plugins !== undefined && !Array.isArray(plugins)) problems.push("'plugins' must be a list");
   if (problems.length > 0) {
-    throw new TvcError('CONFIG_INVALID', `invalid tvc config: ${problems.join('; ')}`, { location: { file } });
+    throw new TvcError('CONFIG_INVALID', `invalid tvc config: ${problems.join('; ')}`, {
+      location: { file },
+    });
   }
   return { config: value as TvcConfig, filepath: result.filepath };
 }
@@ -92,12 +94,20 @@ function exportEntry(exports: unknown): string | undefined {
 }
 
 /** Turns a config's plugin entry into a plugin: imports the module and instantiates its export. */
-export async function resolvePlugin(spec: PluginSpec, configDir: string, configFile: string | undefined): Promise<TvcPlugin> {
-  if (typeof spec === 'function' || (typeof spec === 'object' && !Array.isArray(spec))) return spec as TvcPlugin;
-  const [name, options] = typeof spec === 'string' ? [spec, undefined] : (spec as readonly [string, Record<string, unknown>?]);
+export async function resolvePlugin(
+  spec: PluginSpec,
+  configDir: string,
+  configFile: string | undefined,
+): Promise<TvcPlugin> {
+  if (typeof spec === 'function' || (typeof spec === 'object' && !Array.isArray(spec)))
+    return spec as TvcPlugin;
+  const [name, options] =
+    typeof spec === 'string' ? [spec, undefined] : (spec as readonly [string, Record<string, unknown>?]);
   const location = configFile ? { file: configFile } : undefined;
   const file =
-    name.startsWith('.') || path.isAbsolute(name) ? path.resolve(configDir, name) : resolvePackage(name, configDir);
+    name.startsWith('.') || path.isAbsolute(name)
+      ? path.resolve(configDir, name)
+      : resolvePackage(name, configDir);
   if (!file || !existsSync(file)) {
     throw new TvcError('PLUGIN_NOT_FOUND', `cannot find plugin '${name}'`, {
       location,
@@ -122,10 +132,18 @@ export async function resolvePlugin(spec: PluginSpec, configDir: string, configF
     Object.defineProperty(plugin, 'name', { value: fn.name || name });
     return plugin;
   }
-  if (typeof exported === 'object' && exported !== null && typeof (exported as TvcPlugin & object).apply === 'function') {
+  if (
+    typeof exported === 'object' &&
+    exported !== null &&
+    typeof (exported as TvcPlugin & object).apply === 'function'
+  ) {
     return exported as TvcPlugin;
   }
-  throw new TvcError('PLUGIN_INVALID', `plugin '${name}' exports no plugin (a class or object with apply(tvc), or a function)`, {
-    location,
-  });
+  throw new TvcError(
+    'PLUGIN_INVALID',
+    `plugin '${name}' exports no plugin (a class or object with apply(tvc), or a function)`,
+    {
+      location,
+    },
+  );
 }

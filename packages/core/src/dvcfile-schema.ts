@@ -1,13 +1,4 @@
-import {
-  anything,
-  boolean,
-  dictOf,
-  either,
-  listOf,
-  nullable,
-  type Shape,
-  string,
-} from './schema';
+import { anything, boolean, dictOf, either, listOf, nullable, type Shape, string } from './schema';
 import type { YamlPath } from './yaml-source';
 
 const last = (path: YamlPath): string => String(path[path.length - 1]);
@@ -86,7 +77,11 @@ export const stageDefinition: Shape = {
     outs: listOf(outputEntry('output')),
     metrics: listOf(outputEntry('metric')),
     plots: listOf(
-      either('a path, or a mapping of a path to its plot flags', string, dictOf(either('plot flags', plotFlags, listOf(plotFlags)))),
+      either(
+        'a path, or a mapping of a path to its plot flags',
+        string,
+        dictOf(either('plot flags', plotFlags, listOf(plotFlags))),
+      ),
     ),
     frozen: boolean,
     always_changed: boolean,
@@ -112,7 +107,12 @@ const plotDefinition: Shape = {
   what: (path) => `plot '${last(path)}'`,
   keys: {
     x: either('a field name or a mapping of files to fields', string, dictOf(string)),
-    y: either('a field, a list of fields or a mapping of files to fields', string, listOf(string), dictOf(anything)),
+    y: either(
+      'a field, a list of fields or a mapping of files to fields',
+      string,
+      listOf(string),
+      dictOf(anything),
+    ),
     x_label: string,
     y_label: string,
     title: string,
@@ -129,7 +129,9 @@ export const pipelineFileShape: Shape = {
     vars: listOf(varsEntry),
     params: listOf(string),
     metrics: listOf(string),
-    plots: listOf(either('a path or a mapping of a plot id to its definition', string, dictOf(nullable(plotDefinition)))),
+    plots: listOf(
+      either('a path or a mapping of a plot id to its definition', string, dictOf(nullable(plotDefinition))),
+    ),
     artifacts: dictOf({
       type: 'object',
       what: (path) => `artifact '${last(path)}'`,

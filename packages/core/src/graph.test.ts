@@ -22,10 +22,21 @@ describe('DependencyGraph', () => {
   });
 
   it('finds ancestors, descendants and components', () => {
-    const graph = graphOf([['b', 'a'], ['c', 'b'], ['y', 'x']], ['lonely']);
+    const graph = graphOf(
+      [
+        ['b', 'a'],
+        ['c', 'b'],
+        ['y', 'x'],
+      ],
+      ['lonely'],
+    );
     expect([...graph.ancestors(['c'])].sort()).toEqual(['a', 'b']);
     expect([...graph.descendants(['a'])].sort()).toEqual(['b', 'c']);
-    expect(graph.components().map((component) => [...component].sort())).toEqual([['lonely'], ['a', 'b', 'c'], ['x', 'y']]);
+    expect(graph.components().map((component) => [...component].sort())).toEqual([
+      ['lonely'],
+      ['a', 'b', 'c'],
+      ['x', 'y'],
+    ]);
   });
 
   it('names each cycle in data-flow order, starting from its smallest node', () => {
@@ -48,7 +59,12 @@ describe('DependencyGraph', () => {
 
   it('reports a self-loop and no cycle in a DAG', () => {
     expect(graphOf([['a', 'a']]).cycles(byName)).toEqual([['a', 'a']]);
-    expect(graphOf([['b', 'a'], ['c', 'a']]).cycles(byName)).toEqual([]);
+    expect(
+      graphOf([
+        ['b', 'a'],
+        ['c', 'a'],
+      ]).cycles(byName),
+    ).toEqual([]);
   });
 
   it('handles a chain of 100,000 nodes without overflowing the stack', () => {

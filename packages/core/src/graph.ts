@@ -42,7 +42,8 @@ export class DependencyGraph<T extends NonNullable<unknown>> {
   /** Every edge as `[node, dependency]`. */
   edges(): [T, T][] {
     const edges: [T, T][] = [];
-    for (const [node, dependencies] of this.#upstream) for (const dependency of dependencies) edges.push([node, dependency]);
+    for (const [node, dependencies] of this.#upstream)
+      for (const dependency of dependencies) edges.push([node, dependency]);
     return edges;
   }
 
@@ -73,7 +74,10 @@ export class DependencyGraph<T extends NonNullable<unknown>> {
 
   /** The weakly connected component holding `node`. */
   component(node: T): Set<T> {
-    const found = this.#reach([node], (current) => new Set([...this.dependencies(current), ...this.dependents(current)]));
+    const found = this.#reach(
+      [node],
+      (current) => new Set([...this.dependencies(current), ...this.dependents(current)]),
+    );
     found.add(node);
     return found;
   }
@@ -95,7 +99,8 @@ export class DependencyGraph<T extends NonNullable<unknown>> {
   subgraph(keep: ReadonlySet<T>): DependencyGraph<T> {
     const sub = new DependencyGraph<T>();
     for (const node of this.#upstream.keys()) if (keep.has(node)) sub.addNode(node);
-    for (const [node, dependency] of this.edges()) if (keep.has(node) && keep.has(dependency)) sub.addEdge(node, dependency);
+    for (const [node, dependency] of this.edges())
+      if (keep.has(node) && keep.has(dependency)) sub.addEdge(node, dependency);
     return sub;
   }
 
@@ -189,7 +194,11 @@ export class DependencyGraph<T extends NonNullable<unknown>> {
       for (const candidate of next) {
         if (candidate === start) {
           const path = [start];
-          for (let current: T | undefined = node; current !== undefined && current !== start; current = previous.get(current)) {
+          for (
+            let current: T | undefined = node;
+            current !== undefined && current !== start;
+            current = previous.get(current)
+          ) {
             path.splice(1, 0, current);
           }
           return [...path, start];

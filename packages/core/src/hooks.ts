@@ -102,9 +102,11 @@ export function createHooks(): TvcHooks {
     executor: new HookMap(() => new SyncBailHook<[ExecutorRequest], Executor | undefined>(['request'])),
     commands: new SyncHook<[CommandRegistry]>(['registry']),
     pipelineFileLoader: new SyncBailHook<[PipelineFileRequest], PipelineFileLoader | undefined>(['request']),
-    resolveDefinitions: new SyncWaterfallHook<[StageDefinition[], DefinitionsContext]>(['definitions', 'context']),
+    resolveDefinitions: new SyncWaterfallHook<[StageDefinition[], DefinitionsContext]>([
+      'definitions',
+      'context',
+    ]),
     pipelineLoaded: new SyncHook<[Pipeline]>(['pipeline']),
     shutdown: new AsyncSeriesHook<[]>([]),
   });
 }
-

@@ -2,8 +2,16 @@ export type { CommandArgument, CommandInvocation, CommandIo, CommandOption, Comm
 export { CommandRegistry } from './commands';
 export type { LoadedConfig, TvcConfig } from './config';
 export { loadConfig } from './config';
+export { DvcIgnore } from './dvcignore';
 export type { SourceLocation, TvcErrorOptions } from './errors';
-export { formatLocation, InternalError, PluginError, TvcError, TvcErrorList, throwIfProblems } from './errors';
+export {
+  formatLocation,
+  InternalError,
+  PluginError,
+  TvcError,
+  TvcErrorList,
+  throwIfProblems,
+} from './errors';
 export type { Executor, ExecutorContext, ExecutorRequest, ExecutorResult, ExecutorTask } from './executor';
 export { DependencyGraph } from './graph';
 export type {
@@ -34,15 +42,14 @@ export { Pipeline } from './pipeline';
 export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
 export { pluginName } from './plugin';
 export { defaultPreset, extendPreset } from './preset';
+export { suggest } from './schema';
 export type { OutputKind, Stage, StageKind, StageOutput, StageParams, StagePath } from './stage';
 export { isValidStageName, stageCommands } from './stage';
-export { suggest } from './schema';
 export type { TargetOptions } from './targets';
 export { resolveTarget, resolveTargets } from './targets';
 export type { AppliedPlugin, TvcOptions } from './tvc';
 export { Tvc } from './tvc';
-export type { YamlPath, YamlSource } from './yaml-source';
-export { locate, parseYamlSource } from './yaml-source';
-export { DvcIgnore } from './dvcignore';
 export type { FoundFile } from './walk';
 export { walkRepository } from './walk';
+export type { YamlPath, YamlSource } from './yaml-source';
+export { locate, parseYamlSource } from './yaml-source';

@@ -10,7 +10,11 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function load(files: Record<string, string>, cwd = '.', plugins: Parameters<typeof Tvc.open>[0]['plugins'] = []) {
+async function load(
+  files: Record<string, string>,
+  cwd = '.',
+  plugins: Parameters<typeof Tvc.open>[0]['plugins'] = [],
+) {
   const { root, cleanup } = makeRepo(files);
   cleanups.push(cleanup);
   const tvc = await Tvc.open({ cwd: path.join(root, cwd), plugins });
@@ -95,12 +99,16 @@ describe('loading dvc.yaml', () => {
 
   it('reads .dvc files as data stages whose outputs produce paths', async () => {
     const { pipeline } = await load({
-      'data/raw.csv.dvc': 'outs:\n- md5: 22a1a2931c8370d3aeedd7183606fd7f\n  size: 14445097\n  hash: md5\n  path: raw.csv\n',
+      'data/raw.csv.dvc':
+        'outs:\n- md5: 22a1a2931c8370d3aeedd7183606fd7f\n  size: 14445097\n  hash: md5\n  path: raw.csv\n',
       'dvc.yaml': 'stages:\n  prepare:\n    cmd: x\n    deps: [data/raw.csv]\n    outs: [prepared]\n',
     });
     const data = pipeline.stage('data/raw.csv.dvc')!;
     expect(data).toMatchObject({ kind: 'data', cmd: undefined });
-    expect(data.outs[0]).toMatchObject({ repoPath: 'data/raw.csv', properties: { md5: '22a1a2931c8370d3aeedd7183606fd7f' } });
+    expect(data.outs[0]).toMatchObject({
+      repoPath: 'data/raw.csv',
+      properties: { md5: '22a1a2931c8370d3aeedd7183606fd7f' },
+    });
     expect([...pipeline.graph.dependencies(pipeline.stage('prepare')!)]).toEqual([data]);
   });
 
@@ -114,7 +122,12 @@ describe('loading dvc.yaml', () => {
       'nested/.dvc/config': '',
       'nested/dvc.yaml': 'another repository: [not loaded',
     });
-    expect(pipeline.files.map((file) => file.file)).toEqual(['a.dvc', 'dvc.yaml', 'a/dvc.yaml', 'b/dvc.yaml']);
+    expect(pipeline.files.map((file) => file.file)).toEqual([
+      'a.dvc',
+      'dvc.yaml',
+      'a/dvc.yaml',
+      'b/dvc.yaml',
+    ]);
   });
 
   it('reports all problems of all files together, with locations', async () => {
@@ -130,9 +143,11 @@ describe('loading dvc.yaml', () => {
   });
 
   it('refuses templating until a plugin resolves it', async () => {
-    expect(await problems({ 'dvc.yaml': 'stages:\n  build:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\n' })).toEqual([
-      "dvc.yaml:2:3: stage 'build' uses templating (foreach), which no loaded plugin resolves",
-    ]);
+    expect(
+      await problems({
+        'dvc.yaml': 'stages:\n  build:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\n',
+      }),
+    ).toEqual(["dvc.yaml:2:3: stage 'build' uses templating (foreach), which no loaded plugin resolves"]);
   });
 
   it('lets a plugin expand definitions through resolveDefinitions (where templating goes)', async () => {

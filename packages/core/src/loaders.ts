@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type SourceLocation, TvcError } from './errors';
 import { dataFileShape, foreachDefinition, pipelineFileShape, stageDefinition } from './dvcfile-schema';
+import { type SourceLocation, TvcError } from './errors';
 import { HOOK_STAGE, type LoadedPipelineFile, type PipelineFileRequest, type StageDefinition } from './hooks';
 import { resolvePath, toPosix } from './paths';
 import { validate } from './schema';
@@ -26,19 +26,31 @@ async function readText(request: PipelineFileRequest): Promise<{ text?: string; 
     return { text: await readFile(request.absolute, 'utf8') };
   } catch (error) {
     return {
-      problem: new TvcError('FILE_UNREADABLE', `cannot read ${request.repoPath}: ${(error as Error).message}`, {
-        location: { file: request.repoPath },
-      }),
+      problem: new TvcError(
+        'FILE_UNREADABLE',
+        `cannot read ${request.repoPath}: ${(error as Error).message}`,
+        {
+          location: { file: request.repoPath },
+        },
+      ),
     };
   }
 }
 
-function emptyFile(request: PipelineFileRequest, kind: 'pipeline' | 'data', problems: TvcError[]): LoadedPipelineFile {
+function emptyFile(
+  request: PipelineFileRequest,
+  kind: 'pipeline' | 'data',
+  problems: TvcError[],
+): LoadedPipelineFile {
   return { file: request.repoPath, kind, stages: [], topLevel: {}, problems };
 }
 
 /** How DVC names a stage for a user in `cwd`: the bare name for `./dvc.yaml`, else `path:name`. */
-export function stageAddressing(tvc: Pick<Tvc, 'root' | 'cwd'>, file: string, name: string | undefined): string {
+export function stageAddressing(
+  tvc: Pick<Tvc, 'root' | 'cwd'>,
+  file: string,
+  name: string | undefined,
+): string {
   const relative = toPosix(path.relative(tvc.cwd, path.join(tvc.root, file)));
   if (name === undefined) return relative;
   return relative === PIPELINE_FILE ? name : `${relative}:${name}`;
@@ -74,7 +86,7 @@ function buildOutputs(context: BuildContext, kind: OutputKind, entry: unknown, a
       ? [[entry, {}, at]]
       : Object.entries(entry as Record<string, unknown>).map(([key, props]) => [
           key,
-          (Array.isArray(props) ? props[0] : props ?? {}) as Record<string, unknown>,
+          (Array.isArray(props) ? props[0] : (props ?? {})) as Record<string, unknown>,
           [...at, key],
         ]);
   return items.map(([value, flags, flagsAt]) => {
@@ -171,7 +183,8 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
   if (!source) return emptyFile(request, 'pipeline', problems);
   const value = source.value ?? {};
   validate(source, pipelineFileShape, value, [], problems);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return emptyFile(request, 'pipeline', problems);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return emptyFile(request, 'pipeline', problems);
   const top = value as Record<string, unknown>;
   const rawStages = top.stages;
   const definitions: StageDefinition[] = [];
@@ -189,7 +202,8 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
           }),
         );
       }
-      if (problems.length === before) definitions.push({ name, definition: body as Record<string, unknown>, path: at });
+      if (problems.length === before)
+        definitions.push({ name, definition: body as Record<string, unknown>, path: at });
     }
   }
   const resolved = tvc.hooks.resolveDefinitions.call(definitions, {
@@ -205,7 +219,10 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
         new TvcError(
           'TEMPLATING_UNSUPPORTED',
           `stage '${definition.name}' uses templating (${'foreach' in body ? 'foreach' : 'matrix' in body ? 'matrix' : '${…}'}), which no loaded plugin resolves`,
-          { location: locate(source, definition.path, true), hint: 'templating arrives with the params issue' },
+          {
+            location: locate(source, definition.path, true),
+            hint: 'templating arrives with the params issue',
+          },
         ),
       );
       continue;
@@ -227,7 +244,8 @@ export async function loadDataFile(tvc: Tvc, request: PipelineFileRequest): Prom
   if (!source) return emptyFile(request, 'data', problems);
   const value = source.value ?? {};
   validate(source, dataFileShape, value, [], problems);
-  if (problems.length > 0 || typeof value !== 'object' || value === null) return emptyFile(request, 'data', problems);
+  if (problems.length > 0 || typeof value !== 'object' || value === null)
+    return emptyFile(request, 'data', problems);
   const body = value as Record<string, unknown>;
   const fileDir = path.dirname(request.absolute);
   const wdir = typeof body.wdir === 'string' ? path.resolve(fileDir, body.wdir) : fileDir;
@@ -236,7 +254,9 @@ export async function loadDataFile(tvc: Tvc, request: PipelineFileRequest): Prom
     const { path: value, ...flags } = entry;
     return buildOutputs(context, 'outs', { [value as string]: flags }, ['outs', index]);
   });
-  const deps = ((body.deps ?? []) as Record<string, unknown>[]).map((entry) => stagePath(context, entry.path as string));
+  const deps = ((body.deps ?? []) as Record<string, unknown>[]).map((entry) =>
+    stagePath(context, entry.path as string),
+  );
   const location: SourceLocation = { file: request.repoPath, line: 1, column: 1 };
   const stage: Stage = {
     kind: 'data',
@@ -263,11 +283,15 @@ export class PipelineFilesPlugin {
 
   apply(tvc: Tvc): void {
     const name = PipelineFilesPlugin.PLUGIN_NAME;
-    const pipelineLoader = { name: 'dvc.yaml', load: (request: PipelineFileRequest) => loadPipelineFile(tvc, request) };
+    const pipelineLoader = {
+      name: 'dvc.yaml',
+      load: (request: PipelineFileRequest) => loadPipelineFile(tvc, request),
+    };
     const dataLoader = { name: '.dvc', load: (request: PipelineFileRequest) => loadDataFile(tvc, request) };
     tvc.hooks.pipelineFileLoader.tap({ name, stage: HOOK_STAGE.BUILTIN }, (request) => {
       if (request.basename === PIPELINE_FILE) return pipelineLoader;
-      if (request.basename.endsWith(DATA_FILE_SUFFIX) && request.basename !== DATA_FILE_SUFFIX) return dataLoader;
+      if (request.basename.endsWith(DATA_FILE_SUFFIX) && request.basename !== DATA_FILE_SUFFIX)
+        return dataLoader;
       return undefined;
     });
   }

@@ -29,7 +29,10 @@ describe('OutputTrie', () => {
     expect(trie.insert(produced('c', '/r/data/x.csv'))?.kind).toBe('inside');
     const other = new OutputTrie();
     other.insert(produced('a', '/r/data/x.csv'));
-    expect(other.insert(produced('b', '/r/data'))).toMatchObject({ kind: 'contains', other: { stage: { name: 'a' } } });
+    expect(other.insert(produced('b', '/r/data'))).toMatchObject({
+      kind: 'contains',
+      other: { stage: { name: 'a' } },
+    });
   });
 
   it('lists values depth first in insertion order, like pygtrie', () => {

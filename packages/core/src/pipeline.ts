@@ -2,11 +2,12 @@ import path from 'node:path';
 import { TvcError } from './errors';
 import { DependencyGraph } from './graph';
 import type { LoadedPipelineFile } from './hooks';
-import { isWithin } from './paths';
 import { OutputTrie, type ProducedOutput } from './output-trie';
+import { isWithin } from './paths';
 import type { Stage } from './stage';
 
-const byAddressing = (a: Stage, b: Stage): number => (a.addressing < b.addressing ? -1 : a.addressing > b.addressing ? 1 : 0);
+const byAddressing = (a: Stage, b: Stage): number =>
+  a.addressing < b.addressing ? -1 : a.addressing > b.addressing ? 1 : 0;
 
 function describeOutput(entry: ProducedOutput): string {
   return `output '${entry.output.path}' of stage '${entry.stage.addressing}'`;
@@ -27,7 +28,13 @@ export class Pipeline {
   readonly outputs: OutputTrie;
   readonly #byAddressing = new Map<string, Stage>();
 
-  private constructor(root: string, files: readonly LoadedPipelineFile[], stages: Stage[], graph: DependencyGraph<Stage>, outputs: OutputTrie) {
+  private constructor(
+    root: string,
+    files: readonly LoadedPipelineFile[],
+    stages: Stage[],
+    graph: DependencyGraph<Stage>,
+    outputs: OutputTrie,
+  ) {
     this.root = root;
     this.files = files;
     this.stages = stages;
@@ -37,7 +44,10 @@ export class Pipeline {
   }
 
   /** Builds the graph; returns the pipeline and every problem found (the caller decides to throw). */
-  static build(root: string, files: readonly LoadedPipelineFile[]): { pipeline: Pipeline; problems: TvcError[] } {
+  static build(
+    root: string,
+    files: readonly LoadedPipelineFile[],
+  ): { pipeline: Pipeline; problems: TvcError[] } {
     const problems: TvcError[] = [];
     const stages = files.flatMap((file) => file.stages);
     const outputs = new OutputTrie();
@@ -82,7 +92,10 @@ export class Pipeline {
               new TvcError(
                 'SELF_DEPENDENCY',
                 `stage '${stage.addressing}' depends on its own output: '${dep.path}' overlaps '${producer.output.path}'`,
-                { location: stage.location, hint: 'a stage cannot read what it writes; split it in two stages' },
+                {
+                  location: stage.location,
+                  hint: 'a stage cannot read what it writes; split it in two stages',
+                },
               ),
             );
             continue;
@@ -93,10 +106,14 @@ export class Pipeline {
     }
     for (const cycle of graph.cycles(byAddressing)) {
       problems.push(
-        new TvcError('CYCLE', `the pipeline has a cycle: ${cycle.map((stage) => stage.addressing).join(' -> ')}`, {
-          location: cycle[0]!.location,
-          hint: 'a stage cannot depend, directly or not, on what it produces',
-        }),
+        new TvcError(
+          'CYCLE',
+          `the pipeline has a cycle: ${cycle.map((stage) => stage.addressing).join(' -> ')}`,
+          {
+            location: cycle[0]!.location,
+            hint: 'a stage cannot depend, directly or not, on what it produces',
+          },
+        ),
       );
     }
     return { pipeline: new Pipeline(root, files, stages, graph, outputs), problems };

@@ -25,7 +25,10 @@ export interface Preset {
 
 export function pluginName(plugin: TvcPlugin): string {
   if (typeof plugin === 'function') return plugin.name || 'anonymous plugin';
-  const withName = plugin as TvcPluginObject & { PLUGIN_NAME?: string; constructor: { PLUGIN_NAME?: string; name: string } };
+  const withName = plugin as TvcPluginObject & {
+    PLUGIN_NAME?: string;
+    constructor: { PLUGIN_NAME?: string; name: string };
+  };
   return (
     withName.name ??
     withName.PLUGIN_NAME ??
@@ -87,7 +90,9 @@ export function guardHook(hookName: string, hook: AnyHook): void {
 }
 
 /** Guards every hook of a hooks object, including the hooks a HookMap creates later. */
-export function guardHooks(hooks: Readonly<Record<string, AnyHook | HookMap<AnyHook>>>): Map<string, Set<string>> {
+export function guardHooks(
+  hooks: Readonly<Record<string, AnyHook | HookMap<AnyHook>>>,
+): Map<string, Set<string>> {
   const mapKeys = new Map<string, Set<string>>();
   for (const [name, hook] of Object.entries(hooks)) {
     if ('for' in hook && typeof hook.for === 'function') {

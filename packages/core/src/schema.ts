@@ -30,7 +30,11 @@ export const anything: Shape = { type: 'any' };
 export const listOf = (item: Shape): Shape => ({ type: 'list', item });
 export const dictOf = (value: Shape): Shape => ({ type: 'dict', value });
 export const nullable = (shape: Shape): Shape => ({ type: 'nullable', shape });
-export const either = (describe: string, ...options: Shape[]): Shape => ({ type: 'either', describe, options });
+export const either = (describe: string, ...options: Shape[]): Shape => ({
+  type: 'either',
+  describe,
+  options,
+});
 
 function typeName(value: unknown): string {
   if (value === null) return 'null';

@@ -45,7 +45,8 @@ export function resolveTarget(pipeline: Pipeline, target: string, options: Targe
     const name = target.slice(colon + 1);
     const repoPath = resolvePath(pipeline.root, cwd, file).repoPath;
     const inFile = repoPath === undefined ? [] : pipeline.stagesInFile(repoPath);
-    if (inFile.length === 0 && !existsSync(path.resolve(cwd, file))) throw notFound(target, `'${file}' does not exist`);
+    if (inFile.length === 0 && !existsSync(path.resolve(cwd, file)))
+      throw notFound(target, `'${file}' does not exist`);
     const found = matchNames(inFile, name, glob);
     if (found.length === 0) throw notFound(target, `Stage '${name}' not found inside '${file}' file`);
     return found;
@@ -63,12 +64,16 @@ export function resolveTarget(pipeline: Pipeline, target: string, options: Targe
     const byName = matchNames(pipeline.stagesInFile(defaultFile), target, glob);
     if (byName.length > 0) return byName;
   }
-  const fileLabel = toPosix(path.relative(cwd, path.join(pipeline.root, defaultFile ?? PIPELINE_FILE))) || PIPELINE_FILE;
+  const fileLabel =
+    toPosix(path.relative(cwd, path.join(pipeline.root, defaultFile ?? PIPELINE_FILE))) || PIPELINE_FILE;
   const stageMissing = `Stage '${target}' not found inside '${fileLabel}' file`;
   if (options.outputs === false) throw notFound(target, stageMissing);
   const producers = pipeline.outputs.producing(absolute);
   if (producers.length > 0) return [...new Set(producers.map((entry) => entry.stage))];
-  throw notFound(target, `'${target}' does not exist as an output or a stage name in '${fileLabel}': ${stageMissing}`);
+  throw notFound(
+    target,
+    `'${target}' does not exist as an output or a stage name in '${fileLabel}': ${stageMissing}`,
+  );
 }
 
 function notFound(target: string, message: string): TvcError {
@@ -78,7 +83,11 @@ function notFound(target: string, message: string): TvcError {
 }
 
 /** Resolves every target (all stages when there are none), keeping the pipeline's order and no duplicates. */
-export function resolveTargets(pipeline: Pipeline, targets: readonly string[], options: TargetOptions): Stage[] {
+export function resolveTargets(
+  pipeline: Pipeline,
+  targets: readonly string[],
+  options: TargetOptions,
+): Stage[] {
   if (targets.length === 0) return [...pipeline.stages];
   // In the order of the targets, without duplicates (as `dvc stage list` lists them).
   const selected = new Set<Stage>();
@@ -92,6 +101,7 @@ export function resolveTargets(pipeline: Pipeline, targets: readonly string[], o
     }
   }
   if (problems.length === 1) throw problems[0];
-  if (problems.length > 1) throw new TvcError('TARGET_NOT_FOUND', problems.map((problem) => problem.message).join('; '));
+  if (problems.length > 1)
+    throw new TvcError('TARGET_NOT_FOUND', problems.map((problem) => problem.message).join('; '));
   return [...selected];
 }

@@ -5,10 +5,16 @@ import { CommandRegistry, type CommandSpec } from './commands';
 import { type LoadedConfig, loadConfig, resolvePlugin } from './config';
 import { PluginError, TvcError, throwIfProblems } from './errors';
 import type { Executor } from './executor';
-import { createHooks, type LoadedPipelineFile, type PipelineFileLoader, type PipelineFileRequest, type TvcHooks } from './hooks';
-import { Pipeline } from './pipeline';
-import { type PluginSpec, type Preset, pluginName, type TvcPlugin, guardHooks } from './plugin';
+import {
+  createHooks,
+  type LoadedPipelineFile,
+  type PipelineFileLoader,
+  type PipelineFileRequest,
+  type TvcHooks,
+} from './hooks';
 import { findUp } from './paths';
+import { Pipeline } from './pipeline';
+import { guardHooks, type PluginSpec, type Preset, pluginName, type TvcPlugin } from './plugin';
 import { defaultPreset } from './preset';
 import { walkRepository } from './walk';
 
@@ -60,9 +66,13 @@ export class Tvc {
   static findRoot(cwd: string): string {
     const root = findUp(cwd, '.dvc');
     if (!root) {
-      throw new TvcError('NOT_A_DVC_REPO', `you are not inside of a DVC repository (checked up to mount point '${path.parse(path.resolve(cwd)).root}')`, {
-        hint: 'run `tvc init` in a git repository first',
-      });
+      throw new TvcError(
+        'NOT_A_DVC_REPO',
+        `you are not inside of a DVC repository (checked up to mount point '${path.parse(path.resolve(cwd)).root}')`,
+        {
+          hint: 'run `tvc init` in a git repository first',
+        },
+      );
     }
     return root;
   }
@@ -77,7 +87,10 @@ export class Tvc {
       tvc.apply(await resolvePlugin(spec, configDir, undefined), 'option');
     }
     for (const spec of loaded.config.plugins ?? []) {
-      tvc.apply(await resolvePlugin(spec, configDir, loaded.filepath && path.relative(root, loaded.filepath)), 'config');
+      tvc.apply(
+        await resolvePlugin(spec, configDir, loaded.filepath && path.relative(root, loaded.filepath)),
+        'config',
+      );
     }
     for (const preset of options.presets ?? [defaultPreset]) {
       for (const plugin of preset.plugins) tvc.apply(plugin, 'preset', preset.name);
@@ -141,9 +154,13 @@ export class Tvc {
     try {
       text = await readFile(absolute, 'utf8');
     } catch (error) {
-      throw new TvcError('PARAMS_FILE_MISSING', `cannot read params file '${display}': ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new TvcError(
+        'PARAMS_FILE_MISSING',
+        `cannot read params file '${display}': ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     try {
       return format.read(text, display);
@@ -162,9 +179,14 @@ export class Tvc {
   executor(name: string, options: Record<string, unknown> = {}): Executor {
     const executor = this.hooks.executor.get(name)?.call({ name, options });
     if (!executor) {
-      const known = [...(this.#hookMapKeys.get('executor') ?? [])].filter((key) => this.hooks.executor.get(key)?.taps.length);
+      const known = [...(this.#hookMapKeys.get('executor') ?? [])].filter(
+        (key) => this.hooks.executor.get(key)?.taps.length,
+      );
       throw new TvcError('EXECUTOR_UNKNOWN', `no executor named '${name}'`, {
-        hint: known.length > 0 ? `available executors: ${known.sort().join(', ')}` : 'no executor plugin is loaded',
+        hint:
+          known.length > 0
+            ? `available executors: ${known.sort().join(', ')}`
+            : 'no executor plugin is loaded',
       });
     }
     return executor;
@@ -193,7 +215,9 @@ export class Tvc {
       if (loader) loaders.set(file.repoPath, loader);
       return loader !== undefined;
     });
-    const loaded: LoadedPipelineFile[] = await Promise.all(files.map((file) => loaders.get(file.repoPath)!.load(file)));
+    const loaded: LoadedPipelineFile[] = await Promise.all(
+      files.map((file) => loaders.get(file.repoPath)!.load(file)),
+    );
     const problems = loaded.flatMap((file) => file.problems);
     throwIfProblems(problems);
     const { pipeline, problems: graphProblems } = Pipeline.build(this.root, loaded);

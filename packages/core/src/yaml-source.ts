@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { type SourceLocation, TvcError } from './errors';
 
 /** A parsed YAML file that remembers where each value came from. */
@@ -19,7 +19,12 @@ export type YamlPath = readonly (string | number)[];
  */
 export function parseYamlSource(file: string, text: string): { source?: YamlSource; problems: TvcError[] } {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, version: '1.2', uniqueKeys: true, prettyErrors: false });
+  const document = parseDocument(text, {
+    lineCounter,
+    version: '1.2',
+    uniqueKeys: true,
+    prettyErrors: false,
+  });
   const problems = document.errors.map((error) => {
     const position = lineCounter.linePos(error.pos[0]);
     return new TvcError('YAML_SYNTAX', `malformed YAML: ${firstLine(error.message)}`, {
@@ -33,7 +38,9 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
     value = document.toJS({ maxAliasCount: 10_000 });
   } catch (error) {
     return {
-      problems: [new TvcError('YAML_SYNTAX', `malformed YAML: ${(error as Error).message}`, { location: { file } })],
+      problems: [
+        new TvcError('YAML_SYNTAX', `malformed YAML: ${(error as Error).message}`, { location: { file } }),
+      ],
     };
   }
   return { source: { file, text, document, lineCounter, value }, problems: [] };
@@ -65,7 +72,8 @@ function nodeAt(source: YamlSource, path: YamlPath, key: boolean): Node | undefi
     const node = path.length === 0 ? source.document.contents : source.document.getIn(path, true);
     return isNodeLike(node) ? node : undefined;
   }
-  const parent = path.length === 1 ? source.document.contents : source.document.getIn(path.slice(0, -1), true);
+  const parent =
+    path.length === 1 ? source.document.contents : source.document.getIn(path.slice(0, -1), true);
   if (!isMap(parent)) return undefined;
   const last = path[path.length - 1];
   for (const item of parent.items) {

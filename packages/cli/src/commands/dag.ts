@@ -17,7 +17,8 @@ export interface DagOptions {
 export function stageGraph(pipeline: Pipeline): DrawableGraph {
   const edges: [string, string][] = [];
   for (const stage of pipeline.stages) {
-    for (const producer of pipeline.graph.dependencies(stage)) edges.push([producer.addressing, stage.addressing]);
+    for (const producer of pipeline.graph.dependencies(stage))
+      edges.push([producer.addressing, stage.addressing]);
   }
   return { nodes: pipeline.stages.map((stage) => stage.addressing), edges };
 }
@@ -69,7 +70,9 @@ export function filterGraph(graph: DrawableGraph, targets: readonly string[], fu
     edges: graph.edges.filter(([from, to]) => keep.has(from) && keep.has(to)),
   };
   const wanted = new Set(targets);
-  const connected = components(reduced).filter((component) => component.nodes.some((node) => wanted.has(node)));
+  const connected = components(reduced).filter((component) =>
+    component.nodes.some((node) => wanted.has(node)),
+  );
   const nodes = new Set(connected.flatMap((component) => component.nodes));
   return {
     nodes: reduced.nodes.filter((node) => nodes.has(node)),
@@ -82,15 +85,23 @@ function targetNodes(stages: readonly Stage[], outs: boolean, cwd: string): stri
   return stages.flatMap((stage) => stage.outs.map((output) => toPosix(path.relative(cwd, output.absolute))));
 }
 
-export default async function dag(context: CommandContext, target: string | undefined, options: DagOptions): Promise<number> {
+export default async function dag(
+  context: CommandContext,
+  target: string | undefined,
+  options: DagOptions,
+): Promise<number> {
   const tvc = await context.tvc();
   const pipeline = await tvc.loadPipeline();
   const cwd = context.io.cwd;
   const graph = options.outs ? outputGraph(pipeline, cwd) : stageGraph(pipeline);
-  const targets = target === undefined ? [] : targetNodes(resolveTarget(pipeline, target, { cwd }), options.outs === true, cwd);
+  const targets =
+    target === undefined
+      ? []
+      : targetNodes(resolveTarget(pipeline, target, { cwd }), options.outs === true, cwd);
   const filtered = filterGraph(graph, targets, options.full === true);
   if (options.dot) context.io.stdout.write(`${renderDot(filtered)}\n`);
-  else if (options.mermaid || options.md) writeLine(context.io.stdout, renderMermaid(filtered, options.md === true));
+  else if (options.mermaid || options.md)
+    writeLine(context.io.stdout, renderMermaid(filtered, options.md === true));
   else writeLine(context.io.stdout, components(filtered).map(renderAscii).join('\n'));
   return 0;
 }

@@ -47,7 +47,11 @@ export default async function init(
   }
 }
 
-async function initialize(context: CommandContext, directory: string | undefined, options: InitOptions): Promise<number> {
+async function initialize(
+  context: CommandContext,
+  directory: string | undefined,
+  options: InitOptions,
+): Promise<number> {
   const root = path.resolve(context.io.cwd, directory ?? '.');
   const useScm = options.scm !== false;
   const dvcDir = path.join(root, '.dvc');

@@ -12,7 +12,9 @@ export default async function plugins(context: CommandContext, options: PluginsO
     config: tvc.configFile ?? null,
     plugins: tvc.plugins,
     hooks: tvc.describeHooks().filter((hook) => hook.taps.length > 0),
-    commands: tvc.commands().map((command) => ({ name: command.name, plugin: command.plugin, description: command.description })),
+    commands: tvc
+      .commands()
+      .map((command) => ({ name: command.name, plugin: command.plugin, description: command.description })),
   };
   if (options.json) {
     writeLine(context.io.stdout, JSON.stringify(report, null, 2));
@@ -28,7 +30,8 @@ export default async function plugins(context: CommandContext, options: PluginsO
   for (const hook of report.hooks) writeLine(out, `  ${hook.hook}: ${hook.taps.join(', ')}`);
   if (report.commands.length > 0) {
     writeLine(out, 'commands:');
-    for (const command of report.commands) writeLine(out, `  ${command.name} (${command.plugin}): ${command.description}`);
+    for (const command of report.commands)
+      writeLine(out, `  ${command.name} (${command.plugin}): ${command.description}`);
   }
   return 0;
 }

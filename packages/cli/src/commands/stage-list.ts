@@ -31,21 +31,38 @@ function truncate(text: string, max = MAX_TEXT_LENGTH): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-export default async function stageList(context: CommandContext, targets: string[], options: StageListOptions): Promise<number> {
+export default async function stageList(
+  context: CommandContext,
+  targets: string[],
+  options: StageListOptions,
+): Promise<number> {
   const tvc = await context.tvc();
   const pipeline = await tvc.loadPipeline();
-  const targetOptions: TargetOptions = { cwd: context.io.cwd, recursive: options.recursive === true, outputs: false };
+  const targetOptions: TargetOptions = {
+    cwd: context.io.cwd,
+    recursive: options.recursive === true,
+    outputs: false,
+  };
   const stages = options.all
     ? pipeline.stages
     : resolveTargets(pipeline, targets.length > 0 ? targets : ['dvc.yaml'], targetOptions);
   if (options.json) {
-    const rows = stages.map((stage) => ({ stage: stage.addressing, file: stage.file, description: describeStage(stage) }));
+    const rows = stages.map((stage) => ({
+      stage: stage.addressing,
+      file: stage.file,
+      description: describeStage(stage),
+    }));
     writeLine(context.io.stdout, JSON.stringify(rows, null, 2));
     return 0;
   }
   const width = Math.max(0, ...stages.map((stage) => stage.addressing.length));
   for (const stage of stages) {
-    writeLine(context.io.stdout, options.nameOnly || options.namesOnly ? stage.addressing : `${stage.addressing.padEnd(width)}  ${describeStage(stage)}`);
+    writeLine(
+      context.io.stdout,
+      options.nameOnly || options.namesOnly
+        ? stage.addressing
+        : `${stage.addressing.padEnd(width)}  ${describeStage(stage)}`,
+    );
   }
   return 0;
 }

@@ -47,7 +47,9 @@ export function renderMermaid(graph: DrawableGraph, markdown = false): string {
       ids.set(node, `node${total}`);
       text += `\n\t${`node${total}`}["${node}"]`;
     }
-    const edges = [...pipeline.edges].sort((a, b) => compareCodePoints(a[0], b[0]) || compareCodePoints(a[1], b[1]));
+    const edges = [...pipeline.edges].sort(
+      (a, b) => compareCodePoints(a[0], b[0]) || compareCodePoints(a[1], b[1]),
+    );
     for (const [from, to] of edges) text += `\n\t${ids.get(from)}-->${ids.get(to)}`;
   }
   return markdown ? `\`\`\`mermaid\n${text}\n\`\`\`` : text;
