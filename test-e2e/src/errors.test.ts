@@ -184,7 +184,7 @@ describe('bad pipelines are reported clearly', () => {
   it('outside a DVC repository', async () => {
     repo = await TempRepo.create(undefined, { init: false });
     const result = await repo.tvc('dag');
-    expect(result.code).toBe(255);
-    expect(result.stderr).toContain('ERROR: you are not inside of a DVC repository');
+    expect(result.code).toBe(253);
+    expect(result.stderr).toContain("ERROR: you are not inside of a DVC repository (checked up to mount point '/')");
   });
 });

@@ -22,5 +22,6 @@ export function reportError(error: unknown, io: Io, verbose: boolean): number {
     else lines.push('  hint: run again with -v for the stack trace, and please report it');
   }
   io.stderr.write(`${lines.join('\n')}\n`);
-  return 255;
+  // DVC's exit codes: 253 outside a repository, 255 for any other error.
+  return error instanceof TvcError && error.code === 'NOT_A_DVC_REPO' ? 253 : 255;
 }
