@@ -1,0 +1,1 @@
+export { KILL_GRACE_MS, LocalExecutor, LocalExecutorPlugin, shellCommand } from './local-executor';

@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalExecutor, shellCommand } from './local-executor';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function workspace(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tvc-local-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('LocalExecutor', () => {
+  it('runs commands in order in the working directory with the environment', async () => {
+    const cwd = workspace();
+    const output: string[] = [];
+    const result = await new LocalExecutor().run(
+      { id: 'x', commands: ['echo one > out.txt', 'echo "$DVC_STAGE" >> out.txt', 'cat out.txt'], cwd, env: { DVC_STAGE: 'train' } },
+      { onOutput: (chunk) => output.push(chunk.toString()) },
+    );
+    expect(result).toEqual({ failedCommand: undefined, exitCode: 0, signal: null });
+    expect(readFileSync(path.join(cwd, 'out.txt'), 'utf8')).toBe('one\ntrain\n');
+    expect(output.join('')).toBe('one\ntrain\n');
+  });
+
+  it('stops at the first failing command and reports its index and exit code', async () => {
+    const cwd = workspace();
+    const result = await new LocalExecutor().run({ id: 'x', commands: ['true', 'exit 3', 'touch never'], cwd, env: {} });
+    expect(result).toEqual({ failedCommand: 1, exitCode: 3, signal: null });
+  });
+
+  it('kills the whole process group when aborted', async () => {
+    const cwd = workspace();
+    const controller = new AbortController();
+    const started = Date.now();
+    const running = new LocalExecutor().run(
+      { id: 'x', commands: ['sleep 30 & sleep 30; echo done > finished'], cwd, env: {} },
+      { signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 200);
+    const result = await running;
+    expect(result.failedCommand).toBe(0);
+    expect(result.signal).toBe('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('chooses the shell as DVC does', () => {
+    expect(shellCommand('ls', { SHELL: '/bin/bash' })).toEqual(['/bin/bash', ['--noprofile', '--norc', '-c', 'ls']]);
+    expect(shellCommand('ls', { SHELL: '/usr/bin/zsh' })).toEqual(['/usr/bin/zsh', ['-c', 'ls']]);
+    expect(shellCommand('ls', {})).toEqual(['/bin/sh', ['-c', 'ls']]);
+  });
+});
