@@ -1,3 +1,14 @@
 export { flattenParams, getParam, splitKey } from './key-path';
+export type { PythonJsonDumpsOptions } from './python-float';
+export {
+  comparePythonStrings,
+  isPythonFloat,
+  PythonFloat,
+  paramsEqual,
+  pythonFloatRepr,
+  pythonJsonDumps,
+  pythonNumberKind,
+  pythonRepr,
+} from './python-float';
 export type { ParamsEdit, ParamsFormat, ParamsTree, ParamsValue } from './types';
 export { ParamsSyntaxError } from './types';
