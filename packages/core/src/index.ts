@@ -53,3 +53,7 @@ export type { FoundFile } from './walk';
 export { walkRepository } from './walk';
 export type { YamlPath, YamlSource } from './yaml-source';
 export { locate, parseYamlSource } from './yaml-source';
+export type { StageOutputSpec, StageSpec, StageWriteOptions, StageWriteResult } from './stage-writer';
+export { addStageToText, checkStageSpec, parseParamsOptions, stageOutputs } from './stage-writer';
+export type { GitignoreOptions } from './gitignore';
+export { addToGitignore, GitIgnoreRules, gitignoreEntry } from './gitignore';
