@@ -57,3 +57,15 @@ export type { StageOutputSpec, StageSpec, StageWriteOptions, StageWriteResult } 
 export { addStageToText, checkStageSpec, parseParamsOptions, stageOutputs } from './stage-writer';
 export type { GitignoreOptions } from './gitignore';
 export { addToGitignore, GitIgnoreRules, gitignoreEntry } from './gitignore';
+export type { DvcYamlSource, LockEntry, LockItem } from './lockfile';
+export {
+  dumpDvcYaml,
+  dvcYamlValue,
+  isLegacyLockItem,
+  LockFile,
+  lockEntryData,
+  parseDvcYaml,
+  readLockEntry,
+  resolvePlainScalarTag,
+  toLockEntry,
+} from './lockfile';
