@@ -69,3 +69,5 @@ export {
   resolvePlainScalarTag,
   toLockEntry,
 } from './lockfile';
+export type { RunCacheStage } from './run-cache';
+export { canUseRunCache, RunCache, runCacheKey, runCacheValue } from './run-cache';

@@ -1,0 +1,144 @@
+import { abortError, HashError, itemError } from './errors.js';
+import type { HashMemo } from './memo.js';
+import { hashPool } from './pool.js';
+import { HASHED_CACHEABLE, HASHED_EXECUTABLE, HASHED_FAILED, HASHED_KNOWN } from './protocol.js';
+import type { FileHash, HashProgress } from './types.js';
+
+/** Files per message to a worker: enough to make the round trip negligible, few enough to balance. */
+const BATCH = 256;
+
+export interface FileHasherOptions {
+  memo?: HashMemo | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: HashProgress) => void) | undefined;
+  dos2unix?: boolean | undefined;
+  /** when given, a file that cannot be hashed is reported here instead of failing the whole job */
+  onError?: ((file: string, error: HashError) => void) | undefined;
+}
+
+/**
+ * Hashes files in the worker pool as they are added, in batches, consulting and updating the
+ * memo. Each file carries a tag, handed back with its hash to `receive`. `finish()` resolves
+ * when every file added has been hashed, or rejects with the first error (after which the
+ * remaining batches are cancelled).
+ */
+export class FileHasher<Tag> {
+  private readonly options: FileHasherOptions;
+  private readonly receive: (tag: Tag, hash: FileHash) => void;
+  private readonly cancel = new Int32Array(new SharedArrayBuffer(4));
+  private readonly running: Promise<void>[] = [];
+  private paths: string[] = [];
+  private known: string[] = [];
+  private tags: Tag[] = [];
+  private failure: unknown;
+  private readonly progress: HashProgress = { files: 0, bytes: 0 };
+  private readonly onAbort: () => void;
+
+  constructor(receive: (tag: Tag, hash: FileHash) => void, options: FileHasherOptions = {}) {
+    this.receive = receive;
+    this.options = options;
+    this.onAbort = () => this.fail(abortError(options.signal!));
+    if (options.signal?.aborted) this.onAbort();
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Queues an absolute path. */
+  add(file: string, tag: Tag): void {
+    if (this.failure !== undefined) return;
+    const { memo, dos2unix } = this.options;
+    this.paths.push(file);
+    // The memo holds plain MD5s: md5-dos2unix always reads.
+    if (memo && !dos2unix) this.known.push(memo.keyOf(file) ?? '');
+    this.tags.push(tag);
+    if (this.paths.length >= BATCH) this.submit();
+  }
+
+  /** Stops: queued and running batches are cancelled and finish() rejects with `error`. */
+  fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    Atomics.store(this.cancel, 0, 1);
+  }
+
+  async finish(): Promise<void> {
+    this.submit();
+    try {
+      await Promise.allSettled(this.running);
+      if (this.failure !== undefined) throw this.failure;
+    } finally {
+      this.options.signal?.removeEventListener('abort', this.onAbort);
+    }
+  }
+
+  private submit(): void {
+    if (this.paths.length === 0 || this.failure !== undefined) return;
+    const { paths, known, tags } = this;
+    this.paths = [];
+    this.known = [];
+    this.tags = [];
+    const { memo, onProgress, dos2unix, onError } = this.options;
+    let reported = 0;
+    const onBytes = onProgress
+      ? (bytes: number) => {
+          reported += bytes;
+          this.progress.bytes += bytes;
+          onProgress({ ...this.progress });
+        }
+      : undefined;
+    const remember = memo !== undefined && !dos2unix;
+    const batch = hashPool()
+      .run('hash', paths, {
+        cancel: this.cancel,
+        onProgress: onBytes,
+        keys: remember,
+        known: remember ? known : undefined,
+        dos2unix,
+      })
+      .then(({ sizes, flags, md5s, keys, bytesRead, errors }) => {
+        let bytes = 0;
+        for (let index = 0; index < paths.length; index++) {
+          const file = paths[index]!;
+          const flag = flags[index]!;
+          if (flag & HASHED_FAILED) {
+            const error = itemError(errors[index]!, file);
+            if (!onError) throw error;
+            onError(file, error);
+            continue;
+          }
+          let md5: string | undefined;
+          if (flag & HASHED_KNOWN) {
+            md5 = memo?.recall(file, keys[index]!);
+            if (md5 === undefined) throw new HashError('INTERNAL', `The memo lost its entry for '${file}'`);
+          } else {
+            md5 = md5s.slice(index * 32, index * 32 + 32);
+            if (remember) memo.remember(file, keys[index]!, md5, (flag & HASHED_CACHEABLE) !== 0);
+          }
+          const size = sizes[index]!;
+          bytes += size;
+          this.receive(tags[index]!, { md5, size, isexec: (flag & HASHED_EXECUTABLE) !== 0 });
+        }
+        if (memo && !dos2unix) memo.stats.bytesRead += bytesRead;
+        this.progress.files += paths.length;
+        this.progress.bytes += bytes - reported;
+        onProgress?.({ ...this.progress });
+      })
+      .catch((error: unknown) => this.fail(error));
+    this.running.push(batch);
+  }
+}
+
+/** Hashes a list of absolute paths; results in the same order. */
+export async function hashFiles(
+  files: readonly string[],
+  options: FileHasherOptions = {},
+): Promise<FileHash[]> {
+  const hashes: FileHash[] = new Array(files.length);
+  const hasher = new FileHasher<number>((index, hash) => {
+    hashes[index] = hash;
+  }, options);
+  files.forEach((file, index) => {
+    hasher.add(file, index);
+  });
+  await hasher.finish();
+  return hashes;
+}

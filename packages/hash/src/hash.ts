@@ -1,0 +1,75 @@
+import { lstat, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { HashError } from './errors.js';
+import { FileHasher, hashFiles } from './file-hasher.js';
+import { md5OfManifest, serializeSorted, sortEntries } from './manifest.js';
+import type { DirEntry, DirHash, FileHash, HashOptions, PathHash } from './types.js';
+import { walkFiles } from './walk.js';
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** MD5 of a file's bytes (symlinks followed), its size and execute bit. */
+export async function hashFile(file: string, options: HashOptions = {}): Promise<FileHash> {
+  const [hash] = await hashFiles([path.resolve(file)], options);
+  return hash!;
+}
+
+/**
+ * A directory's hash as DVC computes it: every file below it (see walkFiles for which), sorted
+ * by relpath, the manifest's MD5 with `.dir`, the total size and the number of files.
+ */
+export async function hashDirectory(directory: string, options: HashOptions = {}): Promise<DirHash> {
+  const root = path.resolve(directory);
+  let stats: Awaited<ReturnType<typeof stat>>;
+  try {
+    stats = await stat(root);
+  } catch (error) {
+    if (isMissing(error)) throw new HashError('NOT_FOUND', `No such directory: '${root}'`, { path: root });
+    throw error;
+  }
+  if (!stats.isDirectory()) {
+    throw new HashError('NOT_A_DIRECTORY', `Not a directory: '${root}'`, { path: root });
+  }
+  const entries: DirEntry[] = [];
+  const hasher = new FileHasher<string>((relpath, hash) => {
+    entries.push({ relpath, md5: hash.md5, size: hash.size, isexec: hash.isexec });
+  }, options);
+  try {
+    await walkFiles(root, (relpath, absolute) => hasher.add(absolute, relpath), options.ignore);
+  } catch (error) {
+    hasher.fail(error);
+  }
+  await hasher.finish();
+  sortEntries(entries);
+  let size = 0;
+  for (const entry of entries) size += entry.size;
+  return { md5: md5OfManifest(serializeSorted(entries)), size, nfiles: entries.length, entries };
+}
+
+/** A file's or a directory's hash; undefined when nothing exists at `target`. */
+export async function hashPath(target: string, options: HashOptions = {}): Promise<PathHash | undefined> {
+  const absolute = path.resolve(target);
+  let stats: Awaited<ReturnType<typeof stat>>;
+  try {
+    stats = await stat(absolute);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    const link = await lstat(absolute).catch(() => undefined);
+    if (!link) return undefined;
+    throw new HashError('NOT_FOUND', `Broken symlink: '${absolute}'`, { path: absolute });
+  }
+  if (stats.isDirectory()) return { kind: 'directory', ...(await hashDirectory(absolute, options)) };
+  return { kind: 'file', ...(await hashFile(absolute, options)) };
+}
+
+/**
+ * DVC 2's legacy `md5-dos2unix` hash (lock entries without `hash: md5`): the file is read in
+ * 1 MiB chunks and in each chunk whose first 512 bytes look like text, `\r\n` becomes `\n`.
+ */
+export async function md5Dos2Unix(file: string): Promise<string> {
+  const [hash] = await hashFiles([path.resolve(file)], { dos2unix: true });
+  return hash!.md5;
+}

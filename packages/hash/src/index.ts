@@ -1,0 +1,17 @@
+export type { HashErrorCode, HashErrorOptions } from './errors.js';
+export { HashError } from './errors.js';
+export { hashDirectory, hashFile, hashPath, md5Dos2Unix } from './hash.js';
+export { compareRelpaths, manifestMd5, serializeManifest } from './manifest.js';
+export type { MemoStats } from './memo.js';
+export { HashMemo } from './memo.js';
+export { terminateHashWorkers } from './pool.js';
+export type {
+  DirEntry,
+  DirHash,
+  FileHash,
+  HashOptions,
+  HashProgress,
+  LinkType,
+  ObjectStatus,
+  PathHash,
+} from './types.js';

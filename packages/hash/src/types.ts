@@ -1,0 +1,47 @@
+import type { HashMemo } from './memo.js';
+
+export interface FileHash {
+  md5: string;
+  size: number;
+  /** an execute bit is set (DVC records `isexec: true` for such file outputs) */
+  isexec: boolean;
+}
+
+export interface DirEntry {
+  /** posix, relative to the directory */
+  relpath: string;
+  md5: string;
+  size: number;
+  /** an execute bit is set; DVC does not record it in `.dir` manifests */
+  isexec: boolean;
+}
+
+export interface DirHash {
+  /** `<hex>.dir` */
+  md5: string;
+  size: number;
+  nfiles: number;
+  /** sorted by relpath in code-point order, as in the manifest */
+  entries: DirEntry[];
+}
+
+export type PathHash = ({ kind: 'file' } & FileHash) | ({ kind: 'directory' } & DirHash);
+
+export interface HashProgress {
+  /** files finished */
+  files: number;
+  /** bytes of the files finished, and of large files as they are read */
+  bytes: number;
+}
+
+export interface HashOptions {
+  memo?: HashMemo;
+  /** relpath is posix, relative to the hashed directory */
+  ignore?: (relpath: string, isDirectory: boolean) => boolean;
+  onProgress?: (progress: HashProgress) => void;
+  signal?: AbortSignal;
+}
+
+export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
+
+export type ObjectStatus = 'ok' | 'missing' | 'corrupt';
