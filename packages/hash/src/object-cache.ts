@@ -1,0 +1,406 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HashError, itemError } from './errors.js';
+import { FileHasher } from './file-hasher.js';
+import { isMd5, isSafeRelpath, manifestMd5, parseManifest, serializeManifest } from './manifest.js';
+import type { HashMemo } from './memo.js';
+import { hashPool } from './pool.js';
+import type { PlaceItem, StoreItem } from './protocol.js';
+import type { DirEntry, LinkType, ObjectStatus, PathHash } from './types.js';
+import { type Ignore, listTree } from './walk.js';
+
+const HEX_ID = /^[0-9a-fA-F]{32}(\.dir)?$/;
+const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
+const DEFAULT_LINK_TYPES: readonly LinkType[] = ['reflink', 'copy'];
+/** Items per worker message for store and place. */
+const BATCH = 128;
+
+export interface ObjectCacheOptions {
+  /** memo used by verify/checkout to avoid re-reading unchanged cache and workspace files */
+  memo?: HashMemo | undefined;
+}
+
+export interface CheckoutOptions {
+  /** link types to try in order; default ['reflink', 'copy'] (DVC's default `cache.type`) */
+  linkTypes?: readonly LinkType[] | undefined;
+  memo?: HashMemo | undefined;
+  /** for a file object: set the owner's execute bit, as DVC does for `isexec: true` outputs */
+  isexec?: boolean | undefined;
+  /** for a directory object: paths in dest (posix, relative) to leave alone rather than remove */
+  ignore?: Ignore | undefined;
+}
+
+interface Inspection {
+  status: ObjectStatus;
+  entries?: { relpath: string; md5: string }[];
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
+  return out;
+}
+
+function code(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+/**
+ * DVC's local object store, `<repo>/.dvc/cache/files/md5/<2>/<30>` (a directory's `.dir` manifest
+ * is stored the same way, with its suffix). Objects are written atomically (a temporary file in
+ * the cache, its MD5 checked against the expected one, then renamed) and made read-only (0444);
+ * writing an object that is already there does nothing, so concurrent saves of the same object
+ * by several processes all succeed.
+ */
+export class ObjectCache {
+  readonly root: string;
+  private readonly memo: HashMemo | undefined;
+
+  constructor(root: string, options: ObjectCacheOptions = {}) {
+    this.root = path.resolve(root);
+    this.memo = options.memo;
+  }
+
+  /**
+   * `.dvc/cache/files/md5/<2>/<rest>`. Throws HashError INVALID_HASH for anything that is not
+   * 32 hex digits with an optional `.dir` (upper-case digits are accepted and lower-cased), so a
+   * hostile `md5: ../../x` from a lock file never becomes a path.
+   */
+  objectPath(md5: string): string {
+    if (typeof md5 !== 'string' || !HEX_ID.test(md5)) {
+      throw new HashError('INVALID_HASH', `Not an md5 hash: ${JSON.stringify(md5)}`, {
+        hint: 'A hash is 32 hexadecimal digits, followed by .dir for a directory.',
+      });
+    }
+    const id = md5.toLowerCase();
+    return path.join(this.root, 'files', 'md5', id.slice(0, 2), id.slice(2));
+  }
+
+  async has(md5: string): Promise<boolean> {
+    const stats = await stat(this.objectPath(md5)).catch(() => undefined);
+    return stats?.isFile() ?? false;
+  }
+
+  /** Stores a file, or a directory's files and then its `.dir` manifest. */
+  async save(source: string, hash: PathHash): Promise<void> {
+    const absolute = path.resolve(source);
+    if (hash.kind === 'file') {
+      const md5 = hash.md5.toLowerCase();
+      if (!isMd5(md5, false))
+        throw new HashError('INVALID_HASH', `Not a file md5: ${JSON.stringify(hash.md5)}`);
+      await this.storeAll([{ src: absolute, dest: this.objectPath(md5), md5, size: hash.size }]);
+      return;
+    }
+    const manifestPath = this.objectPath(hash.md5);
+    if (!hash.md5.endsWith('.dir')) {
+      throw new HashError('INVALID_HASH', `A directory hash ends with .dir: ${hash.md5}`);
+    }
+    for (const entry of hash.entries) {
+      if (!isSafeRelpath(entry.relpath)) {
+        throw new HashError(
+          'INVALID_HASH',
+          `Unsafe relpath in directory hash: ${JSON.stringify(entry.relpath)}`,
+        );
+      }
+      if (!isMd5(entry.md5, false)) {
+        throw new HashError('INVALID_HASH', `Not an md5 hash: ${JSON.stringify(entry.md5)}`);
+      }
+    }
+    const text = serializeManifest(hash.entries);
+    if (manifestMd5(hash.entries) !== hash.md5.toLowerCase()) {
+      throw new HashError('INVALID_HASH', `The entries given do not hash to ${hash.md5}`);
+    }
+    const unique = new Map<string, StoreItem>();
+    for (const entry of hash.entries) {
+      if (!unique.has(entry.md5)) {
+        unique.set(entry.md5, {
+          src: path.join(absolute, ...entry.relpath.split('/')),
+          dest: this.objectPath(entry.md5),
+          md5: entry.md5,
+          size: entry.size,
+        });
+      }
+    }
+    await this.storeAll([...unique.values()]);
+    // The manifest last: its presence means every object it lists is there.
+    await writeObject(manifestPath, text);
+  }
+
+  /** 'ok' | 'missing' | 'corrupt'; for a `.dir`, of the manifest and of every object it lists. */
+  async verify(md5: string, options: { memo?: HashMemo | undefined } = {}): Promise<ObjectStatus> {
+    return (await this.inspect(md5, options.memo ?? this.memo)).status;
+  }
+
+  /**
+   * A directory manifest's entries. Manifests record only relpath and md5: size is that of the
+   * cached object (0 when it is missing) and isexec is always false.
+   */
+  async readManifest(md5dir: string): Promise<DirEntry[]> {
+    const entries = await this.loadManifest(md5dir);
+    const sizes = await hashPool().run(
+      'stat',
+      entries.map((entry) => this.objectPath(entry.md5)),
+    );
+    return entries.map((entry, index) => ({ ...entry, size: Math.max(0, sizes[index] ?? 0), isexec: false }));
+  }
+
+  /**
+   * Puts the object at `dest` (a file, or a directory tree) with the first link type that works.
+   * The object is verified first; a missing or corrupt one throws CACHE_MISSING / CACHE_CORRUPT
+   * without touching dest. Files already holding the right content are kept; for a directory,
+   * whatever in dest is not in the manifest is removed.
+   */
+  async checkout(md5: string, dest: string, options: CheckoutOptions = {}): Promise<void> {
+    const target = path.resolve(dest);
+    const memo = options.memo ?? this.memo;
+    const linkTypes = options.linkTypes ?? DEFAULT_LINK_TYPES;
+    if (linkTypes.length === 0 || linkTypes.some((link) => !LINK_TYPES.includes(link))) {
+      throw new HashError('INVALID_LINK_TYPE', `Unknown link types: ${linkTypes.join(', ')}`, {
+        hint: `Use some of ${LINK_TYPES.join(', ')}.`,
+      });
+    }
+    const { status, entries } = await this.inspect(md5, memo);
+    if (status === 'missing') {
+      throw new HashError('CACHE_MISSING', `Object ${md5} is not in the cache '${this.root}'`, {
+        path: this.objectPath(md5),
+        hint: 'Fetch it from a remote, or reproduce the stage that makes it.',
+      });
+    }
+    if (status === 'corrupt') {
+      throw new HashError('CACHE_CORRUPT', `Object ${md5} in the cache '${this.root}' is corrupt`, {
+        path: this.objectPath(md5),
+        hint: 'Remove the object and fetch or reproduce it again.',
+      });
+    }
+    if (entries) {
+      await this.checkoutDirectory(entries, target, linkTypes, memo, options.ignore);
+    } else {
+      await this.checkoutFile(md5, target, linkTypes, memo, options.isexec ?? false);
+    }
+  }
+
+  private async storeAll(items: StoreItem[]): Promise<void> {
+    const pool = hashPool();
+    await Promise.all(
+      chunks(items, BATCH).map(async (batch) => {
+        const results = await pool.run('store', batch);
+        results.forEach((result, index) => {
+          const item = batch[index]!;
+          if (result.error) throw itemError(result.error, item.src);
+          if (this.memo) {
+            this.memo.stats.bytesRead += result.bytesRead;
+            if (result.key) this.memo.learn(item.dest, result.key, item.md5);
+          }
+        });
+      }),
+    );
+  }
+
+  private async loadManifest(md5dir: string): Promise<{ relpath: string; md5: string }[]> {
+    const file = this.objectPath(md5dir);
+    if (!md5dir.endsWith('.dir')) {
+      throw new HashError('INVALID_HASH', `Not a directory hash: ${JSON.stringify(md5dir)}`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      if (code(error) === 'ENOENT') {
+        throw new HashError('CACHE_MISSING', `Directory manifest ${md5dir} is not in the cache`, {
+          path: file,
+        });
+      }
+      throw error;
+    }
+    if (`${createHash('md5').update(bytes).digest('hex')}.dir` !== md5dir.toLowerCase()) {
+      throw new HashError('CACHE_CORRUPT', `Directory manifest '${file}' does not match its hash`, {
+        path: file,
+      });
+    }
+    return parseManifest(bytes.toString('utf8'), file);
+  }
+
+  private async inspect(md5: string, memo: HashMemo | undefined): Promise<Inspection> {
+    const objectPath = this.objectPath(md5);
+    if (!md5.endsWith('.dir')) {
+      return { status: await this.checkObjects([[objectPath, md5.toLowerCase()]], memo) };
+    }
+    let entries: { relpath: string; md5: string }[];
+    try {
+      entries = await this.loadManifest(md5);
+    } catch (error) {
+      if (error instanceof HashError && error.code === 'CACHE_MISSING') return { status: 'missing' };
+      if (error instanceof HashError && error.code === 'CACHE_CORRUPT') return { status: 'corrupt' };
+      throw error;
+    }
+    const unique = new Map<string, string>();
+    for (const entry of entries) unique.set(this.objectPath(entry.md5), entry.md5);
+    return { status: await this.checkObjects([...unique], memo), entries };
+  }
+
+  /** Hashes cache objects (through the memo) and compares them with their names. */
+  private async checkObjects(objects: [string, string][], memo: HashMemo | undefined): Promise<ObjectStatus> {
+    let missing = false;
+    let corrupt = false;
+    let failure: unknown;
+    const hasher = new FileHasher<string>(
+      (md5, hash) => {
+        if (hash.md5 !== md5) corrupt = true;
+      },
+      {
+        memo,
+        onError: (_file, error) => {
+          if (error.code === 'NOT_FOUND') missing = true;
+          else if (error.code === 'NOT_A_FILE') corrupt = true;
+          else failure ??= error;
+        },
+      },
+    );
+    for (const [objectPath, md5] of objects) hasher.add(objectPath, md5);
+    await hasher.finish();
+    if (failure !== undefined) throw failure;
+    return corrupt ? 'corrupt' : missing ? 'missing' : 'ok';
+  }
+
+  /** Whether each target already holds its md5 (symlinks followed); unreadable counts as no. */
+  private async holds(targets: string[], md5s: string[], memo: HashMemo | undefined): Promise<boolean[]> {
+    const same = new Array<boolean>(targets.length).fill(false);
+    const hasher = new FileHasher<number>(
+      (index, hash) => {
+        same[index] = hash.md5 === md5s[index];
+      },
+      { memo, onError: () => {} },
+    );
+    targets.forEach((target, index) => {
+      hasher.add(target, index);
+    });
+    await hasher.finish();
+    return same;
+  }
+
+  private async place(items: PlaceItem[]): Promise<void> {
+    const pool = hashPool();
+    await Promise.all(
+      chunks(items, BATCH).map(async (batch) => {
+        const results = await pool.run('place', batch);
+        results.forEach((result, index) => {
+          if (result.error) throw itemError(result.error, batch[index]!.dest);
+        });
+      }),
+    );
+  }
+
+  private async checkoutFile(
+    md5: string,
+    target: string,
+    linkTypes: readonly LinkType[],
+    memo: HashMemo | undefined,
+    isexec: boolean,
+  ): Promise<void> {
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing?.isDirectory()) {
+      await rm(target, { recursive: true, force: true });
+    } else if (existing) {
+      const [same] = await this.holds([target], [md5.toLowerCase()], memo);
+      if (same) {
+        if (isexec) {
+          const mode = (await stat(target)).mode;
+          if ((mode & 0o100) === 0) await chmod(target, mode | 0o100);
+        }
+        return;
+      }
+    }
+    const objectPath = this.objectPath(md5);
+    const size = (await stat(objectPath)).size;
+    await mkdir(path.dirname(target), { recursive: true });
+    await this.place([{ src: objectPath, dest: target, linkTypes, isexec, size }]);
+  }
+
+  private async checkoutDirectory(
+    entries: { relpath: string; md5: string }[],
+    target: string,
+    linkTypes: readonly LinkType[],
+    memo: HashMemo | undefined,
+    ignore: Ignore | undefined,
+  ): Promise<void> {
+    const rootStats = await stat(target).catch(() => undefined);
+    if (rootStats && !rootStats.isDirectory()) await rm(target, { force: true });
+    if (!rootStats?.isDirectory()) await mkdir(target, { recursive: true });
+
+    const wanted = new Map(entries.map((entry) => [entry.relpath, entry.md5]));
+    const wantedDirectories = new Set<string>();
+    for (const { relpath } of entries) {
+      for (let slash = relpath.indexOf('/'); slash >= 0; slash = relpath.indexOf('/', slash + 1)) {
+        wantedDirectories.add(relpath.slice(0, slash));
+      }
+    }
+    const local = (relpath: string) => path.join(target, ...relpath.split('/'));
+
+    // 1. Remove what the manifest does not have (and anything in the way of what it has).
+    const listing = await listTree(target);
+    const removals: Promise<void>[] = [];
+    const present: string[] = [];
+    for (const relpath of listing.files.keys()) {
+      if (wanted.has(relpath)) present.push(relpath);
+      else if (!ignore?.(relpath, false)) removals.push(rm(local(relpath), { force: true }));
+    }
+    for (const relpath of listing.directories) {
+      if (wantedDirectories.has(relpath) || ignore?.(relpath, true)) continue;
+      const parent = relpath.includes('/') ? relpath.slice(0, relpath.lastIndexOf('/')) : '';
+      if (parent && !wantedDirectories.has(parent)) continue; // removed with its parent
+      removals.push(rm(local(relpath), { recursive: true, force: true }));
+    }
+    await Promise.all(removals);
+
+    // 2. Keep files that already hold the right content.
+    const same = await this.holds(
+      present.map(local),
+      present.map((relpath) => wanted.get(relpath)!),
+      memo,
+    );
+    const keep = new Set(present.filter((_, index) => same[index]));
+
+    // 3. Create the directories, then place every other file.
+    const parents = new Set(
+      [...wantedDirectories].map((relpath) => relpath.slice(0, relpath.lastIndexOf('/'))),
+    );
+    const leaves = [...wantedDirectories].filter((relpath) => !parents.has(relpath));
+    await Promise.all(leaves.map((relpath) => mkdir(local(relpath), { recursive: true })));
+    const missing = entries.filter((entry) => !keep.has(entry.relpath));
+    const unique = [...new Set(missing.map((entry) => entry.md5))];
+    const objectSizes = await hashPool().run(
+      'stat',
+      unique.map((md5) => this.objectPath(md5)),
+    );
+    const sizes = new Map(unique.map((md5, index) => [md5, objectSizes[index] ?? 0]));
+    await this.place(
+      missing.map((entry) => ({
+        src: this.objectPath(entry.md5),
+        dest: local(entry.relpath),
+        linkTypes,
+        isexec: false,
+        size: sizes.get(entry.md5) ?? 0,
+      })),
+    );
+  }
+}
+
+/** Writes a small object (a manifest) atomically and read-only, unless it is already there. */
+async function writeObject(file: string, text: string): Promise<void> {
+  const existing = await lstat(file).catch(() => undefined);
+  if (existing?.isFile() && existing.size === Buffer.byteLength(text)) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    await writeFile(temporary, text, { flag: 'wx', mode: 0o444 });
+    await chmod(temporary, 0o444);
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => {});
+    throw error;
+  }
+}
