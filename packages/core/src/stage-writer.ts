@@ -658,10 +658,7 @@ interface ResolvedEntry {
 const VIRTUAL_ROOT = '/';
 
 function resolver(options: StageWriteOptions, wdir: string | null | undefined): (value: string) => string {
-  const base = path.posix.resolve(
-    options.directory ? toPosix(options.directory) : VIRTUAL_ROOT,
-    wdir ?? '.',
-  );
+  const base = path.posix.resolve(options.directory ? toPosix(options.directory) : VIRTUAL_ROOT, wdir ?? '.');
   return (value) => path.posix.resolve(base, toPosix(value));
 }
 
