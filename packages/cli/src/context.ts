@@ -1,4 +1,5 @@
-import { findUp, Tvc, TvcError } from '@tvc/core';
+import { findUp, type Tvc, TvcError } from '@tvc/core';
+import { openTvc } from '@tvc/preset-default';
 import type { Io } from './io';
 
 /** What every command gets: the streams, and the repository's Tvc, opened on first use. */
@@ -15,7 +16,7 @@ export class CommandContext {
 
   /** The repository's Tvc; a clear error outside a DVC repository. */
   tvc(): Promise<Tvc> {
-    this.#tvc ??= Tvc.open({ cwd: this.io.cwd });
+    this.#tvc ??= openTvc({ cwd: this.io.cwd });
     return this.#tvc;
   }
 }
@@ -23,7 +24,7 @@ export class CommandContext {
 /** Opens the repository around `cwd` if there is one (to learn its plugin commands), else nothing. */
 export function openIfInRepository(cwd: string): Promise<Tvc> | undefined {
   if (!findUp(cwd, '.dvc')) return undefined;
-  const opening = Tvc.open({ cwd });
+  const opening = openTvc({ cwd });
   opening.catch(() => {}); // reported when a command needs it
   return opening;
 }

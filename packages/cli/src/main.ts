@@ -1,4 +1,5 @@
 import type { CommandSpec, Tvc } from '@tvc/core';
+import { terminateHashWorkers } from '@tvc/hash';
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { CommandContext, openIfInRepository } from './context';
@@ -111,6 +112,34 @@ export function createProgram(
     .option('--desc <text>', 'a description of the stage')
     .action(run(() => import('./commands/stage-add')));
 
+  common(program.command('status'))
+    .description('show which stages changed: commands, dependencies, params, outputs')
+    .argument('[targets...]', 'stages, pipeline files or outputs (default: all)')
+    .option('--json', "print DVC's JSON for scripts")
+    .option('-R, --recursive', 'every stage in the directories given')
+    .option('--with-deps', "also the targets' upstream stages")
+    .action(run(() => import('./commands/status')));
+
+  common(program.command('repro'))
+    .description('reproduce the stages whose command, dependencies or params changed')
+    .argument('[targets...]', "stages, dvc.yaml or .dvc files (default: 'dvc.yaml')")
+    .option('-f, --force', 'reproduce even if nothing changed')
+    .option('-s, --single-item', 'only the targets, not their dependencies')
+    .option('--downstream', 'the targets and the stages that depend on them')
+    .option('-p, --pipeline', 'the whole pipelines the targets belong to')
+    .option('-P, --all-pipelines', 'every pipeline of the repository')
+    .option('--dry', 'print the commands that would run, change nothing')
+    .option('-k, --keep-going', "continue past a failure with stages that do not depend on it")
+    .option('--ignore-errors', 'ignore failures, run even the stages that depend on them')
+    .option('--force-downstream', 'reproduce every stage downstream of one that ran')
+    .option('-i, --interactive', 'ask before each stage')
+    .option('--no-run-cache', 'do not restore outputs from the run-cache')
+    .option('--glob', 'stage names are glob patterns')
+    .option('-R, --recursive', 'every stage in the directories given')
+    .option('-j, --jobs <n>', 'run up to n independent stages at the same time')
+    .option('--json', 'print what happened to each stage as JSON')
+    .action(run(() => import('./commands/repro')));
+
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')
     .option('--json', 'print JSON for scripts')
@@ -192,5 +221,6 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     return reportError(error, io, verbose);
   } finally {
     if (tvc) await tvc.then((opened) => opened.hooks.shutdown.promise()).catch(() => {});
+    await terminateHashWorkers();
   }
 }

@@ -27,6 +27,8 @@ export interface ExecutorContext {
   readonly signal?: AbortSignal | undefined;
   /** Receives the task's output as it comes. */
   readonly onOutput?: ((chunk: Buffer, stream: 'stdout' | 'stderr') => void) | undefined;
+  /** Called as each command starts (DVC prints `> command` then). */
+  readonly onCommand?: ((index: number, command: string) => void) | undefined;
 }
 
 export interface ExecutorResult {

@@ -4,6 +4,8 @@ import type { CommandRegistry } from './commands';
 import type { SourceLocation, TvcError } from './errors';
 import type { Executor, ExecutorRequest } from './executor';
 import type { Pipeline } from './pipeline';
+import type { ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
+import type { HashProgress } from './workspace';
 import type { Stage } from './stage';
 import type { YamlPath, YamlSource } from './yaml-source';
 
@@ -90,6 +92,30 @@ export type TvcHooks = Readonly<{
   resolveDefinitions: SyncWaterfallHook<[StageDefinition[], DefinitionsContext]>;
   /** After the whole pipeline is loaded and checked. */
   pipelineLoaded: SyncHook<[Pipeline]>;
+  /** A reproduction is about to start, with its plan. */
+  beforeRepro: AsyncSeriesHook<[ReproRun]>;
+  /** A stage is about to run its commands (also in a dry run). */
+  stageStart: AsyncSeriesHook<[StageEvent]>;
+  /** One of the stage's commands starts (DVC prints `> command`). */
+  stageCommand: SyncHook<[StageEvent, string]>;
+  /** Output of a running stage's command. */
+  stageOutput: SyncHook<[StageEvent, Buffer, 'stdout' | 'stderr']>;
+  /** A stage did not change and is skipped. */
+  stageSkipped: AsyncSeriesHook<[StageEvent]>;
+  /** A stage's outputs are restored from the cache instead of running it. */
+  stageCached: AsyncSeriesHook<[StageEvent]>;
+  /** A data source (`.dvc` file) or frozen stage is verified instead of run. */
+  stageVerify: AsyncSeriesHook<[StageEvent]>;
+  /** A stage finished: ran, restored, verified, skipped or dry-run. */
+  stageDone: AsyncSeriesHook<[StageEvent, StageOutcome]>;
+  /** A stage failed (its command, or a missing dependency or output). */
+  stageFailed: SyncHook<[StageEvent, TvcError]>;
+  /** A lock file was written (`created` when it did not exist). */
+  lockWritten: SyncHook<[{ readonly file: string; readonly created: boolean }]>;
+  /** Hashing progress, for long hashes. */
+  hashProgress: SyncHook<[HashProgress]>;
+  /** The reproduction ended (also when stages failed). */
+  afterRepro: AsyncSeriesHook<[ReproRun, ReproResult]>;
   /** Before the process exits: close what plugins opened. */
   shutdown: AsyncSeriesHook<[]>;
 }>;
@@ -107,6 +133,18 @@ export function createHooks(): TvcHooks {
       'context',
     ]),
     pipelineLoaded: new SyncHook<[Pipeline]>(['pipeline']),
+    beforeRepro: new AsyncSeriesHook<[ReproRun]>(['run']),
+    stageStart: new AsyncSeriesHook<[StageEvent]>(['event']),
+    stageCommand: new SyncHook<[StageEvent, string]>(['event', 'command']),
+    stageOutput: new SyncHook<[StageEvent, Buffer, 'stdout' | 'stderr']>(['event', 'chunk', 'stream']),
+    stageSkipped: new AsyncSeriesHook<[StageEvent]>(['event']),
+    stageCached: new AsyncSeriesHook<[StageEvent]>(['event']),
+    stageVerify: new AsyncSeriesHook<[StageEvent]>(['event']),
+    stageDone: new AsyncSeriesHook<[StageEvent, StageOutcome]>(['event', 'outcome']),
+    stageFailed: new SyncHook<[StageEvent, TvcError]>(['event', 'error']),
+    lockWritten: new SyncHook<[{ readonly file: string; readonly created: boolean }]>(['lock']),
+    hashProgress: new SyncHook<[HashProgress]>(['progress']),
+    afterRepro: new AsyncSeriesHook<[ReproRun, ReproResult]>(['run', 'result']),
     shutdown: new AsyncSeriesHook<[]>([]),
   });
 }

@@ -13,7 +13,7 @@ afterEach(() => {
 async function load(
   files: Record<string, string>,
   cwd = '.',
-  plugins: Parameters<typeof Tvc.open>[0]['plugins'] = [],
+  plugins: NonNullable<Parameters<typeof Tvc.open>[0]>['plugins'] = [],
 ) {
   const { root, cleanup } = makeRepo(files);
   cleanups.push(cleanup);

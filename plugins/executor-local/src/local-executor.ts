@@ -67,6 +67,7 @@ export class LocalExecutor implements Executor {
   async run(task: ExecutorTask, context: ExecutorContext = {}): Promise<ExecutorResult> {
     for (const [index, command] of task.commands.entries()) {
       if (context.signal?.aborted) return { failedCommand: index, exitCode: null, signal: 'SIGINT' };
+      context.onCommand?.(index, command);
       const { code, signal } = await runOne(command, task, context);
       if (code !== 0) return { failedCommand: index, exitCode: code, signal };
     }

@@ -1,0 +1,110 @@
+import { createInterface } from 'node:readline/promises';
+import { configFlag, readDvcConfig, reproduce, type StageOutcome, TvcError } from '@tvc/core';
+import { simpleGit } from 'simple-git';
+import type { CommandContext } from '../context';
+import { writeLine } from '../io';
+import { ReproReporter } from '../reporter';
+
+export interface ReproCommandOptions {
+  readonly force?: boolean;
+  readonly singleItem?: boolean;
+  readonly downstream?: boolean;
+  readonly pipeline?: boolean;
+  readonly allPipelines?: boolean;
+  readonly dry?: boolean;
+  readonly keepGoing?: boolean;
+  readonly ignoreErrors?: boolean;
+  readonly forceDownstream?: boolean;
+  readonly interactive?: boolean;
+  readonly runCache?: boolean;
+  readonly glob?: boolean;
+  readonly recursive?: boolean;
+  readonly jobs?: string;
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+}
+
+function parseJobs(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new TvcError('INVALID_ARGUMENT', `--jobs must be a positive integer, not '${value}'`);
+  }
+  return jobs;
+}
+
+/** `tvc repro`: reproduce what changed; Ctrl+C stops the running stages and keeps the repo consistent. */
+export default async function repro(context: CommandContext, targets: string[], options: ReproCommandOptions): Promise<number> {
+  const tvc = await context.tvc();
+  const jobs = parseJobs(options.jobs);
+  const { io } = context;
+  if (!options.json && !options.quiet) new ReproReporter(io).attach(tvc);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      io.stderr.write('\nInterrupted: stopping the running stages (press Ctrl+C again to stop at once)\n');
+      controller.abort();
+    } else {
+      process.exit(252);
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  const prompt = options.interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+  try {
+    const result = await reproduce(tvc, {
+      targets,
+      force: options.force,
+      single: options.singleItem,
+      downstream: options.downstream,
+      pipeline: options.pipeline,
+      allPipelines: options.allPipelines,
+      dry: options.dry,
+      onError: options.ignoreErrors ? 'ignore' : options.keepGoing ? 'keep-going' : 'fail',
+      forceDownstream: options.forceDownstream,
+      noRunCache: options.runCache === false,
+      glob: options.glob,
+      recursive: options.recursive,
+      jobs,
+      signal: controller.signal,
+      confirm: prompt
+        ? async (question) => /^y(es)?$/i.test((await prompt.question(`${question} [y/n] `)).trim())
+        : undefined,
+    });
+    if (controller.signal.aborted) throw new TvcError('INTERRUPTED', 'interrupted by the user');
+    if (options.json) {
+      const outcomes: Record<string, StageOutcome> = {};
+      for (const [stage, outcome] of result.outcomes) outcomes[stage.addressing] = outcome;
+      writeLine(io.stdout, JSON.stringify({ outcomes, changedFiles: result.changedFiles }, null, 2));
+      return 0;
+    }
+    if (options.quiet) return 0;
+    if (result.changedFiles.length > 0 && !options.dry) {
+      const config = readDvcConfig(tvc.root);
+      if (configFlag(config, 'core', 'autostage') && tvc.scmRoot) {
+        await simpleGit(tvc.root).add(result.changedFiles);
+      } else if (tvc.scmRoot) {
+        writeLine(io.stdout);
+        writeLine(io.stdout, 'To track the changes with git, run:');
+        writeLine(io.stdout);
+        writeLine(io.stdout, `\tgit add ${result.changedFiles.join(' ')}`);
+        writeLine(io.stdout);
+        writeLine(io.stdout, 'To enable auto staging, set `autostage = true` under [core] in .dvc/config.');
+      }
+    }
+    if (result.reproduced.length === 0) writeLine(io.stdout, 'Data and pipelines are up to date.');
+    return 0;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      io.stderr.write('ERROR: interrupted by the user\n');
+      return 252;
+    }
+    throw error;
+  } finally {
+    prompt?.close();
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}

@@ -1,0 +1,74 @@
+import { dvcStatusEntry, isChanged, resolveTargets, StatusChecker, TvcError, Workspace } from '@tvc/core';
+import { pythonJsonDumps } from '@tvc/params';
+import type { CommandContext } from '../context';
+import { writeLine } from '../io';
+
+export interface StatusOptions {
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+  readonly recursive?: boolean;
+  readonly withDeps?: boolean;
+}
+
+const STATUS_LEN = 20;
+const UP_TO_DATE = 'Data and pipelines are up to date.';
+const EMPTY_PROJECT = 'There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!';
+
+/** DVC's text rendering of a status tree: tab-indented, status words padded to 20 columns. */
+export function renderStatus(status: unknown, indent = 0): string[] {
+  const tabs = '\t'.repeat(indent);
+  if (typeof status === 'string') return [`${tabs}${status}`];
+  if (Array.isArray(status)) return status.flatMap((entry) => renderStatus(entry, indent));
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(status as Record<string, unknown>)) {
+    if (typeof value === 'string') lines.push(`${tabs}${`${value}:`.padEnd(STATUS_LEN)}${key}`);
+    else if (value && (typeof value !== 'object' || Object.keys(value).length > 0)) {
+      lines.push(`${tabs}${key}:`);
+      lines.push(...renderStatus(value, indent + 1));
+    }
+  }
+  return lines;
+}
+
+/** `tvc status`: which stages changed and why, in DVC's text and JSON. `-q` exits 1 when any did. */
+export default async function status(context: CommandContext, targets: string[], options: StatusOptions): Promise<number> {
+  try {
+    const tvc = await context.tvc();
+    const pipeline = await tvc.loadPipeline();
+    let stages = resolveTargets(pipeline, targets, { cwd: context.io.cwd, recursive: options.recursive === true });
+    if (options.withDeps && targets.length > 0) {
+      const upstream = pipeline.graph.ancestors(stages);
+      stages = pipeline.order([...stages, ...upstream]);
+    }
+    const workspace = new Workspace(tvc.root);
+    const checker = new StatusChecker(tvc, workspace);
+    const result: Record<string, unknown> = {};
+    try {
+      const statuses = await Promise.all(stages.map((stage) => checker.status(stage)));
+      for (const stageStatus of statuses) {
+        if (stageStatus.stage.frozen && stageStatus.stage.kind === 'pipeline' && !options.json && !options.quiet) {
+          context.io.stderr.write(
+            `WARNING: stage: '${stageStatus.stage.addressing}' is frozen. Its dependencies are not going to be shown in the status output.\n`,
+          );
+        }
+        if (isChanged(stageStatus)) result[stageStatus.stage.addressing] = dvcStatusEntry(stageStatus);
+      }
+    } finally {
+      await workspace.close();
+    }
+    const changed = Object.keys(result).length > 0;
+    if (options.json) writeLine(context.io.stdout, pythonJsonDumps(result));
+    else if (options.quiet) return changed ? 1 : 0;
+    else if (changed) writeLine(context.io.stdout, renderStatus(result).join('\n'));
+    else writeLine(context.io.stdout, pipeline.stages.length === 0 ? EMPTY_PROJECT : UP_TO_DATE);
+    return 0;
+  } catch (error) {
+    // Like `dvc status`, an error exits with 1.
+    if (error instanceof TvcError && error.code !== 'NOT_A_DVC_REPO') {
+      const { reportError } = await import('../errors');
+      reportError(error, context.io, context.verbose);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,154 @@
+import type { ReproRun, Stage, StageEvent, Tvc } from '@tvc/core';
+import type { Io } from './io';
+
+const FRAME_MS = 100;
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/**
+ * Renders a reproduction as DVC does (`Running stage 'x':`, `> cmd`, `Stage 'x' didn't change,
+ * skipping`, lock messages), with the commands' own output passed through. With more than one job,
+ * every line of a stage's output is prefixed with `[stage]` so parallel stages stay readable. On a
+ * terminal a live line at the bottom shows each running stage with its elapsed time and hashing
+ * progress; elsewhere (CI logs) nothing is redrawn.
+ *
+ * (Written here rather than with a progress-bar library: the live line must be cleared and redrawn
+ * around output streamed from several processes, which those libraries do not coordinate.)
+ */
+export class ReproReporter {
+  readonly #io: Io;
+  readonly #live: boolean;
+  #parallel = false;
+  #previousReproduced = false;
+  readonly #running = new Map<Stage, number>();
+  readonly #partial = new Map<string, string>();
+  #hashing: { path: string; files: number; bytes: number; since: number } | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #footerShown = false;
+
+  constructor(io: Io) {
+    this.#io = io;
+    this.#live = io.isTTY && !io.env.CI;
+  }
+
+  attach(tvc: Tvc): void {
+    const name = 'tvc:cli-reporter';
+    tvc.hooks.beforeRepro.tap(name, (run: ReproRun) => {
+      this.#parallel = run.jobs > 1;
+      if (this.#live) {
+        this.#timer = setInterval(() => this.#drawFooter(), FRAME_MS);
+        this.#timer.unref();
+      }
+    });
+    tvc.hooks.stageSkipped.tap(name, ({ stage }: StageEvent) => {
+      this.#separate(false);
+      this.#line(stage.kind === 'data' ? `'${stage.addressing}' didn't change, skipping` : `Stage '${stage.addressing}' didn't change, skipping`);
+    });
+    tvc.hooks.stageStart.tap(name, ({ stage }: StageEvent) => {
+      this.#separate(true);
+      this.#running.set(stage, Date.now());
+      this.#line(`Running stage '${stage.addressing}':`);
+    });
+    tvc.hooks.stageCommand.tap(name, ({ stage }: StageEvent, command: string) => {
+      this.#line(`> ${command}`, stage);
+    });
+    tvc.hooks.stageCached.tap(name, ({ stage }: StageEvent) => {
+      this.#separate(true);
+      this.#line(`Stage '${stage.addressing}' is cached - skipping run, checking out outputs`);
+    });
+    tvc.hooks.stageVerify.tap(name, ({ stage }: StageEvent) => {
+      this.#separate(true);
+      this.#line(
+        stage.kind === 'data'
+          ? `Verifying data sources in stage: '${stage.addressing}'`
+          : `Verifying outputs in frozen stage: '${stage.addressing}'`,
+      );
+    });
+    tvc.hooks.stageOutput.tap(name, ({ stage }: StageEvent, chunk: Buffer, stream) => this.#output(stage, chunk, stream));
+    tvc.hooks.stageDone.tap(name, ({ stage }: StageEvent) => this.#finish(stage));
+    tvc.hooks.stageFailed.tap(name, ({ stage }: StageEvent) => this.#finish(stage));
+    tvc.hooks.lockWritten.tap(name, ({ file, created }) => {
+      if (created) this.#line(`Generating lock file '${file}'`);
+      this.#line(`Updating lock file '${file}'`);
+    });
+    tvc.hooks.hashProgress.tap(name, (progress) => {
+      if (!this.#hashing || this.#hashing.path !== progress.path) {
+        this.#hashing = { ...progress, since: Date.now() };
+      } else {
+        Object.assign(this.#hashing, { files: progress.files, bytes: progress.bytes });
+      }
+    });
+    tvc.hooks.afterRepro.tap(name, (_run, result) => {
+      for (const stage of result.outcomes.keys()) this.#finish(stage);
+      if (this.#timer) clearInterval(this.#timer);
+      this.#clearFooter();
+    });
+    tvc.hooks.log.tap(name, (event) => {
+      if (event.level === 'warn') this.#write(this.#io.stderr, `WARNING: ${event.message}\n`);
+    });
+  }
+
+  /** DVC prints an empty line before a stage when the previous one was reproduced. */
+  #separate(reproduced: boolean): void {
+    if (this.#previousReproduced && !this.#parallel) this.#line('');
+    this.#previousReproduced = reproduced;
+  }
+
+  #finish(stage: Stage): void {
+    this.#running.delete(stage);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const key = `${stage.addressing}\0${stream}`;
+      const rest = this.#partial.get(key);
+      if (rest) {
+        this.#partial.delete(key);
+        this.#write(stream === 'stdout' ? this.#io.stdout : this.#io.stderr, `[${stage.addressing}] ${rest}\n`);
+      }
+    }
+  }
+
+  #line(text: string, stage?: Stage): void {
+    const prefix = this.#parallel && stage ? `[${stage.addressing}] ` : '';
+    this.#write(this.#io.stdout, `${prefix}${text}\n`);
+  }
+
+  #output(stage: Stage, chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+    const target = stream === 'stdout' ? this.#io.stdout : this.#io.stderr;
+    if (!this.#parallel) {
+      this.#write(target, chunk.toString());
+      return;
+    }
+    // Whole lines only, each prefixed with its stage, so parallel outputs never interleave mid-line.
+    const key = `${stage.addressing}\0${stream}`;
+    const text = (this.#partial.get(key) ?? '') + chunk.toString();
+    const lines = text.split('\n');
+    this.#partial.set(key, lines.pop() ?? '');
+    if (lines.length > 0) this.#write(target, lines.map((line) => `[${stage.addressing}] ${line}\n`).join(''));
+  }
+
+  #write(stream: NodeJS.WritableStream, text: string): void {
+    this.#clearFooter();
+    stream.write(text);
+  }
+
+  #clearFooter(): void {
+    if (this.#footerShown) {
+      this.#io.stdout.write('\r\x1b[2K');
+      this.#footerShown = false;
+    }
+  }
+
+  #drawFooter(): void {
+    const parts = [...this.#running].map(([stage, since]) => `${stage.addressing} ${seconds(Date.now() - since)}`);
+    const hashing = this.#hashing;
+    if (hashing && Date.now() - hashing.since > 500 && hashing.files > 0) {
+      parts.push(`hashing ${hashing.files} files, ${(hashing.bytes / 1e6).toFixed(1)} MB`);
+    }
+    if (parts.length === 0) return;
+    const columns = (this.#io.stdout as NodeJS.WriteStream).columns ?? 80;
+    const text = `⏵ ${parts.join(' │ ')}`.slice(0, Math.max(10, columns - 1));
+    this.#io.stdout.write(`\r\x1b[2K${text}`);
+    this.#footerShown = true;
+  }
+}

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { joinNames, planRepro } from './repro';
+import { StatusChecker } from './status';
+import { makeRepo } from './test-repo';
+import { Tvc } from './tvc';
+import { Workspace } from './workspace';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+// a -> b -> d, a -> c -> d, e (alone); f is frozen and depends on d; g depends on f
+const DIAMOND = `stages:
+  a:
+    cmd: x
+    outs: [a]
+  b:
+    cmd: x
+    deps: [a]
+    outs: [b]
+  c:
+    cmd: x
+    deps: [a]
+    outs: [c]
+  d:
+    cmd: x
+    deps: [b, c]
+    outs: [d]
+  e:
+    cmd: x
+    outs: [e]
+  f:
+    cmd: x
+    deps: [d]
+    outs: [f]
+    frozen: true
+  g:
+    cmd: x
+    deps: [f]
+    outs: [g]
+`;
+
+async function open(files: Record<string, string>) {
+  const { root, cleanup } = makeRepo(files);
+  cleanups.push(cleanup);
+  const tvc = await Tvc.open({ cwd: root });
+  return { root, tvc, pipeline: await tvc.loadPipeline() };
+}
+
+describe('planRepro', () => {
+  it('plans dependencies first, as a post-order like DVC', async () => {
+    const { tvc, pipeline } = await open({ 'dvc.yaml': DIAMOND });
+    const names = (options: Parameters<typeof planRepro>[1]) => planRepro(pipeline, options, tvc.cwd).map((stage) => stage.name);
+    expect(names({ targets: ['d'] })).toEqual(['a', 'b', 'c', 'd']);
+    expect(names({ targets: ['d'], single: true })).toEqual(['d']);
+    expect(names({ targets: ['b'], downstream: true })).toEqual(['b', 'd']);
+    expect(names({ targets: ['e'], pipeline: true })).toEqual(['e']);
+    expect(names({ targets: ['b'], pipeline: true })).toEqual(['a', 'b', 'c', 'd']);
+    expect(names({ allPipelines: true })).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(names({})).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  });
+
+  it('cuts the upstream of a frozen stage', async () => {
+    const { tvc, pipeline } = await open({ 'dvc.yaml': DIAMOND });
+    expect(planRepro(pipeline, { targets: ['g'] }, tvc.cwd).map((stage) => stage.name)).toEqual(['f', 'g']);
+  });
+
+  it('joins names as DVC does', () => {
+    expect(joinNames(['a'])).toBe("'a'");
+    expect(joinNames(['a', 'b'])).toBe("'a' and 'b'");
+    expect(joinNames(['a', 'b', 'c'])).toBe("'a', 'b' and 'c'");
+  });
+});
+
+describe('status', () => {
+  it('reads no file contents the second time over unchanged data', async () => {
+    const files: Record<string, string> = {
+      'dvc.yaml': 'stages:\n  s:\n    cmd: x\n    deps: [data]\n    outs: [out.bin]\n',
+      'out.bin': 'output',
+    };
+    for (let index = 0; index < 50; index++) files[`data/file-${index}.txt`] = `content ${index}\n`.repeat(100);
+    const { root, tvc, pipeline } = await open(files);
+    const first = new Workspace(root);
+    await new StatusChecker(tvc, first).status(pipeline.stages[0]!);
+    await first.close();
+    expect((await first.memo()).stats.bytesRead).toBeGreaterThan(0);
+    const second = new Workspace(root);
+    const status = await new StatusChecker(tvc, second).status(pipeline.stages[0]!);
+    expect(status.deps).toEqual({ data: 'modified' });
+    expect((await second.memo()).stats.bytesRead).toBe(0);
+    await second.close();
+    expect(path.isAbsolute(root)).toBe(true);
+  });
+});

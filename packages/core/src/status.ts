@@ -1,0 +1,193 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { getParam, paramsEqual, type ParamsTree, type ParamsValue } from '@tvc/params';
+import type { PathHash } from '@tvc/hash';
+import { LockFile, type LockEntry, type LockItem } from './lockfile';
+import { toPosix } from './paths';
+import type { Stage, StageOutput, StageParams, StagePath } from './stage';
+import type { Tvc } from './tvc';
+import type { Workspace } from './workspace';
+
+export const LOCK_FILE = 'dvc.lock';
+
+/** One stage's status, as `dvc status` computes it. Empty maps and false flags mean unchanged. */
+export interface StageStatus {
+  readonly stage: Stage;
+  /** Dependencies by their path from the cwd: a status word, or for a params file, one per key. */
+  readonly deps: Readonly<Record<string, string | Readonly<Record<string, string>>>>;
+  readonly outs: Readonly<Record<string, string>>;
+  readonly alwaysChanged: boolean;
+  readonly commandChanged: boolean;
+}
+
+export function isChanged(status: StageStatus): boolean {
+  return (
+    Object.keys(status.deps).length > 0 ||
+    Object.keys(status.outs).length > 0 ||
+    status.alwaysChanged ||
+    status.commandChanged
+  );
+}
+
+/** DVC's JSON form: `[{"changed deps": …}, {"changed outs": …}, "always changed", "changed command"]`. */
+export function dvcStatusEntry(status: StageStatus): (string | Record<string, unknown>)[] {
+  const entry: (string | Record<string, unknown>)[] = [];
+  if (Object.keys(status.deps).length > 0) entry.push({ 'changed deps': status.deps });
+  if (Object.keys(status.outs).length > 0) entry.push({ 'changed outs': status.outs });
+  if (status.alwaysChanged) entry.push('always changed');
+  if (status.commandChanged) entry.push('changed command');
+  return entry;
+}
+
+/** A stage with a command and neither dependencies nor outputs: DVC always runs it. */
+export function isCallbackStage(stage: Stage): boolean {
+  return stage.cmd !== undefined && stage.deps.length === 0 && stage.params.length === 0 && stage.outs.length === 0;
+}
+
+function sameCommand(locked: LockEntry['cmd'] | undefined, current: Stage['cmd']): boolean {
+  if (Array.isArray(locked) !== Array.isArray(current)) return false;
+  if (Array.isArray(locked) && Array.isArray(current)) {
+    return locked.length === current.length && locked.every((command, index) => command === current[index]);
+  }
+  return locked === current;
+}
+
+/** The lock item recorded for a path as written, if any. */
+export function lockItem(items: readonly LockItem[] | undefined, written: string): LockItem | undefined {
+  return items?.find((item) => item.path === written);
+}
+
+/** The hash an output of a `.dvc` file records (they keep md5/size/nfiles beside the path). */
+function dataFileItem(output: StageOutput): LockItem | undefined {
+  const md5 = output.properties.md5;
+  if (typeof md5 !== 'string') return undefined;
+  return { path: output.path, md5, ...(typeof output.properties.hash === 'string' ? { hash: 'md5' as const } : {}) };
+}
+
+/**
+ * Computes stage status against the lock files, reading each lock and params file once and
+ * hashing each path once (through the workspace's memo, so unchanged files are not read).
+ */
+export class StatusChecker {
+  readonly tvc: Tvc;
+  readonly workspace: Workspace;
+  readonly #locks = new Map<string, Promise<LockFile>>();
+  readonly #params = new Map<string, Promise<ParamsTree>>();
+
+  constructor(tvc: Tvc, workspace: Workspace) {
+    this.tvc = tvc;
+    this.workspace = workspace;
+  }
+
+  /** The lock file beside a stage's dvc.yaml. */
+  lockFile(stage: Stage): Promise<LockFile> {
+    const file = path.join(path.dirname(path.join(this.tvc.root, stage.file)), LOCK_FILE);
+    let pending = this.#locks.get(file);
+    if (!pending) {
+      pending = LockFile.read(file, toPosix(path.relative(this.tvc.root, file)));
+      this.#locks.set(file, pending);
+    }
+    return pending;
+  }
+
+  async lockEntry(stage: Stage): Promise<LockEntry | undefined> {
+    if (stage.kind !== 'pipeline') return undefined;
+    return (await this.lockFile(stage)).get(stage.name);
+  }
+
+  /** A params file's tree, read once per checker (forget() after a stage may have changed it). */
+  readParams(absolute: string): Promise<ParamsTree> {
+    let pending = this.#params.get(absolute);
+    if (!pending) {
+      pending = this.tvc.readParams(absolute);
+      this.#params.set(absolute, pending);
+    }
+    return pending;
+  }
+
+  /** Forgets what was read of `absolute` (a params file or a data path a stage just wrote). */
+  forget(absolute: string): void {
+    this.#params.delete(absolute);
+    this.workspace.forget(absolute);
+  }
+
+  label(target: StagePath): string {
+    return toPosix(path.relative(this.tvc.cwd, target.absolute)) || '.';
+  }
+
+  /** Whether the hash of what is at `absolute` matches `item` ('' when it does, else a status word). */
+  async #compare(absolute: string, item: LockItem | undefined): Promise<'' | 'deleted' | 'modified'> {
+    const current: PathHash | undefined = await this.workspace.hash(absolute);
+    if (!current) return 'deleted';
+    if (!item?.md5) return 'modified';
+    if (item.hash === undefined && current.kind === 'file') {
+      // A DVC 2 entry: its md5 is md5-dos2unix (CRLF normalised in text files).
+      return (await this.workspace.legacyHash(absolute)) === item.md5 ? '' : 'modified';
+    }
+    return current.md5 === item.md5 ? '' : 'modified';
+  }
+
+  async #outStatus(output: StageOutput, item: LockItem | undefined): Promise<string> {
+    if (item?.md5 && output.cache) {
+      const state = await this.workspace.verify(item.md5);
+      if (state !== 'ok') return 'not in cache';
+    }
+    return this.#compare(output.absolute, item);
+  }
+
+  async #paramsStatus(params: StageParams, locked: Readonly<Record<string, ParamsValue>> | undefined) {
+    if (!existsSync(params.absolute)) return 'deleted';
+    if (locked === undefined) return 'new';
+    const actual = await this.readParams(params.absolute);
+    const keys = params.keys ?? [...new Set([...Object.keys(actual), ...Object.keys(locked)])];
+    const changes: Record<string, string> = {};
+    for (const key of keys) {
+      const value = params.keys ? getParam(actual, key) : actual[key];
+      if (value === undefined) changes[key] = 'deleted';
+      else if (!Object.hasOwn(locked, key)) changes[key] = 'new';
+      else if (!paramsEqual(value, locked[key] as ParamsValue)) changes[key] = 'modified';
+    }
+    return changes;
+  }
+
+  /** The status of one stage (frozen stages: dependencies are not checked). */
+  async status(stage: Stage): Promise<StageStatus> {
+    const entry = await this.lockEntry(stage);
+    const deps: Record<string, string | Record<string, string>> = {};
+    if (!stage.frozen) {
+      const depStates = await Promise.all(stage.deps.map((dep) => this.#compare(dep.absolute, lockItem(entry?.deps, dep.path))));
+      stage.deps.forEach((dep, index) => {
+        const state = depStates[index];
+        if (state) deps[this.label(dep)] = state;
+      });
+      for (const params of stage.params) {
+        const state = await this.#paramsStatus(params, entry?.params?.[params.path]);
+        if (typeof state === 'string' || Object.keys(state).length > 0) deps[this.label(params)] = state;
+      }
+    }
+    const outs: Record<string, string> = {};
+    const outStates = await Promise.all(
+      stage.outs.map((output) =>
+        this.#outStatus(output, stage.kind === 'data' ? dataFileItem(output) : lockItem(entry?.outs, output.path)),
+      ),
+    );
+    stage.outs.forEach((output, index) => {
+      const state = outStates[index];
+      if (state) outs[this.label(output)] = state;
+    });
+    return {
+      stage,
+      deps,
+      outs,
+      alwaysChanged: stage.kind === 'pipeline' && (stage.alwaysChanged || isCallbackStage(stage)),
+      commandChanged: stage.kind === 'pipeline' && entry !== undefined && !sameCommand(entry.cmd, stage.cmd),
+    };
+  }
+}
+
+/** Whether `repro` must act on the stage (DVC's `changed()`: frozen stages ignore their dependencies). */
+export function needsRun(status: StageStatus): boolean {
+  if (status.commandChanged) return true;
+  if (!status.stage.frozen && (status.alwaysChanged || Object.keys(status.deps).length > 0)) return true;
+  return Object.keys(status.outs).length > 0;
+}

@@ -1,0 +1,114 @@
+import path from 'node:path';
+import { HashMemo, hashPath, type LinkType, md5Dos2Unix, ObjectCache, type PathHash } from '@tvc/hash';
+import { configValue, type DvcConfig, readDvcConfig } from './dvc-config';
+import { DvcIgnore } from './dvcignore';
+import { isWithin, toPosix } from './paths';
+
+const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
+
+/** Where tvc keeps its hash memo (a memo, not a DVC format: see COMPAT §3). */
+export const MEMO_FILE = path.join('.dvc', 'tmp', 'tvc-hash-memo.json');
+
+export interface HashProgress {
+  readonly path: string;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+/**
+ * The repository's data: hashes of workspace paths (memoised across runs, so an unchanged file is
+ * never read twice, and shared within a run), the object cache and the link types to check out with.
+ */
+export class Workspace {
+  readonly root: string;
+  readonly cache: ObjectCache;
+  readonly config: DvcConfig;
+  readonly ignore: DvcIgnore;
+  readonly #hashes = new Map<string, Promise<PathHash | undefined>>();
+  #memo: Promise<HashMemo> | undefined;
+  #onProgress: ((progress: HashProgress) => void) | undefined;
+
+  constructor(root: string, options: { onProgress?: (progress: HashProgress) => void } = {}) {
+    this.root = root;
+    this.config = readDvcConfig(root);
+    const cacheDir = configValue(this.config, 'cache', 'dir');
+    this.cache = new ObjectCache(cacheDir ? path.resolve(root, '.dvc', cacheDir) : path.join(root, '.dvc', 'cache'));
+    this.ignore = new DvcIgnore(root);
+    this.#onProgress = options.onProgress;
+  }
+
+  /** The memo of file hashes, loaded on first use. */
+  memo(): Promise<HashMemo> {
+    this.#memo ??= HashMemo.open(path.join(this.root, MEMO_FILE));
+    return this.#memo;
+  }
+
+  /** The hash of what is at `absolute` now (`undefined` when nothing is there); computed once per run. */
+  hash(absolute: string): Promise<PathHash | undefined> {
+    let pending = this.#hashes.get(absolute);
+    if (!pending) {
+      pending = this.#compute(absolute);
+      this.#hashes.set(absolute, pending);
+      pending.catch(() => this.#hashes.delete(absolute));
+    }
+    return pending;
+  }
+
+  async #compute(absolute: string): Promise<PathHash | undefined> {
+    const memo = await this.memo();
+    const inRepo = isWithin(this.root, absolute);
+    const prefix = inRepo ? toPosix(path.relative(this.root, absolute)) : undefined;
+    const onProgress = this.#onProgress;
+    return hashPath(absolute, {
+      memo,
+      ignore:
+        prefix === undefined
+          ? undefined
+          : (relpath, isDirectory) => this.ignore.ignores(prefix ? `${prefix}/${relpath}` : relpath, isDirectory),
+      onProgress: onProgress ? (progress) => onProgress({ path: absolute, ...progress }) : undefined,
+    });
+  }
+
+  /** Whether the cache holds the object intact ('ok'), lacks it, or holds a corrupt copy. */
+  async verify(md5: string): Promise<'ok' | 'missing' | 'corrupt'> {
+    try {
+      return await this.cache.verify(md5, { memo: await this.memo() });
+    } catch {
+      return 'corrupt';
+    }
+  }
+
+  /** Checks an object out to `dest` with the configured link types (verified first; never links a corrupt object). */
+  async checkout(md5: string, dest: string): Promise<void> {
+    await this.cache.checkout(md5, dest, { linkTypes: this.linkTypes(), memo: await this.memo() });
+    this.forget(dest);
+  }
+
+  /** DVC 2's md5-dos2unix hash of a file, for lock entries written without `hash: md5`. */
+  legacyHash(absolute: string): Promise<string> {
+    return md5Dos2Unix(absolute);
+  }
+
+  /** Forgets hashes of `absolute` and of everything inside or around it (after a stage wrote there). */
+  forget(absolute: string): void {
+    for (const key of [...this.#hashes.keys()]) {
+      if (isWithin(absolute, key) || isWithin(key, absolute)) this.#hashes.delete(key);
+    }
+  }
+
+  /** The link types to check out with, from `cache.type` (default: reflink, then copy). */
+  linkTypes(): LinkType[] {
+    const value = configValue(this.config, 'cache', 'type');
+    if (!value) return ['reflink', 'copy'];
+    const types = value
+      .split(',')
+      .map((type) => type.trim())
+      .filter((type): type is LinkType => (LINK_TYPES as readonly string[]).includes(type));
+    return types.length > 0 ? types : ['reflink', 'copy'];
+  }
+
+  /** Saves the memo. */
+  async close(): Promise<void> {
+    if (this.#memo) await (await this.#memo).save();
+  }
+}
