@@ -209,6 +209,7 @@ export function dvcYamlValue(
       converted.set(node as Node, map);
       const own: [string, ParamsValue][] = [];
       const merged: [string, ParamsValue][][] = [];
+      const tags = new Map<string, ScalarTag>();
       for (const pair of node.items as Pair<unknown, unknown>[]) {
         const key = pair.key;
         if (isScalar(key) && key.type === 'PLAIN' && key.tag === undefined && key.value === '<<') {
@@ -230,33 +231,61 @@ export function dvcYamlValue(
             group.push(Object.entries(value));
           }
           merged.push(...group.reverse());
+          for (const source of sources) {
+            const target = isAlias(source) ? source.resolve(document) : source;
+            const value = converted.get(target as Node);
+            const sourceTags = value && typeof value === 'object' ? nonStringKeys.get(value) : undefined;
+            for (const [name, tag] of sourceTags ?? []) tags.set(name, tag);
+          }
           continue;
         }
-        own.push([keyString(key), convert(pair.value)]);
+        const [name, tag] = keyOf(key);
+        if (tag !== 'str') tags.set(name, tag);
+        own.push([name, convert(pair.value)]);
       }
       for (const entries of merged) for (const [key, value] of entries) defineKey(map, key, value);
       for (const [key, value] of own) defineKey(map, key, value);
+      if (tags.size > 0) nonStringKeys.set(map, tags);
       return map;
     }
     return null;
   };
 
-  const keyString = (key: unknown): string => {
-    if (isScalar(key)) {
+  const keyOf = (key: unknown): [string, ScalarTag] => {
+    if (isScalar(key) || isAlias(key)) {
       const value = convert(key);
-      if (typeof value === 'string') return value;
-      // A non-string key (`1: a`, `true: b`) keeps its text: a params tree has string keys.
-      return String(key.source ?? key.value);
-    }
-    if (isAlias(key)) {
-      const value = convert(key);
-      if (typeof value === 'string') return value;
+      if (typeof value === 'string') return [value, 'str'];
+      // A params tree has string keys: an int, float or boolean key becomes the text ruamel
+      // writes for it, and is remembered so that it is written back untagged (`0: cat`).
+      if (typeof value === 'number' || typeof value === 'bigint') {
+        return Number.isInteger(value) || typeof value === 'bigint'
+          ? [BigInt(value).toString(), 'int']
+          : [yamlFloat(value as number), 'float'];
+      }
+      if (value instanceof PythonFloat) return [yamlFloat(value.value), 'float'];
+      if (typeof value === 'boolean') return [value ? 'true' : 'false', 'bool'];
+      if (isScalar(key)) return [String(key.source ?? key.value), 'str'];
     }
     onError('mapping keys must be scalars', key as Node);
-    return '';
+    return ['', 'str'];
   };
 
   return convert(document.contents);
+}
+
+/**
+ * The keys of mappings read from YAML that were not strings (`0: cat`), by mapping: DVC keeps
+ * their Python type and writes them unquoted, so tvc remembers the tag to do the same.
+ */
+const nonStringKeys = new WeakMap<object, ReadonlyMap<string, ScalarTag>>();
+
+/** Carries the remembered key tags of `from` (if any) over to `to`, a copy with some of its keys. */
+function copyKeyTags(from: object, to: object): void {
+  const tags = nonStringKeys.get(from);
+  if (!tags) return;
+  const merged = new Map(nonStringKeys.get(to) ?? []);
+  for (const [key, tag] of tags) if (Object.hasOwn(to, key)) merged.set(key, tag);
+  if (merged.size > 0) nonStringKeys.set(to, merged);
 }
 
 function defineKey(map: Record<string, ParamsValue>, key: string, value: ParamsValue): void {
@@ -354,9 +383,13 @@ function represent(value: unknown, seen: Map<object, EmitNode>, top: boolean): E
   }
   const node: EmitNode = { kind: 'map', pairs: [] };
   seen.set(value, node);
+  const tags = nonStringKeys.get(value);
   for (const [key, item] of Object.entries(value)) {
     if (item === undefined) continue;
-    node.pairs.push([{ kind: 'scalar', tag: 'str', value: key }, represent(item, seen, false)]);
+    node.pairs.push([
+      { kind: 'scalar', tag: tags?.get(key) ?? 'str', value: key },
+      represent(item, seen, false),
+    ]);
   }
   return node;
 }
@@ -1050,6 +1083,7 @@ export function toLockEntry(input: {
   for (const { file, values } of input.params) {
     const merged = files.get(file) ?? {};
     Object.assign(merged, values);
+    copyKeyTags(values, merged);
     files.set(file, merged);
   }
   const names = [...files.keys()].sort(comparePythonStrings);
@@ -1062,6 +1096,7 @@ export function toLockEntry(input: {
     const values = files.get(name)!;
     const sorted: Record<string, ParamsValue> = {};
     for (const key of Object.keys(values).sort(comparePythonStrings)) sorted[key] = values[key]!;
+    copyKeyTags(values, sorted);
     params[name] = sorted;
   }
   const entry: { -readonly [K in keyof LockEntry]: LockEntry[K] } = { cmd: input.cmd };
@@ -1358,6 +1393,7 @@ function cloneSharing(value: unknown, copies = new Map<object, unknown>()): unkn
   const map: Record<string, unknown> = {};
   copies.set(value, map);
   for (const [key, item] of Object.entries(value)) map[key] = cloneSharing(item, copies);
+  copyKeyTags(value, map);
   return map;
 }
 
