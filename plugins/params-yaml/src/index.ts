@@ -1,0 +1,2 @@
+export { yamlParamsFormat } from './yaml-params-format';
+export { YamlParamsPlugin } from './yaml-params-plugin';
