@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { comparePythonStrings, type ParamsValue, PythonFloat, pythonFloatRepr } from '@tvc/params';
+import {
+  comparePythonStrings,
+  isParamsMapping,
+  type ParamsValue,
+  PythonFloat,
+  pythonFloatRepr,
+} from '@tvc/params';
 import {
   type Document,
   isAlias,
@@ -1119,12 +1125,7 @@ interface StoredEntry {
   raw: string | undefined;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' &&
-  value !== null &&
-  !Array.isArray(value) &&
-  !(value instanceof Date) &&
-  !(value instanceof PythonFloat);
+const isRecord = (value: unknown): value is Record<string, unknown> => isParamsMapping(value);
 
 /**
  * A dvc.lock file: read, changed entry by entry, and written back as DVC writes it. Entries that

@@ -2,6 +2,7 @@ export { flattenParams, getParam, splitKey } from './key-path';
 export type { PythonJsonDumpsOptions } from './python-float';
 export {
   comparePythonStrings,
+  isParamsMapping,
   isPythonFloat,
   PythonFloat,
   paramsEqual,
@@ -9,6 +10,7 @@ export {
   pythonJsonDumps,
   pythonNumberKind,
   pythonRepr,
+  sameParams,
 } from './python-float';
 export type { ParamsEdit, ParamsFormat, ParamsTree, ParamsValue } from './types';
 export { ParamsSyntaxError } from './types';

@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { flattenParams, getParam } from './key-path';
 import {
   comparePythonStrings,
+  isParamsMapping,
   isPythonFloat,
   PythonFloat,
   paramsEqual,
   pythonFloatRepr,
   pythonJsonDumps,
   pythonRepr,
+  sameParams,
 } from './python-float';
 
 describe('pythonRepr', () => {
@@ -85,6 +87,26 @@ describe('paramsEqual', () => {
     expect(paramsEqual({ a: 1 }, { a: 1, b: 2 })).toBe(false);
     expect(paramsEqual({ a: 1 }, [1])).toBe(false);
     expect(paramsEqual({}, [])).toBe(false);
+  });
+});
+
+describe('sameParams', () => {
+  it('tells apart what Python would write differently', () => {
+    expect(sameParams(1, new PythonFloat(1))).toBe(false);
+    expect(sameParams(true, 1)).toBe(false);
+    expect(sameParams(new PythonFloat(-0), new PythonFloat(0))).toBe(false);
+    expect(sameParams(Number.NaN, Number.NaN)).toBe(true);
+    expect(sameParams({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(false);
+    expect(sameParams({ a: [1, { b: null }] }, { a: [1, { b: null }] })).toBe(true);
+    expect(sameParams(2n, 2n)).toBe(true);
+  });
+
+  it('knows a mapping from the other objects of a params tree', () => {
+    expect(isParamsMapping({})).toBe(true);
+    expect(isParamsMapping([])).toBe(false);
+    expect(isParamsMapping(new PythonFloat(1))).toBe(false);
+    expect(isParamsMapping(new Date(0))).toBe(false);
+    expect(isParamsMapping(null)).toBe(false);
   });
 });
 

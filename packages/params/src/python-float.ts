@@ -101,7 +101,8 @@ export function comparePythonStrings(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function isMapping(value: unknown): value is Readonly<Record<string, ParamsValue>> {
+/** Whether a value is a mapping of a params tree (not a list, a date or a {@link PythonFloat}). */
+export function isParamsMapping(value: unknown): value is Readonly<Record<string, ParamsValue>> {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -110,6 +111,8 @@ function isMapping(value: unknown): value is Readonly<Record<string, ParamsValue
     !(value instanceof PythonFloat)
   );
 }
+
+const isMapping = isParamsMapping;
 
 function numbersEqual(a: number | bigint, b: number | bigint): boolean {
   if (typeof a === 'number' && typeof b === 'number') return a === b;
@@ -147,6 +150,39 @@ export function paramsEqual(a: ParamsValue | undefined, b: ParamsValue | undefin
     return keys.every((key) => Object.hasOwn(b, key) && paramsEqual(a[key], b[key]));
   }
   return false;
+}
+
+/**
+ * Exact equality of params values, where {@link paramsEqual} is Python's `==`: the Python types
+ * must match too (`1` is not `1.0`, `True` is not `1`, `-0.0` is not `0.0`, `nan` is `nan`), and
+ * mappings must hold the same keys in the same order. It says whether two trees would be written
+ * the same way.
+ */
+export function sameParams(a: ParamsValue | undefined, b: ParamsValue | undefined): boolean {
+  if (a instanceof PythonFloat || b instanceof PythonFloat) {
+    return a instanceof PythonFloat && b instanceof PythonFloat && Object.is(a.value, b.value);
+  }
+  if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b) || a === b;
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item, index) => sameParams(item, b[index]))
+    );
+  }
+  if (isMapping(a) && isMapping(b)) {
+    const keys = Object.keys(a);
+    const others = Object.keys(b);
+    return (
+      keys.length === others.length &&
+      keys.every((key, index) => others[index] === key && sameParams(a[key], b[key]))
+    );
+  }
+  return a === b;
 }
 
 /** Options of {@link pythonJsonDumps}. */

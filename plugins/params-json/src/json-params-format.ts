@@ -1,4 +1,5 @@
 import {
+  isParamsMapping,
   type ParamsEdit,
   type ParamsFormat,
   ParamsSyntaxError,
@@ -6,19 +7,12 @@ import {
   type ParamsValue,
   PythonFloat,
   pythonFloatRepr,
+  sameParams,
 } from '@tvc/params';
-import { applyEditsToTree, sameParams } from './edit-tree';
+import { applyEditsToTree } from './edit-tree';
 import { type JsonNode, jsonValue, parseJson } from './json-source';
 
-function isTree(value: unknown): value is ParamsTree {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !(value instanceof Date) &&
-    !(value instanceof PythonFloat)
-  );
-}
+const isTree = (value: unknown): value is ParamsTree => isParamsMapping(value);
 
 /** DVC's `json.loads(text) or {}`: a false-ish document is empty params; a params file is an object. */
 function readTree(root: JsonNode, file: string): ParamsTree {

@@ -1,5 +1,6 @@
 import { parseDvcYaml, resolvePlainScalarTag, TvcError } from '@tvc/core';
 import {
+  isParamsMapping,
   type ParamsEdit,
   type ParamsFormat,
   ParamsSyntaxError,
@@ -7,9 +8,10 @@ import {
   type ParamsValue,
   PythonFloat,
   pythonFloatRepr,
+  sameParams,
 } from '@tvc/params';
 import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { applyEditsToTree, sameParams } from './edit-tree';
+import { applyEditsToTree } from './edit-tree';
 
 /** Parses params YAML as DVC does, or throws a {@link ParamsSyntaxError} with the place. */
 function parse(text: string, file: string) {
@@ -27,15 +29,7 @@ function parse(text: string, file: string) {
   }
 }
 
-function isTree(value: unknown): value is ParamsTree {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !(value instanceof Date) &&
-    !(value instanceof PythonFloat)
-  );
-}
+const isTree = (value: unknown): value is ParamsTree => isParamsMapping(value);
 
 /**
  * DVC's `yaml.load(text) or {}`: an empty document (or an empty or false top-level value) is an
