@@ -225,12 +225,7 @@ export function dvcYamlValue(
           const group: [string, ParamsValue][][] = [];
           for (const source of sources) {
             const value = convert(source);
-            if (
-              typeof value !== 'object' ||
-              value === null ||
-              Array.isArray(value) ||
-              value instanceof Date
-            ) {
+            if (!isParamsMapping(value)) {
               onError('expected a mapping or list of mappings for merging', (source ?? pair.value) as Node);
               continue;
             }
