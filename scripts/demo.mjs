@@ -1,6 +1,6 @@
 // The demo: the example pipeline (examples/demo) in a fresh git repository, through the built tvc.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,17 @@ const tvcBin = path.join(root, 'packages/cli/bin/tvc.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'tvc-demo-'));
 
 const git = (...args) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+function setParam(from, to) {
+  const file = path.join(dir, 'params.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+  console.log(`(params.yaml: ${from} -> ${to})`);
+}
+
 function tvc(...args) {
+  if (args[0] === 'metrics-json') {
+    console.log(`\n$ cat metrics.json\n${readFileSync(path.join(dir, 'metrics.json'), 'utf8').trim()}`);
+    return;
+  }
   console.log(`\n$ tvc ${args.join(' ')}`);
   const result = spawnSync(process.execPath, [tvcBin, ...args], { cwd: dir, stdio: 'inherit' });
   if (result.status !== 0) {
@@ -27,6 +37,25 @@ git('add', '-A');
 git('-c', 'user.name=tvc demo', '-c', 'user.email=demo@tvc.test', 'commit', '-q', '-m', 'demo pipeline');
 tvc('stage', 'list');
 tvc('dag');
-tvc('dag', '--mermaid');
-tvc('dag', '--outs', 'evaluate');
-console.log('\n(The next issue makes the demo run the pipeline with `tvc repro`.)');
+
+console.log('\n# 1. Run the whole pipeline: every stage runs, dvc.lock records every hash.');
+tvc('repro');
+tvc('metrics-json');
+
+console.log('\n# 2. Run it again: nothing changed, every stage is skipped.');
+tvc('repro');
+
+console.log('\n# 3. Change a parameter no stage declares (train.log_every): still nothing to do.');
+setParam('log_every: 50', 'log_every: 10');
+tvc('status');
+
+console.log('\n# 4. Change a declared parameter (train.learning_rate): only train and evaluate rerun.');
+setParam('learning_rate: 0.5', 'learning_rate: 0.05');
+tvc('status');
+tvc('repro');
+tvc('metrics-json');
+
+console.log('\n# 5. Back to the old value: train is restored from the run-cache instead of running.');
+setParam('learning_rate: 0.05', 'learning_rate: 0.5');
+tvc('repro');
+console.log(`\nThe demo repository is left at ${dir}`);

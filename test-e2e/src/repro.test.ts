@@ -123,7 +123,7 @@ describe('tvc repro', () => {
     await current.write('train.sh', 'exit 2\n');
     const result = await current.tvc('repro');
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain("ERROR: dvc.yaml:7:3: failed to reproduce 'train': command exited with code 2");
+    expect(result.stderr).toContain("ERROR: dvc.yaml:8:3: failed to reproduce 'train': command exited with code 2");
     const lock = await current.read('dvc.lock');
     const entry = (text: string, stage: string) => text.split(`  ${stage}:\n`)[1]!.split(/\n {2}\w/)[0];
     expect(entry(lock, 'prepare')).not.toBe(entry(lockBefore, 'prepare'));
@@ -162,10 +162,11 @@ describe('tvc repro', () => {
     expect(single.stdout).toContain("Running stage 'prepare':");
     expect(single.stdout).not.toContain("'train'");
     await current.tvc('repro');
+    // As in DVC, -f forces every stage of the plan: the target and what it depends on.
     const forced = await current.tvc('repro', '-f', 'train');
-    expect(forced.stdout).toContain("Stage 'prepare' didn't change, skipping");
+    expect(forced.stdout).toContain("Running stage 'prepare':");
     expect(forced.stdout).toContain("Running stage 'train':");
-    expect(forced.stdout).toContain("Stage 'evaluate' didn't change, skipping");
+    expect(forced.stdout).not.toContain("'evaluate'");
     const downstream = await current.tvc('repro', '-f', '--downstream', 'train');
     expect(downstream.stdout).not.toContain("'prepare'");
     expect(downstream.stdout).toContain("Running stage 'train':");
