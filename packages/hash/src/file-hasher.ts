@@ -1,5 +1,5 @@
-import { abortError, HashError, itemError } from './errors.js';
-import type { HashMemo } from './memo.js';
+import { abortError, type HashError, itemError } from './errors.js';
+import type { HashMemo, MemoRecord } from './memo.js';
 import { hashPool } from './pool.js';
 import { HASHED_CACHEABLE, HASHED_EXECUTABLE, HASHED_FAILED, HASHED_KNOWN } from './protocol.js';
 import type { FileHash, HashProgress } from './types.js';
@@ -8,6 +8,8 @@ import type { FileHash, HashProgress } from './types.js';
 const BATCH = 256;
 
 export interface FileHasherOptions {
+  /** when set, files are added as posix paths relative to it (cheaper than absolute ones) */
+  root?: string | undefined;
   memo?: HashMemo | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: HashProgress) => void) | undefined;
@@ -29,6 +31,7 @@ export class FileHasher<Tag> {
   private readonly running: Promise<void>[] = [];
   private paths: string[] = [];
   private known: string[] = [];
+  private records: (MemoRecord | undefined)[] = [];
   private tags: Tag[] = [];
   private failure: unknown;
   private readonly progress: HashProgress = { files: 0, bytes: 0 };
@@ -42,13 +45,17 @@ export class FileHasher<Tag> {
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Queues an absolute path. */
+  /** Queues a file: an absolute path, or a relpath under `root`. */
   add(file: string, tag: Tag): void {
     if (this.failure !== undefined) return;
     const { memo, dos2unix } = this.options;
     this.paths.push(file);
     // The memo holds plain MD5s: md5-dos2unix always reads.
-    if (memo && !dos2unix) this.known.push(memo.keyOf(file) ?? '');
+    if (memo && !dos2unix) {
+      const record = memo.lookup(this.absolute(file));
+      this.records.push(record);
+      this.known.push(record?.key ?? '');
+    }
     this.tags.push(tag);
     if (this.paths.length >= BATCH) this.submit();
   }
@@ -70,13 +77,18 @@ export class FileHasher<Tag> {
     }
   }
 
+  private absolute(file: string): string {
+    return this.options.root === undefined ? file : `${this.options.root}/${file}`;
+  }
+
   private submit(): void {
     if (this.paths.length === 0 || this.failure !== undefined) return;
-    const { paths, known, tags } = this;
+    const { paths, known, records, tags } = this;
     this.paths = [];
     this.known = [];
+    this.records = [];
     this.tags = [];
-    const { memo, onProgress, dos2unix, onError } = this.options;
+    const { root, memo, onProgress, dos2unix, onError } = this.options;
     let reported = 0;
     const onBytes = onProgress
       ? (bytes: number) => {
@@ -90,6 +102,7 @@ export class FileHasher<Tag> {
       .run('hash', paths, {
         cancel: this.cancel,
         onProgress: onBytes,
+        root,
         keys: remember,
         known: remember ? known : undefined,
         dos2unix,
@@ -97,9 +110,9 @@ export class FileHasher<Tag> {
       .then(({ sizes, flags, md5s, keys, bytesRead, errors }) => {
         let bytes = 0;
         for (let index = 0; index < paths.length; index++) {
-          const file = paths[index]!;
           const flag = flags[index]!;
           if (flag & HASHED_FAILED) {
+            const file = this.absolute(paths[index]!);
             const error = itemError(errors[index]!, file);
             if (!onError) throw error;
             onError(file, error);
@@ -107,11 +120,13 @@ export class FileHasher<Tag> {
           }
           let md5: string | undefined;
           if (flag & HASHED_KNOWN) {
-            md5 = memo?.recall(file, keys[index]!);
-            if (md5 === undefined) throw new HashError('INTERNAL', `The memo lost its entry for '${file}'`);
+            // the worker saw the stat key sent from this record, so the record holds the md5
+            md5 = memo!.hit(records[index]!);
           } else {
             md5 = md5s.slice(index * 32, index * 32 + 32);
-            if (remember) memo.remember(file, keys[index]!, md5, (flag & HASHED_CACHEABLE) !== 0);
+            if (remember) {
+              memo.remember(this.absolute(paths[index]!), keys[index]!, md5, (flag & HASHED_CACHEABLE) !== 0);
+            }
           }
           const size = sizes[index]!;
           bytes += size;

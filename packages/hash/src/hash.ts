@@ -34,11 +34,14 @@ export async function hashDirectory(directory: string, options: HashOptions = {}
     throw new HashError('NOT_A_DIRECTORY', `Not a directory: '${root}'`, { path: root });
   }
   const entries: DirEntry[] = [];
-  const hasher = new FileHasher<string>((relpath, hash) => {
-    entries.push({ relpath, md5: hash.md5, size: hash.size, isexec: hash.isexec });
-  }, options);
+  const hasher = new FileHasher<string>(
+    (relpath, hash) => {
+      entries.push({ relpath, md5: hash.md5, size: hash.size, isexec: hash.isexec });
+    },
+    { ...options, root },
+  );
   try {
-    await walkFiles(root, (relpath, absolute) => hasher.add(absolute, relpath), options.ignore);
+    await walkFiles(root, (relpath) => hasher.add(relpath, relpath), options.ignore);
   } catch (error) {
     hasher.fail(error);
   }

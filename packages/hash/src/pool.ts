@@ -1,18 +1,20 @@
 // The hash workers: a process-wide pool of worker threads, one per core, each running
 // worker.ts's loop with synchronous fs calls and MD5 in its own thread.
 //
-// Why worker threads rather than the libuv threadpool driven from the main thread (measured on
-// this project's 2-core machine, Node 20, see bench/hash.mjs):
-// - 50,000 files of 64 B–4 KiB: fs callbacks (open/fstat/read/close in the threadpool, MD5 in the
-//   main thread, 16–64 files in flight) took 1.25–1.40 s; one worker with sync calls 0.38 s. Each
-//   async fs call costs a threadpool round trip and a main-thread callback, which for small files
-//   costs more than the read and the MD5 together, and every MD5 still runs on the one main
-//   thread. Workers make the per-file cost a few syscalls and spread MD5 over the cores.
-// - one 1 GiB file: the same within noise either way (~700 MiB/s, MD5-bound like md5sum): a
-//   single stream cannot be hashed in parallel, and 1 MiB reads from the page cache cost ~7% of
-//   the MD5 time, so overlapping them (async double-buffering) gains nothing measurable.
-// So all file work goes through the workers, and the main thread only walks directories,
-// consults the memo and assembles results; it never blocks on a large file.
+// Why worker threads rather than the libuv threadpool driven from the main thread, measured on
+// this project's 2-core machine with Node 20 (bench/hash.mjs keeps both designs runnable):
+// - 50,000 files of 64 B–4 KiB, each a fresh process: fs callbacks (open/fstat/read/close in the
+//   threadpool, 64 files in flight, MD5 on the main thread) 1.34–1.51 s; these workers 0.43 s on
+//   a quiet machine (0.65–0.71 s while other jobs loaded it). Every async fs call costs a
+//   threadpool round trip plus a main-thread callback, more than the read and the MD5 of a small
+//   file together, and all MD5 still runs on the one main thread; a worker's sync calls cost
+//   ~7 µs per file (open, fstat, read, MD5, close) and the MD5s spread over the cores.
+// - one 1 GiB file: the same within noise (1.51–1.57 s here, 1.56–1.63 s with double-buffered
+//   async reads on the main thread; md5sum 1.46–1.53 s): one stream cannot use a second core,
+//   and 1 MiB reads from the page cache cost ~7% of the MD5 time, so overlapping them gains
+//   nothing measurable.
+// So all file work goes through the workers; the main thread only walks directories, consults
+// the memo and assembles results, and never blocks on a large file.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HashError, type ItemError } from './errors.js';
@@ -33,6 +35,7 @@ const IN_FLIGHT = 2;
 
 export interface RunOptions {
   cancel?: Int32Array | undefined;
+  root?: string | undefined;
   keys?: boolean | undefined;
   known?: string[] | undefined;
   dos2unix?: boolean | undefined;
@@ -81,6 +84,7 @@ export class WorkerPool {
           op,
           items,
           umask: this.umask,
+          root: options.root,
           keys: options.keys,
           known: options.known,
           dos2unix: options.dos2unix,

@@ -72,6 +72,8 @@ export interface WorkerRequest<K extends Operation = Operation> {
   items: Operations[K]['item'][];
   /** the process umask, for files created by `place` */
   umask: number;
+  /** hash: items are posix paths relative to this directory (else absolute) */
+  root?: string | undefined;
   /** hash: return each file's stat key (for the memo) */
   keys?: boolean | undefined;
   /**

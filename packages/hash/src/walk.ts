@@ -18,11 +18,11 @@ const join = (prefix: string, name: string) => (prefix ? `${prefix}/${name}` : n
  * files, and symlinks to files (which are followed: their target's content is hashed); a symlink
  * to a directory is neither listed nor entered; a broken symlink is listed, so hashing it fails
  * as it does in DVC. Empty directories contribute nothing. Sockets, FIFOs and devices are refused
- * (DVC would try to read them). `onFile` gets the posix relpath and the absolute path.
+ * (DVC would try to read them). `onFile` gets the posix relpath.
  */
 export async function walkFiles(
   root: string,
-  onFile: (relpath: string, absolute: string) => void,
+  onFile: (relpath: string) => void,
   ignore?: Ignore,
 ): Promise<void> {
   const visit = async (directory: string, prefix: string): Promise<void> => {
@@ -30,21 +30,22 @@ export async function walkFiles(
     const below: Promise<void>[] = [];
     for (const dirent of dirents) {
       const relpath = join(prefix, dirent.name);
-      const absolute = `${directory}${path.sep}${dirent.name}`;
       if (dirent.isDirectory()) {
-        if (!ignore?.(relpath, true)) below.push(settled(visit(absolute, relpath)));
+        if (!ignore?.(relpath, true))
+          below.push(settled(visit(`${directory}${path.sep}${dirent.name}`, relpath)));
         continue;
       }
       if (dirent.isSymbolicLink()) {
-        const target = await stat(absolute).catch(() => undefined);
+        const target = await stat(`${directory}${path.sep}${dirent.name}`).catch(() => undefined);
         if (target?.isDirectory()) continue;
       } else if (!dirent.isFile()) {
+        const absolute = `${directory}${path.sep}${dirent.name}`;
         throw new HashError('NOT_A_FILE', `Not a regular file: '${absolute}'`, {
           path: absolute,
           hint: 'Sockets, FIFOs and devices cannot be hashed; remove it or ignore it in .dvcignore.',
         });
       }
-      if (!ignore?.(relpath, false)) onFile(relpath, absolute);
+      if (!ignore?.(relpath, false)) onFile(relpath);
     }
     await Promise.all(below);
   };

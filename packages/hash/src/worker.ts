@@ -189,6 +189,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
 
   function hashBatch(message: WorkerRequest): HashBatch {
     const paths = message.items as string[];
+    const prefix = message.root === undefined ? '' : `${message.root}/`;
     const wantKeys = message.keys === true;
     const dos2unix = message.dos2unix === true;
     const count = paths.length;
@@ -203,7 +204,8 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     for (let index = 0; index < count; index++) {
       checkCancelled();
       try {
-        batch.md5s += hashOne(paths[index]!, message.known?.[index] ?? '', dos2unix, index, batch, wantKeys);
+        const file = prefix + paths[index]!;
+        batch.md5s += hashOne(file, message.known?.[index] ?? '', dos2unix, index, batch, wantKeys);
       } catch (error) {
         if (error instanceof Cancelled) throw error;
         batch.flags[index] = FAILED;
