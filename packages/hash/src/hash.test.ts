@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HashError } from './errors.js';
 import { hashDirectory, hashFile, hashPath, md5Dos2Unix } from './hash.js';
 import { compareRelpaths, manifestMd5, serializeManifest } from './manifest.js';
 import { HashMemo } from './memo.js';
 import {
   ageFiles,
   cleanup,
+  codeOf,
   DVC_FIXTURE,
   FIXTURE_FILES,
   temporaryDirectory,
@@ -17,15 +17,6 @@ import {
 } from './test-fixtures.js';
 
 afterAll(cleanup);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return error instanceof HashError ? error.code : `not a HashError: ${String(error)}`;
-  }
-  return 'resolved';
-}
 
 const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
 

@@ -29,19 +29,10 @@ import { hashDirectory, hashFile, hashPath } from './hash.js';
 import { manifestMd5 } from './manifest.js';
 import { HashMemo } from './memo.js';
 import { ObjectCache } from './object-cache.js';
-import { ageFiles, cleanup, DVC_FIXTURE, temporaryDirectory, writeFixture } from './test-fixtures.js';
+import { ageFiles, cleanup, codeOf, DVC_FIXTURE, temporaryDirectory, writeFixture } from './test-fixtures.js';
 import type { LinkType } from './types.js';
 
 afterAll(cleanup);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return error instanceof HashError ? error.code : `not a HashError: ${String(error)}`;
-  }
-  return 'resolved';
-}
 
 /** relpath → content (or '-> target' for symlinks), to compare whole trees. */
 async function snapshot(root: string): Promise<Record<string, string>> {
@@ -399,6 +390,15 @@ describe('ObjectCache.checkout', () => {
     const ino = (await stat(tool)).ino;
     await cache.checkout(hash!.md5, tool, { isexec: true });
     expect((await stat(tool)).ino).toBe(ino);
+    // as `dvc checkout` with cache.type hardlink or symlink (DVC 3.67.1): the link points at the
+    // object, and u+x lands on the object itself, which becomes 0544
+    for (const link of ['hardlink', 'symlink'] as const) {
+      await rm(tool);
+      await cache.checkout(hash!.md5, tool, { isexec: true, linkTypes: [link] });
+      expect((await stat(cache.objectPath(hash!.md5))).mode & 0o777).toBe(0o544);
+      expect((await lstat(tool)).isSymbolicLink()).toBe(link === 'symlink');
+      await chmod(cache.objectPath(hash!.md5), 0o444);
+    }
     // a directory in the way of a file is replaced
     await rm(tool);
     await mkdir(path.join(tool, 'sub'), { recursive: true });

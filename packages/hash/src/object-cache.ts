@@ -6,7 +6,7 @@ import { FileHasher } from './file-hasher.js';
 import { isMd5, isSafeRelpath, manifestMd5, parseManifest, serializeManifest } from './manifest.js';
 import type { HashMemo } from './memo.js';
 import { hashPool } from './pool.js';
-import type { PlaceItem, StoreItem } from './protocol.js';
+import type { Operations, PlaceItem, StoreItem } from './protocol.js';
 import type { DirEntry, LinkType, ObjectStatus, PathHash } from './types.js';
 import { type Ignore, listTree } from './walk.js';
 
@@ -36,10 +36,23 @@ interface Inspection {
   entries?: { relpath: string; md5: string }[];
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
-  return out;
+/** Runs `op` over `items` in batches spread over the workers; `check` sees each item's result. */
+async function inBatches<K extends 'store' | 'place'>(
+  op: K,
+  items: Operations[K]['item'][],
+  check: (item: Operations[K]['item'], result: Operations[K]['results'][number]) => void,
+): Promise<void> {
+  const pool = hashPool();
+  const batches: Operations[K]['item'][][] = [];
+  for (let index = 0; index < items.length; index += BATCH) batches.push(items.slice(index, index + BATCH));
+  await Promise.all(
+    batches.map(async (batch) => {
+      const results = (await pool.run(op, batch)) as Operations[K]['results'];
+      batch.forEach((item, index) => {
+        check(item, results[index]!);
+      });
+    }),
+  );
 }
 
 function code(error: unknown): string | undefined {
@@ -181,20 +194,13 @@ export class ObjectCache {
   }
 
   private async storeAll(items: StoreItem[]): Promise<void> {
-    const pool = hashPool();
-    await Promise.all(
-      chunks(items, BATCH).map(async (batch) => {
-        const results = await pool.run('store', batch);
-        results.forEach((result, index) => {
-          const item = batch[index]!;
-          if (result.error) throw itemError(result.error, item.src);
-          if (this.memo) {
-            this.memo.stats.bytesRead += result.bytesRead;
-            if (result.key) this.memo.learn(item.dest, result.key, item.md5);
-          }
-        });
-      }),
-    );
+    await inBatches('store', items, (item, result) => {
+      if (result.error) throw itemError(result.error, item.src);
+      if (this.memo) {
+        this.memo.stats.bytesRead += result.bytesRead;
+        if (result.key) this.memo.learn(item.dest, result.key, item.md5);
+      }
+    });
   }
 
   private async loadManifest(md5dir: string): Promise<{ relpath: string; md5: string }[]> {
@@ -280,15 +286,9 @@ export class ObjectCache {
   }
 
   private async place(items: PlaceItem[]): Promise<void> {
-    const pool = hashPool();
-    await Promise.all(
-      chunks(items, BATCH).map(async (batch) => {
-        const results = await pool.run('place', batch);
-        results.forEach((result, index) => {
-          if (result.error) throw itemError(result.error, batch[index]!.dest);
-        });
-      }),
-    );
+    await inBatches('place', items, (item, result) => {
+      if (result.error) throw itemError(result.error, item.dest);
+    });
   }
 
   private async checkoutFile(

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, wri
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { HashError } from './errors.js';
 
 /** [relpath, content, mode]: nested dirs, unicode, names that need JSON escapes, code-point order. */
 export const FIXTURE_FILES: readonly [string, string | Buffer, number?][] = [
@@ -104,4 +105,14 @@ export async function ageFiles(directory: string): Promise<void> {
   for (const dirent of await readdir(directory, { withFileTypes: true, recursive: true })) {
     if (dirent.isFile()) utimesSync(path.join(dirent.parentPath, dirent.name), past, past);
   }
+}
+
+/** The HashError code a promise rejects with ('resolved' when it does not reject). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return error instanceof HashError ? error.code : `not a HashError: ${String(error)}`;
+  }
+  return 'resolved';
 }
