@@ -8,7 +8,15 @@ import { EXPECTED, TempRepo } from './harness';
  * exit code), and `<name>.stdout` what DVC printed. tvc must print the same bytes. The live
  * differential suite (dvc-live.test.ts) re-checks these against DVC itself when it is installed.
  */
-const fixtures = ['get-started', 'pipelines-in-subdirs', 'diamond', 'skip-edge', 'frozen', 'dir-deps', 'empty'];
+const fixtures = [
+  'get-started',
+  'pipelines-in-subdirs',
+  'diamond',
+  'skip-edge',
+  'frozen',
+  'dir-deps',
+  'empty',
+];
 
 interface Case {
   readonly name: string;

@@ -17,7 +17,15 @@ if (!binary) {
   );
 }
 
-const fixtures = ['get-started', 'pipelines-in-subdirs', 'diamond', 'skip-edge', 'frozen', 'dir-deps', 'empty'];
+const fixtures = [
+  'get-started',
+  'pipelines-in-subdirs',
+  'diamond',
+  'skip-edge',
+  'frozen',
+  'dir-deps',
+  'empty',
+];
 
 describe.skipIf(!binary)('tvc and the real DVC print the same', () => {
   for (const fixture of fixtures) {

@@ -24,8 +24,12 @@ async function listFiles(root: string, prefix = ''): Promise<string[]> {
 }
 
 async function gitignores(repo: TempRepo): Promise<Record<string, string>> {
-  const files = (await listFiles(repo.dir)).filter((file) => file.endsWith('.gitignore') && !file.startsWith('.git/') && !file.startsWith('.dvc/'));
-  return Object.fromEntries(await Promise.all(files.map(async (file) => [file, await repo.read(file)] as const)));
+  const files = (await listFiles(repo.dir)).filter(
+    (file) => file.endsWith('.gitignore') && !file.startsWith('.git/') && !file.startsWith('.dvc/'),
+  );
+  return Object.fromEntries(
+    await Promise.all(files.map(async (file) => [file, await repo.read(file)] as const)),
+  );
 }
 
 describe.skipIf(!binary)('tvc repro writes what dvc repro writes', () => {
@@ -51,7 +55,9 @@ describe.skipIf(!binary)('tvc repro writes what dvc repro writes', () => {
         const theirCache = await listFiles(theirs.path('.dvc/cache'));
         expect(await listFiles(ours.path('.dvc/cache'))).toEqual(theirCache);
         for (const file of theirCache.filter((name) => name.startsWith('runs/'))) {
-          expect(await readFile(ours.path('.dvc/cache', file), 'utf8')).toBe(await readFile(theirs.path('.dvc/cache', file), 'utf8'));
+          expect(await readFile(ours.path('.dvc/cache', file), 'utf8')).toBe(
+            await readFile(theirs.path('.dvc/cache', file), 'utf8'),
+          );
         }
       });
 
@@ -60,7 +66,10 @@ describe.skipIf(!binary)('tvc repro writes what dvc repro writes', () => {
       });
 
       it('each finds the other up to date', async () => {
-        const [dvcOnOurs, tvcOnTheirs] = await Promise.all([ours.dvc('status', '--json'), theirs.tvc('status', '--json')]);
+        const [dvcOnOurs, tvcOnTheirs] = await Promise.all([
+          ours.dvc('status', '--json'),
+          theirs.tvc('status', '--json'),
+        ]);
         expect(JSON.parse(dvcOnOurs.stdout)).toEqual({});
         expect(JSON.parse(tvcOnTheirs.stdout)).toEqual({});
       });
@@ -73,7 +82,10 @@ describe.skipIf(!binary)('tvc repro writes what dvc repro writes', () => {
           const dep = existsSync(repo.path('raw.txt')) ? 'raw.txt' : 'input.txt';
           await repo.write(dep, `${await repo.read(dep)}more\n`);
         }
-        const [dvcStatus, tvcStatus] = await Promise.all([theirs.dvc('status', '--json'), ours.tvc('status', '--json')]);
+        const [dvcStatus, tvcStatus] = await Promise.all([
+          theirs.dvc('status', '--json'),
+          ours.tvc('status', '--json'),
+        ]);
         expect(tvcStatus.stdout).toBe(dvcStatus.stdout);
       });
     });

@@ -185,6 +185,8 @@ describe('bad pipelines are reported clearly', () => {
     repo = await TempRepo.create(undefined, { init: false });
     const result = await repo.tvc('dag');
     expect(result.code).toBe(253);
-    expect(result.stderr).toContain("ERROR: you are not inside of a DVC repository (checked up to mount point '/')");
+    expect(result.stderr).toContain(
+      "ERROR: you are not inside of a DVC repository (checked up to mount point '/')",
+    );
   });
 });

@@ -49,7 +49,10 @@ describe('third-party plugins from the project config', () => {
       { name: 'ini-params', source: 'config' },
     ]);
     expect(report.plugins.map((plugin) => plugin.name)).toContain('tvc:pipeline-files');
-    expect(report.hooks).toContainEqual({ hook: 'paramsFormat', taps: ['ini-params'] });
+    // The user's plugin is asked first (stage 0), before the built-in formats (stage 100 and 1000).
+    const paramsFormat = report.hooks.find((hook) => hook.hook === 'paramsFormat');
+    expect(paramsFormat?.taps[0]).toBe('ini-params');
+    expect(paramsFormat?.taps).toEqual(expect.arrayContaining(['tvc:params-yaml', 'tvc:params-json']));
     expect(report.hooks).toContainEqual({ hook: "executor.for('echo')", taps: ['shell-echo-executor'] });
   });
 

@@ -36,14 +36,20 @@ describe('tvc repro', () => {
     const first = await current.tvc('repro');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain("Running stage 'prepare':\n> mkdir -p data && tr a-z A-Z < raw.txt > data/prepared.txt\n");
-    expect(first.stdout).toContain("Generating lock file 'dvc.lock'\nUpdating lock file 'dvc.lock'\n\nRunning stage 'train':\n> sh train.sh\n");
+    expect(first.stdout).toContain(
+      "Running stage 'prepare':\n> mkdir -p data && tr a-z A-Z < raw.txt > data/prepared.txt\n",
+    );
+    expect(first.stdout).toContain(
+      "Generating lock file 'dvc.lock'\nUpdating lock file 'dvc.lock'\n\nRunning stage 'train':\n> sh train.sh\n",
+    );
     expect(first.stdout.indexOf("'train'")).toBeLessThan(first.stdout.indexOf("'evaluate'"));
     expect(await runs(current)).toEqual(['trained', 'evaluated']);
     expect(await current.read('model.txt')).toBe('model(lr=0.01): HELLO TVC\n');
     const lock = await current.read('dvc.lock');
     expect(lock).toMatch(/^schema: '2.0'\nstages:\n {2}prepare:\n {4}cmd: mkdir -p data/);
-    expect(lock).toContain('    params:\n      params.yaml:\n        train.epochs: 10\n        train.learning_rate: 0.01\n');
+    expect(lock).toContain(
+      '    params:\n      params.yaml:\n        train.epochs: 10\n        train.learning_rate: 0.01\n',
+    );
     expect(await current.read('.gitignore')).toBe('/model.txt\n');
     expect(await current.read('data/.gitignore')).toBe('/prepared.txt\n');
     expect((await cacheObjects(current)).length).toBeGreaterThanOrEqual(2);
@@ -61,12 +67,20 @@ describe('tvc repro', () => {
   it('a changed param the stage does not declare reruns nothing; a declared one reruns it and what follows', async () => {
     const current = await chain();
     await current.tvc('repro');
-    await current.write('params.yaml', (await current.read('params.yaml')).replace('log_every: 5', 'log_every: 50'));
+    await current.write(
+      'params.yaml',
+      (await current.read('params.yaml')).replace('log_every: 5', 'log_every: 50'),
+    );
     expect((await current.tvc('status')).stdout).toBe('Data and pipelines are up to date.\n');
     expect((await current.tvc('repro')).stdout).toContain('Data and pipelines are up to date.');
-    await current.write('params.yaml', (await current.read('params.yaml')).replace('learning_rate: 0.01', 'learning_rate: 0.02'));
+    await current.write(
+      'params.yaml',
+      (await current.read('params.yaml')).replace('learning_rate: 0.01', 'learning_rate: 0.02'),
+    );
     const status = await current.tvc('status');
-    expect(status.stdout).toBe('train:\n\tchanged deps:\n\t\tparams.yaml:\n\t\t\tmodified:           train.learning_rate\n');
+    expect(status.stdout).toBe(
+      'train:\n\tchanged deps:\n\t\tparams.yaml:\n\t\t\tmodified:           train.learning_rate\n',
+    );
     expect(JSON.parse((await current.tvc('status', '--json')).stdout)).toEqual({
       train: [{ 'changed deps': { 'params.yaml': { 'train.learning_rate': 'modified' } } }],
     });
@@ -82,7 +96,10 @@ describe('tvc repro', () => {
     const current = await chain();
     const fresh = await current.tvc('status', '--json');
     expect(JSON.parse(fresh.stdout)).toEqual({
-      prepare: [{ 'changed deps': { 'raw.txt': 'modified' } }, { 'changed outs': { 'data/prepared.txt': 'deleted' } }],
+      prepare: [
+        { 'changed deps': { 'raw.txt': 'modified' } },
+        { 'changed outs': { 'data/prepared.txt': 'deleted' } },
+      ],
       train: [
         { 'changed deps': { 'train.sh': 'modified', 'data/prepared.txt': 'deleted', 'params.yaml': 'new' } },
         { 'changed outs': { 'model.txt': 'deleted' } },
@@ -94,7 +111,10 @@ describe('tvc repro', () => {
     });
     await current.tvc('repro');
     await current.write('raw.txt', 'changed\n');
-    await current.write('dvc.yaml', (await current.read('dvc.yaml')).replace('cmd: sh evaluate.sh', 'cmd: sh ./evaluate.sh'));
+    await current.write(
+      'dvc.yaml',
+      (await current.read('dvc.yaml')).replace('cmd: sh evaluate.sh', 'cmd: sh ./evaluate.sh'),
+    );
     await writeFile(current.path('model.txt'), 'tampered');
     const text = await current.tvc('status');
     expect(text.stdout).toBe(
@@ -123,7 +143,9 @@ describe('tvc repro', () => {
     await current.write('train.sh', 'exit 2\n');
     const result = await current.tvc('repro');
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain("ERROR: dvc.yaml:8:3: failed to reproduce 'train': command exited with code 2");
+    expect(result.stderr).toContain(
+      "ERROR: dvc.yaml:8:3: failed to reproduce 'train': command exited with code 2",
+    );
     const lock = await current.read('dvc.lock');
     const entry = (text: string, stage: string) => text.split(`  ${stage}:\n`)[1]!.split(/\n {2}\w/)[0];
     expect(entry(lock, 'prepare')).not.toBe(entry(lockBefore, 'prepare'));
@@ -150,7 +172,9 @@ describe('tvc repro', () => {
     const current = await chain();
     const result = await current.tvc('repro', '--dry');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Running stage 'prepare':\n> mkdir -p data && tr a-z A-Z < raw.txt > data/prepared.txt\n");
+    expect(result.stdout).toContain(
+      "Running stage 'prepare':\n> mkdir -p data && tr a-z A-Z < raw.txt > data/prepared.txt\n",
+    );
     expect(result.stdout).toContain("Running stage 'evaluate':\n> sh evaluate.sh\n");
     expect(existsSync(current.path('dvc.lock'))).toBe(false);
     expect(existsSync(current.path('model.txt'))).toBe(false);
@@ -184,7 +208,10 @@ describe('tvc repro', () => {
 
   it('-i asks before each stage; answering no aborts', async () => {
     const current = await chain();
-    const child = spawn(process.execPath, [TVC_BIN, 'repro', '-i'], { cwd: current.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TVC_BIN, 'repro', '-i'], {
+      cwd: current.dir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -250,7 +277,9 @@ describe('tvc repro', () => {
     await current.tvc('repro', '-f');
     expect(await current.read('log.txt')).toBe('line\nline\n');
     const lock = await current.read('dvc.lock');
-    expect(lock).toContain('- path: plain.txt\n      hash: md5\n      md5: 401b30e3b8b5d629635a5c613cdb7919\n      size: 2\n');
+    expect(lock).toContain(
+      '- path: plain.txt\n      hash: md5\n      md5: 401b30e3b8b5d629635a5c613cdb7919\n      size: 2\n',
+    );
     expect(await current.read('.gitignore')).toBe('/log.txt\n');
   });
 
@@ -282,7 +311,10 @@ describe('tvc repro', () => {
       'dvc.yaml',
       'stages:\n  quick:\n    cmd: echo q > q.txt\n    outs: [q.txt]\n  slow:\n    cmd: sleep 30 && echo s > s.txt\n    deps: [q.txt]\n    outs: [s.txt]\n',
     );
-    const child = spawn(process.execPath, [TVC_BIN, 'repro'], { cwd: current.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TVC_BIN, 'repro'], {
+      cwd: current.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
@@ -312,8 +344,14 @@ describe('tvc repro', () => {
   it('a second repro while one runs gets a clear error and changes nothing', async () => {
     repo = await TempRepo.create();
     const current = repo;
-    await current.write('dvc.yaml', 'stages:\n  slow:\n    cmd: sleep 3 && echo s > s.txt\n    outs: [s.txt]\n');
-    const child = spawn(process.execPath, [TVC_BIN, 'repro'], { cwd: current.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    await current.write(
+      'dvc.yaml',
+      'stages:\n  slow:\n    cmd: sleep 3 && echo s > s.txt\n    outs: [s.txt]\n',
+    );
+    const child = spawn(process.execPath, [TVC_BIN, 'repro'], {
+      cwd: current.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await new Promise<void>((resolve) => {
       let seen = '';
       child.stdout.on('data', (chunk: Buffer) => {
@@ -323,7 +361,9 @@ describe('tvc repro', () => {
     });
     const second = await current.tvc('repro');
     expect(second.code).toBe(255);
-    expect(second.stderr).toMatch(/ERROR: the repository is locked by another tvc process \(pid \d+, `tvc repro`\)/);
+    expect(second.stderr).toMatch(
+      /ERROR: the repository is locked by another tvc process \(pid \d+, `tvc repro`\)/,
+    );
     expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
     expect(await current.read('s.txt')).toBe('s\n');
   });
@@ -337,7 +377,9 @@ describe('tvc repro', () => {
     await chmod(object, 0o644);
     await writeFile(object, 'garbage');
     const status = await current.tvc('status', '--json');
-    expect(JSON.parse(status.stdout)).toEqual({ train: [{ 'changed outs': { 'model.txt': 'not in cache' } }] });
+    expect(JSON.parse(status.stdout)).toEqual({
+      train: [{ 'changed outs': { 'model.txt': 'not in cache' } }],
+    });
     const { rm } = await import('node:fs/promises');
     await rm(current.path('model.txt'));
     const result = await current.tvc('repro');

@@ -129,7 +129,7 @@ export function createProgram(
     .option('-p, --pipeline', 'the whole pipelines the targets belong to')
     .option('-P, --all-pipelines', 'every pipeline of the repository')
     .option('--dry', 'print the commands that would run, change nothing')
-    .option('-k, --keep-going', "continue past a failure with stages that do not depend on it")
+    .option('-k, --keep-going', 'continue past a failure with stages that do not depend on it')
     .option('--ignore-errors', 'ignore failures, run even the stages that depend on them')
     .option('--force-downstream', 'reproduce every stage downstream of one that ran')
     .option('-i, --interactive', 'ask before each stage')

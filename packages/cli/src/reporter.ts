@@ -44,7 +44,11 @@ export class ReproReporter {
     });
     tvc.hooks.stageSkipped.tap(name, ({ stage }: StageEvent) => {
       this.#separate(false);
-      this.#line(stage.kind === 'data' ? `'${stage.addressing}' didn't change, skipping` : `Stage '${stage.addressing}' didn't change, skipping`);
+      this.#line(
+        stage.kind === 'data'
+          ? `'${stage.addressing}' didn't change, skipping`
+          : `Stage '${stage.addressing}' didn't change, skipping`,
+      );
     });
     tvc.hooks.stageStart.tap(name, ({ stage }: StageEvent) => {
       this.#separate(true);
@@ -66,7 +70,9 @@ export class ReproReporter {
           : `Verifying outputs in frozen stage: '${stage.addressing}'`,
       );
     });
-    tvc.hooks.stageOutput.tap(name, ({ stage }: StageEvent, chunk: Buffer, stream) => this.#output(stage, chunk, stream));
+    tvc.hooks.stageOutput.tap(name, ({ stage }: StageEvent, chunk: Buffer, stream) =>
+      this.#output(stage, chunk, stream),
+    );
     tvc.hooks.stageDone.tap(name, ({ stage }: StageEvent) => this.#finish(stage));
     tvc.hooks.stageFailed.tap(name, ({ stage }: StageEvent) => this.#finish(stage));
     tvc.hooks.lockWritten.tap(name, ({ file, created }) => {
@@ -103,7 +109,10 @@ export class ReproReporter {
       const rest = this.#partial.get(key);
       if (rest) {
         this.#partial.delete(key);
-        this.#write(stream === 'stdout' ? this.#io.stdout : this.#io.stderr, `[${stage.addressing}] ${rest}\n`);
+        this.#write(
+          stream === 'stdout' ? this.#io.stdout : this.#io.stderr,
+          `[${stage.addressing}] ${rest}\n`,
+        );
       }
     }
   }
@@ -124,7 +133,8 @@ export class ReproReporter {
     const text = (this.#partial.get(key) ?? '') + chunk.toString();
     const lines = text.split('\n');
     this.#partial.set(key, lines.pop() ?? '');
-    if (lines.length > 0) this.#write(target, lines.map((line) => `[${stage.addressing}] ${line}\n`).join(''));
+    if (lines.length > 0)
+      this.#write(target, lines.map((line) => `[${stage.addressing}] ${line}\n`).join(''));
   }
 
   #write(stream: NodeJS.WritableStream, text: string): void {
@@ -140,7 +150,9 @@ export class ReproReporter {
   }
 
   #drawFooter(): void {
-    const parts = [...this.#running].map(([stage, since]) => `${stage.addressing} ${seconds(Date.now() - since)}`);
+    const parts = [...this.#running].map(
+      ([stage, since]) => `${stage.addressing} ${seconds(Date.now() - since)}`,
+    );
     const hashing = this.#hashing;
     if (hashing && Date.now() - hashing.since > 500 && hashing.files > 0) {
       parts.push(`hashing ${hashing.files} files, ${(hashing.bytes / 1e6).toFixed(1)} MB`);

@@ -4,7 +4,10 @@ import path from 'node:path';
 
 /** Writes `text` to `file` through a temporary file in the same directory and a rename. */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     await writeFile(temporary, text);
     await rename(temporary, file);

@@ -5,8 +5,8 @@ import type { SourceLocation, TvcError } from './errors';
 import type { Executor, ExecutorRequest } from './executor';
 import type { Pipeline } from './pipeline';
 import type { ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
-import type { HashProgress } from './workspace';
 import type { Stage } from './stage';
+import type { HashProgress } from './workspace';
 import type { YamlPath, YamlSource } from './yaml-source';
 
 /**

@@ -1,7 +1,10 @@
+export { writeFileAtomic } from './atomic-write';
 export type { CommandArgument, CommandInvocation, CommandIo, CommandOption, CommandSpec } from './commands';
 export { CommandRegistry } from './commands';
 export type { LoadedConfig, TvcConfig } from './config';
 export { loadConfig } from './config';
+export type { DvcConfig } from './dvc-config';
+export { configFlag, configValue, readDvcConfig } from './dvc-config';
 export { DvcIgnore } from './dvcignore';
 export type { SourceLocation, TvcErrorOptions } from './errors';
 export {
@@ -13,6 +16,8 @@ export {
   throwIfProblems,
 } from './errors';
 export type { Executor, ExecutorContext, ExecutorRequest, ExecutorResult, ExecutorTask } from './executor';
+export type { GitignoreOptions } from './gitignore';
+export { addToGitignore, GitIgnoreRules, gitignoreEntry } from './gitignore';
 export { DependencyGraph } from './graph';
 export type {
   DefinitionsContext,
@@ -34,39 +39,6 @@ export {
   PipelineFilesPlugin,
   stageAddressing,
 } from './loaders';
-export type { ProducedOutput } from './output-trie';
-export { OutputTrie } from './output-trie';
-export type { ResolvedPath } from './paths';
-export { findUp, isPathPrefix, isWithin, resolvePath, toPosix } from './paths';
-export { Pipeline } from './pipeline';
-export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
-export { pluginName } from './plugin';
-export { defaultPreset, extendPreset } from './preset';
-export { suggest } from './schema';
-export type { OutputKind, Stage, StageKind, StageOutput, StageParams, StagePath } from './stage';
-export { isValidStageName, stageCommands } from './stage';
-export type { TargetOptions } from './targets';
-export { resolveTarget, resolveTargets } from './targets';
-export type { AppliedPlugin, TvcOptions } from './tvc';
-export { Tvc } from './tvc';
-export type { FoundFile } from './walk';
-export { walkRepository } from './walk';
-export type { YamlPath, YamlSource } from './yaml-source';
-export { locate, parseYamlSource } from './yaml-source';
-export type { StageOutputSpec, StageSpec, StageWriteOptions, StageWriteResult } from './stage-writer';
-export { addStageToText, checkStageSpec, parseParamsOptions, stageOutputs } from './stage-writer';
-export { writeFileAtomic } from './atomic-write';
-export type { DvcConfig } from './dvc-config';
-export { configFlag, configValue, readDvcConfig } from './dvc-config';
-export { REPO_LOCK_FILE, RepoLock } from './repo-lock';
-export type { ReproOptions, ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
-export { joinNames, planRepro, reproduce, StageFailedError } from './repro';
-export type { StageStatus } from './status';
-export { dvcStatusEntry, isCallbackStage, isChanged, LOCK_FILE, lockItem, needsRun, StatusChecker } from './status';
-export type { HashProgress } from './workspace';
-export { MEMO_FILE, Workspace } from './workspace';
-export type { GitignoreOptions } from './gitignore';
-export { addToGitignore, GitIgnoreRules, gitignoreEntry } from './gitignore';
 export type { DvcYamlSource, LockEntry, LockItem } from './lockfile';
 export {
   dumpDvcYaml,
@@ -79,5 +51,41 @@ export {
   resolvePlainScalarTag,
   toLockEntry,
 } from './lockfile';
+export type { ProducedOutput } from './output-trie';
+export { OutputTrie } from './output-trie';
+export type { ResolvedPath } from './paths';
+export { findUp, isPathPrefix, isWithin, resolvePath, toPosix } from './paths';
+export { Pipeline } from './pipeline';
+export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
+export { pluginName } from './plugin';
+export { defaultPreset, extendPreset } from './preset';
+export { REPO_LOCK_FILE, RepoLock } from './repo-lock';
+export type { ReproOptions, ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
+export { joinNames, planRepro, reproduce, StageFailedError } from './repro';
 export type { RunCacheStage } from './run-cache';
 export { canUseRunCache, RunCache, runCacheKey, runCacheValue } from './run-cache';
+export { suggest } from './schema';
+export type { OutputKind, Stage, StageKind, StageOutput, StageParams, StagePath } from './stage';
+export { isValidStageName, stageCommands } from './stage';
+export type { StageOutputSpec, StageSpec, StageWriteOptions, StageWriteResult } from './stage-writer';
+export { addStageToText, checkStageSpec, parseParamsOptions, stageOutputs } from './stage-writer';
+export type { StageStatus } from './status';
+export {
+  dvcStatusEntry,
+  isCallbackStage,
+  isChanged,
+  LOCK_FILE,
+  lockItem,
+  needsRun,
+  StatusChecker,
+} from './status';
+export type { TargetOptions } from './targets';
+export { resolveTarget, resolveTargets } from './targets';
+export type { AppliedPlugin, TvcOptions } from './tvc';
+export { Tvc } from './tvc';
+export type { FoundFile } from './walk';
+export { walkRepository } from './walk';
+export type { HashProgress } from './workspace';
+export { MEMO_FILE, Workspace } from './workspace';
+export type { YamlPath, YamlSource } from './yaml-source';
+export { locate, parseYamlSource } from './yaml-source';

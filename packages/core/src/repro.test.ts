@@ -53,7 +53,8 @@ async function open(files: Record<string, string>) {
 describe('planRepro', () => {
   it('plans dependencies first, as a post-order like DVC', async () => {
     const { tvc, pipeline } = await open({ 'dvc.yaml': DIAMOND });
-    const names = (options: Parameters<typeof planRepro>[1]) => planRepro(pipeline, options, tvc.cwd).map((stage) => stage.name);
+    const names = (options: Parameters<typeof planRepro>[1]) =>
+      planRepro(pipeline, options, tvc.cwd).map((stage) => stage.name);
     expect(names({ targets: ['d'] })).toEqual(['a', 'b', 'c', 'd']);
     expect(names({ targets: ['d'], single: true })).toEqual(['d']);
     expect(names({ targets: ['b'], downstream: true })).toEqual(['b', 'd']);
@@ -81,7 +82,8 @@ describe('status', () => {
       'dvc.yaml': 'stages:\n  s:\n    cmd: x\n    deps: [data]\n    outs: [out.bin]\n',
       'out.bin': 'output',
     };
-    for (let index = 0; index < 50; index++) files[`data/file-${index}.txt`] = `content ${index}\n`.repeat(100);
+    for (let index = 0; index < 50; index++)
+      files[`data/file-${index}.txt`] = `content ${index}\n`.repeat(100);
     const { root, tvc, pipeline } = await open(files);
     // Files written within the last two seconds are not memoised (a write in the same mtime tick
     // would go unseen), so these are dated an hour back, like data that has been sitting there.

@@ -10,13 +10,13 @@ import { addToGitignore } from './gitignore';
 import { type LockEntry, type LockItem, toLockEntry } from './lockfile';
 import { isWithin, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
+import { RepoLock } from './repo-lock';
 import { canUseRunCache, RunCache } from './run-cache';
-import { stageCommands, type Stage } from './stage';
-import { isCallbackStage, needsRun, StatusChecker, type StageStatus } from './status';
+import { type Stage, stageCommands } from './stage';
+import { isCallbackStage, needsRun, type StageStatus, StatusChecker } from './status';
 import { resolveTargets } from './targets';
 import type { Tvc } from './tvc';
 import { Workspace } from './workspace';
-import { RepoLock } from './repo-lock';
 
 export interface ReproOptions {
   /** Stages, files or directories (with `recursive`); default `dvc.yaml` in the cwd. */
@@ -79,7 +79,12 @@ export class StageFailedError extends TvcError {
   readonly stage: Stage;
   readonly exitCode: number | null;
 
-  constructor(stage: Stage, message: string, exitCode: number | null, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(
+    stage: Stage,
+    message: string,
+    exitCode: number | null,
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
     super('STAGE_FAILED', `failed to reproduce '${stage.addressing}': ${message}`, {
       location: stage.location,
       ...options,
@@ -102,7 +107,11 @@ function activeDependencies(pipeline: Pipeline, stage: Stage): Iterable<Stage> {
 }
 
 /** networkx's dfs_postorder_nodes over the stages in `keep`, following `next`, in index order. */
-function postorder(pipeline: Pipeline, keep: ReadonlySet<Stage>, next: (stage: Stage) => Iterable<Stage>): Stage[] {
+function postorder(
+  pipeline: Pipeline,
+  keep: ReadonlySet<Stage>,
+  next: (stage: Stage) => Iterable<Stage>,
+): Stage[] {
   const visited = new Set<Stage>();
   const order: Stage[] = [];
   for (const start of pipeline.stages) {
@@ -146,15 +155,20 @@ export function planRepro(pipeline: Pipeline, options: ReproOptions, cwd: string
   const single = !all && !wholePipeline && options.single === true;
   const targets = all
     ? []
-    : resolveTargets(pipeline, options.targets && options.targets.length > 0 ? options.targets : ['dvc.yaml'], {
-        cwd,
-        recursive: options.recursive,
-        glob: options.glob,
-        outputs: false,
-      });
+    : resolveTargets(
+        pipeline,
+        options.targets && options.targets.length > 0 ? options.targets : ['dvc.yaml'],
+        {
+          cwd,
+          recursive: options.recursive,
+          glob: options.glob,
+          outputs: false,
+        },
+      );
   if (single) return targets;
   const dependencies = (stage: Stage) => activeDependencies(pipeline, stage);
-  const dependents = (stage: Stage) => [...pipeline.graph.dependents(stage)].filter((dependent) => !dependent.frozen);
+  const dependents = (stage: Stage) =>
+    [...pipeline.graph.dependents(stage)].filter((dependent) => !dependent.frozen);
   let keep: Set<Stage>;
   if (all) keep = new Set(pipeline.stages);
   else if (wholePipeline) keep = reach(targets, (stage) => [...dependencies(stage), ...dependents(stage)]);
@@ -189,11 +203,19 @@ function repoLabel(context: Context, absolute: string): string {
   return toPosix(path.relative(context.tvc.root, absolute));
 }
 
-async function hashRequired(context: Context, stage: Stage, target: { path: string; absolute: string }, what: string): Promise<PathHash> {
+async function hashRequired(
+  context: Context,
+  stage: Stage,
+  target: { path: string; absolute: string },
+  what: string,
+): Promise<PathHash> {
   const hash = await context.workspace.hash(target.absolute);
   if (!hash) {
     throw new StageFailedError(stage, `${what} '${target.path}' does not exist`, null, {
-      hint: what === 'dependency' ? 'create it, or reproduce the stage that produces it' : 'the command must write it',
+      hint:
+        what === 'dependency'
+          ? 'create it, or reproduce the stage that produces it'
+          : 'the command must write it',
     });
   }
   return hash;
@@ -227,7 +249,11 @@ async function paramsValues(context: Context, stage: Stage) {
         else values[key] = value;
       }
       if (missing.length > 0) {
-        throw new StageFailedError(stage, `Parameters '${missing.join(', ')}' are missing from '${params.path}'.`, null);
+        throw new StageFailedError(
+          stage,
+          `Parameters '${missing.join(', ')}' are missing from '${params.path}'.`,
+          null,
+        );
       }
     }
     result.push({ file: params.path, values });
@@ -236,7 +262,9 @@ async function paramsValues(context: Context, stage: Stage) {
 }
 
 async function depItems(context: Context, stage: Stage): Promise<LockItem[]> {
-  return Promise.all(stage.deps.map(async (dep) => itemOf(dep, await hashRequired(context, stage, dep, 'dependency'))));
+  return Promise.all(
+    stage.deps.map(async (dep) => itemOf(dep, await hashRequired(context, stage, dep, 'dependency'))),
+  );
 }
 
 /** Removes a stage's outputs before it runs (persistent ones are kept), as DVC does. */
@@ -276,7 +304,11 @@ async function updateDataFile(context: Context, stage: Stage, hashes: PathHash[]
   return changed;
 }
 
-async function commitOutputs(context: Context, stage: Stage, includeUncached: boolean): Promise<{ outs: LockItem[]; hashes: PathHash[] }> {
+async function commitOutputs(
+  context: Context,
+  stage: Stage,
+  includeUncached: boolean,
+): Promise<{ outs: LockItem[]; hashes: PathHash[] }> {
   const hashes: PathHash[] = [];
   const outs: LockItem[] = [];
   for (const output of stage.outs) context.checker.forget(output.absolute);
@@ -289,7 +321,12 @@ async function commitOutputs(context: Context, stage: Stage, includeUncached: bo
   return { outs, hashes };
 }
 
-async function recordStage(context: Context, stage: Stage, outs: LockItem[], useRunCache: boolean): Promise<void> {
+async function recordStage(
+  context: Context,
+  stage: Stage,
+  outs: LockItem[],
+  useRunCache: boolean,
+): Promise<void> {
   for (const dep of stage.deps) context.workspace.forget(dep.absolute);
   for (const params of stage.params) context.checker.forget(params.absolute);
   const entry: LockEntry = toLockEntry({
@@ -306,18 +343,28 @@ async function recordStage(context: Context, stage: Stage, outs: LockItem[], use
     if (lock.serialize() !== before || !existed) {
       await lock.write();
       context.changedFiles.add(repoLabel(context, lock.path));
-      context.tvc.hooks.lockWritten.call({ file: toPosix(path.relative(context.tvc.cwd, lock.path)), created: !existed });
+      context.tvc.hooks.lockWritten.call({
+        file: toPosix(path.relative(context.tvc.cwd, lock.path)),
+        created: !existed,
+      });
     }
     if (useRunCache) await context.runCache.save(entry);
     const cached = stage.outs.filter((output) => output.cache && isWithin(context.tvc.root, output.absolute));
-    for (const file of await addToGitignore(context.tvc.root, cached.map((output) => output.absolute))) {
+    for (const file of await addToGitignore(
+      context.tvc.root,
+      cached.map((output) => output.absolute),
+    )) {
       context.changedFiles.add(file);
     }
   });
 }
 
 /** The lock entry (or a run-cache entry) whose outputs can be checked out instead of running. */
-async function findRestorable(context: Context, stage: Stage, status: StageStatus): Promise<LockEntry | undefined> {
+async function findRestorable(
+  context: Context,
+  stage: Stage,
+  status: StageStatus,
+): Promise<LockEntry | undefined> {
   const entry = await context.checker.lockEntry(stage);
   const usable = async (candidate: LockEntry) => {
     for (const output of stage.outs) {
@@ -336,7 +383,12 @@ async function findRestorable(context: Context, stage: Stage, status: StageStatu
     }
     return true;
   };
-  if (entry && !status.commandChanged && Object.keys(status.deps).length === 0 && stage.outs.every((output) => entry.outs?.some((item) => item.path === output.path && item.md5))) {
+  if (
+    entry &&
+    !status.commandChanged &&
+    Object.keys(status.deps).length === 0 &&
+    stage.outs.every((output) => entry.outs?.some((item) => item.path === output.path && item.md5))
+  ) {
     if (await usable(entry)) return entry;
   }
   if (context.options.noRunCache) return undefined;
@@ -382,7 +434,8 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     if (options.dry) return 'dry';
     const { outs, hashes } = await commitOutputs(context, stage, false);
     if (stage.kind === 'data') {
-      if (await context.metadata.run(() => updateDataFile(context, stage, hashes))) context.changedFiles.add(stage.file);
+      if (await context.metadata.run(() => updateDataFile(context, stage, hashes)))
+        context.changedFiles.add(stage.file);
     } else {
       await recordStage(context, stage, outs, false);
     }
@@ -390,7 +443,7 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
   }
   if (options.dry) {
     await tvc.hooks.stageStart.promise(event);
-    stageCommands(stage).forEach((command) => tvc.hooks.stageCommand.call(event, command));
+    for (const command of stageCommands(stage)) tvc.hooks.stageCommand.call(event, command);
     return 'dry';
   }
   await removeOutputs(stage, context);
@@ -401,8 +454,9 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
   if (restorable) {
     await tvc.hooks.stageCached.promise(event);
     for (const output of stage.outs) {
-      const item = restorable.outs?.find((out) => out.path === output.path)!;
-      await context.workspace.checkout(item.md5!, output.absolute);
+      const md5 = restorable.outs?.find((out) => out.path === output.path)?.md5;
+      if (!md5) throw new StageFailedError(stage, `the cached run has no hash for '${output.path}'`, null);
+      await context.workspace.checkout(md5, output.absolute);
       context.checker.forget(output.absolute);
     }
   } else {
@@ -423,7 +477,8 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     );
     if (result.failedCommand !== undefined) {
       if (options.signal?.aborted) throw new StageFailedError(stage, 'interrupted', result.exitCode);
-      const how = result.exitCode === null ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const how =
+        result.exitCode === null ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
       throw new StageFailedError(stage, `command ${how}`, result.exitCode, {
         hint: `the command was: ${stageCommands(stage)[result.failedCommand]}`,
       });
@@ -444,7 +499,9 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
  */
 export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<ReproResult> {
   const lock = options.dry ? undefined : RepoLock.acquire(tvc.root, 'repro');
-  const workspace = new Workspace(tvc.root, { onProgress: (progress) => tvc.hooks.hashProgress.call(progress) });
+  const workspace = new Workspace(tvc.root, {
+    onProgress: (progress) => tvc.hooks.hashProgress.call(progress),
+  });
   try {
     const pipeline = await tvc.loadPipeline();
     const plan = planRepro(pipeline, options, tvc.cwd);
@@ -476,9 +533,13 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
     if (failed.length > 0 && options.onError !== 'ignore') {
       if (failed.length === 1 && (options.onError ?? 'fail') === 'fail') throw failed[0]!.error;
       const names = joinNames(failed.map((failure) => failure.stage.addressing));
-      throw new TvcError('REPRO_FAILED', `failed to reproduce${failed.length > 1 ? ' stages:' : ''} ${names}`, {
-        hint: failed.map((failure) => failure.error.message).join('; '),
-      });
+      throw new TvcError(
+        'REPRO_FAILED',
+        `failed to reproduce${failed.length > 1 ? ' stages:' : ''} ${names}`,
+        {
+          hint: failed.map((failure) => failure.error.message).join('; '),
+        },
+      );
     }
     return result;
   } finally {
@@ -487,7 +548,12 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
   }
 }
 
-async function schedule(context: Context, pipeline: Pipeline, plan: readonly Stage[], jobs: number): Promise<ReproResult> {
+async function schedule(
+  context: Context,
+  pipeline: Pipeline,
+  plan: readonly Stage[],
+  jobs: number,
+): Promise<ReproResult> {
   const { options } = context;
   const onError = options.onError ?? 'fail';
   const inPlan = new Set(plan);
@@ -498,7 +564,8 @@ async function schedule(context: Context, pipeline: Pipeline, plan: readonly Sta
   const running = new Map<Stage, Promise<void>>();
   let stop = false;
 
-  const blockers = (stage: Stage) => [...activeDependencies(pipeline, stage)].filter((dependency) => inPlan.has(dependency));
+  const blockers = (stage: Stage) =>
+    [...activeDependencies(pipeline, stage)].filter((dependency) => inPlan.has(dependency));
   const settled = (outcome: StageOutcome | undefined) => outcome !== undefined;
   const dependentsOf = (stage: Stage) => reach([stage], (current) => pipeline.graph.dependents(current));
 
@@ -507,20 +574,25 @@ async function schedule(context: Context, pipeline: Pipeline, plan: readonly Sta
       async (outcome) => {
         await context.tvc.hooks.stageDone.promise({ stage, run: context.run }, outcome);
         outcomes.set(stage, outcome);
-        if (outcome === 'ran' || outcome === 'cached' || outcome === 'verified' || outcome === 'dry') reproduced.push(stage);
+        if (outcome === 'ran' || outcome === 'cached' || outcome === 'verified' || outcome === 'dry')
+          reproduced.push(stage);
         if (options.forceDownstream && (outcome !== 'skipped' || forced.get(stage))) {
           for (const dependent of pipeline.graph.dependents(stage)) forced.set(dependent, true);
         }
       },
       (error: unknown) => {
-        const failure = error instanceof TvcError ? error : new StageFailedError(stage, (error as Error).message, null, { cause: error });
+        const failure =
+          error instanceof TvcError
+            ? error
+            : new StageFailedError(stage, (error as Error).message, null, { cause: error });
         outcomes.set(stage, 'failed');
         failures.push({ stage, error: failure });
         context.tvc.hooks.stageFailed.call({ stage, run: context.run }, failure);
         if (onError === 'fail' || options.signal?.aborted || failure.code === 'ABORTED') stop = true;
         else if (onError === 'keep-going') {
           for (const dependent of dependentsOf(stage)) {
-            if (dependent !== stage && inPlan.has(dependent) && !outcomes.has(dependent)) outcomes.set(dependent, 'not-run');
+            if (dependent !== stage && inPlan.has(dependent) && !outcomes.has(dependent))
+              outcomes.set(dependent, 'not-run');
           }
         }
       },

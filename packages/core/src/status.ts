@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { getParam, paramsEqual, type ParamsTree, type ParamsValue } from '@tvc/params';
 import type { PathHash } from '@tvc/hash';
-import { LockFile, type LockEntry, type LockItem } from './lockfile';
+import { getParam, type ParamsTree, type ParamsValue, paramsEqual } from '@tvc/params';
+import { type LockEntry, LockFile, type LockItem } from './lockfile';
 import { toPosix } from './paths';
 import type { Stage, StageOutput, StageParams, StagePath } from './stage';
 import type { Tvc } from './tvc';
@@ -41,7 +41,9 @@ export function dvcStatusEntry(status: StageStatus): (string | Record<string, un
 
 /** A stage with a command and neither dependencies nor outputs: DVC always runs it. */
 export function isCallbackStage(stage: Stage): boolean {
-  return stage.cmd !== undefined && stage.deps.length === 0 && stage.params.length === 0 && stage.outs.length === 0;
+  return (
+    stage.cmd !== undefined && stage.deps.length === 0 && stage.params.length === 0 && stage.outs.length === 0
+  );
 }
 
 function sameCommand(locked: LockEntry['cmd'] | undefined, current: Stage['cmd']): boolean {
@@ -61,7 +63,11 @@ export function lockItem(items: readonly LockItem[] | undefined, written: string
 function dataFileItem(output: StageOutput): LockItem | undefined {
   const md5 = output.properties.md5;
   if (typeof md5 !== 'string') return undefined;
-  return { path: output.path, md5, ...(typeof output.properties.hash === 'string' ? { hash: 'md5' as const } : {}) };
+  return {
+    path: output.path,
+    md5,
+    ...(typeof output.properties.hash === 'string' ? { hash: 'md5' as const } : {}),
+  };
 }
 
 /**
@@ -155,7 +161,9 @@ export class StatusChecker {
     const entry = await this.lockEntry(stage);
     const deps: Record<string, string | Record<string, string>> = {};
     if (!stage.frozen) {
-      const depStates = await Promise.all(stage.deps.map((dep) => this.#compare(dep.absolute, lockItem(entry?.deps, dep.path))));
+      const depStates = await Promise.all(
+        stage.deps.map((dep) => this.#compare(dep.absolute, lockItem(entry?.deps, dep.path))),
+      );
       stage.deps.forEach((dep, index) => {
         const state = depStates[index];
         if (state) deps[this.label(dep)] = state;
@@ -168,7 +176,10 @@ export class StatusChecker {
     const outs: Record<string, string> = {};
     const outStates = await Promise.all(
       stage.outs.map((output) =>
-        this.#outStatus(output, stage.kind === 'data' ? dataFileItem(output) : lockItem(entry?.outs, output.path)),
+        this.#outStatus(
+          output,
+          stage.kind === 'data' ? dataFileItem(output) : lockItem(entry?.outs, output.path),
+        ),
       ),
     );
     stage.outs.forEach((output, index) => {

@@ -53,7 +53,8 @@ export function resolveTarget(pipeline: Pipeline, target: string, options: Targe
   }
   const absolute = path.resolve(cwd, target);
   const resolved = resolvePath(pipeline.root, cwd, target);
-  if (isPipelineFileName(target) && !existsSync(absolute)) throw notFound(target, `'${absolute}' does not exist`);
+  if (isPipelineFileName(target) && !existsSync(absolute))
+    throw notFound(target, `'${absolute}' does not exist`);
   if (isPipelineFileName(target) && resolved.repoPath !== undefined && existsSync(absolute)) {
     return pipeline.stagesInFile(resolved.repoPath);
   }

@@ -32,7 +32,9 @@ export class Workspace {
     this.root = root;
     this.config = readDvcConfig(root);
     const cacheDir = configValue(this.config, 'cache', 'dir');
-    this.cache = new ObjectCache(cacheDir ? path.resolve(root, '.dvc', cacheDir) : path.join(root, '.dvc', 'cache'));
+    this.cache = new ObjectCache(
+      cacheDir ? path.resolve(root, '.dvc', cacheDir) : path.join(root, '.dvc', 'cache'),
+    );
     this.ignore = new DvcIgnore(root);
     this.#onProgress = options.onProgress;
   }
@@ -64,7 +66,8 @@ export class Workspace {
       ignore:
         prefix === undefined
           ? undefined
-          : (relpath, isDirectory) => this.ignore.ignores(prefix ? `${prefix}/${relpath}` : relpath, isDirectory),
+          : (relpath, isDirectory) =>
+              this.ignore.ignores(prefix ? `${prefix}/${relpath}` : relpath, isDirectory),
       onProgress: onProgress ? (progress) => onProgress({ path: absolute, ...progress }) : undefined,
     });
   }

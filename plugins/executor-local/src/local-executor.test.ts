@@ -20,7 +20,12 @@ describe('LocalExecutor', () => {
     const cwd = workspace();
     const output: string[] = [];
     const result = await new LocalExecutor().run(
-      { id: 'x', commands: ['echo one > out.txt', 'echo "$DVC_STAGE" >> out.txt', 'cat out.txt'], cwd, env: { DVC_STAGE: 'train' } },
+      {
+        id: 'x',
+        commands: ['echo one > out.txt', 'echo "$DVC_STAGE" >> out.txt', 'cat out.txt'],
+        cwd,
+        env: { DVC_STAGE: 'train' },
+      },
       { onOutput: (chunk) => output.push(chunk.toString()) },
     );
     expect(result).toEqual({ failedCommand: undefined, exitCode: 0, signal: null });
@@ -30,7 +35,12 @@ describe('LocalExecutor', () => {
 
   it('stops at the first failing command and reports its index and exit code', async () => {
     const cwd = workspace();
-    const result = await new LocalExecutor().run({ id: 'x', commands: ['true', 'exit 3', 'touch never'], cwd, env: {} });
+    const result = await new LocalExecutor().run({
+      id: 'x',
+      commands: ['true', 'exit 3', 'touch never'],
+      cwd,
+      env: {},
+    });
     expect(result).toEqual({ failedCommand: 1, exitCode: 3, signal: null });
   });
 
@@ -50,7 +60,10 @@ describe('LocalExecutor', () => {
   });
 
   it('chooses the shell as DVC does', () => {
-    expect(shellCommand('ls', { SHELL: '/bin/bash' })).toEqual(['/bin/bash', ['--noprofile', '--norc', '-c', 'ls']]);
+    expect(shellCommand('ls', { SHELL: '/bin/bash' })).toEqual([
+      '/bin/bash',
+      ['--noprofile', '--norc', '-c', 'ls'],
+    ]);
     expect(shellCommand('ls', { SHELL: '/usr/bin/zsh' })).toEqual(['/usr/bin/zsh', ['-c', 'ls']]);
     expect(shellCommand('ls', {})).toEqual(['/bin/sh', ['-c', 'ls']]);
   });

@@ -7,7 +7,10 @@ import { HOOK_STAGE } from '@tvc/core';
  * The shell a command runs in, as DVC chooses it: `$SHELL` (bash without its startup files) or
  * `/bin/sh`, with `-c`.
  */
-export function shellCommand(command: string, env: Readonly<Record<string, string | undefined>>): [string, string[]] {
+export function shellCommand(
+  command: string,
+  env: Readonly<Record<string, string | undefined>>,
+): [string, string[]] {
   const shell = env.SHELL && path.isAbsolute(env.SHELL) ? env.SHELL : '/bin/sh';
   const flags = path.basename(shell) === 'bash' ? ['--noprofile', '--norc', '-c'] : ['-c'];
   return [shell, [...flags, command]];
@@ -25,7 +28,11 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function runOne(command: string, task: ExecutorTask, context: ExecutorContext): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function runOne(
+  command: string,
+  task: ExecutorTask,
+  context: ExecutorContext,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const env = { ...process.env, ...task.env };
   const [shell, args] = shellCommand(command, env);
   return new Promise((resolve, reject) => {
@@ -81,6 +88,8 @@ export class LocalExecutorPlugin {
 
   apply(tvc: Tvc): void {
     const executor = new LocalExecutor();
-    tvc.hooks.executor.for('local').tap({ name: LocalExecutorPlugin.PLUGIN_NAME, stage: HOOK_STAGE.BUILTIN }, () => executor);
+    tvc.hooks.executor
+      .for('local')
+      .tap({ name: LocalExecutorPlugin.PLUGIN_NAME, stage: HOOK_STAGE.BUILTIN }, () => executor);
   }
 }

@@ -34,7 +34,11 @@ function parseJobs(value: string | undefined): number {
 }
 
 /** `tvc repro`: reproduce what changed; Ctrl+C stops the running stages and keeps the repo consistent. */
-export default async function repro(context: CommandContext, targets: string[], options: ReproCommandOptions): Promise<number> {
+export default async function repro(
+  context: CommandContext,
+  targets: string[],
+  options: ReproCommandOptions,
+): Promise<number> {
   const tvc = await context.tvc();
   const jobs = parseJobs(options.jobs);
   const { io } = context;
@@ -52,7 +56,9 @@ export default async function repro(context: CommandContext, targets: string[], 
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  const prompt = options.interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+  const prompt = options.interactive
+    ? createInterface({ input: process.stdin, output: process.stdout })
+    : undefined;
   try {
     const result = await reproduce(tvc, {
       targets,
@@ -84,7 +90,7 @@ export default async function repro(context: CommandContext, targets: string[], 
     if (result.changedFiles.length > 0 && !options.dry) {
       const config = readDvcConfig(tvc.root);
       if (configFlag(config, 'core', 'autostage') && tvc.scmRoot) {
-        await simpleGit(tvc.root).add(result.changedFiles);
+        await simpleGit(tvc.root).add([...result.changedFiles]);
       } else if (tvc.scmRoot) {
         writeLine(io.stdout);
         writeLine(io.stdout, 'To track the changes with git, run:');

@@ -12,7 +12,8 @@ export interface StatusOptions {
 
 const STATUS_LEN = 20;
 const UP_TO_DATE = 'Data and pipelines are up to date.';
-const EMPTY_PROJECT = 'There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!';
+const EMPTY_PROJECT =
+  'There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!';
 
 /** DVC's text rendering of a status tree: tab-indented, status words padded to 20 columns. */
 export function renderStatus(status: unknown, indent = 0): string[] {
@@ -31,11 +32,18 @@ export function renderStatus(status: unknown, indent = 0): string[] {
 }
 
 /** `tvc status`: which stages changed and why, in DVC's text and JSON. `-q` exits 1 when any did. */
-export default async function status(context: CommandContext, targets: string[], options: StatusOptions): Promise<number> {
+export default async function status(
+  context: CommandContext,
+  targets: string[],
+  options: StatusOptions,
+): Promise<number> {
   try {
     const tvc = await context.tvc();
     const pipeline = await tvc.loadPipeline();
-    let stages = resolveTargets(pipeline, targets, { cwd: context.io.cwd, recursive: options.recursive === true });
+    let stages = resolveTargets(pipeline, targets, {
+      cwd: context.io.cwd,
+      recursive: options.recursive === true,
+    });
     if (options.withDeps && targets.length > 0) {
       const upstream = pipeline.graph.ancestors(stages);
       stages = pipeline.order([...stages, ...upstream]);
@@ -46,7 +54,12 @@ export default async function status(context: CommandContext, targets: string[],
     try {
       const statuses = await Promise.all(stages.map((stage) => checker.status(stage)));
       for (const stageStatus of statuses) {
-        if (stageStatus.stage.frozen && stageStatus.stage.kind === 'pipeline' && !options.json && !options.quiet) {
+        if (
+          stageStatus.stage.frozen &&
+          stageStatus.stage.kind === 'pipeline' &&
+          !options.json &&
+          !options.quiet
+        ) {
           context.io.stderr.write(
             `WARNING: stage: '${stageStatus.stage.addressing}' is frozen. Its dependencies are not going to be shown in the status output.\n`,
           );
