@@ -274,6 +274,19 @@ describe('ObjectCache.checkout', () => {
     expect(existsSync(data)).toBe(true);
   });
 
+  it('replaces a file or a broken symlink where the directory goes', async () => {
+    const { root, cache, hash } = await savedFixture();
+    const asFile = path.join(root, 'as-file');
+    await writeFile(asFile, 'in the way');
+    await cache.checkout(hash.md5, asFile);
+    expect((await hashDirectory(asFile)).md5).toBe(hash.md5);
+    const asLink = path.join(root, 'as-link');
+    await symlink('/nonexistent/tvc', asLink);
+    await cache.checkout(hash.md5, asLink);
+    expect((await lstat(asLink)).isDirectory()).toBe(true);
+    expect((await hashDirectory(asLink)).md5).toBe(hash.md5);
+  });
+
   it('leaves ignored paths alone', async () => {
     const { root, cache, hash } = await savedFixture();
     const dest = path.join(root, 'restored');

@@ -324,8 +324,11 @@ export class ObjectCache {
     memo: HashMemo | undefined,
     ignore: Ignore | undefined,
   ): Promise<void> {
-    const rootStats = await stat(target).catch(() => undefined);
-    if (rootStats && !rootStats.isDirectory()) await rm(target, { force: true });
+    // dest may be a symlink to a directory (followed, as os.walk follows its top); anything else
+    // that is not a directory (a file, a broken or file symlink) makes way for one
+    const linkStats = await lstat(target).catch(() => undefined);
+    const rootStats = linkStats?.isSymbolicLink() ? await stat(target).catch(() => undefined) : linkStats;
+    if (linkStats && !rootStats?.isDirectory()) await rm(target, { force: true });
     if (!rootStats?.isDirectory()) await mkdir(target, { recursive: true });
 
     const wanted = new Map(entries.map((entry) => [entry.relpath, entry.md5]));
