@@ -1,22 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED, TempRepo } from './harness';
+import { EXPECTED, GOLDEN_FIXTURES, TempRepo } from './harness';
 
 /**
  * Each fixture's cases.tsv lists commands run once with the real DVC 3.67.1 (name, cwd, arguments,
  * exit code), and `<name>.stdout` what DVC printed. tvc must print the same bytes. The live
  * differential suite (dvc-live.test.ts) re-checks these against DVC itself when it is installed.
  */
-const fixtures = [
-  'get-started',
-  'pipelines-in-subdirs',
-  'diamond',
-  'skip-edge',
-  'frozen',
-  'dir-deps',
-  'empty',
-];
+const fixtures = GOLDEN_FIXTURES;
 
 interface Case {
   readonly name: string;

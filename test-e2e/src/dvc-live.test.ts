@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dvcBinary, EXPECTED, TempRepo } from './harness';
+import { dvcBinary, EXPECTED, GOLDEN_FIXTURES, TempRepo } from './harness';
 
 /**
  * The differential suite: the same commands through the real DVC and through tvc, on the same
@@ -17,15 +17,7 @@ if (!binary) {
   );
 }
 
-const fixtures = [
-  'get-started',
-  'pipelines-in-subdirs',
-  'diamond',
-  'skip-edge',
-  'frozen',
-  'dir-deps',
-  'empty',
-];
+const fixtures = GOLDEN_FIXTURES;
 
 describe.skipIf(!binary)('tvc and the real DVC print the same', () => {
   for (const fixture of fixtures) {

@@ -80,29 +80,30 @@ export class OutputTrie {
     return found;
   }
 
-  /** Outputs that overlap `absolute`: equal to it, enclosing it, or inside it. */
-  overlapping(absolute: string): ProducedOutput[] {
-    const found: ProducedOutput[] = [];
+  /** Outputs at or enclosing `absolute` (the last node reached, or none when the path leaves the trie). */
+  #walk(absolute: string, found: ProducedOutput[]): TrieNode | undefined {
     let node: TrieNode | undefined = this.#root;
     for (const part of segments(absolute)) {
       found.push(...node.outputs);
       node = node.children.get(part);
-      if (!node) return found;
+      if (!node) return undefined;
     }
-    this.#collect(node, found);
+    return node;
+  }
+
+  /** Outputs that overlap `absolute`: equal to it, enclosing it, or inside it. */
+  overlapping(absolute: string): ProducedOutput[] {
+    const found: ProducedOutput[] = [];
+    const node = this.#walk(absolute, found);
+    if (node) this.#collect(node, found);
     return found;
   }
 
   /** The output at exactly `absolute` or enclosing it (what produces this path). */
   producing(absolute: string): ProducedOutput[] {
     const found: ProducedOutput[] = [];
-    let node: TrieNode | undefined = this.#root;
-    for (const part of segments(absolute)) {
-      found.push(...node.outputs);
-      node = node.children.get(part);
-      if (!node) return found;
-    }
-    found.push(...node.outputs);
+    const node = this.#walk(absolute, found);
+    if (node) found.push(...node.outputs);
     return found;
   }
 }

@@ -137,23 +137,31 @@ export class Pipeline {
     return this.postorder().filter((stage) => isWithin(absolute, path.join(this.root, stage.file)));
   }
 
-  /** networkx's `dfs_postorder_nodes`: each stage after the stages it depends on, in index order. */
-  postorder(): Stage[] {
+  /**
+   * networkx's `dfs_postorder_nodes`: each stage after the stages it depends on, starting from
+   * each stage in index order. `keep` limits the walk to some stages; `next` replaces the
+   * dependency edges (repro cuts a frozen stage's upstream).
+   */
+  postorder(
+    keep?: ReadonlySet<Stage>,
+    next: (stage: Stage) => Iterable<Stage> = (stage) => this.graph.dependencies(stage),
+  ): Stage[] {
     const visited = new Set<Stage>();
     const order: Stage[] = [];
+    const wanted = (stage: Stage) => (keep ? keep.has(stage) : true);
     for (const start of this.stages) {
-      if (visited.has(start)) continue;
+      if (!wanted(start) || visited.has(start)) continue;
       visited.add(start);
-      const stack: [Stage, Iterator<Stage>][] = [[start, this.graph.dependencies(start).values()]];
+      const stack: [Stage, Iterator<Stage>][] = [[start, next(start)[Symbol.iterator]()]];
       while (stack.length > 0) {
         const frame = stack[stack.length - 1]!;
         const step = frame[1].next();
         if (step.done) {
           order.push(frame[0]);
           stack.pop();
-        } else if (!visited.has(step.value)) {
+        } else if (wanted(step.value) && !visited.has(step.value)) {
           visited.add(step.value);
-          stack.push([step.value, this.graph.dependencies(step.value).values()]);
+          stack.push([step.value, next(step.value)[Symbol.iterator]()]);
         }
       }
     }

@@ -106,33 +106,6 @@ function activeDependencies(pipeline: Pipeline, stage: Stage): Iterable<Stage> {
   return stage.frozen ? [] : pipeline.graph.dependencies(stage);
 }
 
-/** networkx's dfs_postorder_nodes over the stages in `keep`, following `next`, in index order. */
-function postorder(
-  pipeline: Pipeline,
-  keep: ReadonlySet<Stage>,
-  next: (stage: Stage) => Iterable<Stage>,
-): Stage[] {
-  const visited = new Set<Stage>();
-  const order: Stage[] = [];
-  for (const start of pipeline.stages) {
-    if (!keep.has(start) || visited.has(start)) continue;
-    visited.add(start);
-    const stack: [Stage, Iterator<Stage>][] = [[start, next(start)[Symbol.iterator]()]];
-    while (stack.length > 0) {
-      const frame = stack[stack.length - 1]!;
-      const step = frame[1].next();
-      if (step.done) {
-        order.push(frame[0]);
-        stack.pop();
-      } else if (keep.has(step.value) && !visited.has(step.value)) {
-        visited.add(step.value);
-        stack.push([step.value, next(step.value)[Symbol.iterator]()]);
-      }
-    }
-  }
-  return order;
-}
-
 function reach(starts: readonly Stage[], next: (stage: Stage) => Iterable<Stage>): Set<Stage> {
   const seen = new Set<Stage>(starts);
   const stack = [...starts];
@@ -173,7 +146,7 @@ export function planRepro(pipeline: Pipeline, options: ReproOptions, cwd: string
   if (all) keep = new Set(pipeline.stages);
   else if (wholePipeline) keep = reach(targets, (stage) => [...dependencies(stage), ...dependents(stage)]);
   else keep = reach(targets, downstream ? dependents : dependencies);
-  return postorder(pipeline, keep, dependencies);
+  return pipeline.postorder(keep, dependencies);
 }
 
 /** Serialises async sections (lock and .gitignore writes of concurrent stages). */
