@@ -5,6 +5,8 @@ export type { LoadedConfig, TvcConfig } from './config';
 export { loadConfig } from './config';
 export type { DvcConfig } from './dvc-config';
 export { configFlag, configValue, readDvcConfig } from './dvc-config';
+export type { DvcYamlDumpOptions, DvcYamlSource } from './dvc-yaml';
+export { dumpDvcYaml, dvcYamlValue, parseDvcYaml, resolvePlainScalarTag } from './dvc-yaml';
 export { DvcIgnore } from './dvcignore';
 export type { SourceLocation, TvcErrorOptions } from './errors';
 export {
@@ -39,16 +41,12 @@ export {
   PipelineFilesPlugin,
   stageAddressing,
 } from './loaders';
-export type { DvcYamlSource, LockEntry, LockItem } from './lockfile';
+export type { LockEntry, LockItem } from './lockfile';
 export {
-  dumpDvcYaml,
-  dvcYamlValue,
   isLegacyLockItem,
   LockFile,
   lockEntryData,
-  parseDvcYaml,
   readLockEntry,
-  resolvePlainScalarTag,
   toLockEntry,
 } from './lockfile';
 export type { ProducedOutput } from './output-trie';

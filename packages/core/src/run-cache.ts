@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pythonJsonDumps } from '@tvc/params';
+import { dumpDvcYaml } from './dvc-yaml';
 import { TvcError } from './errors';
-import { dumpDvcYaml, type LockEntry, lockEntryData, readLockEntry } from './lockfile';
+import { type LockEntry, lockEntryData, readLockEntry } from './lockfile';
 
 // DVC's run-cache (`dvc/stage/cache.py`): every successful run of a stage is kept as its lock
 // entry at `.dvc/cache/runs/<key[:2]>/<key>/<value>`, so that a later run with the same command,
