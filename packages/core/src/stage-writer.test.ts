@@ -397,6 +397,15 @@ describe('an existing dvc.yaml', () => {
     );
   });
 
+  it('-f writes kept annotations as DVC does: empty list items, flow collections in lists, Python numbers (real DVC run)', () => {
+    const before =
+      'stages:\n  a:\n    cmd: echo a\n    outs:\n    - a.txt:\n        meta:\n          th: [0.00001, null, [], {}]\n          big: 1000000000000000000000\n';
+    // dvc stage add -f -n a -o a.txt -o b.txt "echo a2"
+    expect(add(before, { force: true, name: 'a', outs: ['a.txt', 'b.txt'], cmd: 'echo a2' })).toBe(
+      'stages:\n  a:\n    cmd: echo a2\n    outs:\n    - a.txt:\n        meta:\n          th:\n          - 1e-05\n          - \n          - []\n          - {}\n          big: 1000000000000000000000\n    - b.txt\n',
+    );
+  });
+
   it("works in a file indented by 4 (05b2): the new entry is DVC's, at the stages' indentation", () => {
     const before =
       'stages:\n    one:\n        cmd: echo one > one.txt\n        desc: keeps key order?\n        outs:\n            - one.txt\n        deps:\n            - "in.txt"\n    two:\n        cmd: echo two\n';

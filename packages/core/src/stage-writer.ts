@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { comparePythonStrings } from '@tvc/params';
 import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { dumpDvcYaml } from './dvc-yaml';
 import { TvcError, throwIfProblems } from './errors';
 import { DEFAULT_PARAMS_FILE, PIPELINE_FILE } from './loaders';
 import { toPosix } from './paths';
@@ -13,8 +15,8 @@ import { locate, parseYamlSource, type YamlSource } from './yaml-source';
  * stage and moves some comments about. tvc edits the text instead: the YAML document is parsed only
  * to find where things are, and the new (or replaced) entry is spliced in, so every other byte of
  * the file stays as the user wrote it. The entry itself is written byte for byte as DVC writes it:
- * its key order and sorting (`to_pipeline_file`), and ruamel's block style, quoting and line
- * wrapping, reproduced below.
+ * its key order and sorting (`to_pipeline_file`, below), and ruamel's block style, quoting and
+ * line wrapping (DVC's YAML emitter, ./dvc-yaml, which dvc.lock is written with too).
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -121,17 +123,6 @@ export function checkStageSpec(spec: Pick<StageSpec, 'name' | 'cmd'>): void {
 type YamlData = string | number | boolean | null | YamlData[] | DataMap;
 type DataMap = Map<string, YamlData>;
 
-/** Python's `sorted()` on strings: by code point (JavaScript's default compares UTF-16 units). */
-function byCodePoint(a: string, b: string): number {
-  const left = Array.from(a);
-  const right = Array.from(b);
-  for (let index = 0; index < Math.min(left.length, right.length); index++) {
-    const difference = left[index]!.codePointAt(0)! - right[index]!.codePointAt(0)!;
-    if (difference !== 0) return difference;
-  }
-  return left.length - right.length;
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Map);
 }
@@ -189,7 +180,7 @@ function pipelineEntry(spec: StageSpec, oldEntry: Record<string, unknown> | unde
   const outputs = stageOutputs(spec);
   const kept = oldEntry ? keptOutputFields(oldEntry) : new Map<string, KeptOutputFields>();
   const buckets: Record<OutputKind, YamlData[]> = { outs: [], metrics: [], plots: [] };
-  for (const output of [...outputs].sort((a, b) => byCodePoint(a.path, b.path))) {
+  for (const output of [...outputs].sort((a, b) => comparePythonStrings(a.path, b.path))) {
     const old = kept.get(output.path);
     const flags: DataMap = new Map(old?.annotations ?? []);
     if (!output.cache) flags.set('cache', false);
@@ -199,9 +190,9 @@ function pipelineEntry(spec: StageSpec, oldEntry: Record<string, unknown> | unde
     buckets[output.kind].push(flags.size === 0 ? output.path : new Map([[output.path, flags]]));
   }
   const params: YamlData[] = [];
-  const files = [...parseParamsOptions(spec.params ?? [])].sort(([a], [b]) => byCodePoint(a, b));
+  const files = [...parseParamsOptions(spec.params ?? [])].sort(([a], [b]) => comparePythonStrings(a, b));
   for (const [file, keys] of files) {
-    const sorted = [...keys].sort(byCodePoint);
+    const sorted = [...keys].sort(comparePythonStrings);
     if (sorted.length > 0 && file === DEFAULT_PARAMS_FILE) params.unshift(...sorted);
     else params.push(new Map([[file, sorted.length > 0 ? sorted : null]]));
   }
@@ -210,7 +201,7 @@ function pipelineEntry(spec: StageSpec, oldEntry: Record<string, unknown> | unde
     ['desc', isTruthy(desc) ? toData(desc) : null],
     ['cmd', spec.cmd],
     ['wdir', normalizeWdir(spec.wdir)],
-    ['deps', [...(spec.deps ?? [])].sort(byCodePoint)],
+    ['deps', [...(spec.deps ?? [])].sort(comparePythonStrings)],
     ['params', params],
     ['outs', buckets.outs],
     ['metrics', buckets.metrics],
@@ -226,423 +217,6 @@ function normalizeWdir(wdir: string | undefined): string | null {
   if (!wdir) return null;
   const normalized = path.posix.normalize(wdir.replaceAll('\\', '/')).replace(/(.)\/+$/, '$1');
   return normalized === '.' ? null : normalized;
-}
-
-// ---------------------------------------------------------------------------------------------
-// ruamel.yaml's block style, as DVC configures it: mapping indent 2, sequences not indented under
-// their key, lines wrapped past column 80, YAML 1.2 typing, unicode written as is.
-
-const BEST_WIDTH = 80;
-/** Longer keys are written as complex keys (`? key`); ruamel counts the `!!str` tag in. */
-const MAX_SIMPLE_KEY_LENGTH = 128 - '!!str'.length;
-const LINE_BREAKS = '\n\x85\u2028\u2029';
-const WHITESPACE_AFTER = '\0 \t\r\n\x85\u2028\u2029';
-
-/**
- * YAML 1.2's implicit types as ruamel resolves them, each tried only when the value starts with
- * one of its first characters. A string matching one must be quoted to stay a string.
- */
-const IMPLICIT_TYPES: readonly (readonly [string, RegExp])[] = [
-  ['tTfF', /^(?:true|True|TRUE|false|False|FALSE)$/],
-  [
-    '-+0123456789.',
-    /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
-  ],
-  ['-+0123456789', /^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$/],
-  ['<', /^<<$/],
-  ['~nN', /^(?:~|null|Null|NULL)$/],
-  [
-    '0123456789',
-    /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/,
-  ],
-  ['=', /^=$/],
-  ['!&*', /^(?:!|&|\*)$/],
-];
-
-/** Whether a plain scalar `value` would read back as a string. */
-function readsAsString(value: string): boolean {
-  if (value === '') return false;
-  const first = value[0]!;
-  // Python's `$` also matches before a final newline.
-  const subject = value.endsWith('\n') ? value.slice(0, -1) : value;
-  return !IMPLICIT_TYPES.some(([firsts, pattern]) => firsts.includes(first) && pattern.test(subject));
-}
-
-interface ScalarAnalysis {
-  readonly multiline: boolean;
-  readonly allowPlain: boolean;
-  readonly allowSingleQuoted: boolean;
-}
-
-function isPrintableUnicode(code: number): boolean {
-  return (
-    code === 0x85 ||
-    (code >= 0xa0 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd && code !== 0xfeff) ||
-    (code >= 0x10000 && code <= 0x10ffff)
-  );
-}
-
-/** What ruamel's `analyze_scalar` decides for a non-empty string in block context. */
-function analyzeScalar(chars: readonly string[]): ScalarAnalysis {
-  const text = chars.join('');
-  let blockIndicators = text.startsWith('---') || text.startsWith('...');
-  let lineBreaks = false;
-  let special = false;
-  let leadingSpace = false;
-  let leadingBreak = false;
-  let trailingSpace = false;
-  let trailingBreak = false;
-  let breakSpace = false;
-  let spaceBreak = false;
-  let precededByWhitespace = true;
-  let previousSpace = false;
-  let previousBreak = false;
-  const last = chars.length - 1;
-  chars.forEach((ch, index) => {
-    const followedByWhitespace = index === last || WHITESPACE_AFTER.includes(chars[index + 1]!);
-    if (index === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) blockIndicators = true;
-      if ('?:'.includes(ch) && followedByWhitespace) blockIndicators = true;
-      if (ch === '-' && followedByWhitespace) blockIndicators = true;
-    } else {
-      if (ch === ':' && followedByWhitespace) blockIndicators = true;
-      if (ch === '#' && precededByWhitespace) blockIndicators = true;
-    }
-    if (LINE_BREAKS.includes(ch)) lineBreaks = true;
-    const code = ch.codePointAt(0)!;
-    if (!(ch === '\n' || (code >= 0x20 && code <= 0x7e)) && !isPrintableUnicode(code)) special = true;
-    if (ch === ' ') {
-      if (index === 0) leadingSpace = true;
-      if (index === last) trailingSpace = true;
-      if (previousBreak) breakSpace = true;
-      previousSpace = true;
-      previousBreak = false;
-    } else if (LINE_BREAKS.includes(ch)) {
-      if (index === 0) leadingBreak = true;
-      if (index === last) trailingBreak = true;
-      if (previousSpace) spaceBreak = true;
-      previousSpace = false;
-      previousBreak = true;
-    } else {
-      previousSpace = false;
-      previousBreak = false;
-    }
-    precededByWhitespace = WHITESPACE_AFTER.includes(ch);
-  });
-  let allowPlain = !(leadingSpace || leadingBreak || trailingSpace || trailingBreak);
-  let allowSingleQuoted = true;
-  if (breakSpace || special || spaceBreak) allowPlain = allowSingleQuoted = false;
-  if (lineBreaks || blockIndicators) allowPlain = false;
-  return { multiline: lineBreaks, allowPlain, allowSingleQuoted };
-}
-
-type ScalarStyle = 'plain' | 'single' | 'double';
-
-/** ruamel's `choose_scalar_style` for a string without a requested style. */
-function chooseStyle(text: string, analysis: ScalarAnalysis, simpleKey: boolean): ScalarStyle {
-  if (readsAsString(text) && !(simpleKey && analysis.multiline) && analysis.allowPlain) return 'plain';
-  if (text.includes("'") || text.includes('\n')) return 'double';
-  if (analysis.allowSingleQuoted && !(simpleKey && analysis.multiline)) return 'single';
-  return 'double';
-}
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  '\0': '0',
-  '\x07': 'a',
-  '\x08': 'b',
-  '\t': 't',
-  '\n': 'n',
-  '\x0b': 'v',
-  '\x0c': 'f',
-  '\r': 'r',
-  '\x1b': 'e',
-  '"': '"',
-  '\\': '\\',
-  '\x85': 'N',
-  '\xa0': '_',
-  '\u2028': 'L',
-  '\u2029': 'P',
-};
-
-/** The emitter's state: the text so far and where the cursor is, as ruamel tracks it. */
-class Emitter {
-  text = '';
-  column = 0;
-  /** The last thing written was whitespace (or nothing): a scalar needs no separating space. */
-  whitespace = true;
-
-  write(data: string): void {
-    this.text += data;
-    this.column += Array.from(data).length;
-  }
-
-  /** A new line, indented to `indent`. */
-  newLine(indent: number): void {
-    this.text += `\n${' '.repeat(indent)}`;
-    this.column = indent;
-    this.whitespace = true;
-  }
-
-  /** Pads the current line to `indent` (ruamel's `write_indent` when already on the right line). */
-  padTo(indent: number): void {
-    if (this.column < indent) {
-      this.write(' '.repeat(indent - this.column));
-      this.whitespace = true;
-    }
-  }
-
-  /** An indicator (`:`, `-`, `?`, a quote); `spaced` puts a space before it unless there is one. */
-  indicator(data: string, spaced: boolean, whitespaceAfter = false): void {
-    this.write(this.whitespace || !spaced ? data : ` ${data}`);
-    this.whitespace = whitespaceAfter;
-  }
-
-  /** A string scalar at `indent` (the indent of continuation lines). */
-  scalar(value: string | number | boolean, indent: number, simpleKey: boolean): void {
-    if (typeof value !== 'string') {
-      this.plain(Array.from(pythonText(value)), indent, !simpleKey);
-      return;
-    }
-    const chars = Array.from(value);
-    const style = chooseStyle(value, analyzeScalar(chars), simpleKey);
-    if (style === 'plain') this.plain(chars, indent, !simpleKey);
-    else if (style === 'single') this.singleQuoted(chars, indent, !simpleKey);
-    else this.doubleQuoted(chars, indent, !simpleKey);
-  }
-
-  /** `write_plain`: words wrap at a single space past the width; a long word gets its own line. */
-  plain(chars: readonly string[], indent: number, split: boolean): void {
-    if (!this.whitespace) this.write(' ');
-    this.whitespace = false;
-    let start = 0;
-    let spaces = false;
-    for (let end = 0; end <= chars.length; end++) {
-      const ch = chars[end];
-      if (spaces) {
-        if (ch !== ' ') {
-          if (start + 1 === end && this.column >= BEST_WIDTH && split) {
-            this.newLine(indent);
-            this.whitespace = false;
-          } else this.write(chars.slice(start, end).join(''));
-          start = end;
-        }
-      } else if (ch === undefined || ch === ' ') {
-        const word = chars.slice(start, end).join('');
-        if (end - start + this.column > BEST_WIDTH && this.column > indent) {
-          this.newLine(indent);
-          this.whitespace = false;
-        }
-        this.write(word);
-        start = end;
-      }
-      if (ch !== undefined) spaces = ch === ' ';
-    }
-  }
-
-  /**
-   * `write_single_quoted` (chosen for text without quotes or `\n`). Other line breaks (`\u2028`…)
-   * are written as they are, each starting a new line.
-   */
-  singleQuoted(chars: readonly string[], indent: number, split: boolean): void {
-    this.indicator("'", true);
-    let start = 0;
-    let spaces = false;
-    let breaks = false;
-    for (let end = 0; end <= chars.length; end++) {
-      const ch = chars[end];
-      if (spaces) {
-        if (ch !== ' ') {
-          if (start + 1 === end && this.column > BEST_WIDTH && split && start !== 0 && end !== chars.length) {
-            this.newLine(indent);
-          } else this.write(chars.slice(start, end).join(''));
-          start = end;
-        }
-      } else if (breaks) {
-        if (ch === undefined || !LINE_BREAKS.includes(ch)) {
-          for (const lineBreak of chars.slice(start, end)) {
-            this.text += lineBreak;
-            this.column = 0;
-          }
-          this.padTo(indent);
-          start = end;
-        }
-      } else if (ch === undefined || ch === ' ' || ch === "'" || LINE_BREAKS.includes(ch)) {
-        if (start < end) {
-          this.write(chars.slice(start, end).join(''));
-          start = end;
-        }
-      }
-      if (ch === "'") {
-        this.write("''");
-        start = end + 1;
-      }
-      if (ch !== undefined) {
-        spaces = ch === ' ';
-        breaks = LINE_BREAKS.includes(ch);
-      }
-    }
-    this.indicator("'", false);
-  }
-
-  /** `write_double_quoted`: escapes, and wrapping with ruamel's rules for when a `\` is needed. */
-  doubleQuoted(chars: readonly string[], indent: number, split: boolean): void {
-    this.indicator('"', true);
-    let start = 0;
-    for (let end = 0; end <= chars.length; end++) {
-      const ch = chars[end];
-      const code = ch?.codePointAt(0) ?? 0;
-      if (
-        ch === undefined ||
-        '"\\\x85\u2028\u2029\ufeff'.includes(ch) ||
-        !((code >= 0x20 && code <= 0x7e) || isPrintableUnicode(code))
-      ) {
-        if (start < end) {
-          this.write(chars.slice(start, end).join(''));
-          start = end;
-        }
-        if (ch !== undefined) {
-          const escaped = ESCAPES[ch];
-          this.write(
-            escaped !== undefined
-              ? `\\${escaped}`
-              : code <= 0xff
-                ? `\\x${hex(code, 2)}`
-                : code <= 0xffff
-                  ? `\\u${hex(code, 4)}`
-                  : `\\U${hex(code, 8)}`,
-          );
-          start = end + 1;
-        }
-      }
-      if (
-        end > 0 &&
-        end < chars.length - 1 &&
-        (ch === ' ' || start >= end) &&
-        this.column + (end - start) > BEST_WIDTH &&
-        split
-      ) {
-        const backslash = needsBackslash(chars, start, end);
-        let data = chars.slice(start, end).join('') + (backslash ? '\\' : '');
-        if (start < end) start = end;
-        this.write(data);
-        this.newLine(indent);
-        this.whitespace = false;
-        if (chars[start] === ' ') {
-          if (!backslash) start += 1;
-          data = backslash ? '\\' : '';
-          this.write(data);
-        }
-      }
-    }
-    this.indicator('"', false);
-  }
-}
-
-function hex(code: number, width: number): string {
-  return code.toString(16).toUpperCase().padStart(width, '0');
-}
-
-/** Whether a double-quoted line broken before `end` must end with `\` to read back the same. */
-function needsBackslash(chars: readonly string[], start: number, end: number): boolean {
-  let spaceAt = chars.indexOf(' ', end);
-  if (spaceAt < 0) return true;
-  const breakAt = chars.slice(end, spaceAt).indexOf('\n');
-  if (breakAt >= 0) spaceAt = end + breakAt;
-  const after = chars[spaceAt + 1];
-  if (after === undefined) return true;
-  if (chars[spaceAt] === '\n' && after !== ' ') return true;
-  const between = chars.slice(end, spaceAt);
-  return !(
-    !between.includes('"') &&
-    !between.includes("'") &&
-    !' \n'.includes(after) &&
-    chars.slice(end - 1, end + 1).join('') !== '  ' &&
-    start !== end
-  );
-}
-
-/** How Python prints a number or boolean, for values carried over from an old entry. */
-function pythonText(value: number | boolean): string {
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (Number.isInteger(value)) return String(value);
-  if (!Number.isFinite(value)) return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
-  return String(value).replace(/e([+-])(\d)$/, 'e$10$2');
-}
-
-function isScalarData(value: YamlData): value is string | number | boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-}
-
-function isSimpleKey(key: string): boolean {
-  return Array.from(key).length < MAX_SIMPLE_KEY_LENGTH && !analyzeScalar(Array.from(key)).multiline;
-}
-
-/** A mapping whose keys sit at `indent`; with `inline`, the first key follows on the current line. */
-function emitMapping(emitter: Emitter, map: DataMap, indent: number, inline: boolean): void {
-  let first = true;
-  for (const [key, value] of map) {
-    if (first && inline) emitter.padTo(indent);
-    else emitter.newLine(indent);
-    first = false;
-    if (isSimpleKey(key)) {
-      emitter.scalar(key, indent + 2, true);
-      emitter.indicator(':', false);
-      emitValue(emitter, value, indent);
-    } else {
-      emitter.indicator('?', true, true);
-      emitter.padTo(indent + 2);
-      emitter.scalar(key, indent + 2, false);
-      emitter.newLine(indent);
-      emitter.indicator(':', true, true);
-      emitCompactValue(emitter, value, indent + 2);
-    }
-  }
-}
-
-/** The value of a `key:` whose key sits at `indent`. */
-function emitValue(emitter: Emitter, value: YamlData, indent: number): void {
-  if (value === null) return;
-  if (isScalarData(value)) emitter.scalar(value, indent + 2, false);
-  else if (Array.isArray(value)) {
-    if (value.length === 0) emitter.indicator('[]', true);
-    else emitSequence(emitter, value, indent);
-  } else if (value.size === 0) emitter.indicator('{}', true);
-  else emitMapping(emitter, value, indent + 2, false);
-}
-
-/** A value right after an indicator (`- `, `: ` of a complex key), its content at `indent`. */
-function emitCompactValue(emitter: Emitter, value: YamlData, indent: number): void {
-  if (value === null) return;
-  if (isScalarData(value)) {
-    emitter.padTo(indent);
-    emitter.scalar(value, indent, false);
-  } else if (Array.isArray(value)) {
-    if (value.length === 0) emitter.indicator('[]', true);
-    else {
-      emitter.padTo(indent);
-      emitter.indicator('-', true, true);
-      emitCompactValue(emitter, value[0]!, indent + 2);
-      emitSequence(emitter, value.slice(1), indent);
-    }
-  } else if (value.size === 0) emitter.indicator('{}', true);
-  else emitMapping(emitter, value, indent, true);
-}
-
-/** Items at `indent`, not indented under their key (DVC's `- item` style). */
-function emitSequence(emitter: Emitter, items: readonly YamlData[], indent: number): void {
-  for (const item of items) {
-    emitter.newLine(indent);
-    emitter.indicator('-', true, true);
-    emitCompactValue(emitter, item, indent + 2);
-  }
-}
-
-/** The lines of `name:` and its body with the key at column `indent`, ending with a newline. */
-function emitEntry(name: string, body: YamlData, indent: number): string {
-  const emitter = new Emitter();
-  emitMapping(emitter, new Map([[name, body]]), indent, false);
-  return `${emitter.text.slice(1)}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -808,6 +382,19 @@ function checkGraph(
 
 // ---------------------------------------------------------------------------------------------
 // Editing the text
+
+/** Whether a value is a scalar (a changed one is rewritten in place, keeping a comment after it). */
+function isScalarData(value: YamlData): value is string | number | boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+/**
+ * The lines of `name:` and its body with the key at column `indent`, ending with a newline: what
+ * ruamel writes for DVC at that depth (block style, quoting, wrapping at column 80).
+ */
+function emitEntry(name: string, body: YamlData, indent: number): string {
+  return dumpDvcYaml(new Map([[name, body]]), { indent });
+}
 
 interface Edit {
   readonly start: number;
