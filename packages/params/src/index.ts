@@ -1,3 +1,4 @@
+export { applyEditsToTree } from './edit-tree';
 export { flattenParams, getParam, splitKey } from './key-path';
 export type { PythonJsonDumpsOptions } from './python-float';
 export {

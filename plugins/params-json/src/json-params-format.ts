@@ -1,4 +1,5 @@
 import {
+  applyEditsToTree,
   isParamsMapping,
   type ParamsEdit,
   type ParamsFormat,
@@ -9,7 +10,6 @@ import {
   pythonFloatRepr,
   sameParams,
 } from '@tvc/params';
-import { applyEditsToTree } from './edit-tree';
 import { type JsonNode, jsonValue, parseJson } from './json-source';
 
 const isTree = (value: unknown): value is ParamsTree => isParamsMapping(value);

@@ -1,5 +1,6 @@
 import { parseDvcYaml, resolvePlainScalarTag, TvcError } from '@tvc/core';
 import {
+  applyEditsToTree,
   isParamsMapping,
   type ParamsEdit,
   type ParamsFormat,
@@ -11,7 +12,6 @@ import {
   sameParams,
 } from '@tvc/params';
 import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { applyEditsToTree } from './edit-tree';
 
 /** Parses params YAML as DVC does, or throws a {@link ParamsSyntaxError} with the place. */
 function parse(text: string, file: string) {

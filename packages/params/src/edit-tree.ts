@@ -1,7 +1,8 @@
-import { isParamsMapping, type ParamsEdit, type ParamsTree, type ParamsValue } from '@tvc/params';
+import { isParamsMapping } from './python-float';
+import type { ParamsEdit, ParamsTree, ParamsValue } from './types';
 
-// What a params file must read as once edits are applied: the check every write makes before it
-// hands back the new text. (The same function is in @tvc/params-json; its home is @tvc/params.)
+// What a params file must read as once edits are applied: every format checks its new text
+// against it before handing the text back.
 
 function clone(value: ParamsValue): ParamsValue {
   if (Array.isArray(value)) return value.map(clone);
@@ -11,7 +12,11 @@ function clone(value: ParamsValue): ParamsValue {
   return value;
 }
 
-/** The tree with `edits` applied in order (missing mappings on a `set` path are created). */
+/**
+ * The tree with `edits` applied in order, as a copy (`tree` is left alone). A `set` creates the
+ * mappings missing on its path; a list item is addressed by its decimal index; a `delete` of a
+ * missing key or item does nothing.
+ */
 export function applyEditsToTree(tree: ParamsTree, edits: readonly ParamsEdit[]): ParamsTree {
   const root = clone(tree) as ParamsTree;
   for (const edit of edits) {
