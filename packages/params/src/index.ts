@@ -11,6 +11,7 @@ export {
   pythonJsonDumps,
   pythonNumberKind,
   pythonRepr,
+  pythonTruthy,
   sameParams,
 } from './python-float';
 export type { ParamsEdit, ParamsFormat, ParamsTree, ParamsValue } from './types';

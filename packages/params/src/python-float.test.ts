@@ -9,6 +9,7 @@ import {
   pythonFloatRepr,
   pythonJsonDumps,
   pythonRepr,
+  pythonTruthy,
   sameParams,
 } from './python-float';
 
@@ -144,5 +145,14 @@ describe('pythonJsonDumps', () => {
 
   it('refuses what Python cannot serialise', () => {
     expect(() => pythonJsonDumps(new Date(0))).toThrow(/not JSON serializable/);
+  });
+});
+
+describe('pythonTruthy', () => {
+  it("is Python's bool()", () => {
+    const falsy = [null, false, 0, -0, 0n, '', [], {}, new PythonFloat(0), new PythonFloat(-0)];
+    const truthy = [true, 1, Number.NaN, 1n, ' ', [null], { a: null }, new PythonFloat(1), new Date(0)];
+    expect(falsy.map(pythonTruthy)).toEqual(falsy.map(() => false));
+    expect(truthy.map(pythonTruthy)).toEqual(truthy.map(() => true));
   });
 });

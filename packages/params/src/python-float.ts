@@ -101,6 +101,23 @@ export function comparePythonStrings(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/**
+ * Python's truth value of a params value: `None`, `False`, zero (`0`, `0.0`, `-0.0`), `''` and
+ * empty lists and dicts are false; everything else, `nan` and dates included, is true. DVC reads
+ * a params file as `load(text) or {}`, so a false document is an empty one.
+ */
+export function pythonTruthy(value: ParamsValue): boolean {
+  if (value === null) return false;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value === 'bigint') return value !== 0n;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') return value !== '';
+  if (value instanceof PythonFloat) return value.value !== 0;
+  if (value instanceof Date) return true;
+  if (Array.isArray(value)) return value.length > 0;
+  return Object.keys(value).length > 0;
+}
+
 /** Whether a value is a mapping of a params tree (not a list, a date or a {@link PythonFloat}). */
 export function isParamsMapping(value: unknown): value is Readonly<Record<string, ParamsValue>> {
   return (

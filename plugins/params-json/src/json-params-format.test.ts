@@ -46,6 +46,8 @@ describe('reading JSON params as Python does', () => {
     expect(format.read('{}', 'params.json')).toEqual({});
     expect(format.read('null\n', 'params.json')).toEqual({});
     expect(format.read('[]', 'params.json')).toEqual({});
+    for (const text of ['false', '0', '-0', '0.0', '-0.0', '""'])
+      expect(format.read(text, 'params.json')).toEqual({});
   });
 
   // Each message is Python's json.loads message for the same text.

@@ -8,6 +8,7 @@ import {
   type ParamsValue,
   PythonFloat,
   pythonFloatRepr,
+  pythonTruthy,
   sameParams,
 } from '@tvc/params';
 import { type JsonNode, jsonValue, parseJson } from './json-source';
@@ -17,9 +18,7 @@ const isTree = (value: unknown): value is ParamsTree => isParamsMapping(value);
 /** DVC's `json.loads(text) or {}`: a false-ish document is empty params; a params file is an object. */
 function readTree(root: JsonNode, file: string): ParamsTree {
   const value = jsonValue(root);
-  if (value === null || value === false || value === 0 || value === '') return {};
-  if (value instanceof PythonFloat && value.value === 0) return {};
-  if (Array.isArray(value) && value.length === 0) return {};
+  if (!pythonTruthy(value)) return {};
   if (!isTree(value)) throw new ParamsSyntaxError('expected an object at the top level', file, 1, 1);
   return value;
 }

@@ -51,6 +51,10 @@ describe('reading YAML params as DVC does', () => {
     expect(format.read('', 'params.yaml')).toEqual({});
     expect(format.read('# nothing yet\n', 'params.yaml')).toEqual({});
     expect(format.read('{}\n', 'params.yaml')).toEqual({});
+    // DVC's `yaml.load(text) or {}`: any false document, `0.0` and `-0.0` included.
+    for (const text of ['null\n', 'false\n', '0\n', '0.0\n', '-0.0\n', "''\n", '[]\n']) {
+      expect(format.read(text, 'params.yaml')).toEqual({});
+    }
   });
 
   it('reports syntax errors with their line and column', () => {

@@ -9,6 +9,7 @@ import {
   type ParamsValue,
   PythonFloat,
   pythonFloatRepr,
+  pythonTruthy,
   sameParams,
 } from '@tvc/params';
 import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
@@ -37,8 +38,7 @@ const isTree = (value: unknown): value is ParamsTree => isParamsMapping(value);
  */
 function readTree(text: string, file: string): ParamsTree {
   const { value } = parse(text, file);
-  if (value === undefined || value === null || value === false || value === 0 || value === '') return {};
-  if (Array.isArray(value) && value.length === 0) return {};
+  if (value === undefined || !pythonTruthy(value)) return {};
   if (!isTree(value)) throw new ParamsSyntaxError('expected a mapping at the top level', file, 1, 1);
   return value;
 }
