@@ -1,3 +1,4 @@
+import { isParamsMapping } from './python-float';
 import type { ParamsTree, ParamsValue } from './types';
 
 /** Splits a dotted params key (`train.optimizer.lr`) into its parts. */
@@ -5,9 +6,7 @@ export function splitKey(key: string): string[] {
   return key.split('.');
 }
 
-function isTree(value: ParamsValue | undefined): value is ParamsTree {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
+const isTree = (value: ParamsValue | undefined): value is ParamsTree => isParamsMapping(value);
 
 /**
  * Looks up a dotted key in a params tree, as DVC does: each part indexes a mapping, or a list by

@@ -7,11 +7,9 @@ import type { ParamsValue } from './types';
  * `number` with a fraction (or `Infinity`/`NaN`), and every integral `number` is an `int`.
  *
  * The value lives behind a getter, so the object has no own enumerable keys: code that walks a
- * params tree sees a leaf, never a mapping. (The index signature only makes the class assignable
- * to `ParamsValue`; it declares nothing.)
+ * params tree sees a leaf, never a mapping.
  */
 export class PythonFloat {
-  readonly [key: string]: ParamsValue;
   readonly #value: number;
 
   constructor(value: number) {

@@ -1,5 +1,20 @@
-/** A value read from a params file: what YAML, JSON, TOML and Python literals have in common. */
-export type ParamsValue = null | boolean | number | bigint | string | Date | ParamsValue[] | ParamsTree;
+import type { PythonFloat } from './python-float';
+
+/**
+ * A value read from a params file: what YAML, JSON, TOML and Python literals have in common. An
+ * integral float (`1.0`) is a {@link PythonFloat}; every other number is a `number` (or, past
+ * 2^53, a `bigint`).
+ */
+export type ParamsValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Date
+  | PythonFloat
+  | ParamsValue[]
+  | ParamsTree;
 
 /** The top level of a params file: a mapping of keys to values. */
 export interface ParamsTree {
