@@ -74,6 +74,16 @@ export class GitIgnoreRules {
     return undefined;
   }
 
+  /**
+   * Whether a rule ignores `absolute` itself, assuming git does not ignore its parent directories
+   * (a walk that skips ignored directories only needs this).
+   */
+  ignoresEntry(absolute: string, isDirectory: boolean): boolean {
+    const relative = toPosix(path.relative(this.gitRoot, absolute));
+    if (relative === '' || relative.startsWith('..')) return false;
+    return this.#decide(relative, isDirectory) === true;
+  }
+
   /** Whether git ignores `absolute` (a path inside the work tree). */
   ignores(absolute: string, isDirectory = false): boolean {
     const relative = toPosix(path.relative(this.gitRoot, absolute));
@@ -147,6 +157,32 @@ export async function addToGitignore(
     const separator = text === '' || text.endsWith('\n') ? '' : '\n';
     await writeAtomically(gitignore, `${text}${separator}${entry}\n`);
     rules.forget(toPosix(path.relative(gitRoot, directory)));
+    const repoPath = toPosix(path.relative(root, gitignore));
+    if (!changed.includes(repoPath)) changed.push(repoPath);
+  }
+  return changed;
+}
+
+/**
+ * Takes back the `/<name>` lines of `outputs` (as DVC does when a command that added them fails):
+ * the matching lines are removed, and a `.gitignore` left with no lines is deleted.
+ */
+export async function removeFromGitignore(root: string, outputs: readonly string[]): Promise<string[]> {
+  const changed: string[] = [];
+  for (const output of outputs) {
+    const gitignore = path.join(path.dirname(output), '.gitignore');
+    let text: string;
+    try {
+      text = await readFile(gitignore, 'utf8');
+    } catch {
+      continue;
+    }
+    const entry = gitignoreEntry(output);
+    const lines = text.split(/(?<=\n)/);
+    const kept = lines.filter((line) => line.trim() !== entry);
+    if (kept.length === lines.length) continue;
+    if (kept.length === 0) await rm(gitignore, { force: true });
+    else await writeAtomically(gitignore, kept.join(''));
     const repoPath = toPosix(path.relative(root, gitignore));
     if (!changed.includes(repoPath)) changed.push(repoPath);
   }

@@ -112,22 +112,22 @@ describe('loading dvc.yaml', () => {
     expect([...pipeline.graph.dependencies(pipeline.stage('prepare')!)]).toEqual([data]);
   });
 
-  it('walks top-down: a directory’s files before its subdirectories, never .git or .dvc', async () => {
+  it('walks top-down as DVC: a directory’s files before its subdirectories, never .git, .dvc, outputs or ignored paths', async () => {
     const { pipeline } = await load({
       'b/dvc.yaml': 'stages:\n  b:\n    cmd: x\n',
       'a.dvc': 'outs:\n- path: a.bin\n',
-      'dvc.yaml': 'stages:\n  root:\n    cmd: x\n',
+      'dvc.yaml': 'stages:\n  root:\n    cmd: x\n    outs: [produced]\n',
       '.dvc/dvc.yaml': 'not: [loaded',
       'a/dvc.yaml': 'stages:\n  a:\n    cmd: x\n',
       'nested/.dvc/config': '',
       'nested/dvc.yaml': 'another repository: [not loaded',
+      'produced/dvc.yaml': 'inside an output: [not loaded',
+      '.dvcignore': 'skipped/\n',
+      'skipped/dvc.yaml': 'ignored: [not loaded',
     });
-    expect(pipeline.files.map((file) => file.file)).toEqual([
-      'a.dvc',
-      'dvc.yaml',
-      'a/dvc.yaml',
-      'b/dvc.yaml',
-    ]);
+    const files = pipeline.files.map((file) => file.file);
+    expect(files.slice(0, 2).sort()).toEqual(['a.dvc', 'dvc.yaml']);
+    expect(files.slice(2).sort()).toEqual(['a/dvc.yaml', 'b/dvc.yaml']);
   });
 
   it('reports all problems of all files together, with locations', async () => {

@@ -1,18 +1,20 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { PathHash } from '@tvc/hash';
 import { getParam, type ParamsValue } from '@tvc/params';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { writeFileAtomic } from './atomic-write';
 import { TvcError } from './errors';
-import { addToGitignore } from './gitignore';
+import { addToGitignore, removeFromGitignore } from './gitignore';
 import { type LockEntry, type LockItem, toLockEntry } from './lockfile';
 import { isWithin, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
 import { RepoLock } from './repo-lock';
 import { canUseRunCache, RunCache } from './run-cache';
-import { type Stage, stageCommands } from './stage';
+import { type Stage, type StageOutput, stageCommands } from './stage';
 import { isCallbackStage, needsRun, type StageStatus, StatusChecker } from './status';
 import { resolveTargets } from './targets';
 import type { Tvc } from './tvc';
@@ -94,6 +96,8 @@ export class StageFailedError extends TvcError {
   }
 }
 
+const execFileAsync = promisify(execFile);
+
 /** "'a'", "'a' and 'b'", "'a', 'b' and 'c'" — as DVC joins names. */
 export function joinNames(names: readonly string[]): string {
   const quoted = names.map((name) => `'${name}'`);
@@ -170,6 +174,8 @@ interface Context {
   readonly options: ReproOptions;
   readonly metadata: Mutex;
   readonly changedFiles: Set<string>;
+  /** Outputs whose .gitignore line this run added (taken back if the run fails, as DVC does). */
+  readonly ignored: string[];
 }
 
 function repoLabel(context: Context, absolute: string): string {
@@ -323,12 +329,24 @@ async function recordStage(
     }
     if (useRunCache) await context.runCache.save(entry);
     const cached = stage.outs.filter((output) => output.cache && isWithin(context.tvc.root, output.absolute));
-    for (const file of await addToGitignore(
-      context.tvc.root,
-      cached.map((output) => output.absolute),
-    )) {
-      context.changedFiles.add(file);
+    for (const output of cached) await refuseTrackedOutput(context, stage, output);
+    for (const output of cached) {
+      const changed = await addToGitignore(context.tvc.root, [output.absolute]);
+      if (changed.length > 0) context.ignored.push(output.absolute);
+      for (const file of changed) context.changedFiles.add(file);
     }
+  });
+}
+
+/** A cached output must not be tracked by git as well (DVC's OutputAlreadyTrackedError). */
+async function refuseTrackedOutput(context: Context, stage: Stage, output: StageOutput): Promise<void> {
+  const gitRoot = context.tvc.scmRoot;
+  if (!gitRoot || !isWithin(gitRoot, output.absolute)) return;
+  const relative = toPosix(path.relative(gitRoot, output.absolute));
+  const { stdout } = await execFileAsync('git', ['ls-files', '-z', '--', relative], { cwd: gitRoot });
+  if (stdout.length === 0) return;
+  throw new StageFailedError(stage, `output '${output.path}' is already tracked by SCM (e.g. Git)`, null, {
+    hint: `remove it from git, then reproduce: git rm -r --cached '${output.path}' && git commit -m "stop tracking ${output.path}"`,
   });
 }
 
@@ -490,6 +508,7 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
       options,
       metadata: new Mutex(),
       changedFiles: new Set(),
+      ignored: [],
     };
     await tvc.hooks.beforeRepro.promise(run);
     for (const stage of plan) {
@@ -504,6 +523,8 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
     await tvc.hooks.afterRepro.promise(run, result);
     const failed = result.failures;
     if (failed.length > 0 && options.onError !== 'ignore') {
+      // DVC's scm_context: a failed reproduction takes back the .gitignore lines it added.
+      await removeFromGitignore(tvc.root, context.ignored);
       if (failed.length === 1 && (options.onError ?? 'fail') === 'fail') throw failed[0]!.error;
       const names = joinNames(failed.map((failure) => failure.stage.addressing));
       throw new TvcError(

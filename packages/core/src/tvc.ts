@@ -3,8 +3,10 @@ import path from 'node:path';
 import { type ParamsFormat, ParamsSyntaxError, type ParamsTree } from '@tvc/params';
 import { CommandRegistry, type CommandSpec } from './commands';
 import { type LoadedConfig, loadConfig, resolvePlugin } from './config';
+import { DvcIgnore } from './dvcignore';
 import { PluginError, TvcError, throwIfProblems } from './errors';
 import type { Executor } from './executor';
+import { GitIgnoreRules } from './gitignore';
 import {
   createHooks,
   type LoadedPipelineFile,
@@ -16,7 +18,7 @@ import { findUp } from './paths';
 import { Pipeline } from './pipeline';
 import { guardHooks, type PluginSpec, type Preset, pluginName, type TvcPlugin } from './plugin';
 import { defaultPreset } from './preset';
-import { walkRepository } from './walk';
+import { walkPipelineFiles } from './walk';
 
 export interface TvcOptions {
   /** Where the user is; targets and addressing are relative to it. Default: `process.cwd()`. */
@@ -210,14 +212,23 @@ export class Tvc {
    */
   async loadPipeline(): Promise<Pipeline> {
     const loaders = new Map<string, PipelineFileLoader>();
-    const files = await walkRepository(this.root, (file) => {
-      const loader = this.loaderFor(file);
-      if (loader) loaders.set(file.repoPath, loader);
-      return loader !== undefined;
+    const loaded: LoadedPipelineFile[] = [];
+    await walkPipelineFiles(this.root, {
+      dvcignore: new DvcIgnore(this.root),
+      gitignore: this.scmRoot ? new GitIgnoreRules(this.scmRoot) : undefined,
+      accept: (file) => {
+        const loader = this.loaderFor(file);
+        if (loader) loaders.set(file.repoPath, loader);
+        return loader !== undefined;
+      },
+      load: async (files) => {
+        const results = await Promise.all(files.map((file) => loaders.get(file.repoPath)!.load(file)));
+        loaded.push(...results);
+        return results.flatMap((result) =>
+          result.stages.flatMap((stage) => stage.outs.map((output) => output.absolute)),
+        );
+      },
     });
-    const loaded: LoadedPipelineFile[] = await Promise.all(
-      files.map((file) => loaders.get(file.repoPath)!.load(file)),
-    );
     const problems = loaded.flatMap((file) => file.problems);
     throwIfProblems(problems);
     const { pipeline, problems: graphProblems } = Pipeline.build(this.root, loaded);

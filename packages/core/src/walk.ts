@@ -1,9 +1,10 @@
 import { type Dirent, existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { opendir } from 'node:fs/promises';
 import path from 'node:path';
-import { ALWAYS_IGNORED, DvcIgnore } from './dvcignore';
+import { ALWAYS_IGNORED, type DvcIgnore } from './dvcignore';
+import type { GitIgnoreRules } from './gitignore';
 
-/** A file found by {@link walkRepository}. */
+/** A file found by {@link walkPipelineFiles}. */
 export interface FoundFile {
   readonly absolute: string;
   /** Relative to the root, posix. */
@@ -12,41 +13,67 @@ export interface FoundFile {
 }
 
 /**
- * Lists the files of the repository that `accept` wants, honouring `.dvcignore`, never entering
- * `.git`, `.dvc` or a nested DVC repository. Directories are read concurrently.
+ * A directory's entries in the order the operating system lists them — what Python's os.walk,
+ * and so DVC's index, sees. (Node's readdir sorts them; opendir does not.)
  */
-export async function walkRepository(
-  root: string,
-  accept: (file: FoundFile) => boolean,
-  ignore: DvcIgnore = new DvcIgnore(root),
-): Promise<FoundFile[]> {
-  // Top-down like os.walk, which DVC's index follows: a directory's files (by name), then each
-  // subdirectory (by name). Subdirectories are read concurrently, and results kept in that order.
-  const visit = async (dir: string, prefix: string): Promise<FoundFile[]> => {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return [];
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+async function listDirectory(dir: string): Promise<Dirent[]> {
+  const entries: Dirent[] = [];
+  try {
+    for await (const entry of await opendir(dir, { bufferSize: 256 })) entries.push(entry);
+  } catch {
+    return [];
+  }
+  return entries;
+}
+
+export interface WalkOptions {
+  /** Whether a file is a pipeline file (asked for every file not ignored). */
+  readonly accept: (file: FoundFile) => boolean;
+  /** Loads the pipeline files of one directory; returns the absolute paths of their outputs. */
+  readonly load: (files: readonly FoundFile[]) => Promise<Iterable<string>>;
+  readonly dvcignore: DvcIgnore;
+  /** git's ignore rules, when the repository is in a git work tree. */
+  readonly gitignore?: GitIgnoreRules | undefined;
+}
+
+/**
+ * Walks the repository top-down as DVC collects its index: a directory's pipeline files first,
+ * loaded before its subdirectories are entered, so that directories which are outputs of a stage
+ * already loaded are not walked; `.dvcignore`d and git-ignored paths, `.git`, `.dvc` and nested
+ * DVC repositories are skipped. Returns the files in the order they were loaded.
+ */
+export async function walkPipelineFiles(root: string, options: WalkOptions): Promise<FoundFile[]> {
+  const found: FoundFile[] = [];
+  const outputs = new Set<string>();
+  const visit = async (dir: string, prefix: string): Promise<void> => {
+    const entries = await listDirectory(dir);
     const files: FoundFile[] = [];
-    const subdirectories: Promise<FoundFile[]>[] = [];
+    const directories: [string, string][] = [];
     for (const entry of entries) {
       const repoPath = prefix ? `${prefix}/${entry.name}` : entry.name;
       const absolute = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (ALWAYS_IGNORED.has(entry.name)) continue;
-        if (ignore.ignoresEntry(repoPath, true)) continue;
+        if (options.dvcignore.ignoresEntry(repoPath, true)) continue;
+        if (options.gitignore?.ignoresEntry(absolute, true)) continue;
         if (existsSync(path.join(absolute, '.dvc'))) continue; // a nested DVC repository
-        subdirectories.push(visit(absolute, repoPath));
+        directories.push([absolute, repoPath]);
       } else if (entry.isFile()) {
         const file = { absolute, repoPath, basename: entry.name };
-        if (accept(file) && !ignore.ignoresEntry(repoPath, false)) files.push(file);
+        if (!options.accept(file)) continue;
+        if (options.dvcignore.ignoresEntry(repoPath, false)) continue;
+        if (options.gitignore?.ignoresEntry(absolute, false)) continue;
+        files.push(file);
       }
     }
-    for (const found of await Promise.all(subdirectories)) files.push(...found);
-    return files;
+    if (files.length > 0) {
+      for (const output of await options.load(files)) outputs.add(output);
+      found.push(...files);
+    }
+    for (const [absolute, repoPath] of directories) {
+      if (!outputs.has(absolute)) await visit(absolute, repoPath);
+    }
   };
-  return visit(root, '');
+  await visit(root, '');
+  return found;
 }
