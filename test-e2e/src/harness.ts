@@ -128,7 +128,15 @@ export class TempRepo {
 }
 
 /** Fixtures whose `dag` and `stage list` outputs were recorded from DVC (expected/<fixture>/cases.tsv). */
-export const GOLDEN_FIXTURES = ['get-started', 'pipelines-in-subdirs', 'diamond', 'skip-edge', 'frozen', 'dir-deps', 'empty'];
+export const GOLDEN_FIXTURES = [
+  'get-started',
+  'pipelines-in-subdirs',
+  'diamond',
+  'skip-edge',
+  'frozen',
+  'dir-deps',
+  'empty',
+];
 
 /** Reads a fixture's recorded expectation (an output of the real DVC, recorded once). */
 export function expected(fixture: string, name: string): Promise<string> {
