@@ -14,7 +14,7 @@ import {
   type StagePath,
 } from './stage';
 import type { Tvc } from './tvc';
-import { locate, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
+import { locate, parseYamlFast, type YamlPath, type YamlSource } from './yaml-source';
 
 export const PIPELINE_FILE = 'dvc.yaml';
 export const DATA_FILE_SUFFIX = '.dvc';
@@ -179,7 +179,7 @@ function usesTemplating(value: unknown): boolean {
 export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): Promise<LoadedPipelineFile> {
   const { text, problem } = await readText(request);
   if (text === undefined) return emptyFile(request, 'pipeline', [problem!]);
-  const { source, problems } = parseYamlSource(request.repoPath, text);
+  const { source, problems } = parseYamlFast(request.repoPath, text);
   if (!source) return emptyFile(request, 'pipeline', problems);
   const value = source.value ?? {};
   validate(source, pipelineFileShape, value, [], problems);
@@ -240,7 +240,7 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
 export async function loadDataFile(tvc: Tvc, request: PipelineFileRequest): Promise<LoadedPipelineFile> {
   const { text, problem } = await readText(request);
   if (text === undefined) return emptyFile(request, 'data', [problem!]);
-  const { source, problems } = parseYamlSource(request.repoPath, text);
+  const { source, problems } = parseYamlFast(request.repoPath, text);
   if (!source) return emptyFile(request, 'data', problems);
   const value = source.value ?? {};
   validate(source, dataFileShape, value, [], problems);

@@ -1,3 +1,4 @@
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { type SourceLocation, TvcError } from './errors';
 
@@ -5,10 +6,55 @@ import { type SourceLocation, TvcError } from './errors';
 export interface YamlSource {
   readonly file: string;
   readonly text: string;
+  /** The document with positions; built on first use (only errors need it). */
   readonly document: Document.Parsed;
   readonly lineCounter: LineCounter;
   /** The plain JavaScript value of the document. */
   readonly value: unknown;
+}
+
+function parseWithPositions(text: string): { document: Document.Parsed; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, {
+    lineCounter,
+    version: '1.2',
+    uniqueKeys: true,
+    prettyErrors: false,
+  });
+  return { document, lineCounter };
+}
+
+/**
+ * Parses a YAML file for its value quickly (js-yaml, YAML 1.2 core schema), keeping the slower
+ * parse that records positions for when a problem has to be located. Malformed input takes the
+ * positional parser's path straight away, so every syntax error is reported with its place.
+ */
+export function parseYamlFast(file: string, text: string): { source?: YamlSource; problems: TvcError[] } {
+  let value: unknown;
+  try {
+    value = load(text, { schema: CORE_SCHEMA, json: false });
+  } catch {
+    return parseYamlSource(file, text);
+  }
+  let positions: ReturnType<typeof parseWithPositions> | undefined;
+  const parsed = () => {
+    positions ??= parseWithPositions(text);
+    return positions;
+  };
+  return {
+    source: {
+      file,
+      text,
+      value,
+      get document() {
+        return parsed().document;
+      },
+      get lineCounter() {
+        return parsed().lineCounter;
+      },
+    },
+    problems: [],
+  };
 }
 
 export type YamlPath = readonly (string | number)[];
