@@ -387,4 +387,79 @@ describe('tvc repro', () => {
     expect(await current.read('model.txt')).toBe('model(lr=0.01): HELLO TVC\n');
     expect(await readFile(object, 'utf8')).toBe('model(lr=0.01): HELLO TVC\n');
   });
+
+  it('checks outputs out with the link type of .dvc/config (hardlink)', async () => {
+    const current = await chain();
+    await current.write('.dvc/config', '[cache]\n    type = hardlink\n');
+    await current.tvc('repro');
+    const { rm, stat } = await import('node:fs/promises');
+    await rm(current.path('model.txt'));
+    const result = await current.tvc('repro');
+    expect(result.stdout).toContain("Stage 'train' is cached - skipping run, checking out outputs");
+    expect((await stat(current.path('model.txt'))).nlink).toBeGreaterThan(1);
+    expect(await current.read('model.txt')).toBe('model(lr=0.01): HELLO TVC\n');
+  });
+
+  it('-R reproduces the stages of the pipeline files below a directory', async () => {
+    repo = await TempRepo.create('pipelines-in-subdirs');
+    const result = await repo.tvc('repro', '-R', 'sub');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Running stage 'sub/dvc.yaml:standalone':");
+    expect(result.stdout).toContain("Running stage 'gen_a':");
+    expect(result.stdout).not.toContain("Running stage 'gen_x':");
+  });
+
+  it('refuses a cached output that git tracks, as DVC does', async () => {
+    repo = await TempRepo.create();
+    await repo.write('dvc.yaml', 'stages:\n  make:\n    cmd: echo new > made.txt\n    outs: [made.txt]\n');
+    await repo.write('made.txt', 'committed\n');
+    await repo.git('add', 'made.txt', 'dvc.yaml');
+    await repo.git('commit', '-q', '-m', 'track made.txt in git');
+    const result = await repo.tvc('repro');
+    expect(result.code).toBe(255);
+    expect(result.stderr).toContain(
+      "failed to reproduce 'make': output 'made.txt' is already tracked by SCM (e.g. Git)",
+    );
+    expect(existsSync(repo.path('.gitignore'))).toBe(false);
+  });
+
+  it('does not load a dvc.yaml that git ignores, as DVC does', async () => {
+    repo = await TempRepo.create();
+    await repo.write('.gitignore', 'scratch/\n');
+    await repo.write('scratch/dvc.yaml', 'not: [valid');
+    await repo.write('dvc.yaml', 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n');
+    const result = await repo.tvc('repro');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('on a terminal, shows a live line with each running stage and its elapsed time', async () => {
+    repo = await TempRepo.create();
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  slow:\n    cmd: sleep 1.5 && echo s > s.txt\n    outs: [s.txt]\n',
+    );
+    const { execFile } = await import('node:child_process');
+    // `script` gives tvc a pseudo-terminal, as a user's shell would.
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        'script',
+        ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(TVC_BIN)} repro`, '/dev/null'],
+        { cwd: repo!.dir, env: { ...process.env, CI: '', COLUMNS: '100' } },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
+    });
+    expect(output).toMatch(/\u23f5 slow \d+\.\ds/);
+    expect(output).toContain("Running stage 'slow':");
+  });
+
+  it('when stdout is not a terminal, prints plain lines only', async () => {
+    repo = await TempRepo.create();
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  slow:\n    cmd: sleep 0.5 && echo s > s.txt\n    outs: [s.txt]\n',
+    );
+    const result = await repo.tvc('repro');
+    expect(result.stdout).not.toMatch(/\u001b|\r/);
+  });
 });

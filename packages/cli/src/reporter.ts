@@ -158,7 +158,8 @@ export class ReproReporter {
       parts.push(`hashing ${hashing.files} files, ${(hashing.bytes / 1e6).toFixed(1)} MB`);
     }
     if (parts.length === 0) return;
-    const columns = (this.#io.stdout as NodeJS.WriteStream).columns ?? 80;
+    const reported = (this.#io.stdout as NodeJS.WriteStream).columns;
+    const columns = reported && reported > 0 ? reported : 80;
     const text = `⏵ ${parts.join(' │ ')}`.slice(0, Math.max(10, columns - 1));
     this.#io.stdout.write(`\r\x1b[2K${text}`);
     this.#footerShown = true;
