@@ -8,6 +8,7 @@ import {
   DVC_YAML_INDENT,
   type DvcYamlSource,
   dumpDvcYaml,
+  fastDvcYamlValue,
   nodeLocation,
   parseDvcYaml,
 } from './dvc-yaml';
@@ -128,8 +129,12 @@ export function isLegacyLockItem(item: LockItem): boolean {
 
 interface StoredEntry {
   entry: LockEntry;
-  /** The entry's text in the file (from its key's line up to the next entry), while untouched. */
-  raw: string | undefined;
+  /**
+   * The entry's text in the file (from its key's line up to the next entry) while untouched —
+   * `null` until it is first needed (reading a lock for status never needs it) — and `undefined`
+   * once the entry changed.
+   */
+  raw: string | null | undefined;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => isParamsMapping(value);
@@ -145,7 +150,9 @@ export class LockFile {
   /** The file's name in messages (relative to the cwd or the root). */
   readonly display: string;
   readonly #text: string | undefined;
-  readonly #source: DvcYamlSource | undefined;
+  /** The positional parse of the text: made on first use (writing, or locating a problem). */
+  #parsed: DvcYamlSource | undefined;
+  #raws: Map<string, string> | undefined;
   readonly #entries = new Map<string, StoredEntry>();
   /** The file's top-level mapping as read (schema, stages, datasets…); empty for a new file. */
   readonly #data: Record<string, unknown>;
@@ -161,7 +168,7 @@ export class LockFile {
     this.path = absolute;
     this.display = display;
     this.#text = text;
-    this.#source = source;
+    this.#parsed = source;
     this.#data = data;
   }
 
@@ -183,15 +190,21 @@ export class LockFile {
 
   /** A lock file from its text (what {@link read} does after reading). */
   static parse(text: string, absolute: string, display: string): LockFile {
-    const source = parseDvcYaml(text, display);
-    const data = source.value;
+    // The fast reader gives the value; the positional parse waits until something needs it.
+    const fast = fastDvcYamlValue(text);
+    let parsed = fast === undefined ? parseDvcYaml(text, display) : undefined;
+    const source = (): DvcYamlSource => {
+      parsed ??= parseDvcYaml(text, display);
+      return parsed;
+    };
+    const data = fast === undefined ? parsed!.value : fast;
     // DVC: `yaml.load(text) or {}`; an empty file is an empty lock file.
     if (data === undefined || data === null || (isRecord(data) && Object.keys(data).length === 0)) {
-      return new LockFile(absolute, display, text, source, {});
+      return new LockFile(absolute, display, text, parsed, {});
     }
     const problems: TvcError[] = [];
     const at = (yamlPath: readonly (string | number)[], key = false): SourceLocation => {
-      let node: unknown = source.document.contents;
+      let node: unknown = source().document.contents;
       let found: Node | undefined = node as Node;
       for (const [index, part] of yamlPath.entries()) {
         if (isMap(node)) {
@@ -207,7 +220,7 @@ export class LockFile {
         }
         if (node && typeof node === 'object' && 'range' in node) found = node as Node;
       }
-      return nodeLocation(source, display, found);
+      return nodeLocation(source(), display, found);
     };
     const problem = (message: string, location: SourceLocation) =>
       problems.push(
@@ -225,17 +238,16 @@ export class LockFile {
     else if (top.schema !== LOCK_SCHEMA_VERSION) {
       problem(`invalid schema version (expected '${LOCK_SCHEMA_VERSION}')`, at(['schema']));
     }
-    const file = new LockFile(absolute, display, text, source, top);
+    const file = new LockFile(absolute, display, text, parsed, top);
     const stages = top.stages;
     if (stages !== undefined && stages !== null && !isRecord(stages)) {
       problem("'stages' must be a mapping", at(['stages']));
     } else if (stages) {
-      const raws = file.#rawEntries();
       for (const [name, value] of Object.entries(stages)) {
         const entry = checkEntry(value, ['stages', name], (message, where, key) =>
           problem(message, at(where, key)),
         );
-        if (entry) file.#entries.set(name, { entry, raw: raws.get(name) });
+        if (entry) file.#entries.set(name, { entry, raw: null });
       }
     }
     throwIfProblems(problems);
@@ -254,6 +266,7 @@ export class LockFile {
   /** Replaces a stage's entry where it stands, or appends it. Nothing changes if DVC would write the same text. */
   set(stage: string, entry: LockEntry): void {
     const stored = this.#entries.get(stage);
+    if (stored?.raw === null) stored.raw = this.#rawEntries().get(stage);
     if (stored?.raw !== undefined && stored.raw === this.#entryText(stage, entry, this.#entryColumn())) {
       stored.entry = entry;
       return;
@@ -320,7 +333,7 @@ export class LockFile {
 
   /** The `stages` mapping node, when it is a non-empty block mapping that text can be spliced into. */
   #stagesNode(): { map: YAMLMap; end: number } | undefined {
-    const contents = this.#source?.document.contents;
+    const contents = this.#source()?.document.contents;
     if (!isMap(contents) || contents.flow) return undefined;
     const pairs = contents.items as Pair<unknown, unknown>[];
     const index = pairs.findIndex((pair) => isScalar(pair.key) && pair.key.value === 'stages');
@@ -332,8 +345,17 @@ export class LockFile {
   }
 
   /** Each entry's text, from the line of its key to the line of the next key (or the end of `stages`). */
+  /** The positional parse of the file's text (none for a new file). */
+  #source(): DvcYamlSource | undefined {
+    if (this.#text === undefined) return undefined;
+    this.#parsed ??= parseDvcYaml(this.#text, this.display);
+    return this.#parsed;
+  }
+
   #rawEntries(): Map<string, string> {
+    if (this.#raws) return this.#raws;
     const raws = new Map<string, string>();
+    this.#raws = raws;
     const stages = this.#stagesNode();
     if (!stages) return raws;
     const text = this.#text!;
@@ -351,8 +373,9 @@ export class LockFile {
   /** The column of the entries' keys under `stages` (2 in every file DVC writes). */
   #entryColumn(): number {
     const first = this.#stagesNode()?.map.items[0]?.key as Node | undefined;
-    if (!first?.range || !this.#source) return DVC_YAML_INDENT;
-    return this.#source.lineCounter.linePos(first.range[0]).col - 1;
+    const source = this.#source();
+    if (!first?.range || !source) return DVC_YAML_INDENT;
+    return source.lineCounter.linePos(first.range[0]).col - 1;
   }
 
   /** An entry's text as DVC writes it under `stages:`, moved to `column`. */
@@ -376,9 +399,10 @@ export class LockFile {
     const start = lineStart(text, firstKey.range![0]);
     const column = this.#entryColumn();
     let body = '';
-    for (const [name, { entry, raw }] of this.#entries) {
+    for (const [name, stored] of this.#entries) {
+      if (stored.raw === null) stored.raw = this.#rawEntries().get(name);
       if (body !== '' && !body.endsWith('\n')) body += '\n';
-      body += raw ?? this.#entryText(name, entry, column);
+      body += stored.raw ?? this.#entryText(name, stored.entry, column);
     }
     const rest = text.slice(stages.end);
     if (rest !== '' && !body.endsWith('\n')) body += '\n';

@@ -84,7 +84,7 @@ function constructTimestamp(text: string): Date {
 const CORE_TAG_PREFIX = 'tag:yaml.org,2002:';
 
 /** What ruamel's safe constructor makes of a scalar with its (implicit or explicit) tag. */
-function constructScalar(text: string, tag: string): ParamsValue {
+export function constructScalar(text: string, tag: string): ParamsValue {
   switch (tag) {
     case 'null':
       return null;
