@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cosmiconfig } from 'cosmiconfig';
 import { TvcError } from './errors';
 import type { PluginSpec, TvcPlugin } from './plugin';
 import { suggest } from './schema';
@@ -20,9 +19,52 @@ export interface LoadedConfig {
 
 const CONFIG_KEYS = ['plugins'];
 
+/** Where a project's tvc config may be, in the order they are tried (cosmiconfig's places for `tvc`). */
+export const CONFIG_PLACES = [
+  'package.json',
+  '.tvcrc',
+  '.tvcrc.json',
+  '.tvcrc.yaml',
+  '.tvcrc.yml',
+  '.tvcrc.js',
+  '.tvcrc.mjs',
+  '.tvcrc.cjs',
+  '.config/tvcrc',
+  '.config/tvcrc.json',
+  '.config/tvcrc.yaml',
+  '.config/tvcrc.yml',
+  '.config/tvcrc.js',
+  '.config/tvcrc.mjs',
+  '.config/tvcrc.cjs',
+  'tvc.config.js',
+  'tvc.config.mjs',
+  'tvc.config.cjs',
+  'tvc.config.json',
+  'tvc.config.yaml',
+  'tvc.config.yml',
+] as const;
+
+/** Whether any config place is taken; cosmiconfig (slow to load) is only needed then. */
+function hasConfigCandidate(root: string): boolean {
+  for (const place of CONFIG_PLACES) {
+    const file = path.join(root, place);
+    if (!existsSync(file)) continue;
+    if (place !== 'package.json') return true;
+    try {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      if (manifest && typeof manifest === 'object' && 'tvc' in manifest) return true;
+    } catch {
+      return true; // let cosmiconfig report it
+    }
+  }
+  return false;
+}
+
 /** Reads the config at the project root (only there: a parent directory's config is not ours). */
 export async function loadConfig(root: string): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('tvc', { searchStrategy: 'none' });
+  if (!hasConfigCandidate(root)) return { config: {}, filepath: undefined };
+  const { cosmiconfig } = await import('cosmiconfig');
+  const explorer = cosmiconfig('tvc', { searchStrategy: 'none', searchPlaces: [...CONFIG_PLACES] });
   let result: Awaited<ReturnType<typeof explorer.search>>;
   try {
     result = await explorer.search(root);

@@ -146,6 +146,8 @@ function buildStage(
       outs.push(...buildOutputs(context, kind, entry, [...definition.path, kind, index]));
     });
   }
+  // Where the stage is defined is located on first use, since locating needs the slower parse.
+  let location: SourceLocation | undefined;
   return {
     kind: 'pipeline',
     name: definition.name,
@@ -160,7 +162,10 @@ function buildStage(
     alwaysChanged: body.always_changed === true,
     desc: typeof body.desc === 'string' ? body.desc : undefined,
     meta: body.meta,
-    location: locate(source, definition.path, true),
+    get location() {
+      location ??= locate(source, definition.path, true);
+      return location;
+    },
   };
 }
 
