@@ -5,13 +5,34 @@ import { resolvePlainScalarTag, type ScalarTag } from './resolver';
 
 // js-yaml with ruamel's resolution of plain scalars (the same resolver and constructors as the
 // positional reader), for reading a file's value several times faster than building a document.
+// The first characters each tag can start with (ruamel registers its resolvers the same way), so
+// that js-yaml tries none of them for a path or an md5 starting with a letter.
+const FIRST_CHARACTERS: Readonly<Record<(typeof TAGS)[number], string>> = {
+  null: '~nN',
+  bool: 'tTfF',
+  int: '-+0123456789',
+  float: '-+0123456789.',
+  timestamp: '0123456789',
+};
 const TAGS = ['null', 'bool', 'int', 'float', 'timestamp'] as const satisfies readonly ScalarTag[];
+
+// Every tag asks about the same scalar in turn: resolve it once.
+let lastSource: string | undefined;
+let lastTag: ScalarTag = 'str';
+function tagOf(source: string): ScalarTag {
+  if (source !== lastSource) {
+    lastSource = source;
+    lastTag = resolvePlainScalarTag(source);
+  }
+  return lastTag;
+}
 
 const implicit = TAGS.map((tag) =>
   defineScalarTag<ParamsValue>(`tag:yaml.org,2002:${tag}`, {
     implicit: true,
+    implicitFirstChars: [...FIRST_CHARACTERS[tag], ...(tag === 'null' ? [''] : [])],
     resolve: (source, isExplicit) => {
-      if (isExplicit || resolvePlainScalarTag(source) !== tag) return NOT_RESOLVED;
+      if (isExplicit || tagOf(source) !== tag) return NOT_RESOLVED;
       try {
         return constructScalar(source, tag);
       } catch {
