@@ -1,6 +1,5 @@
 import { createInterface } from 'node:readline/promises';
 import { configFlag, readDvcConfig, reproduce, type StageOutcome, TvcError } from '@tvc/core';
-import { simpleGit } from 'simple-git';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
 import { ReproReporter } from '../reporter';
@@ -90,6 +89,7 @@ export default async function repro(
     if (result.changedFiles.length > 0 && !options.dry) {
       const config = readDvcConfig(tvc.root);
       if (configFlag(config, 'core', 'autostage') && tvc.scmRoot) {
+        const { simpleGit } = await import('simple-git');
         await simpleGit(tvc.root).add([...result.changedFiles]);
       } else if (tvc.scmRoot) {
         writeLine(io.stdout);
