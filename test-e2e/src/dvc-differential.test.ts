@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dvcBinary, type RunResult, TempRepo } from './harness';
+import { dvcBinary, listFiles, type RunResult, TempRepo } from './harness';
 
 /**
  * The differential suite: each fixture is reproduced by the real DVC in one copy and by tvc in
@@ -126,17 +124,6 @@ const cases: readonly Case[] = [
   { fixture: 'third-party-plugin', edits: [], fails: true },
   { fixture: 'get-started', edits: [], fails: true },
 ];
-
-async function listFiles(root: string, prefix = ''): Promise<string[]> {
-  if (!existsSync(root)) return [];
-  const found: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true })) {
-    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) found.push(...(await listFiles(path.join(root, entry.name), relative)));
-    else found.push(relative);
-  }
-  return found.sort();
-}
 
 /** Every file DVC's format covers: lock files, .dvc files, .gitignore files, cache objects and run-cache entries. */
 async function state(repo: TempRepo): Promise<Record<string, string>> {

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,4 +141,16 @@ export const GOLDEN_FIXTURES = [
 /** Reads a fixture's recorded expectation (an output of the real DVC, recorded once). */
 export function expected(fixture: string, name: string): Promise<string> {
   return readFile(path.join(EXPECTED, fixture, name), 'utf8');
+}
+
+/** Every file below `root`, relative with forward slashes, sorted. */
+export async function listFiles(root: string, prefix = ''): Promise<string[]> {
+  if (!existsSync(root)) return [];
+  const found: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) found.push(...(await listFiles(path.join(root, entry.name), relative)));
+    else found.push(relative);
+  }
+  return found.sort();
 }

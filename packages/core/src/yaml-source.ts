@@ -64,13 +64,7 @@ export type YamlPath = readonly (string | number)[];
  * syntax problem of the file with its line and column, not only the first.
  */
 export function parseYamlSource(file: string, text: string): { source?: YamlSource; problems: TvcError[] } {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, {
-    lineCounter,
-    version: '1.2',
-    uniqueKeys: true,
-    prettyErrors: false,
-  });
+  const { document, lineCounter } = parseWithPositions(text);
   const problems = document.errors.map((error) => {
     const position = lineCounter.linePos(error.pos[0]);
     return new TvcError('YAML_SYNTAX', `malformed YAML: ${firstLine(error.message)}`, {
