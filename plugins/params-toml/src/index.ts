@@ -1,0 +1,2 @@
+export { tomlParamsFormat } from './toml-params-format';
+export { TomlParamsPlugin } from './toml-params-plugin';
