@@ -107,14 +107,20 @@ function removeEntry(text: string, container: Span, entries: readonly Span[], do
   return splice(text, entries[0]!.range[0], entries[entries.length - 1]!.range[1], out);
 }
 
-/** Removes the `[table]` (or `[[table]]` item) `table` and the sub-tables right after it under `prefix`. */
+/**
+ * Removes the `[table]` (or `[[table]]` item) `table`, the comments right above it and the
+ * sub-tables right after it under `prefix`.
+ */
 function removeSections(
   text: string,
   index: TomlIndex,
   table: AST.TOMLTable,
   prefix: readonly string[],
 ): string {
-  let start = lineStart(text, table.range[0]);
+  // The comments right above the header go with it, unless they open the file.
+  const header = lineStart(text, table.range[0]);
+  const comments = commentBlockStart(text, header);
+  let start = comments > 0 ? comments : header;
   const next = index.sections.find(
     (section) =>
       section.table && section.table.range[0] > table.range[0] && !startsWith(section.path, prefix),
