@@ -38,6 +38,16 @@ export function pythonSyntaxError(
   );
 }
 
+const BLOCK_OWNERS: Readonly<Record<string, string>> = {
+  ClassDefinition: 'class definition',
+  FunctionDefinition: 'function definition',
+  IfStatement: "'if' statement",
+  ForStatement: "'for' statement",
+  WhileStatement: "'while' statement",
+  WithStatement: "'with' statement",
+  TryStatement: "'try' statement",
+};
+
 const OPENERS: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}' };
 
 /** The bracket opened before `offset` and never closed, as CPython's tokenizer reports it. */
@@ -68,10 +78,22 @@ function errorReason(text: string, tree: Tree, node: SyntaxNode): { offset: numb
     };
   }
   if (parent?.name === 'Body' && !hasStatement(parent)) {
-    return { offset: node.from, reason: 'expected an indented block' };
+    const owner = parent.parent;
+    const what = owner ? BLOCK_OWNERS[owner.name] : undefined;
+    const line = owner ? lineColumn(text, owner.from).line : 0;
+    return {
+      offset: node.from,
+      reason: what
+        ? `expected an indented block after ${what} on line ${line}`
+        : 'expected an indented block',
+    };
   }
+  // CPython blames a bracket still open when the error is on a later line, or at the end.
   const bracket = unclosedBracket(tree, node.from);
-  if (bracket !== undefined && /^\s*$/.test(text.slice(node.from))) {
+  if (
+    bracket !== undefined &&
+    (/^\s*$/.test(text.slice(node.from)) || lineColumn(text, node.from).line > lineColumn(text, bracket).line)
+  ) {
     return { offset: bracket, reason: `'${text[bracket]}' was never closed` };
   }
   return { offset: node.from, reason: 'invalid syntax' };
