@@ -473,6 +473,17 @@ describe('editing TOML params', () => {
     expect(write([remove('x.0')], '[[x]]\na = 1\n')).toBe('x = []\n');
   });
 
+  it('empties a table made by dotted keys', () => {
+    expect(write([set('d', {})], 'd.e.f = 1\nd.e.g = 2\n')).toBe('d = {}\n');
+  });
+
+  it('edits arrays written over several lines, with their comments', () => {
+    const source = 'arr = [\n  1, # one\n  2,\n]\n';
+    expect(write([set('arr.0', 5)], source)).toBe(replaced('  1,', '  5,', source));
+    expect(write([set('arr.2', 3)], source)).toBe(replaced('  2,', '  2,\n  3,', source));
+    expect(write([remove('arr.1')], source)).toBe(replaced(' # one\n  2,', ' # one', source));
+  });
+
   it('turns a table into a value and back', () => {
     expect(write([set('train.early', 3)])).toBe(
       replaced('\n[train.early]\npatience = 5\n', '').replace(
@@ -503,6 +514,7 @@ describe('editing TOML params', () => {
     expect(() => write([set('seed.x', 1)])).toThrow(/'seed' is not a table or an array/);
     expect(() => write([set('layers.5', 1)])).toThrow(/there is no item '5'/);
     expect(() => write([set('stages.2', 1)])).toThrow(/an array of tables holds only tables/);
+    expect(() => write([set('layers.2.x', 1)])).toThrow(/there is no item '2'/);
     expect(() => write([set('seed', 1)], 'a = ')).toThrow(ParamsSyntaxError);
   });
 });

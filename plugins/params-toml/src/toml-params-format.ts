@@ -97,6 +97,17 @@ interface Span {
 
 /** Removes entry `doomed` of an array or inline table, with one separator, keeping the others' layout. */
 function removeEntry(text: string, container: Span, entries: readonly Span[], doomed: number): string {
+  // An entry on a line of its own (with its comma and comment) goes with its line.
+  const entry = entries[doomed]!;
+  const start = lineStart(text, entry.range[0]);
+  const rest = text.slice(entry.range[1], lineEnd(text, entry.range[1]));
+  if (
+    start > container.range[0] &&
+    /^[ \t]*$/.test(text.slice(start, entry.range[0])) &&
+    /^[ \t]*,?[ \t]*(#.*)?$/.test(rest)
+  ) {
+    return splice(text, start, nextLine(text, entry.range[1]), '');
+  }
   if (entries.length === 1) return splice(text, container.range[0] + 1, container.range[1] - 1, '');
   let out = '';
   entries.forEach((entry, index) => {
@@ -227,6 +238,10 @@ function insertLine(
   return text + before + line + eol;
 }
 
+/** The separator between two entries of an array or inline table, without its comments. */
+const between = (text: string, before: Span, after: Span): string =>
+  text.slice(before.range[1], after.range[0]).replace(/[ \t]*#[^\r\n]*/g, '');
+
 /** A new entry at the end of an inline table. */
 function insertInline(
   text: string,
@@ -239,7 +254,7 @@ function insertInline(
   const equals = last ? text.slice(last.key.range[1], last.value.range[0]) : ' = ';
   const entry = `${renderKeyPath(key)}${equals}${renderValue(value)}`;
   if (!last) return splice(text, table.range[0] + 1, table.range[1] - 1, ` ${entry} `);
-  const separator = body.length >= 2 ? text.slice(body[body.length - 2]!.range[1], last.range[0]) : ', ';
+  const separator = body.length >= 2 ? between(text, body[body.length - 2]!, last) : ', ';
   return splice(text, last.range[1], last.range[1], separator + entry);
 }
 
@@ -248,7 +263,7 @@ function appendItem(text: string, array: AST.TOMLArray, value: ParamsValue): str
   const items = array.elements;
   const last = items[items.length - 1];
   if (!last) return splice(text, array.range[0] + 1, array.range[1] - 1, renderValue(value));
-  const separator = items.length >= 2 ? text.slice(items[items.length - 2]!.range[1], last.range[0]) : ', ';
+  const separator = items.length >= 2 ? between(text, items[items.length - 2]!, last) : ', ';
   return splice(text, last.range[1], last.range[1], separator + renderValue(value));
 }
 
@@ -293,7 +308,8 @@ function insert(text: string, index: TomlIndex, path: readonly string[], value: 
 
   if (Array.isArray(parent)) {
     const part = rest[0]!;
-    if (!INDEX.test(part) || Number(part) !== parent.length) {
+    // Only the next item can be added, and only as a whole (the edited tree makes no items on the way).
+    if (!INDEX.test(part) || Number(part) !== parent.length || rest.length > 1) {
       throw new ParamsSyntaxError(`cannot set '${describe(path)}': there is no item '${part}'`, '');
     }
     const items = index.arrayTables.get(pathKey(parentPath));
@@ -357,7 +373,9 @@ function setAt(text: string, file: string, path: readonly string[], value: Param
       if (!Object.hasOwn(value, key)) out = deleteAt(out, file, [...path, key]);
     }
     for (const [key, item] of Object.entries(value)) out = setAt(out, file, [...path, key], item);
-    return out;
+    // A table that only dotted keys made is gone once they are: written anew, empty.
+    const index = indexToml(out, file);
+    return lookup(index.tree, path) === undefined ? insert(out, index, path, value) : out;
   }
   if (
     Array.isArray(current) &&
