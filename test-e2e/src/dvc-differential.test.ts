@@ -113,6 +113,20 @@ const cases: readonly Case[] = [
       { name: 'a deleted output', apply: remove('upper.txt') },
     ],
   },
+  {
+    fixture: 'params-python',
+    edits: [
+      { name: 'a declared Python param', apply: replaceIn('params.py', 'LR = 0.001', 'LR = 0.002') },
+      {
+        name: 'an attribute set in __init__',
+        apply: replaceIn('params.py', 'self.momentum = 0.9', 'self.momentum = 0.95'),
+      },
+      {
+        name: 'a key only the whole-file stage reads',
+        apply: replaceIn('params.py', "NAME = 'baseline'", "NAME = 'other'"),
+      },
+    ],
+  },
   { fixture: 'diamond', edits: [{ name: 'a deleted output', apply: remove('b.txt') }] },
   {
     fixture: 'skip-edge',

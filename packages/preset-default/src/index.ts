@@ -1,6 +1,7 @@
 import { defaultPreset, extendPreset, type Preset, Tvc, type TvcOptions } from '@tvc/core';
 import { LocalExecutorPlugin } from '@tvc/executor-local';
 import { JsonParamsPlugin } from '@tvc/params-json';
+import { PythonParamsPlugin } from '@tvc/params-python';
 import { YamlParamsPlugin } from '@tvc/params-yaml';
 
 /**
@@ -10,6 +11,7 @@ import { YamlParamsPlugin } from '@tvc/params-yaml';
 export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', [
   new YamlParamsPlugin(),
   new JsonParamsPlugin(),
+  new PythonParamsPlugin(),
   new LocalExecutorPlugin(),
 ]);
 
