@@ -127,6 +127,17 @@ const cases: readonly Case[] = [
       },
     ],
   },
+  {
+    fixture: 'params-toml',
+    edits: [
+      { name: 'a declared TOML param', apply: replaceIn('config.toml', 'lr = 0.001', 'lr = 0.002') },
+      { name: 'a key inside a declared table', apply: replaceIn('config.toml', 'depth = 3', 'depth = 4') },
+      {
+        name: 'a key only the whole-file stage reads',
+        apply: replaceIn('config.toml', 'split = 0.2', 'split = 0.3'),
+      },
+    ],
+  },
   { fixture: 'diamond', edits: [{ name: 'a deleted output', apply: remove('b.txt') }] },
   {
     fixture: 'skip-edge',

@@ -2,6 +2,7 @@ import { defaultPreset, extendPreset, type Preset, Tvc, type TvcOptions } from '
 import { LocalExecutorPlugin } from '@tvc/executor-local';
 import { JsonParamsPlugin } from '@tvc/params-json';
 import { PythonParamsPlugin } from '@tvc/params-python';
+import { TomlParamsPlugin } from '@tvc/params-toml';
 import { YamlParamsPlugin } from '@tvc/params-yaml';
 
 /**
@@ -12,6 +13,7 @@ export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', 
   new YamlParamsPlugin(),
   new JsonParamsPlugin(),
   new PythonParamsPlugin(),
+  new TomlParamsPlugin(),
   new LocalExecutorPlugin(),
 ]);
 
