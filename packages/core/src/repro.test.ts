@@ -1,5 +1,6 @@
 import { utimesSync } from 'node:fs';
 import path from 'node:path';
+import { hashFile } from '@tvc/hash';
 import { afterEach, describe, expect, it } from 'vitest';
 import { joinNames, planRepro } from './repro';
 import { StatusChecker } from './status';
@@ -97,6 +98,13 @@ describe('status', () => {
     const status = await new StatusChecker(tvc, second).status(pipeline.stages[0]!);
     expect(status.deps).toEqual({ data: 'modified' });
     expect((await second.memo()).stats.bytesRead).toBe(0);
+    // Files the memo knows are answered without the hashing workers, with the same result.
+    const file = path.join(root, 'data/file-7.txt');
+    const memo = await second.memo();
+    const hitsBefore = memo.stats.hits;
+    expect(await second.hash(file)).toEqual({ kind: 'file', ...(await hashFile(file)) });
+    expect(memo.stats.hits).toBe(hitsBefore + 1);
+    expect(await second.verify('0'.repeat(32))).toBe('missing');
     await second.close();
     expect(path.isAbsolute(root)).toBe(true);
   });

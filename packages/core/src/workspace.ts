@@ -1,3 +1,5 @@
+import type { BigIntStats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HashMemo, hashPath, type LinkType, md5Dos2Unix, ObjectCache, type PathHash } from '@tvc/hash';
 import { configValue, type DvcConfig, readDvcConfig } from './dvc-config';
@@ -56,7 +58,28 @@ export class Workspace {
     return pending;
   }
 
+  /**
+   * A file whose (inode, mtime, size) the memo already knows, answered on this thread: a no-op
+   * status then never wakes the hashing workers. The key is the one @tvc/hash records
+   * (`<ino>:<mtime ns>:<size>`); a test checks that the two agree.
+   */
+  async #remembered(absolute: string): Promise<{ md5: string; size: number; isexec: boolean } | undefined> {
+    const memo = await this.memo();
+    const record = memo.lookup(absolute);
+    if (!record) return undefined;
+    let stats: BigIntStats;
+    try {
+      stats = await stat(absolute, { bigint: true });
+    } catch {
+      return undefined;
+    }
+    if (!stats.isFile() || record.key !== `${stats.ino}:${stats.mtimeNs}:${stats.size}`) return undefined;
+    return { md5: memo.hit(record), size: Number(stats.size), isexec: (Number(stats.mode) & 0o111) !== 0 };
+  }
+
   async #compute(absolute: string): Promise<PathHash | undefined> {
+    const known = await this.#remembered(absolute);
+    if (known) return { kind: 'file', ...known };
     const memo = await this.memo();
     const inRepo = isWithin(this.root, absolute);
     const prefix = inRepo ? toPosix(path.relative(this.root, absolute)) : undefined;
@@ -75,6 +98,11 @@ export class Workspace {
   /** Whether the cache holds the object intact ('ok'), lacks it, or holds a corrupt copy. */
   async verify(md5: string): Promise<'ok' | 'missing' | 'corrupt'> {
     try {
+      if (!md5.endsWith('.dir')) {
+        // An object the memo saw intact, unchanged since: no need to read it again.
+        const known = await this.#remembered(this.cache.objectPath(md5));
+        if (known?.md5 === md5.toLowerCase()) return 'ok';
+      }
       return await this.cache.verify(md5, { memo: await this.memo() });
     } catch {
       return 'corrupt';
