@@ -152,6 +152,7 @@ export class Tvc {
     const absolute = path.resolve(this.cwd, file);
     const display = path.relative(this.cwd, absolute) || file;
     const format = this.paramsFormat(absolute);
+    await format.prepare?.();
     let text: string;
     try {
       text = await readFile(absolute, 'utf8');

@@ -37,6 +37,11 @@ export interface ParamsFormat {
   readonly name: string;
   /** File extensions this format handles, with the dot: `['.yaml', '.yml']`. */
   readonly extensions: readonly string[];
+  /**
+   * Loads what the format needs before its first `read` or `write` (a parser imported lazily, so
+   * that formats a project never uses cost nothing at start-up). Callers await it once.
+   */
+  prepare?(): Promise<void>;
   /** Whether this format can read the file at `path` (by default: its extension is listed). */
   supports?(path: string): boolean;
   /** Parses `text`; throws a {@link ParamsSyntaxError} with a location when it cannot. */
