@@ -68,6 +68,11 @@ try {
   execFileSync(process.execPath, [tvcBin, 'repro', '-j', '2', '-q'], { cwd: ours, env });
   const theirs = path.join(base, 'dvc');
   cpSync(ours, theirs, { recursive: true });
+  // Steady state, as a user sees it: the data is older than the memo's two-second racy window,
+  // and each tool has run once (DVC builds its state database, tvc its hash memo).
+  execFileSync('sleep', ['2.5']);
+  spawnSync(process.execPath, [tvcBin, 'status'], { cwd: ours, env, stdio: 'ignore' });
+  if (dvcBin) spawnSync(dvcBin, ['status'], { cwd: theirs, env, stdio: 'ignore' });
 
   const rows = [];
   const measure = (name, tvcArgs, dvcArgs, cwdFor, before) => {
