@@ -8,7 +8,11 @@
 // @tvc/hash did not take (fs callbacks in the libuv threadpool, MD5 on the main thread), so
 // the claim in packages/hash/src/pool.ts stays checkable.
 //
-//   node bench/hash.mjs [--quick] [--runs N]     (build first: pnpm --filter @tvc/hash build)
+// Also: tvc as its workspace calls it (a memo that starts empty, an ignore function), and Node's
+// start-up alone, which every tvc row includes (NODE_EXTRA_CA_CERTS, when set, makes Node 20 parse
+// that CA bundle at start-up: ~30 ms).
+//
+//   node bench/hash.mjs [--quick] [--runs N] [--no-dvc]   (build first: pnpm --filter @tvc/hash build)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -32,9 +36,11 @@ const SMALL_FILES = quick ? 5_000 : 50_000;
 const data = path.join(here, '.data/hash');
 const bigFile = path.join(data, `big-${BIG_MIB}m.bin`);
 const smallDir = path.join(data, `small-${SMALL_FILES}`);
-const dvcBinary = [process.env.TVC_DVC, path.join(root, '.venv/bin/dvc')].find(
-  (candidate) => candidate && fs.existsSync(candidate),
-);
+const dvcBinary = process.argv.includes('--no-dvc')
+  ? undefined
+  : [process.env.TVC_DVC, path.join(root, '.venv/bin/dvc')].find(
+      (candidate) => candidate && fs.existsSync(candidate),
+    );
 
 if (!fs.existsSync(built)) {
   console.error('packages/hash/dist is missing: run `pnpm --filter @tvc/hash build` first.');
@@ -178,9 +184,11 @@ async function child(mode, args) {
     console.log((await hash.hashFile(target)).md5);
   } else if (mode === 'dir') {
     console.log((await hash.hashDirectory(target)).md5);
-  } else if (mode === 'dir-memo') {
+  } else if (mode === 'dir-memo' || mode === 'dir-workspace') {
     const memo = await hash.HashMemo.open(memoFile);
-    const result = await hash.hashDirectory(target, { memo });
+    // as @tvc/core's Workspace calls it: with its memo, and an ignore function (.dvcignore)
+    const ignore = mode === 'dir-workspace' ? (relpath) => relpath.endsWith('.dvcignored') : undefined;
+    const result = await hash.hashDirectory(target, { memo, ignore });
     await memo.save();
     console.log(result.md5, JSON.stringify(memo.stats));
   } else if (mode === 'libuv-file') {
@@ -269,6 +277,7 @@ const check = (what, actual, expected) => {
 };
 
 const memoFile = path.join(data, `memo-${SMALL_FILES}.json`);
+const coldMemoFile = path.join(data, `memo-${SMALL_FILES}-cold.json`);
 fs.rmSync(memoFile, { force: true });
 once(tvcJob('fill the memo', 'dir-memo', smallTree(), { args: [memoFile] }));
 
@@ -287,8 +296,18 @@ const small = [
   tvcJob('tvc `hashDirectory`, cold', 'dir', smallTree(), { tvc: true }),
   tvcJob('tvc `hashDirectory`, cold, 1 hash thread', 'dir', smallTree(), { env: { TVC_HASH_THREADS: '1' } }),
   tvcJob('tvc `hashDirectory`, warm memo', 'dir-memo', smallTree(), { args: [memoFile], tvc: true }),
+  tvcJob(
+    'tvc `hashDirectory`, cold, as the workspace calls it (empty memo, ignore function)',
+    'dir-workspace',
+    smallTree(),
+    {
+      args: [coldMemoFile],
+      before: () => fs.rmSync(coldMemoFile, { force: true }),
+    },
+  ),
   tvcJob('fs callbacks + main-thread MD5 (not used)', 'libuv-dir', smallTree()),
 ];
+const startup = { name: 'node -e 0', command: process.execPath, args: ['-e', '0'] };
 if (dvcBinary) {
   const repo = dvcRepo();
   big.push(dvcJob('`dvc add --no-commit`', repo, 'big.bin', { warm: false }));
@@ -297,7 +316,7 @@ if (dvcBinary) {
   once(warm); // fills DVC's state
   small.push(warm);
 }
-runRounds([...big, ...small]);
+runRounds([...big, ...small, startup]);
 
 const bigMd5 = big[0].stdout.split(' ')[0];
 for (const job of big.slice(1)) check(job.name, job.md5 ? job.md5() : job.stdout.trim(), bigMd5);
@@ -354,6 +373,12 @@ console.log(
 table(`One ${mib(bigBytes)} MiB file`, big, bigBytes);
 table(`${SMALL_FILES.toLocaleString('en')} files, ${mib(smallBytes)} MiB`, small, smallBytes, SMALL_FILES);
 console.log(`\nHashMemo.open of ${memoEntries.toLocaleString('en')} entries: ${median(loads).toFixed(0)} ms`);
+console.log(
+  `Node start-up alone (\`node -e 0\`), in every tvc row: ${seconds(startup.ms)}` +
+    (process.env.NODE_EXTRA_CA_CERTS
+      ? ' (NODE_EXTRA_CA_CERTS is set: Node 20 parses that bundle at start-up)'
+      : ''),
+);
 
 const targetBig = big[0].ms / big[1].ms;
 const targetSmall = small[0].ms / small[1].ms;

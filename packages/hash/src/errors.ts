@@ -35,12 +35,20 @@ export class HashError extends Error {
 export interface ItemError {
   readonly code: string;
   readonly message: string;
+  /** the path concerned, when the worker knows it (then the error is about that path) */
+  readonly path?: string | undefined;
 }
+
+export const NOT_A_FILE_HINT =
+  'Sockets, FIFOs and devices cannot be hashed; remove it or ignore it in .dvcignore.';
 
 /** Turns a worker's per-item error into a HashError naming the path. */
 export function itemError(error: ItemError, path: string): HashError {
   if (error.code === 'ENOENT') {
     return new HashError('NOT_FOUND', `No such file: '${path}'`, { path });
+  }
+  if (error.code === 'NOT_A_FILE') {
+    return new HashError('NOT_A_FILE', error.message, { path, hint: NOT_A_FILE_HINT });
   }
   return new HashError(error.code, error.message, { path });
 }

@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashDirectory, hashFile, hashPath, md5Dos2Unix } from './hash.js';
@@ -101,6 +110,12 @@ describe('hashDirectory', () => {
     mkdirSync(path.join(root, 'f'));
     execFileSync('mkfifo', [path.join(root, 'f/fifo')]);
     expect(await codeOf(hashDirectory(path.join(root, 'f')))).toBe('NOT_A_FILE');
+    expect(await codeOf(hashDirectory(path.join(root, 'f'), { memo: HashMemo.inMemory() }))).toBe(
+      'NOT_A_FILE',
+    );
+    // ignored, it is not looked at (as DVC, whose walk applies .dvcignore first)
+    const ignored = await hashDirectory(path.join(root, 'f'), { ignore: (relpath) => relpath === 'fifo' });
+    expect(ignored.nfiles).toBe(0);
   });
 
   it('reports progress and can be aborted', async () => {
@@ -124,6 +139,112 @@ describe('hashDirectory', () => {
       onProgress: () => later.abort(new Error('stopped midway')),
     });
     await expect(pending).rejects.toThrow('stopped midway');
+  });
+});
+
+/**
+ * A tree that exercises the workers' walk: a directory of several runs (more than 256 files)
+ * with a subdirectory sorting among its files, files over the main thread's size limit between
+ * small ones, names that need escapes or sort differently by code point, symlinks, executable
+ * files and empty directories.
+ */
+function writeLargeTree(root: string): string {
+  const data = path.join(root, 'tree');
+  const file = (relpath: string, content: string | Buffer, mode?: number) => {
+    const absolute = path.join(data, relpath);
+    mkdirSync(path.dirname(absolute), { recursive: true });
+    writeFileSync(absolute, content);
+    if (mode !== undefined) chmodSync(absolute, mode);
+  };
+  for (let index = 0; index < 700; index++) {
+    if (index !== 35) file(`many/f${index}`, `file ${index}\n`.repeat(index % 7));
+  }
+  file('many/f35/inner', 'a directory among the files');
+  file('many/f35.x', 'sorts before f35/');
+  for (let index = 0; index < 300; index++)
+    file(`many/g${index}`, `${index}`, index % 50 === 0 ? 0o755 : undefined);
+  const big = Buffer.alloc((3 << 20) + 5);
+  for (let index = 0; index < big.length; index++) big[index] = (index * 31) % 253;
+  file('mixed/a-small', 'small');
+  file('mixed/b-big', big);
+  file('mixed/c-small', 'small too');
+  file('mixed/d-big', big.subarray(0, (1 << 20) + 1));
+  file('mixed/e-small', '');
+  for (const name of ['é', 'e\u0301', '😀', 'ａ', 'quote"', 'back\\slash', 'tab\t', 'z'])
+    file(`names/${name}`, name);
+  file('deep/a/b/c/d/e/f', 'deep');
+  mkdirSync(path.join(data, 'empty/inner'), { recursive: true });
+  symlinkSync('../many/f1', path.join(data, 'names/link'));
+  symlinkSync('../deep', path.join(data, 'names/dirlink'));
+  return data;
+}
+
+/** DVC's walk done naively: the reference the workers' walk must agree with. */
+function referenceEntries(root: string, ignore?: (relpath: string) => boolean) {
+  const entries: { relpath: string; md5: string; size: number; isexec: boolean }[] = [];
+  const visit = (directory: string, prefix: string) => {
+    for (const dirent of readdirSync(directory, { withFileTypes: true })) {
+      const absolute = path.join(directory, dirent.name);
+      const relpath = prefix ? `${prefix}/${dirent.name}` : dirent.name;
+      if (ignore?.(relpath)) continue;
+      const stats = statSync(absolute);
+      if (stats.isDirectory()) {
+        if (!dirent.isSymbolicLink()) visit(absolute, relpath);
+        continue;
+      }
+      const content = readFileSync(absolute);
+      entries.push({ relpath, md5: md5(content), size: content.length, isexec: (stats.mode & 0o111) !== 0 });
+    }
+  };
+  visit(root, '');
+  return entries.sort((a, b) => compareRelpaths(a.relpath, b.relpath));
+}
+
+describe('hashDirectory on a larger tree', () => {
+  it('agrees with a naive walk, file for file, in every mode', async () => {
+    const data = writeLargeTree(temporaryDirectory());
+    await ageFiles(data);
+    const expected = referenceEntries(data);
+    const expectedMd5 = manifestMd5(expected);
+    const size = expected.reduce((sum, entry) => sum + entry.size, 0);
+
+    const progress: { files: number; bytes: number }[] = [];
+    const plain = await hashDirectory(data, { onProgress: (value) => progress.push(value) });
+    expect(plain.md5).toBe(expectedMd5);
+    expect(plain.nfiles).toBe(expected.length);
+    expect(plain.size).toBe(size);
+    expect(plain.entries).toEqual(expected);
+    expect(progress.at(-1)).toEqual({ files: expected.length, bytes: size });
+
+    const memo = HashMemo.inMemory();
+    expect(await hashDirectory(data, { memo })).toEqual(plain);
+    expect(memo.stats).toEqual({ hits: 0, misses: expected.length, bytesRead: size });
+    expect(await hashDirectory(data, { memo })).toEqual(plain);
+    expect(memo.stats).toEqual({ hits: expected.length, misses: expected.length, bytesRead: size });
+
+    const ignored = (relpath: string) => relpath === 'many' || relpath.endsWith('-big');
+    const kept = referenceEntries(data, ignored);
+    const filtered = await hashDirectory(data, { ignore: (relpath) => ignored(relpath) });
+    expect(filtered.entries).toEqual(kept);
+    expect(filtered.md5).toBe(manifestMd5(kept));
+  });
+
+  it('gives the same answer when hashed many times at once', async () => {
+    const data = writeLargeTree(temporaryDirectory());
+    const expected = manifestMd5(referenceEntries(data));
+    const hashes = await Promise.all(Array.from({ length: 6 }, () => hashDirectory(data)));
+    expect(hashes.map((hash) => hash.md5)).toEqual(Array(6).fill(expected));
+  });
+
+  it('keeps entries lazy through hashPath, and lets them be replaced', async () => {
+    const data = writeLargeTree(temporaryDirectory());
+    const hash = await hashPath(data);
+    if (hash?.kind !== 'directory') throw new Error('expected a directory');
+    expect(Object.keys(hash)).toEqual(['kind', 'md5', 'size', 'nfiles', 'entries']);
+    expect(hash.entries).toHaveLength(hash.nfiles);
+    expect(hash.entries).toBe(hash.entries);
+    hash.entries = [];
+    expect(hash.entries).toEqual([]);
   });
 });
 

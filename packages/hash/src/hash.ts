@@ -1,10 +1,9 @@
 import { lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HashError } from './errors.js';
-import { FileHasher, hashFiles } from './file-hasher.js';
-import { md5OfManifest, serializeSorted, sortEntries } from './manifest.js';
-import type { DirEntry, DirHash, FileHash, HashOptions, PathHash } from './types.js';
-import { walkFiles } from './walk.js';
+import { hashFiles } from './file-hasher.js';
+import { hashTree } from './tree.js';
+import type { DirHash, FileHash, HashOptions, PathHash } from './types.js';
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
@@ -18,8 +17,11 @@ export async function hashFile(file: string, options: HashOptions = {}): Promise
 }
 
 /**
- * A directory's hash as DVC computes it: every file below it (see walkFiles for which), sorted
- * by relpath, the manifest's MD5 with `.dir`, the total size and the number of files.
+ * A directory's hash as DVC computes it: every file below it as DVC's walk finds them (os.walk
+ * without following symlinks to directories; symlinks to files are followed, a broken one fails;
+ * sockets, FIFOs and devices are refused unless ignored), sorted by relpath, the manifest's MD5
+ * with `.dir`, the total size and the number of files. `entries` is built on first use (see
+ * tree.ts).
  */
 export async function hashDirectory(directory: string, options: HashOptions = {}): Promise<DirHash> {
   const root = path.resolve(directory);
@@ -33,23 +35,7 @@ export async function hashDirectory(directory: string, options: HashOptions = {}
   if (!stats.isDirectory()) {
     throw new HashError('NOT_A_DIRECTORY', `Not a directory: '${root}'`, { path: root });
   }
-  const entries: DirEntry[] = [];
-  const hasher = new FileHasher<string>(
-    (relpath, hash) => {
-      entries.push({ relpath, md5: hash.md5, size: hash.size, isexec: hash.isexec });
-    },
-    { ...options, root },
-  );
-  try {
-    await walkFiles(root, (relpath) => hasher.add(relpath, relpath), options.ignore);
-  } catch (error) {
-    hasher.fail(error);
-  }
-  await hasher.finish();
-  sortEntries(entries);
-  let size = 0;
-  for (const entry of entries) size += entry.size;
-  return { md5: md5OfManifest(serializeSorted(entries)), size, nfiles: entries.length, entries };
+  return hashTree(root, options);
 }
 
 /** A file's or a directory's hash; undefined when nothing exists at `target`. */
@@ -64,7 +50,11 @@ export async function hashPath(target: string, options: HashOptions = {}): Promi
     if (!link) return undefined;
     throw new HashError('NOT_FOUND', `Broken symlink: '${absolute}'`, { path: absolute });
   }
-  if (stats.isDirectory()) return { kind: 'directory', ...(await hashDirectory(absolute, options)) };
+  if (stats.isDirectory()) {
+    // descriptors rather than a spread: `entries` stays lazy (see tree.ts)
+    const hash = await hashDirectory(absolute, options);
+    return Object.defineProperties({ kind: 'directory' }, Object.getOwnPropertyDescriptors(hash)) as PathHash;
+  }
   return { kind: 'file', ...(await hashFile(absolute, options)) };
 }
 

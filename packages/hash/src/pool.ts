@@ -1,5 +1,6 @@
-// The hash workers: a process-wide pool of worker threads, one per core, each running
-// worker.ts's loop with synchronous fs calls and MD5 in its own thread.
+// The hash workers: a process-wide pool of hash threads, one per core, each running worker.ts's
+// loop with synchronous fs calls and MD5 in its own thread. For directory work without a memo or
+// an ignore function, the main thread is one of them (see LOCAL_OPS below).
 //
 // Why worker threads rather than the libuv threadpool driven from the main thread, measured on
 // this project's 2-core machine with Node 20 (bench/hash.mjs keeps both designs runnable):
@@ -13,12 +14,15 @@
 //   async reads on the main thread; md5sum 1.46–1.53 s): one stream cannot use a second core,
 //   and 1 MiB reads from the page cache cost ~7% of the MD5 time, so overlapping them gains
 //   nothing measurable.
-// So all file work goes through the workers; the main thread only walks directories, consults
-// the memo and assembles results, and never blocks on a large file.
+// So file work runs on synchronous fs calls in worker threads, and in the main thread only in
+// short slices that never include a large file.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { HashError, type ItemError } from './errors.js';
-import type { Operation, Operations, WorkerRequest, WorkerResponse } from './protocol.js';
+import path from 'node:path';
+import { type MessagePort, Worker } from 'node:worker_threads';
+import { HashError, type ItemError, itemError } from './errors.js';
+import type { Operation, Operations, TreeRecord, WorkerRequest, WorkerResponse } from './protocol.js';
 import { runHashWorker } from './worker.js';
 
 // process.getBuiltinModule works whether the eval'd source runs as a script or as a module
@@ -33,25 +37,51 @@ const WORKER_SOURCE = `(${runHashWorker.toString()})({
 /** Batches each worker holds at once: one running, one queued behind it, so it never waits on us. */
 const IN_FLIGHT = 2;
 
+/**
+ * The main thread's lane: with N hash threads, directory work runs in N - 1 workers plus the main
+ * thread itself, which starts at once (a worker takes ~20 ms to start, and its own copy of the
+ * hashing code to compile) and passes its results without copying. It takes only directory work
+ * (tree, list and run tasks), in slices: a task hands back what is left after LOCAL_BUDGET
+ * files or LOCAL_MAX_BYTES bytes (a larger file goes to a worker), so that the event loop is
+ * never held for more than a few milliseconds.
+ */
+const LOCAL_OPS: ReadonlySet<Operation> = new Set<Operation>(['tree', 'list', 'run']);
+const LOCAL_BUDGET = 256;
+const LOCAL_MAX_BYTES = 4 << 20;
+
 export interface RunOptions {
   cancel?: Int32Array | undefined;
   root?: string | undefined;
   keys?: boolean | undefined;
   known?: string[] | undefined;
   dos2unix?: boolean | undefined;
+  knownMd5s?: string[] | undefined;
+  dir?: string | undefined;
+  seg?: number | undefined;
+  first?: number | undefined;
+  /** not for the main thread's lane (files over its byte budget) */
+  workersOnly?: boolean | undefined;
+  /** ahead of the queue (work handed back, next in order) */
+  next?: boolean | undefined;
   /** bytes read so far inside this batch (large files report as they go) */
   onProgress?: ((bytes: number) => void) | undefined;
+  /** what a tree job reports before it is done */
+  onPartial?: ((records: TreeRecord[]) => void) | undefined;
 }
 
 interface Task {
   request: WorkerRequest;
+  /** the main thread's lane may run it */
+  local: boolean;
   resolve: (results: unknown) => void;
   reject: (error: unknown) => void;
   onProgress: ((bytes: number) => void) | undefined;
+  onPartial: ((records: TreeRecord[]) => void) | undefined;
 }
 
-interface PoolWorker {
-  worker: Worker;
+interface Lane {
+  /** undefined for the main thread's lane */
+  worker: Worker | undefined;
   tasks: Map<number, Task>;
 }
 
@@ -62,14 +92,26 @@ function readUmask(): number {
 }
 
 export class WorkerPool {
+  /** hash threads, the main thread's lane included when there is one */
   readonly size: number;
-  private readonly workers: PoolWorker[] = [];
+  private readonly workers: Lane[] = [];
+  /** the main thread's lane, when size > 1 */
+  private readonly local: Lane | undefined;
+  private localHandler: ((request: WorkerRequest) => void) | undefined;
   private readonly queue: Task[] = [];
+  /** queued tasks the main thread's lane may take */
+  private localQueued = 0;
   private nextId = 1;
   private readonly umask = readUmask();
+  /**
+   * Element 0 is 1 while a lane could take another task and none is queued: tree jobs then
+   * hand back work they have not started (see worker.ts runTree).
+   */
+  private readonly hungry = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(size: number) {
     this.size = Math.max(1, size);
+    this.local = this.size > 1 ? { worker: undefined, tasks: new Map() } : undefined;
   }
 
   run<K extends Operation>(
@@ -78,7 +120,7 @@ export class WorkerPool {
     options: RunOptions = {},
   ): Promise<Operations[K]['results']> {
     return new Promise((resolve, reject) => {
-      this.queue.push({
+      const task: Task = {
         request: {
           id: this.nextId++,
           op,
@@ -88,45 +130,119 @@ export class WorkerPool {
           keys: options.keys,
           known: options.known,
           dos2unix: options.dos2unix,
+          knownMd5s: options.knownMd5s,
+          dir: options.dir,
+          seg: options.seg,
+          first: options.first,
+          hungry: op === 'tree' ? this.hungry : undefined,
           cancel: options.cancel,
         },
+        local: this.local !== undefined && LOCAL_OPS.has(op) && options.workersOnly !== true,
         resolve: resolve as (results: unknown) => void,
         reject,
         onProgress: options.onProgress,
-      });
+        onPartial: options.onPartial,
+      };
+      if (options.next) this.queue.unshift(task);
+      else this.queue.push(task);
+      if (task.local) this.localQueued++;
       this.dispatch();
     });
+  }
+
+  /**
+   * Starts the workers a directory job will use now (a worker takes ~20 ms to start): all of
+   * them for `workersOnly` work, else all but the main thread's lane. Idle, they do not keep the
+   * process alive.
+   */
+  warm(workersOnly = false): void {
+    const wanted = this.local && !workersOnly ? this.size - 1 : this.size;
+    while (this.workers.length < wanted) this.spawn().worker!.unref();
   }
 
   /** Stops every worker; running tasks fail. The next run starts new ones. */
   async terminate(): Promise<void> {
     const workers = this.workers.splice(0);
-    await Promise.all(workers.map((entry) => entry.worker.terminate()));
+    await Promise.all(workers.map((entry) => entry.worker!.terminate()));
   }
 
   private dispatch(): void {
-    while (this.queue.length > 0) {
-      const target = this.idlest();
-      if (!target) return;
-      const task = this.queue.shift()!;
-      target.tasks.set(task.request.id, task);
-      target.worker.ref();
-      target.worker.postMessage(task.request);
+    const { local, queue } = this;
+    if (local && local.tasks.size === 0 && this.localQueued > 0) {
+      const index = queue.findIndex((task) => task.local);
+      if (index >= 0) this.start(local, queue.splice(index, 1)[0]!);
+      else this.localQueued = 0;
+    }
+    while (queue.length > 0) {
+      const target = this.idlest(queue[0]!);
+      if (!target) break;
+      this.start(target, queue.shift()!);
+    }
+    let free = queue.length === 0 && (this.workers.length < this.size || local?.tasks.size === 0);
+    if (queue.length === 0) {
+      for (const entry of this.workers) if (entry.tasks.size < IN_FLIGHT) free = true;
+    }
+    Atomics.store(this.hungry, 0, free ? 1 : 0);
+  }
+
+  private start(lane: Lane, task: Task): void {
+    if (task.local) this.localQueued--;
+    lane.tasks.set(task.request.id, task);
+    if (lane.worker) {
+      lane.worker.ref();
+      lane.worker.postMessage(task.request);
+      return;
+    }
+    const request: WorkerRequest = {
+      ...task.request,
+      budget: task.request.op === 'tree' ? LOCAL_BUDGET : undefined,
+      maxBytes: LOCAL_MAX_BYTES,
+    };
+    // a macrotask of its own: messages and I/O get their turn between slices
+    setImmediate(() => this.runLocal(request));
+  }
+
+  /** Runs a request on the main thread, with the workers' code; its responses arrive synchronously. */
+  private runLocal(request: WorkerRequest): void {
+    if (!this.localHandler) {
+      const lane = this.local!;
+      const port = {
+        on: (_event: 'message', handler: (request: WorkerRequest) => void) => {
+          this.localHandler = handler;
+        },
+        postMessage: (response: WorkerResponse) => this.receive(lane, response),
+      };
+      runHashWorker({ fs, crypto, path, port: port as unknown as MessagePort });
+    }
+    try {
+      this.localHandler!(request);
+    } catch (error) {
+      // the handler reports its own failures; this would be a bug in a callback it reached
+      const lane = this.local!;
+      const task = lane.tasks.get(request.id);
+      if (!task) return;
+      lane.tasks.delete(request.id);
+      task.reject(error);
+      this.dispatch();
     }
   }
 
-  private idlest(): PoolWorker | undefined {
-    let best: PoolWorker | undefined;
+  private idlest(task: Task): Lane | undefined {
+    let best: Lane | undefined;
     for (const entry of this.workers) {
       if (entry.tasks.size < IN_FLIGHT && (!best || entry.tasks.size < best.tasks.size)) best = entry;
     }
-    if (best?.tasks.size === 0 || this.workers.length >= this.size) return best;
+    // directory work leaves one thread to the main thread's lane
+    const limit = task.local ? this.size - 1 : this.size;
+    if (best?.tasks.size === 0 || this.workers.length >= limit) return best;
     return this.spawn();
   }
 
-  private spawn(): PoolWorker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'tvc-hash' });
-    const entry: PoolWorker = { worker, tasks: new Map() };
+  private spawn(): Lane {
+    // Every fd a worker opens it also closes (in `finally`): Node need not track them, which it
+    // does by default at a cost on each open and close.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'tvc-hash', trackUnmanagedFds: false });
+    const entry: Lane = { worker, tasks: new Map() };
     worker.on('message', (response: WorkerResponse) => this.receive(entry, response));
     const fail = (error: unknown) => {
       const index = this.workers.indexOf(entry);
@@ -145,15 +261,19 @@ export class WorkerPool {
     return entry;
   }
 
-  private receive(entry: PoolWorker, response: WorkerResponse): void {
+  private receive(entry: Lane, response: WorkerResponse): void {
     const task = entry.tasks.get(response.id);
     if (!task) return;
     if (response.type === 'progress') {
       task.onProgress?.(response.bytes);
       return;
     }
+    if (response.type === 'partial') {
+      task.onPartial?.(response.records);
+      return;
+    }
     entry.tasks.delete(response.id);
-    if (entry.tasks.size === 0) entry.worker.unref();
+    if (entry.tasks.size === 0) entry.worker?.unref();
     if (response.type === 'done') task.resolve(response.results);
     else task.reject(failure(response.error));
     this.dispatch();
@@ -161,9 +281,8 @@ export class WorkerPool {
 }
 
 function failure(error: ItemError): HashError {
-  return error.code === 'ABORTED'
-    ? new HashError('ABORTED', 'The operation was aborted')
-    : new HashError(error.code, error.message);
+  if (error.code === 'ABORTED') return new HashError('ABORTED', 'The operation was aborted');
+  return error.path === undefined ? new HashError(error.code, error.message) : itemError(error, error.path);
 }
 
 let shared: WorkerPool | undefined;

@@ -25,6 +25,75 @@ export interface HashBatch {
   errors: Record<number, ItemError>;
 }
 
+/**
+ * A directory's entries as DVC's walk sees them, sorted as their relpaths sort (a directory `d`
+ * sorts as `d/`, which is where its files' relpaths fall).
+ */
+export interface DirectoryListing {
+  dir: string;
+  /** the names, joined by NUL (which no name holds) */
+  names: string;
+  /**
+   * one character per name: `f` a file (or a symlink to anything but a directory, broken ones
+   * included: hashing them fails as in DVC), `d` a directory, `x` a socket, FIFO or device
+   */
+  kinds: string;
+}
+
+/**
+ * The hashes of a run of consecutive files of one directory (consecutive in manifest order), by
+ * column: a few typed arrays clone far cheaper than an object per file, and the manifest text
+ * travels as bytes in a transferred buffer (not copied, and outside the receiver's JS heap).
+ */
+export interface RunResult {
+  kind: 'run';
+  /** the directory's relpath ('' for the root) */
+  dir: string;
+  /** the run's index in its directory's plan */
+  seg: number;
+  /**
+   * the index in the run of this result's first file: a run may come back in parts, when a
+   * lane that only takes small files (the main thread's) hands the rest of it on
+   */
+  first: number;
+  /** the names of the run it did not hash (see `maxBytes`), from `first + sizes.length` on */
+  rest: string[];
+  /**
+   * the run's manifest text, ASCII: `, {"md5": …, "relpath": …}` per file, escaped as
+   * json.dumps does (the entries are parsed back from it when asked for)
+   */
+  manifest: Uint8Array;
+  sizes: Float64Array;
+  /** HASHED_* flags */
+  flags: Uint8Array;
+  /** when the request asked for keys (for the memo): 32 hex digits per file; else empty */
+  md5s: string;
+  /** the stat key of each file, when the request asked for keys; else empty */
+  keys: string[];
+  bytesRead: number;
+}
+
+/**
+ * A directory's entries in manifest order, as a tree job reports it: a number is a run of that
+ * many files (one RunResult each), a string a subdirectory's name.
+ */
+export type DirectoryPlan = (number | string)[];
+
+/** What a tree job reports as it goes, in order. */
+export type TreeRecord =
+  | { kind: 'plan'; dir: string; plan: DirectoryPlan }
+  | RunResult
+  /**
+   * subdirectories listed but not entered, for other lanes (whose plans follow later); `next`
+   * when they come next in manifest order (handed back, rather than given away from the far end)
+   */
+  | { kind: 'dirs'; dirs: string[]; next: boolean }
+  /**
+   * files of a run not hashed, for another lane (`first`: the index in the run of the first);
+   * `large` when they start with a file larger than what was left of the lane's `maxBytes`
+   */
+  | { kind: 'runs'; dir: string; seg: number; first: number; names: string[]; large: boolean };
+
 export interface StoreItem {
   src: string;
   /** the object's path in the cache */
@@ -62,6 +131,16 @@ export interface Operations {
   place: { item: PlaceItem; results: PlaceResult[] };
   /** size of each path, -1 when missing */
   stat: { item: string; results: number[] };
+  /**
+   * items are directory relpaths under `root`: each is listed, its files hashed and its
+   * subdirectories entered, reported as TreeRecords in `partial` messages; work is handed back
+   * (as `dirs` and `runs` records) while `hungry` is set
+   */
+  tree: { item: string; results: null };
+  /** items are directory relpaths under `root`, listed only */
+  list: { item: string; results: DirectoryListing[] };
+  /** items are names in the directory `dir` under `root`; see `known` and `knownMd5s` */
+  run: { item: string; results: RunResult };
 }
 
 export type Operation = keyof Operations;
@@ -72,15 +151,32 @@ export interface WorkerRequest<K extends Operation = Operation> {
   items: Operations[K]['item'][];
   /** the process umask, for files created by `place` */
   umask: number;
-  /** hash: items are posix paths relative to this directory (else absolute) */
+  /** hash: items are posix paths relative to this directory (else absolute); tree, list, run: the directory hashed */
   root?: string | undefined;
-  /** hash: return each file's stat key (for the memo) */
+  /** hash, run: return each file's stat key (for the memo) */
   keys?: boolean | undefined;
   /**
    * hash: the memo's stat key of each path ('' when none); a file that still matches its key is
    * not read. Parallel arrays rather than objects: cheaper to clone.
    */
   known?: string[] | undefined;
+  /** run: the md5 of each file in `known` (so a known file's manifest entry can be written) */
+  knownMd5s?: string[] | undefined;
+  /** run: the directory the names are in, relative to `root` */
+  dir?: string | undefined;
+  /** run: the index of the run in its directory's plan */
+  seg?: number | undefined;
+  /** run: the index in the run of the first name given */
+  first?: number | undefined;
+  /** tree: element 0 is non-zero while some worker could take more work */
+  hungry?: Int32Array | undefined;
+  /** tree: hand back what is left after hashing this many files (the main thread's slices) */
+  budget?: number | undefined;
+  /**
+   * tree, run: read at most this many bytes, handing back the files from the first one larger
+   * than what is left (the main thread's lane)
+   */
+  maxBytes?: number | undefined;
   /** hash: DVC 2's md5-dos2unix instead of plain MD5 */
   dos2unix?: boolean | undefined;
   /** element 0 becomes non-zero when the job is cancelled */
@@ -90,4 +186,5 @@ export interface WorkerRequest<K extends Operation = Operation> {
 export type WorkerResponse =
   | { id: number; type: 'done'; results: unknown }
   | { id: number; type: 'progress'; bytes: number }
+  | { id: number; type: 'partial'; records: TreeRecord[] }
   | { id: number; type: 'failed'; error: ItemError };

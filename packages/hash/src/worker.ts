@@ -7,11 +7,14 @@
 // the libuv threadpool driven from the main thread.
 import type { MessagePort } from 'node:worker_threads';
 import type {
+  DirectoryListing,
   HashBatch,
   PlaceItem,
   PlaceResult,
+  RunResult,
   StoreItem,
   StoreResult,
+  TreeRecord,
   WorkerRequest,
   WorkerResponse,
 } from './protocol.js';
@@ -52,10 +55,13 @@ export function runHashWorker(environment: WorkerEnvironment): void {
   const converted = Buffer.allocUnsafe(CHUNK);
 
   class Cancelled extends Error {}
+  /** thrown (not an Error: no stack to capture) at a file larger than what is left of maxBytes */
+  const TOO_LARGE = { tooLarge: true };
   class ItemFailure extends Error {
     constructor(
       readonly code: string,
       message: string,
+      readonly path?: string,
     ) {
       super(message);
     }
@@ -126,9 +132,9 @@ export function runHashWorker(environment: WorkerEnvironment): void {
    * read at or past the size fstat gave ends the file (saving the final empty read), and a file
    * that fits one read is hashed in one call.
    */
-  function consume(fd: number, size: bigint, copyTo?: number): { bytesRead: number; md5: string } {
+  function consume(fd: number, size: number, copyTo?: number): { bytesRead: number; md5: string } {
     let read = fs.readSync(fd, buffer, 0, CHUNK, null);
-    if (read < CHUNK && BigInt(read) >= size) {
+    if (read < CHUNK && read >= size) {
       const chunk = buffer.subarray(0, read);
       if (copyTo !== undefined) writeAll(copyTo, chunk);
       advance(read);
@@ -142,7 +148,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       if (copyTo !== undefined) writeAll(copyTo, chunk);
       total += read;
       advance(read);
-      if (read < CHUNK && BigInt(total) >= size) break;
+      if (read < CHUNK && total >= size) break;
       read = fs.readSync(fd, buffer, 0, CHUNK, null);
     }
     return { bytesRead: total, md5: hash.digest('hex') };
@@ -175,7 +181,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     const stats = fs.fstatSync(fd, { bigint: true });
     if (!stats.isFile()) {
       fs.closeSync(fd);
-      throw new ItemFailure('NOT_A_FILE', `Not a regular file: '${file}'`);
+      throw new ItemFailure('NOT_A_FILE', `Not a regular file: '${file}'`, file);
     }
     return { fd, stats };
   }
@@ -217,14 +223,23 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     return batch;
   }
 
+  /** Where hashOne puts a file's size, flags, stat key and the bytes it read. */
+  interface Columns {
+    sizes: Float64Array;
+    flags: Uint8Array;
+    keys: string[];
+    bytesRead: number;
+  }
+
   /** Hashes one file into `batch` at `index`; returns its md5 (zeros when known). */
   function hashOne(
     file: string,
     known: string,
     dos2unixed: boolean,
     index: number,
-    batch: HashBatch,
+    batch: Columns,
     wantKeys: boolean,
+    maxBytes = Number.POSITIVE_INFINITY,
   ): string {
     if (known !== '') {
       const stats = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
@@ -235,9 +250,26 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         return NO_MD5;
       }
     }
+    if (!wantKeys) {
+      // No memo: a plain fstat, cheaper than a BigInt one.
+      const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK);
+      try {
+        const stats = fs.fstatSync(fd);
+        if (!stats.isFile()) throw new ItemFailure('NOT_A_FILE', `Not a regular file: '${file}'`, file);
+        if (stats.size > maxBytes) throw TOO_LARGE;
+        const { bytesRead, md5 } = dos2unixed ? consumeDos2Unix(fd) : consume(fd, stats.size);
+        batch.bytesRead += bytesRead;
+        batch.sizes[index] = stats.size;
+        batch.flags[index] = (stats.mode & 0o111) !== 0 ? EXECUTABLE : 0;
+        return md5;
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
     const { fd, stats } = openRegular(file);
     try {
-      const { bytesRead, md5 } = dos2unixed ? consumeDos2Unix(fd) : consume(fd, stats.size);
+      if (Number(stats.size) > maxBytes) throw TOO_LARGE;
+      const { bytesRead, md5 } = dos2unixed ? consumeDos2Unix(fd) : consume(fd, Number(stats.size));
       batch.bytesRead += bytesRead;
       batch.sizes[index] = Number(stats.size);
       batch.flags[index] =
@@ -247,6 +279,331 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /**
+   * hashOne without a memo (no stat key, nothing known) and without md5-dos2unix: the path
+   * every file of a cold directory takes, kept small so that it compiles small.
+   */
+  function hashPlain(file: string, index: number, into: Columns, maxBytes: number): string {
+    const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK);
+    try {
+      const stats = fs.fstatSync(fd);
+      if (!stats.isFile()) throw notAFile(file);
+      const size = stats.size;
+      if (size > maxBytes) throw TOO_LARGE;
+      into.sizes[index] = size;
+      into.flags[index] = (stats.mode & 0o111) !== 0 ? EXECUTABLE : 0;
+      const { bytesRead, md5 } = consume(fd, size);
+      into.bytesRead += bytesRead;
+      return md5;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  // Directories: listing in manifest order, runs of files, and tree jobs (see protocol.ts).
+
+  /** Files per run: the unit a directory's files are hashed, reported and handed around in. */
+  const RUN = 256;
+  /** A tree job reports after hashing this many files (and whenever it hands work back). */
+  const FLUSH = 512;
+  const SLASH = 47;
+  const NUL = 0;
+  /** a UTF-16 code unit at or above U+D800 (then code units and code points may order differently) */
+  const HIGH = /[\ud800-\uffff]/;
+  /** printable ASCII except `"` and `\`: written as is by json.dumps */
+  const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+  const SHORT_ESCAPES: Record<number, string> = {
+    34: '\\"',
+    92: '\\\\',
+    10: '\\n',
+    13: '\\r',
+    9: '\\t',
+    8: '\\b',
+    12: '\\f',
+  };
+
+  /** The inside of a JSON string literal as Python's json.dumps (ensure_ascii) writes it (manifest.ts has the same). */
+  function jsonChars(text: string): string {
+    if (PLAIN.test(text)) return text;
+    let out = '';
+    let start = 0;
+    for (let index = 0; index < text.length; index++) {
+      const unit = text.charCodeAt(index);
+      if (unit >= 0x20 && unit <= 0x7e && unit !== 0x22 && unit !== 0x5c) continue;
+      out += text.slice(start, index);
+      out += SHORT_ESCAPES[unit] ?? `\\u${unit.toString(16).padStart(4, '0')}`;
+      start = index + 1;
+    }
+    return out + text.slice(start);
+  }
+
+  /** Python's str order (by code point); manifest.ts's compareRelpaths. */
+  function compareCodePoints(a: string, b: string): number {
+    const length = Math.min(a.length, b.length);
+    for (let index = 0; index < length; index++) {
+      const x = a.charCodeAt(index);
+      const y = b.charCodeAt(index);
+      if (x === y) continue;
+      if (x >= 0xd800 && y >= 0xd800) {
+        const pointX = a.codePointAt(index) ?? x;
+        const pointY = b.codePointAt(index) ?? y;
+        return pointX < pointY ? -1 : 1;
+      }
+      return x < y ? -1 : 1;
+    }
+    return a.length - b.length;
+  }
+
+  /**
+   * A directory's entries as DVC's walk (os.walk, symlinks to directories not followed) sees
+   * them, in manifest order: a directory sorts as `name/` (where its files' relpaths fall). Types
+   * come from readdir; only symlinks are stat'ed.
+   */
+  function listDirectory(directory: string): { names: string[]; kinds: string } {
+    const dirents = fs.readdirSync(directory, { withFileTypes: true });
+    // Sort keys: a file's name, `name/` for a directory, `name\0` for a special file (both suffixes
+    // keep the name's place among its siblings, and no name holds `/` or NUL).
+    const keys: string[] = [];
+    let high = false;
+    for (const dirent of dirents) {
+      const name = dirent.name;
+      if (!high && HIGH.test(name)) high = true;
+      if (dirent.isFile()) keys.push(name);
+      else if (dirent.isDirectory()) keys.push(`${name}/`);
+      else if (dirent.isSymbolicLink()) {
+        let target: import('node:fs').Stats | undefined;
+        try {
+          target = fs.statSync(`${directory}/${name}`);
+        } catch {
+          // broken: listed, so that hashing it fails as in DVC
+        }
+        if (!target?.isDirectory()) keys.push(name);
+      } else keys.push(`${name}\0`);
+    }
+    if (high) keys.sort(compareCodePoints);
+    else keys.sort();
+    const names: string[] = new Array(keys.length);
+    let kinds = '';
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index]!;
+      const last = key.charCodeAt(key.length - 1);
+      if (last === SLASH || last === NUL) {
+        names[index] = key.slice(0, -1);
+        kinds += last === SLASH ? 'd' : 'x';
+      } else {
+        names[index] = key;
+        kinds += 'f';
+      }
+    }
+    return { names, kinds };
+  }
+
+  function notAFile(file: string): ItemFailure {
+    return new ItemFailure('NOT_A_FILE', `Not a regular file: '${file}'`, file);
+  }
+
+  /** A run hashed, its manifest still text (see pack). */
+  interface TextRun {
+    result: RunResult;
+    text: string;
+  }
+
+  /**
+   * Hashes the files `names` of the directory `dir` (a relpath under `root`), reading at most
+   * `maxBytes`: from the first file larger than what is left, the names are handed back (`rest`).
+   */
+  function hashRun(
+    root: string,
+    dir: string,
+    seg: number,
+    first: number,
+    names: string[],
+    message: WorkerRequest,
+    maxBytes: number,
+  ): TextRun {
+    const directory = dir === '' ? root : `${root}/${dir}`;
+    const escapedPrefix = jsonChars(dir === '' ? '' : `${dir}/`);
+    const wantKeys = message.keys === true;
+    const { known, knownMd5s } = message;
+    const count = names.length;
+    const result: RunResult = {
+      kind: 'run',
+      dir,
+      seg,
+      first,
+      rest: [],
+      manifest: EMPTY,
+      sizes: new Float64Array(count),
+      flags: new Uint8Array(count),
+      md5s: '',
+      keys: [],
+      bytesRead: 0,
+    };
+    let md5s = '';
+    let text = '';
+    const plain = !wantKeys && known === undefined;
+    // one test for the whole run: names rarely need escaping
+    const escaping = !PLAIN.test(names.join(''));
+    for (let index = 0; index < count; index++) {
+      checkCancelled();
+      const name = names[index]!;
+      const file = `${directory}/${name}`;
+      let md5: string;
+      try {
+        const allowed = maxBytes - result.bytesRead;
+        if (plain) md5 = hashPlain(file, index, result, allowed);
+        else {
+          md5 = hashOne(file, known?.[index] ?? '', false, index, result, wantKeys, allowed);
+          if ((result.flags[index]! & KNOWN) !== 0) md5 = knownMd5s![index]!;
+          if (wantKeys) md5s += md5;
+        }
+      } catch (error) {
+        if (error !== TOO_LARGE) throw error;
+        result.rest = names.slice(index);
+        result.sizes = result.sizes.slice(0, index);
+        result.flags = result.flags.slice(0, index);
+        break;
+      }
+      text += `, {"md5": "${md5}", "relpath": "${escapedPrefix}${escaping ? jsonChars(name) : name}"}`;
+    }
+    result.md5s = md5s;
+    return { result, text };
+  }
+
+  const EMPTY = new Uint8Array(0);
+
+  /**
+   * Writes the runs' manifest text (ASCII) into one new buffer, each run getting its view: the
+   * buffer is transferred to the main thread, neither copied nor left on either JS heap.
+   */
+  function pack(runs: TextRun[]): ArrayBuffer[] {
+    let total = 0;
+    for (const run of runs) total += run.text.length;
+    if (total === 0) return [];
+    const bytes = Buffer.allocUnsafeSlow(total);
+    let offset = 0;
+    for (const run of runs) {
+      const length = bytes.write(run.text, offset, 'latin1');
+      run.result.manifest = new Uint8Array(bytes.buffer, offset, length);
+      offset += length;
+    }
+    return [bytes.buffer as ArrayBuffer];
+  }
+
+  /** A directory's plan (see protocol.ts): its files in runs, its subdirectories between them. */
+  function planDirectory(directory: string): {
+    plan: (number | string)[];
+    runs: string[][];
+    segs: number[];
+    subdirs: string[];
+  } {
+    const { names, kinds } = listDirectory(directory);
+    const plan: (number | string)[] = [];
+    const runs: string[][] = [];
+    const segs: number[] = [];
+    const subdirs: string[] = [];
+    let start = 0;
+    for (let index = 0; index <= names.length; index++) {
+      const kind = index < names.length ? kinds.charCodeAt(index) : 100;
+      if (kind === 120 /* x */) throw notAFile(`${directory}/${names[index]}`);
+      // a run ends at a subdirectory, at RUN files and at the end
+      if (kind === 100 /* d */ || index - start === RUN) {
+        if (index > start) {
+          segs.push(plan.length);
+          plan.push(index - start);
+          runs.push(names.slice(start, index));
+        }
+        start = kind === 100 ? index + 1 : index;
+        if (index < names.length && kind === 100) {
+          plan.push(names[index]!);
+          subdirs.push(names[index]!);
+        }
+      }
+    }
+    return { plan, runs, segs, subdirs };
+  }
+
+  /**
+   * A tree job: lists each directory, reports its plan, hashes its files in runs and enters its
+   * subdirectories depth first, reporting in batches. While `hungry` says another lane could take
+   * work, it hands back the subdirectories and runs it has not started; with a `budget` (the main
+   * thread's slices) it hands back everything left once it has hashed that many files.
+   */
+  function runTree(message: WorkerRequest): null {
+    const root = message.root!;
+    const hungry = message.hungry;
+    const budget = message.budget ?? Number.POSITIVE_INFINITY;
+    let bytesLeft = message.maxBytes ?? Number.POSITIVE_INFINITY;
+    const stack = (message.items as string[]).slice().reverse();
+    let outbox: TreeRecord[] = [];
+    let texts: TextRun[] = [];
+    let unsent = 0;
+    let hashed = 0;
+    const flush = (): void => {
+      if (outbox.length === 0) return;
+      const response: WorkerResponse = { id: message.id, type: 'partial', records: outbox };
+      port.postMessage(response, pack(texts));
+      outbox = [];
+      texts = [];
+      unsent = 0;
+    };
+    const starving = (): boolean => hungry !== undefined && Atomics.load(hungry, 0) !== 0;
+    while (stack.length > 0) {
+      checkCancelled();
+      const dir = stack.pop()!;
+      const directory = dir === '' ? root : `${root}/${dir}`;
+      const { plan, runs, segs, subdirs } = planDirectory(directory);
+      outbox.push({ kind: 'plan', dir, plan });
+      const prefix = dir === '' ? '' : `${dir}/`;
+      for (let index = subdirs.length - 1; index >= 0; index--) stack.push(prefix + subdirs[index]!);
+      if (stack.length > 1 && starving()) {
+        // the far end of the stack: the subdirectories this worker would reach last
+        outbox.push({ kind: 'dirs', dirs: stack.splice(0, stack.length - 1).reverse(), next: false });
+        flush();
+      }
+      for (let index = 0; index < runs.length; index++) {
+        if (hashed >= budget || (index > 0 && starving())) {
+          for (let rest = index; rest < runs.length; rest++) {
+            outbox.push({ kind: 'runs', dir, seg: segs[rest]!, first: 0, names: runs[rest]!, large: false });
+          }
+          flush();
+          break;
+        }
+        const run = hashRun(root, dir, segs[index]!, 0, runs[index]!, message, bytesLeft);
+        const { result } = run;
+        outbox.push(result);
+        texts.push(run);
+        bytesLeft -= result.bytesRead;
+        hashed += result.sizes.length;
+        if (result.rest.length > 0) {
+          // out of bytes: a worker takes the rest of the run, and the slice ends
+          const first = result.sizes.length;
+          outbox.push({ kind: 'runs', dir, seg: result.seg, first, names: result.rest, large: true });
+          result.rest = [];
+          hashed = budget;
+        }
+        unsent += result.sizes.length;
+        if (unsent >= FLUSH) flush();
+      }
+      if (hashed >= budget && stack.length > 0) {
+        // a slice of the main thread's: the rest, in order, for whoever comes next
+        outbox.push({ kind: 'dirs', dirs: stack.reverse(), next: true });
+        break;
+      }
+    }
+    flush();
+    return null;
+  }
+
+  function runList(message: WorkerRequest): DirectoryListing[] {
+    const root = message.root!;
+    return (message.items as string[]).map((dir) => {
+      checkCancelled();
+      const { names, kinds } = listDirectory(dir === '' ? root : `${root}/${dir}`);
+      return { dir, names: names.join('\0'), kinds };
+    });
   }
 
   function temporaryName(dest: string): string {
@@ -293,7 +650,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         // The clone shares blocks with the source: hash the clone, which is what the cache keeps.
         const { fd, stats } = openRegular(temporary);
         try {
-          consumed = consume(fd, stats.size);
+          consumed = consume(fd, Number(stats.size));
           key = statKey(stats);
         } finally {
           fs.closeSync(fd);
@@ -303,7 +660,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         try {
           const out = fs.openSync(temporary, 'wx', 0o444);
           try {
-            consumed = consume(source.fd, source.stats.size, out);
+            consumed = consume(source.fd, Number(source.stats.size), out);
             key = statKey(fs.fstatSync(out, { bigint: true }));
           } finally {
             fs.closeSync(out);
@@ -374,11 +731,12 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     );
   }
 
-  function asItemError(error: unknown): { code: string; message: string } {
-    const code = (error as { code?: unknown }).code;
+  function asItemError(error: unknown): { code: string; message: string; path?: string } {
+    const { code, path: file } = error as { code?: unknown; path?: unknown };
     return {
       code: typeof code === 'string' ? code : 'EIO',
       message: error instanceof Error ? error.message : String(error),
+      ...(typeof file === 'string' ? { path: file } : {}),
     };
   }
 
@@ -402,6 +760,23 @@ export function runHashWorker(environment: WorkerEnvironment): void {
 
   function runRequest(message: WorkerRequest): unknown {
     if (message.op === 'hash') return hashBatch(message);
+    if (message.op === 'tree') return runTree(message);
+    if (message.op === 'list') return runList(message);
+    if (message.op === 'run') {
+      const items = message.items as string[];
+      const maxBytes = message.maxBytes ?? Number.POSITIVE_INFINITY;
+      const hashed = hashRun(
+        message.root!,
+        message.dir!,
+        message.seg!,
+        message.first ?? 0,
+        items,
+        message,
+        maxBytes,
+      );
+      transfer = pack([hashed]);
+      return hashed.result;
+    }
     const results: unknown[] = [];
     for (const item of message.items) {
       checkCancelled();
@@ -410,9 +785,13 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     return results;
   }
 
+  /** buffers the response of the current request transfers (see pack) */
+  let transfer: ArrayBuffer[] = [];
+
   port.on('message', (message: WorkerRequest) => {
     request = message;
     unreported = 0;
+    transfer = [];
     let response: WorkerResponse;
     try {
       response = { id: message.id, type: 'done', results: runRequest(message) };
@@ -424,6 +803,6 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       };
     }
     request = undefined;
-    port.postMessage(response);
+    port.postMessage(response, response.type === 'done' ? transfer : []);
   });
 }
