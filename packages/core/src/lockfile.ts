@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { comparePythonStrings, isParamsMapping, type ParamsValue, PythonFloat } from '@tvc/params';
-import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Node, Pair, YAMLMap } from 'yaml';
 import {
   copyKeyTags,
   DVC_YAML_INDENT,
@@ -14,6 +14,7 @@ import {
 } from './dvc-yaml';
 import { type SourceLocation, TvcError, throwIfProblems } from './errors';
 import { DEFAULT_PARAMS_FILE } from './loaders';
+import { isMap, isScalar, isSeq } from './yaml-lib';
 
 // dvc.lock and the run-cache must be byte for byte what DVC writes, so they are read and written
 // in DVC's YAML dialect (./dvc-yaml). Its reader and writer are re-exported for the tests that

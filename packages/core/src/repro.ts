@@ -5,7 +5,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PathHash } from '@tvc/hash';
 import { getParam, type ParamsValue } from '@tvc/params';
-import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { writeFileAtomic } from './atomic-write';
 import { TvcError } from './errors';
 import { addToGitignore, removeFromGitignore } from './gitignore';
@@ -19,6 +18,7 @@ import { isCallbackStage, needsRun, type StageStatus, StatusChecker } from './st
 import { resolveTargets } from './targets';
 import type { Tvc } from './tvc';
 import { Workspace } from './workspace';
+import { isMap, isScalar, isSeq, yaml } from './yaml-lib';
 
 export interface ReproOptions {
   /** Stages, files or directories (with `recursive`); default `dvc.yaml` in the cwd. */
@@ -259,7 +259,7 @@ async function removeOutputs(stage: Stage, context: Context): Promise<void> {
 async function updateDataFile(context: Context, stage: Stage, hashes: PathHash[]): Promise<boolean> {
   const file = path.join(context.tvc.root, stage.file);
   const text = await readFile(file, 'utf8');
-  const document = parseDocument(text);
+  const document = yaml().parseDocument(text);
   const outs = document.get('outs', true);
   if (!isSeq(outs)) return false;
   let changed = false;

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { comparePythonStrings } from '@tvc/params';
-import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import type { Node, Pair, Scalar, YAMLMap } from 'yaml';
 import { dumpDvcYaml } from './dvc-yaml';
 import { TvcError, throwIfProblems } from './errors';
 import { DEFAULT_PARAMS_FILE, PIPELINE_FILE } from './loaders';
 import { toPosix } from './paths';
 import { isValidStageName, type OutputKind } from './stage';
+import { isMap, isPair, isScalar, isSeq } from './yaml-lib';
 import { locate, parseYamlSource, type YamlSource } from './yaml-source';
 
 /**

@@ -1,6 +1,7 @@
 import { CORE_SCHEMA, load } from 'js-yaml';
-import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import { type SourceLocation, TvcError } from './errors';
+import { isMap, isPair, isScalar, yaml } from './yaml-lib';
 
 /** A parsed YAML file that remembers where each value came from. */
 export interface YamlSource {
@@ -14,6 +15,7 @@ export interface YamlSource {
 }
 
 function parseWithPositions(text: string): { document: Document.Parsed; lineCounter: LineCounter } {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
     lineCounter,

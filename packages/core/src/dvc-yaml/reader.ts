@@ -1,16 +1,7 @@
 import { isParamsMapping, type ParamsValue, PythonFloat } from '@tvc/params';
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  type Pair,
-  parseDocument,
-} from 'yaml';
+import type { Document, LineCounter, Node, Pair } from 'yaml';
 import { type SourceLocation, TvcError, throwIfProblems } from '../errors';
+import { isAlias, isMap, isScalar, isSeq, yaml } from '../yaml-lib';
 import { keyTagsOf, setKeyTags } from './key-tags';
 import { resolvePlainScalarTag, type ScalarTag, yamlFloat } from './resolver';
 
@@ -248,6 +239,7 @@ export function nodeLocation(
  * `YAML_SYNTAX` errors naming the file, line and column.
  */
 export function parseDvcYaml(text: string, file: string): DvcYamlSource {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
     lineCounter,
