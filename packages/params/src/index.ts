@@ -1,5 +1,25 @@
 export { applyEditsToTree } from './edit-tree';
 export { flattenParams, getParam, splitKey } from './key-path';
+export type {
+  DiffParamsOptions,
+  DiffValue,
+  ParamsChange,
+  ParamsDiff,
+  ParamsDiffRow,
+  ParamsFileResult,
+  ParamsRevisionResult,
+} from './params-diff';
+export {
+  diffParams,
+  flattenForDiff,
+  hasParamsErrors,
+  paramsDiffJson,
+  paramsDiffRows,
+  pythonStr,
+  pythonStringRepr,
+  pythonValueRepr,
+  selectParams,
+} from './params-diff';
 export type { PythonJsonDumpsOptions } from './python-float';
 export {
   comparePythonStrings,
