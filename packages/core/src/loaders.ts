@@ -184,7 +184,7 @@ function usesTemplating(value: unknown): boolean {
 export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): Promise<LoadedPipelineFile> {
   const { text, problem } = await readText(request);
   if (text === undefined) return emptyFile(request, 'pipeline', [problem!]);
-  const { source, problems } = parseYamlFast(request.repoPath, text);
+  const { source, problems } = parseYamlFast(request.repoPath, text, tvc.parsedValues);
   if (!source) return emptyFile(request, 'pipeline', problems);
   const value = source.value ?? {};
   validate(source, pipelineFileShape, value, [], problems);
@@ -245,7 +245,7 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
 export async function loadDataFile(tvc: Tvc, request: PipelineFileRequest): Promise<LoadedPipelineFile> {
   const { text, problem } = await readText(request);
   if (text === undefined) return emptyFile(request, 'data', [problem!]);
-  const { source, problems } = parseYamlFast(request.repoPath, text);
+  const { source, problems } = parseYamlFast(request.repoPath, text, tvc.parsedValues);
   if (!source) return emptyFile(request, 'data', problems);
   const value = source.value ?? {};
   validate(source, dataFileShape, value, [], problems);

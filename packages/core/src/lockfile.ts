@@ -14,6 +14,7 @@ import {
 } from './dvc-yaml';
 import { type SourceLocation, TvcError, throwIfProblems } from './errors';
 import { DEFAULT_PARAMS_FILE } from './loaders';
+import type { ParsedValueCache } from './parsed-cache';
 import { isMap, isScalar, isSeq } from './yaml-lib';
 
 // dvc.lock and the run-cache must be byte for byte what DVC writes, so they are read and written
@@ -174,7 +175,7 @@ export class LockFile {
   }
 
   /** Reads a lock file; a missing file is an empty one. Problems are thrown with their locations. */
-  static async read(absolute: string, display: string): Promise<LockFile> {
+  static async read(absolute: string, display: string, cache?: ParsedValueCache): Promise<LockFile> {
     let text: string;
     try {
       text = await readFile(absolute, 'utf8');
@@ -186,13 +187,13 @@ export class LockFile {
         cause: error,
       });
     }
-    return LockFile.parse(text, absolute, display);
+    return LockFile.parse(text, absolute, display, cache);
   }
 
   /** A lock file from its text (what {@link read} does after reading). */
-  static parse(text: string, absolute: string, display: string): LockFile {
+  static parse(text: string, absolute: string, display: string, cache?: ParsedValueCache): LockFile {
     // The fast reader gives the value; the positional parse waits until something needs it.
-    const fast = fastDvcYamlValue(text);
+    const fast = cache ? cache.read('dvc.lock', text, () => fastDvcYamlValue(text)) : fastDvcYamlValue(text);
     let parsed = fast === undefined ? parseDvcYaml(text, display) : undefined;
     const source = (): DvcYamlSource => {
       parsed ??= parseDvcYaml(text, display);

@@ -90,7 +90,7 @@ export class StatusChecker {
     const file = path.join(path.dirname(path.join(this.tvc.root, stage.file)), LOCK_FILE);
     let pending = this.#locks.get(file);
     if (!pending) {
-      pending = LockFile.read(file, toPosix(path.relative(this.tvc.root, file)));
+      pending = LockFile.read(file, toPosix(path.relative(this.tvc.root, file)), this.tvc.parsedValues);
       this.#locks.set(file, pending);
     }
     return pending;

@@ -14,6 +14,7 @@ import {
   type PipelineFileRequest,
   type TvcHooks,
 } from './hooks';
+import { PARSED_CACHE_DIRECTORY, ParsedValueCache } from './parsed-cache';
 import { findUp } from './paths';
 import { Pipeline } from './pipeline';
 import { guardHooks, type PluginSpec, type Preset, pluginName, type TvcPlugin } from './plugin';
@@ -52,6 +53,8 @@ export class Tvc {
   readonly scmRoot: string | undefined;
   readonly hooks: TvcHooks;
   readonly configFile: string | undefined;
+  /** Values of parsed dvc.yaml and dvc.lock files by the digest of their text. */
+  readonly parsedValues: ParsedValueCache;
   readonly #plugins: AppliedPlugin[] = [];
   readonly #hookMapKeys: Map<string, Set<string>>;
 
@@ -60,6 +63,7 @@ export class Tvc {
     this.cwd = cwd;
     this.scmRoot = findUp(root, '.git');
     this.configFile = configFile;
+    this.parsedValues = new ParsedValueCache(path.join(root, PARSED_CACHE_DIRECTORY));
     this.hooks = createHooks();
     this.#hookMapKeys = guardHooks(this.hooks as unknown as Parameters<typeof guardHooks>[0]);
   }

@@ -1,6 +1,8 @@
+import type { ParamsValue } from '@tvc/params';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import type { Document, LineCounter, Node } from 'yaml';
 import { type SourceLocation, TvcError } from './errors';
+import type { ParsedValueCache } from './parsed-cache';
 import { isMap, isPair, isScalar, yaml } from './yaml-lib';
 
 /** A parsed YAML file that remembers where each value came from. */
@@ -31,13 +33,20 @@ function parseWithPositions(text: string): { document: Document.Parsed; lineCoun
  * parse that records positions for when a problem has to be located. Malformed input takes the
  * positional parser's path straight away, so every syntax error is reported with its place.
  */
-export function parseYamlFast(file: string, text: string): { source?: YamlSource; problems: TvcError[] } {
-  let value: unknown;
-  try {
-    value = load(text, { schema: CORE_SCHEMA, json: false });
-  } catch {
-    return parseYamlSource(file, text);
-  }
+export function parseYamlFast(
+  file: string,
+  text: string,
+  cache?: ParsedValueCache,
+): { source?: YamlSource; problems: TvcError[] } {
+  const fast = () => {
+    try {
+      return load(text, { schema: CORE_SCHEMA, json: false }) as ParamsValue;
+    } catch {
+      return undefined;
+    }
+  };
+  const value = cache ? cache.read('dvc.yaml', text, fast) : fast();
+  if (value === undefined) return parseYamlSource(file, text);
   let positions: ReturnType<typeof parseWithPositions> | undefined;
   const parsed = () => {
     positions ??= parseWithPositions(text);

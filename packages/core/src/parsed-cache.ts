@@ -1,0 +1,163 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { isParamsMapping, isPythonFloat, type ParamsValue, PythonFloat } from '@tvc/params';
+
+/** Where the cache lives, relative to the DVC root (`.dvc/tmp` is git-ignored by `dvc init`). */
+export const PARSED_CACHE_DIRECTORY = path.join('.dvc', 'tmp', 'tvc-parsed');
+
+// Bumped whenever what a reader returns for the same text could change.
+const FORMAT = 1;
+// Entries kept: the files of a few pipelines and their lock files; older ones are removed when
+// a new entry would pass the limit.
+const MAX_ENTRIES = 64;
+// A string that starts with this character is a marker, see encode(): YAML cannot hold it raw.
+const MARK = '\u0000';
+
+/**
+ * Values of parsed YAML files, stored by the digest of their text (and the reader that made
+ * them), so that a file that has not changed is not parsed again: a no-op `status` on a 500-stage
+ * pipeline spends more time parsing dvc.yaml and dvc.lock than doing anything else. Keyed by
+ * content, an entry can never be stale: an edited file has another digest. Entries are JSON
+ * files written atomically; a missing, unreadable or foreign entry is a miss. The cache is only
+ * a cache: every failure to read or write it is ignored.
+ */
+export class ParsedValueCache {
+  readonly directory: string;
+  readonly stats = { hits: 0, misses: 0 };
+
+  constructor(directory: string) {
+    this.directory = directory;
+  }
+
+  /** The cached value that `reader` gave for `text`, or `undefined`. */
+  get(reader: string, text: string): ParamsValue | undefined {
+    let stored: string;
+    try {
+      stored = readFileSync(this.#file(reader, text), 'utf8');
+    } catch {
+      this.stats.misses++;
+      return undefined;
+    }
+    try {
+      const value = decode(JSON.parse(stored) as unknown);
+      this.stats.hits++;
+      return value;
+    } catch {
+      this.stats.misses++;
+      return undefined;
+    }
+  }
+
+  /** Remembers what `reader` gave for `text`. */
+  set(reader: string, text: string, value: ParamsValue): void {
+    const file = this.#file(reader, text);
+    const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      mkdirSync(this.directory, { recursive: true });
+      this.#prune();
+      writeFileSync(temporary, JSON.stringify(encode(value)));
+      renameSync(temporary, file);
+    } catch {
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // Nothing was written.
+      }
+    }
+  }
+
+  /** Reads through the cache: `parse` runs only on a miss (an `undefined` result is not kept). */
+  read(reader: string, text: string, parse: () => ParamsValue | undefined): ParamsValue | undefined {
+    const cached = this.get(reader, text);
+    if (cached !== undefined) return cached;
+    const value = parse();
+    if (value !== undefined) this.set(reader, text, value);
+    return value;
+  }
+
+  #file(reader: string, text: string): string {
+    const digest = createHash('md5').update(`${FORMAT}\0${reader}\0`).update(text).digest('hex');
+    return path.join(this.directory, `${digest}.json`);
+  }
+
+  #prune(): void {
+    const names = readdirSync(this.directory).filter((name) => name.endsWith('.json'));
+    if (names.length < MAX_ENTRIES) return;
+    const byAge = names
+      .map((name) => {
+        const file = path.join(this.directory, name);
+        return { file, mtime: statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0 };
+      })
+      .sort((a, b) => a.mtime - b.mtime);
+    for (const { file } of byAge.slice(0, names.length - MAX_ENTRIES / 2)) rmSync(file, { force: true });
+  }
+}
+
+// JSON holds what YAML values are but for integral floats (PythonFloat), big ints, NaN, the
+// infinities, -0 and timestamps: each becomes a two-element array `[MARK + kind, text]`. A real
+// string that begins with MARK (only possible through an escape) is wrapped the same way.
+function encode(value: ParamsValue): unknown {
+  if (typeof value === 'string') return value.startsWith(MARK) ? [`${MARK}s`, value] : value;
+  if (typeof value === 'number') {
+    if (Object.is(value, -0)) return [`${MARK}n`, '-0'];
+    return Number.isFinite(value) ? value : [`${MARK}n`, String(value)];
+  }
+  if (typeof value === 'bigint') return [`${MARK}b`, value.toString()];
+  if (isPythonFloat(value)) return [`${MARK}f`, encode(value.value)];
+  if (value instanceof Date) return [`${MARK}d`, value.toISOString()];
+  if (Array.isArray(value)) return value.map(encode);
+  if (isParamsMapping(value)) {
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) defineKey(result, key, encode(item));
+    return result;
+  }
+  return value;
+}
+
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function marker(value: unknown): ParamsValue | undefined {
+  if (!Array.isArray(value) || value.length !== 2) return undefined;
+  const [kind, text] = value as [unknown, unknown];
+  if (typeof kind !== 'string' || !kind.startsWith(MARK)) return undefined;
+  switch (kind) {
+    case `${MARK}s`:
+      return text as string;
+    case `${MARK}n`:
+      return text === '-0' ? -0 : Number(text);
+    case `${MARK}b`:
+      return BigInt(text as string);
+    case `${MARK}f`:
+      return new PythonFloat((marker(text) ?? text) as number);
+    case `${MARK}d`:
+      return new Date(text as string);
+    default:
+      throw new Error(`unknown marker ${JSON.stringify(kind)}`);
+  }
+}
+
+/** Turns markers back into values, in place: JSON.parse has already built everything else. */
+function decode(value: unknown): ParamsValue {
+  const found = marker(value);
+  if (found !== undefined) return found;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (typeof item === 'object' && item !== null) value[index] = decode(item);
+    }
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      if (typeof item === 'object' && item !== null) defineKey(record, key, decode(item));
+    }
+  }
+  return value as ParamsValue;
+}
