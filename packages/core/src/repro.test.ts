@@ -1,7 +1,9 @@
-import { utimesSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashFile } from '@tvc/hash';
+import type { ParamsTree } from '@tvc/params';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseDvcYaml } from './dvc-yaml';
 import { joinNames, planRepro } from './repro';
 import { StatusChecker } from './status';
 import { makeRepo } from './test-repo';
@@ -107,5 +109,55 @@ describe('status', () => {
     expect(await second.verify('0'.repeat(32))).toBe('missing');
     await second.close();
     expect(path.isAbsolute(root)).toBe(true);
+  });
+
+  it('parses dvc.yaml and dvc.lock once, and again only when their text changes', async () => {
+    const lock =
+      "schema: '2.0'\nstages:\n  s:\n    cmd: x 1.0\n    params:\n      params.yaml:\n        lr: 1.0\n" +
+      '    outs:\n    - path: out\n      hash: md5\n      md5: 00000000000000000000000000000000\n      size: 1\n';
+    const files = {
+      'dvc.yaml': 'stages:\n  s:\n    cmd: x 1.0\n    params: [lr]\n    outs: [out]\n',
+      'dvc.lock': lock,
+      'params.yaml': 'lr: 1.0\n',
+      out: 'o',
+    };
+    const { root, cleanup } = makeRepo(files);
+    cleanups.push(cleanup);
+    // Core has no params format of its own: a YAML one through the hook, as the preset's does.
+    const yamlParams = (tvc: Tvc) =>
+      tvc.hooks.paramsFormat.tap('test-yaml', () => ({
+        specificationVersion: 'v1',
+        name: 'yaml',
+        extensions: ['.yaml'],
+        read: (text, file) => parseDvcYaml(text, file).value as ParamsTree,
+        write: () => {
+          throw new Error('not in this test');
+        },
+      }));
+    const openHere = () => Tvc.open({ cwd: root, plugins: [yamlParams] });
+    const tvc = await openHere();
+    const pipeline = await tvc.loadPipeline();
+    const firstStatus = await new StatusChecker(tvc, new Workspace(root)).status(pipeline.stages[0]!);
+    expect(tvc.parsedValues.stats).toEqual({ hits: 0, misses: 2 });
+
+    const again = await openHere();
+    const secondPipeline = await again.loadPipeline();
+    const secondStatus = await new StatusChecker(again, new Workspace(root)).status(
+      secondPipeline.stages[0]!,
+    );
+    expect(again.parsedValues.stats).toEqual({ hits: 2, misses: 0 });
+    expect(secondStatus).toEqual(firstStatus);
+    // The integral float in the lock stays a float through the cache: the param is unchanged.
+    expect(secondStatus.params).toBeUndefined();
+
+    writeFileSync(path.join(root, 'dvc.yaml'), files['dvc.yaml'].replace('x 1.0', 'x 2.0'));
+    const edited = await openHere();
+    const editedPipeline = await edited.loadPipeline();
+    expect(editedPipeline.stages[0]!.cmd).toBe('x 2.0');
+    const editedStatus = await new StatusChecker(edited, new Workspace(root)).status(
+      editedPipeline.stages[0]!,
+    );
+    expect(editedStatus).not.toEqual(firstStatus);
+    expect(edited.parsedValues.stats).toEqual({ hits: 1, misses: 1 });
   });
 });
