@@ -1,5 +1,4 @@
-import type { BigIntStats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { HashMemo, hashPath, type LinkType, md5Dos2Unix, ObjectCache, type PathHash } from '@tvc/hash';
 import { configValue, type DvcConfig, readDvcConfig } from './dvc-config';
@@ -67,13 +66,10 @@ export class Workspace {
     const memo = await this.memo();
     const record = memo.lookup(absolute);
     if (!record) return undefined;
-    let stats: BigIntStats;
-    try {
-      stats = await stat(absolute, { bigint: true });
-    } catch {
-      return undefined;
-    }
-    if (!stats.isFile() || record.key !== `${stats.ino}:${stats.mtimeNs}:${stats.size}`) return undefined;
+    // Synchronous: a no-op status makes one of these per dependency, output and cache object,
+    // and a promise per stat cost several times the stat itself.
+    const stats = statSync(absolute, { bigint: true, throwIfNoEntry: false });
+    if (!stats?.isFile() || record.key !== `${stats.ino}:${stats.mtimeNs}:${stats.size}`) return undefined;
     return { md5: memo.hit(record), size: Number(stats.size), isexec: (Number(stats.mode) & 0o111) !== 0 };
   }
 
