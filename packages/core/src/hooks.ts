@@ -1,5 +1,5 @@
 import type { ParamsFormat } from '@tvc/params';
-import { AsyncSeriesHook, HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncBailHook, SyncHook } from 'tapable';
 import type { CommandRegistry } from './commands';
 import type { SourceLocation, TvcError } from './errors';
 import type { Executor, ExecutorRequest } from './executor';
@@ -64,6 +64,8 @@ export interface StageDefinition {
   readonly path: YamlPath;
   /** The name of the `foreach`/`matrix` group that generated this stage. */
   readonly group?: string | undefined;
+  /** The params-file values its interpolation used: `{file: {dotted.key: value}}` (see {@link Stage.trackedVars}). */
+  readonly trackedVars?: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined;
 }
 
 /** The file whose definitions are being resolved. */
@@ -88,8 +90,11 @@ export type TvcHooks = Readonly<{
   commands: SyncHook<[CommandRegistry]>;
   /** Which loader reads a file found in the repository (dvc.yaml, `.dvc`); none means not a pipeline file. */
   pipelineFileLoader: SyncBailHook<[PipelineFileRequest], PipelineFileLoader | undefined>;
-  /** Transforms a dvc.yaml's stage definitions before they are built (templating expands here). */
-  resolveDefinitions: SyncWaterfallHook<[StageDefinition[], DefinitionsContext]>;
+  /**
+   * Transforms a dvc.yaml's stage definitions before they are built: templating (`vars`, `${…}`,
+   * `foreach`, `matrix`) expands here. Async, since vars files are read through the params formats.
+   */
+  resolveDefinitions: AsyncSeriesWaterfallHook<[StageDefinition[], DefinitionsContext]>;
   /** After the whole pipeline is loaded and checked. */
   pipelineLoaded: SyncHook<[Pipeline]>;
   /** A reproduction is about to start, with its plan. */
@@ -128,7 +133,7 @@ export function createHooks(): TvcHooks {
     executor: new HookMap(() => new SyncBailHook<[ExecutorRequest], Executor | undefined>(['request'])),
     commands: new SyncHook<[CommandRegistry]>(['registry']),
     pipelineFileLoader: new SyncBailHook<[PipelineFileRequest], PipelineFileLoader | undefined>(['request']),
-    resolveDefinitions: new SyncWaterfallHook<[StageDefinition[], DefinitionsContext]>([
+    resolveDefinitions: new AsyncSeriesWaterfallHook<[StageDefinition[], DefinitionsContext]>([
       'definitions',
       'context',
     ]),

@@ -79,6 +79,10 @@ export {
 } from './status';
 export type { TargetOptions } from './targets';
 export { resolveTarget, resolveTargets } from './targets';
+export type { DictExpansionConfig } from './templating/format';
+export { expandDict, pythonStr, shellQuote, toText } from './templating/format';
+export { readParsingConfig, TemplatingPlugin } from './templating/plugin';
+export { FileResolver, needsResolution, TEMPLATING_ERROR } from './templating/resolver';
 export type { AppliedPlugin, TvcOptions } from './tvc';
 export { Tvc } from './tvc';
 export type { FoundFile, WalkOptions } from './walk';
@@ -87,3 +91,14 @@ export type { HashProgress } from './workspace';
 export { MEMO_FILE, Workspace } from './workspace';
 export type { YamlPath, YamlSource } from './yaml-source';
 export { locate, parseYamlSource } from './yaml-source';
+export type { GatherParamsOptions, ParamsFileKeys } from './params-show';
+export { collectParamsFiles, gatherParams, mergeParamsFileKeys, notAGitRepository } from './params-show';
+export type { GitTreeEntry, OpenSnapshotTvc, SnapshotOptions } from './revision';
+export {
+  DEFAULT_PARAMS_SIZE_LIMIT,
+  GitRevisionReader,
+  isRevisionFile,
+  parseLsTree,
+  RevisionSnapshot,
+  withRevisionTvc,
+} from './revision';

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TvcError, TvcErrorList } from './errors';
 import type { StageDefinition } from './hooks';
+import { PipelineFilesPlugin } from './loaders';
 import { makeRepo } from './test-repo';
 import { Tvc } from './tvc';
 
@@ -142,12 +143,18 @@ describe('loading dvc.yaml', () => {
     ]);
   });
 
-  it('refuses templating until a plugin resolves it', async () => {
-    expect(
-      await problems({
-        'dvc.yaml': 'stages:\n  build:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\n',
-      }),
-    ).toEqual(["dvc.yaml:2:3: stage 'build' uses templating (foreach), which no loaded plugin resolves"]);
+  it('refuses templating when no plugin resolves it', async () => {
+    const { root, cleanup } = makeRepo({
+      'dvc.yaml': 'stages:\n  build:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\n',
+    });
+    cleanups.push(cleanup);
+    const tvc = await Tvc.open({
+      cwd: root,
+      presets: [{ name: 'without-templating', plugins: [new PipelineFilesPlugin()] }],
+    });
+    await expect(tvc.loadPipeline()).rejects.toThrow(
+      "stage 'build' uses templating (foreach), which no loaded plugin resolves",
+    );
   });
 
   it('lets a plugin expand definitions through resolveDefinitions (where templating goes)', async () => {

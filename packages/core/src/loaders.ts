@@ -166,6 +166,8 @@ function buildStage(
       location ??= locate(source, definition.path, true);
       return location;
     },
+    ...(definition.group === undefined ? {} : { group: definition.group }),
+    ...(definition.trackedVars === undefined ? {} : { trackedVars: definition.trackedVars }),
   };
 }
 
@@ -211,26 +213,37 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
         definitions.push({ name, definition: body as Record<string, unknown>, path: at });
     }
   }
-  const resolved = tvc.hooks.resolveDefinitions.call(definitions, {
-    source,
-    request,
-    report: (found) => problems.push(found),
-  });
+  const resolvers = tvc.hooks.resolveDefinitions.taps.length;
+  const resolved =
+    resolvers === 0
+      ? definitions
+      : await tvc.hooks.resolveDefinitions.promise(definitions, {
+          source,
+          request,
+          report: (found) => problems.push(found),
+        });
+  const original = new Set(definitions);
   const stages: Stage[] = [];
   for (const definition of resolved) {
     const body = definition.definition;
-    if ('foreach' in body || 'matrix' in body || usesTemplating(body)) {
+    if (resolvers === 0 && ('foreach' in body || 'matrix' in body || usesTemplating(body))) {
       problems.push(
         new TvcError(
           'TEMPLATING_UNSUPPORTED',
           `stage '${definition.name}' uses templating (${'foreach' in body ? 'foreach' : 'matrix' in body ? 'matrix' : '${…}'}), which no loaded plugin resolves`,
           {
             location: locate(source, definition.path, true),
-            hint: 'templating arrives with the params issue',
+            hint: 'add a plugin that taps `resolveDefinitions` (the built-in preset has tvc:templating)',
           },
         ),
       );
       continue;
+    }
+    // What a resolver made of a definition is checked again: `${…}` may have brought any type.
+    if (resolved !== definitions && !original.has(definition)) {
+      const before = problems.length;
+      validate(source, stageDefinition, body, definition.path, problems);
+      if (problems.length > before) continue;
     }
     stages.push(buildStage(tvc, source, request, definition, problems));
   }

@@ -1,5 +1,6 @@
 import { PipelineFilesPlugin } from './loaders';
 import type { Preset } from './plugin';
+import { TemplatingPlugin } from './templating/plugin';
 
 /**
  * The built-in preset: the plugins every repository gets, applied after the user's. Packages that
@@ -7,7 +8,7 @@ import type { Preset } from './plugin';
  */
 export const defaultPreset: Preset = Object.freeze({
   name: 'tvc:default',
-  plugins: Object.freeze([new PipelineFilesPlugin()]),
+  plugins: Object.freeze([new PipelineFilesPlugin(), new TemplatingPlugin()]),
 });
 
 /** A preset with more plugins after the ones of `base`. */

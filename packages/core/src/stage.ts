@@ -57,6 +57,14 @@ export interface Stage {
   readonly meta: unknown;
   /** Where the stage is defined. */
   readonly location: SourceLocation;
+  /** The `foreach`/`matrix` group that generated it (`build` for `build@us`). */
+  readonly group?: string | undefined;
+  /**
+   * The values its `${…}` interpolation took from vars files (params.yaml included), as DVC's
+   * `stage.tracked_vars`: `{file: {dotted.key: value}}`, files relative to the DVC root. They are
+   * not dependencies (dvc.lock does not record them); `params show`/`diff` list them.
+   */
+  readonly trackedVars?: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined;
 }
 
 /** The commands of a stage, one per element or line, in order (DVC runs each as its own command). */

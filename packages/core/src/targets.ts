@@ -24,12 +24,15 @@ function isPipelineFileName(value: string): boolean {
 }
 
 function matchNames(stages: readonly Stage[], name: string, glob: boolean): Stage[] {
+  // Naming a foreach/matrix group (`build`) selects all of its generated stages (`build@…`), even
+  // with --glob (DVC checks for a group first).
+  const group = stages.filter((stage) => stage.group === name);
+  if (group.length > 0) return group;
   if (glob) {
     const isMatch = picomatch(name, { dot: true });
     return stages.filter((stage) => isMatch(stage.name));
   }
-  // Naming a foreach/matrix group (`build`) selects all of its generated stages (`build@…`).
-  return stages.filter((stage) => stage.name === name || stage.name.startsWith(`${name}@`));
+  return stages.filter((stage) => stage.name === name);
 }
 
 /**
