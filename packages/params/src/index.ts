@@ -1,5 +1,30 @@
+export type { AppliedOverrides } from './apply-overrides';
+export { applyOverrides } from './apply-overrides';
 export { applyEditsToTree } from './edit-tree';
 export { flattenParams, getParam, splitKey } from './key-path';
+export type { OverrideErrorCode } from './override-error';
+export { ParamsOverrideError } from './override-error';
+export type {
+  OverrideDictKey,
+  OverrideElement,
+  OverrideKind,
+  OverrideNumber,
+  OverrideSweep,
+} from './override-grammar';
+export { OverrideDict, QuotedString } from './override-grammar';
+export type { Override, OverridesByFile } from './overrides';
+export {
+  assertNoSweep,
+  DEFAULT_OVERRIDE_FILE,
+  expandSweeps,
+  hasSweep,
+  overrideElementText,
+  overrideValue,
+  parseOverride,
+  parseOverrides,
+  splitOverrideFile,
+  sweepValues,
+} from './overrides';
 export type {
   DiffParamsOptions,
   DiffValue,
