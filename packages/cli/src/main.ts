@@ -140,6 +140,19 @@ export function createProgram(
     .option('--json', 'print what happened to each stage as JSON')
     .action(run(() => import('./commands/repro')));
 
+  const params = program.command('params').description('compare and show params').helpCommand(false);
+  common(params.command('diff'))
+    .description('show params that changed between two commits, or a commit and the workspace')
+    .argument('[a_rev]', 'old git revision (default: HEAD)')
+    .argument('[b_rev]', 'new git revision (default: the workspace)')
+    .option('--targets <paths...>', 'params files to compare, whole (default: the params of the pipeline)')
+    .option('--all', 'show unchanged params as well')
+    .option('--deps', 'only params that are stage dependencies')
+    .option('--json', "print DVC's JSON for scripts")
+    .option('--md', 'print a Markdown table')
+    .option('--no-path', 'leave out the Path column')
+    .action(run(() => import('./commands/params-diff')));
+
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')
     .option('--json', 'print JSON for scripts')
