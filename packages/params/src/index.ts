@@ -61,3 +61,5 @@ export {
 } from './python-float';
 export type { ParamsEdit, ParamsFormat, ParamsTree, ParamsValue } from './types';
 export { ParamsSyntaxError } from './types';
+export type { ParamsTextEditor } from './write-edits';
+export { writeEdits } from './write-edits';

@@ -9,7 +9,7 @@ import {
   PythonFloat,
   pythonFloatRepr,
   pythonTruthy,
-  sameParams,
+  writeEdits,
 } from '@tvc/params';
 import { type JsonNode, jsonValue, parseJson } from './json-source';
 
@@ -170,6 +170,26 @@ function deleteSplice(text: string, root: JsonNode, path: readonly string[]): Sp
   return { start: entries[0]!.start, end: entries[entries.length - 1]!.end, text: out };
 }
 
+/** One edit as a splice of the text; an empty (false-ish) document becomes a new object. */
+function applyEdit(text: string, edit: ParamsEdit, file: string): string {
+  const root = parseJson(text, file);
+  if (root.kind !== 'object') {
+    const body = render(applyEditsToTree({}, [edit]));
+    return text.slice(0, root.start) + body + text.slice(root.end);
+  }
+  const splice =
+    edit.kind === 'set'
+      ? setSplice(text, root, edit.path, edit.value, file)
+      : deleteSplice(text, root, edit.path);
+  return splice ? text.slice(0, splice.start) + splice.text + text.slice(splice.end) : text;
+}
+
+const jsonEditor = {
+  name: 'params-json',
+  read: (text: string, file: string) => readTree(parseJson(text, file), file),
+  applyEdit,
+};
+
 /**
  * JSON params as DVC reads them (Python's `json` module: `1.0` stays a float, `NaN` is allowed).
  * Edits splice only the value they change: indentation, key order and the rest of the file stay
@@ -185,28 +205,6 @@ export const jsonParamsFormat: ParamsFormat = Object.freeze({
   },
 
   write(text: string, edits: readonly ParamsEdit[], path: string): string {
-    const expected = applyEditsToTree(readTree(parseJson(text, path), path), edits);
-    let current = text;
-    for (const edit of edits) {
-      if (edit.path.length === 0) throw new ParamsSyntaxError('an edit needs a key', path);
-      const root = parseJson(current, path);
-      if (root.kind !== 'object') {
-        // An empty (false-ish) document: the edits make a new object.
-        const body = render(applyEditsToTree({}, [edit]));
-        current = current.slice(0, root.start) + body + current.slice(root.end);
-        continue;
-      }
-      const splice =
-        edit.kind === 'set'
-          ? setSplice(current, root, edit.path, edit.value, path)
-          : deleteSplice(current, root, edit.path);
-      if (splice) current = current.slice(0, splice.start) + splice.text + current.slice(splice.end);
-    }
-    if (!sameParams(readTree(parseJson(current, path), path), expected)) {
-      throw new Error(
-        `params-json: editing '${path}' would not give the values asked for; nothing was written`,
-      );
-    }
-    return current;
+    return writeEdits(text, edits, path, jsonEditor);
   },
 });

@@ -1,12 +1,11 @@
 import type { SyntaxNode } from '@lezer/common';
 import {
-  applyEditsToTree,
   type ParamsEdit,
   type ParamsFormat,
   ParamsSyntaxError,
   type ParamsTree,
   type ParamsValue,
-  sameParams,
+  writeEdits,
 } from '@tvc/params';
 import type { LiteralNode } from './python-literal';
 import {
@@ -300,6 +299,18 @@ function applySplices(text: string, splices: readonly Splice[]): string {
   return out;
 }
 
+const pythonEditor = {
+  name: 'params-python',
+  read: (text: string, file: string) => parsePythonParams(text, file).tree,
+  applyEdit: (text: string, edit: ParamsEdit, file: string) =>
+    applySplices(
+      text,
+      edit.kind === 'set'
+        ? [setSplice(text, edit.path, edit.value, file)]
+        : deleteSplices(text, edit.path, file),
+    ),
+};
+
 /**
  * Python params as DVC reads them (dvc/utils/serialize/_py.py): top-level and class-level
  * assignments of literals, `self.<name>` in `__init__`. Edits replace only the characters of the
@@ -315,21 +326,6 @@ export const pythonParamsFormat: ParamsFormat = Object.freeze({
   },
 
   write(text: string, edits: readonly ParamsEdit[], path: string): string {
-    const expected = applyEditsToTree(parsePythonParams(text, path).tree, edits);
-    let current = text;
-    for (const edit of edits) {
-      if (edit.path.length === 0) throw new ParamsSyntaxError('an edit needs a key', path);
-      const splices =
-        edit.kind === 'set'
-          ? [setSplice(current, edit.path, edit.value, path)]
-          : deleteSplices(current, edit.path, path);
-      current = applySplices(current, splices);
-    }
-    if (!sameParams(parsePythonParams(current, path).tree, expected)) {
-      throw new Error(
-        `params-python: editing '${path}' would not give the values asked for; nothing was written`,
-      );
-    }
-    return current;
+    return writeEdits(text, edits, path, pythonEditor);
   },
 });

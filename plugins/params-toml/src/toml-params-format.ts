@@ -8,6 +8,7 @@ import {
   type ParamsTree,
   type ParamsValue,
   sameParams,
+  writeEdits,
 } from '@tvc/params';
 import type { AST } from 'toml-eslint-parser';
 import { renderKeyPath, renderValue } from './toml-render';
@@ -431,6 +432,31 @@ function applyEdit(text: string, edit: ParamsEdit, file: string): string {
   return setAt(out, file, parent, wanted);
 }
 
+/** One edit, with the errors of the TOML layer given the file's name. */
+function applyEditNamed(text: string, edit: ParamsEdit, file: string): string {
+  try {
+    return applyEdit(text, edit, file);
+  } catch (error) {
+    if (error instanceof ParamsSyntaxError && error.file === '') {
+      throw new ParamsSyntaxError(error.message, file, undefined, undefined, { cause: error });
+    }
+    if (error instanceof TypeError) {
+      throw new ParamsSyntaxError(
+        `cannot set '${describe(edit.path)}': ${error.message}`,
+        file,
+        undefined,
+        undefined,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+const tomlEditor = { name: 'params-toml', read: readTree, applyEdit: applyEditNamed, normalize: keysSorted };
+
 /**
  * TOML params as DVC reads them (tomlkit): `1.0` stays a float, big integers stay exact, dates are
  * `Date`s. Edits splice only the values they change: comments, key order, quoting and table
@@ -446,35 +472,6 @@ export const tomlParamsFormat: ParamsFormat = Object.freeze({
   },
 
   write(text: string, edits: readonly ParamsEdit[], path: string): string {
-    const expected = applyEditsToTree(readTree(text, path), edits);
-    let current = text;
-    for (const edit of edits) {
-      if (edit.path.length === 0) throw new ParamsSyntaxError('an edit needs a key', path);
-      try {
-        current = applyEdit(current, edit, path);
-      } catch (error) {
-        if (error instanceof ParamsSyntaxError && error.file === '') {
-          throw new ParamsSyntaxError(error.message, path, undefined, undefined, { cause: error });
-        }
-        if (error instanceof TypeError) {
-          throw new ParamsSyntaxError(
-            `cannot set '${describe(edit.path)}': ${error.message}`,
-            path,
-            undefined,
-            undefined,
-            {
-              cause: error,
-            },
-          );
-        }
-        throw error;
-      }
-    }
-    if (!sameParams(keysSorted(readTree(current, path)), keysSorted(expected))) {
-      throw new Error(
-        `params-toml: editing '${path}' would not give the values asked for; nothing was written`,
-      );
-    }
-    return current;
+    return writeEdits(text, edits, path, tomlEditor);
   },
 });

@@ -1,6 +1,5 @@
 import { parseDvcYaml, resolvePlainScalarTag, TvcError } from '@tvc/core';
 import {
-  applyEditsToTree,
   isParamsMapping,
   type ParamsEdit,
   type ParamsFormat,
@@ -10,7 +9,7 @@ import {
   PythonFloat,
   pythonFloatRepr,
   pythonTruthy,
-  sameParams,
+  writeEdits,
 } from '@tvc/params';
 import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 
@@ -395,6 +394,18 @@ function deleteSplice(text: string, root: Node | null, path: readonly string[]):
   return { start, end: Math.min(end + eol(text).length, text.length), text: '' };
 }
 
+/** One edit as a splice of the text. */
+function applyEdit(text: string, edit: ParamsEdit, file: string): string {
+  const root = parse(text, file).document.contents as Node | null;
+  const splice =
+    edit.kind === 'set'
+      ? setSplice(text, root, edit.path, edit.value, file)
+      : deleteSplice(text, root, edit.path);
+  return splice ? applySplice(text, splice) : text;
+}
+
+const yamlEditor = { name: 'params-yaml', read: readTree, applyEdit };
+
 // ─── The format ──────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -412,24 +423,6 @@ export const yamlParamsFormat: ParamsFormat = Object.freeze({
   },
 
   write(text: string, edits: readonly ParamsEdit[], path: string): string {
-    const expected = applyEditsToTree(readTree(text, path), edits);
-    let current = text;
-    for (const edit of edits) {
-      if (edit.path.length === 0) throw new ParamsSyntaxError('an edit needs a key', path);
-      const { document } = parse(current, path);
-      const root = document.contents as Node | null;
-      const splice =
-        edit.kind === 'set'
-          ? setSplice(current, root, edit.path, edit.value, path)
-          : deleteSplice(current, root, edit.path);
-      if (splice) current = applySplice(current, splice);
-    }
-    const actual = readTree(current, path);
-    if (!sameParams(actual, expected)) {
-      throw new Error(
-        `params-yaml: editing '${path}' would not give the values asked for; nothing was written`,
-      );
-    }
-    return current;
+    return writeEdits(text, edits, path, yamlEditor);
   },
 });
