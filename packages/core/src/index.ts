@@ -63,6 +63,8 @@ export { joinNames, planRepro, reproduce, StageFailedError } from './repro';
 export type { RunCacheStage } from './run-cache';
 export { canUseRunCache, RunCache, runCacheKey, runCacheValue } from './run-cache';
 export { suggest } from './schema';
+export type { ParamsFileChange, SetParamsResult } from './set-params';
+export { setParams } from './set-params';
 export type { OutputKind, Stage, StageKind, StageOutput, StageParams, StagePath } from './stage';
 export { isValidStageName, stageCommands } from './stage';
 export type { StageOutputSpec, StageSpec, StageWriteOptions, StageWriteResult } from './stage-writer';
