@@ -138,6 +138,43 @@ const cases: readonly Case[] = [
       },
     ],
   },
+  {
+    fixture: 'templating',
+    edits: [
+      {
+        name: 'a var used in a command and as a param',
+        apply: replaceIn('params.yaml', 'epochs: 3', 'epochs: 4'),
+      },
+      { name: 'a var used only in a command', apply: replaceIn('config/data.yaml', 'seed: 42', 'seed: 7') },
+      { name: 'a dict expanded into a command', apply: replaceIn('params.yaml', 'depth: 2', 'depth: 3') },
+      {
+        name: 'an unused key of a vars file',
+        apply: replaceIn('config/data.yaml', 'unused: 1', 'unused: 2'),
+      },
+      { name: 'a dependency', apply: appendTo('raw.txt', 'gamma\n') },
+      { name: 'a deleted output', apply: remove('model.bin') },
+    ],
+  },
+  {
+    fixture: 'foreach',
+    edits: [
+      { name: 'a foreach item used in a command', apply: replaceIn('params.yaml', 'size: 2', 'size: 5') },
+      { name: 'a param named by ${item}', apply: replaceIn('work/params.yaml', 'lr: 0.1', 'lr: 0.3') },
+      { name: 'a dependency of a generated stage', apply: appendTo('a.txt', 'more\n') },
+      { name: 'a deleted output', apply: remove('build-us.txt') },
+    ],
+  },
+  {
+    fixture: 'matrix',
+    edits: [
+      { name: 'a matrix value used in a command', apply: replaceIn('params.yaml', 'depth: 8', 'depth: 9') },
+      {
+        name: 'a matrix axis',
+        apply: replaceIn('dvc.yaml', 'split: [train, test]', 'split: [train, test, dev]'),
+      },
+      { name: 'a deleted upstream output', apply: remove('train-cnn-0.1.txt') },
+    ],
+  },
   { fixture: 'diamond', edits: [{ name: 'a deleted output', apply: remove('b.txt') }] },
   {
     fixture: 'skip-edge',

@@ -136,6 +136,9 @@ export const GOLDEN_FIXTURES = [
   'frozen',
   'dir-deps',
   'empty',
+  'templating',
+  'foreach',
+  'matrix',
 ];
 
 /** Reads a fixture's recorded expectation (an output of the real DVC, recorded once). */
