@@ -205,3 +205,10 @@ describe('YamlParamsPlugin', () => {
     }
   });
 });
+
+describe('regressions found by the property tests', () => {
+  it('quotes a string set into a flow collection when it holds a flow indicator', () => {
+    expect(format.write('k: [null]\n', [set('k.0', 'a,')], 'params.yaml')).toBe("k: ['a,']\n");
+    expect(format.write('k: {a: 1}\n', [set('k.a', 'x]')], 'params.yaml')).toBe("k: {a: 'x]'}\n");
+  });
+});

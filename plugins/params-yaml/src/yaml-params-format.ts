@@ -110,14 +110,14 @@ const isCollection = (value: ParamsValue): value is ParamsValue[] | ParamsTree =
   Array.isArray(value) || isTree(value);
 
 /** A value on one line: scalars as they are, collections in flow style (`[1, 2]`, `{a: 1}`). */
-function renderInline(value: ParamsValue, style?: 'single' | 'double'): string {
+function renderInline(value: ParamsValue, style?: 'single' | 'double', flow = false): string {
   if (Array.isArray(value)) return `[${value.map((item) => renderFlow(item)).join(', ')}]`;
   if (isTree(value)) {
     return `{${Object.entries(value)
       .map(([key, item]) => `${renderString(key, true)}: ${renderFlow(item)}`)
       .join(', ')}}`;
   }
-  return renderScalar(value, false, style);
+  return renderScalar(value, flow, style);
 }
 
 function renderFlow(value: ParamsValue): string {
@@ -279,7 +279,9 @@ function replaceSplice(
           ? 'double'
           : undefined
       : undefined;
-  const rendered = renderInline(value, style);
+  // Inside `[…]` or `{…}`, a plain scalar may not hold `,[]{}`.
+  const inFlow = (isMap(parent) || isSeq(parent)) && Boolean(parent.flow);
+  const rendered = renderInline(value, style, inFlow);
   if (node === null || !node.range) {
     // `key:` with nothing after it.
     const keyEnd = (pair?.key as Node | undefined)?.range?.[1] ?? 0;
