@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ParamsTree } from '@tvc/params';
 import { configValue, readDvcConfig } from '../dvc-config';
 import { fastDvcYamlValue, parseDvcYaml } from '../dvc-yaml';
@@ -53,7 +55,7 @@ export class TemplatingPlugin {
           readVars: (absolute) => {
             let tree = read.get(absolute);
             if (!tree) {
-              tree = tvc.readParams(absolute);
+              tree = readVarsFile(tvc, absolute);
               read.set(absolute, tree);
             }
             return tree;
@@ -76,4 +78,17 @@ function typedValue(text: string, file: string): Record<string, unknown> | undef
     }
   }
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+/**
+ * A vars file through its params format; like DVC, a file no format claims (`vars.txt`) is read
+ * as YAML.
+ */
+async function readVarsFile(tvc: Tvc, absolute: string): Promise<ParamsTree> {
+  if (tvc.hooks.paramsFormat.call({ path: absolute, extension: path.extname(absolute).toLowerCase() }))
+    return tvc.readParams(absolute);
+  const yaml = tvc.hooks.paramsFormat.call({ path: absolute, extension: '.yaml' });
+  if (!yaml) return tvc.readParams(absolute);
+  await yaml.prepare?.();
+  return yaml.read(await readFile(absolute, 'utf8'), path.relative(tvc.cwd, absolute) || absolute);
 }

@@ -163,6 +163,14 @@ stages:
     expect(needsResolution(definitions, ['x.yaml'])).toBe(true);
   });
 
+  it('reads a vars file no format claims as YAML, as DVC does', async () => {
+    const { pipeline } = await load({
+      'vars.txt': 'greeting: hi\n',
+      'dvc.yaml': 'vars: [vars.txt]\nstages:\n  a:\n    cmd: echo ${greeting}\n',
+    });
+    expect(pipeline.stages[0]!.cmd).toBe('echo hi');
+  });
+
   it('accepts list indexes in both forms', async () => {
     const { pipeline } = await load({
       'params.yaml': PARAMS,
