@@ -115,6 +115,24 @@ describe('tvc params diff', () => {
     );
   });
 
+  it('params show: a row per param, a column per revision; JSON by revision and file', async () => {
+    const table = await repo.tvc('params', 'show', 'HEAD~1');
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toBe('Path               Param                 workspace        HEAD~1');
+    expect(lines).toContain('config.toml        data.split            0.25             0.2');
+    expect(lines).toContain("metrics.json       classes               ['a', 'b', 'c']  ['a', 'b']");
+    expect(lines).toContain('params.yaml        dropped               -                True');
+    const json = await repo.tvc('params', 'show', '--json', '--deps');
+    const parsed = JSON.parse(json.stdout) as Record<string, { data: Record<string, { data: unknown }> }>;
+    expect(Object.keys(parsed)).toEqual(['workspace']);
+    expect(parsed.workspace!.data['params.yaml']!.data).toEqual({
+      train: { lr: 0.01, optimizer: { name: 'adam', beta: 0.95, eps: 1e-8 } },
+      seed: 43,
+      ratio: 1,
+    });
+  });
+
   it('removes its revision snapshots', async () => {
     await repo.tvc('params', 'diff', 'HEAD~1', 'HEAD');
     const tmp = repo.path('.dvc/tmp/revisions');

@@ -152,6 +152,15 @@ export function createProgram(
     .option('--md', 'print a Markdown table')
     .option('--no-path', 'leave out the Path column')
     .action(run(() => import('./commands/params-diff')));
+  common(params.command('show'))
+    .description('show the params of the workspace and of git revisions (not in DVC 3)')
+    .argument('[revisions...]', 'git revisions to show beside the workspace')
+    .option('-a, --all-branches', 'every branch too')
+    .option('--targets <paths...>', 'params files to show, whole (default: the params of the pipeline)')
+    .option('--deps', 'only params that are stage dependencies')
+    .option('--json', 'print JSON for scripts')
+    .option('--md', 'print a Markdown table')
+    .action(run(() => import('./commands/params-show')));
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')
