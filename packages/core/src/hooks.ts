@@ -74,6 +74,11 @@ export interface DefinitionsContext {
   readonly request: PipelineFileRequest;
   /** Add a problem instead of throwing, so that every problem of the file is reported. */
   readonly report: (problem: TvcError) => void;
+  /**
+   * The file's top-level `params`, `metrics`, `plots`, `artifacts` and `datasets` (those present):
+   * a resolver may replace their values (DVC interpolates them too); the loader returns them.
+   */
+  readonly topLevel?: Record<string, unknown> | undefined;
 }
 
 /** The hooks of a {@link Tvc}; plugins tap them, and only them. */

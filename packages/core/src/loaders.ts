@@ -213,6 +213,10 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
         definitions.push({ name, definition: body as Record<string, unknown>, path: at });
     }
   }
+  const topLevel: Record<string, unknown> = {};
+  for (const key of ['params', 'metrics', 'plots', 'artifacts', 'datasets']) {
+    if (key in top) topLevel[key] = top[key];
+  }
   const resolvers = tvc.hooks.resolveDefinitions.taps.length;
   const resolved =
     resolvers === 0
@@ -221,6 +225,7 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
           source,
           request,
           report: (found) => problems.push(found),
+          topLevel,
         });
   const original = new Set(definitions);
   const stages: Stage[] = [];
@@ -246,10 +251,6 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
       if (problems.length > before) continue;
     }
     stages.push(buildStage(tvc, source, request, definition, problems));
-  }
-  const topLevel: Record<string, unknown> = {};
-  for (const key of ['params', 'metrics', 'plots', 'artifacts', 'datasets']) {
-    if (key in top) topLevel[key] = top[key];
   }
   return { file: request.repoPath, kind: 'pipeline', stages, topLevel, problems };
 }

@@ -35,7 +35,7 @@ export class TemplatingPlugin {
         const top = context.source.value;
         const vars =
           typeof top === 'object' && top !== null ? (top as Record<string, unknown>).vars : undefined;
-        if (!needsResolution(definitions, vars)) return definitions;
+        if (!needsResolution(definitions, vars, context.topLevel)) return definitions;
         config ??= readParsingConfig(tvc.root);
         // Values are read again as DVC reads them: `1.0` stays a float, and prints as `1.0`.
         const typed = typedValue(context.source.text, context.request.repoPath);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fastDvcYamlValue } from '../dvc-yaml';
 import { TvcError, TvcErrorList } from '../errors';
 import type { LogEvent } from '../hooks';
+import { loadPipelineFile } from '../loaders';
 import { resolveTargets } from '../targets';
 import { makeRepo } from '../test-repo';
 import { Tvc } from '../tvc';
@@ -169,6 +170,32 @@ stages:
       'dvc.yaml': 'vars: [vars.txt]\nstages:\n  a:\n    cmd: echo ${greeting}\n',
     });
     expect(pipeline.stages[0]!.cmd).toBe('echo hi');
+  });
+
+  it('interpolates the top-level params, metrics, plots and artifacts', async () => {
+    const { root, tvc } = await open({
+      'params.yaml': 'name: m\nmfile: metrics.json\n',
+      'dvc.yaml':
+        'params:\n- ${name}.yaml\nmetrics:\n- ${mfile}\nartifacts:\n  ${name}-art:\n    path: ${name}.pkl\nstages:\n  a:\n    cmd: echo\n',
+    });
+    const loaded = await loadPipelineFile(tvc, {
+      absolute: path.join(root, 'dvc.yaml'),
+      repoPath: 'dvc.yaml',
+      basename: 'dvc.yaml',
+    });
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.topLevel).toEqual({
+      params: ['m.yaml'],
+      metrics: ['metrics.json'],
+      artifacts: { 'm-art': { path: 'm.pkl' } },
+    });
+    // As in DVC, a problem there is a warning for the commands that read them, not a load error.
+    const logs: LogEvent[] = [];
+    const broken = await open({ 'dvc.yaml': 'metrics:\n- ${nope}\nstages:\n  a:\n    cmd: echo\n' }, logs);
+    expect((await broken.tvc.loadPipeline()).stages).toHaveLength(1);
+    expect(logs.map((event) => event.message)).toEqual([
+      "failed to parse 'metrics.0' in 'dvc.yaml': Could not find 'nope'",
+    ]);
   });
 
   it('accepts list indexes in both forms', async () => {

@@ -51,8 +51,13 @@ export const TEMPLATING_ERROR = Object.freeze({
 });
 
 /** Whether a dvc.yaml needs the resolver at all: `vars`, `foreach`, `matrix`, or a `${` anywhere. */
-export function needsResolution(definitions: readonly StageDefinition[], topLevelVars: unknown): boolean {
+export function needsResolution(
+  definitions: readonly StageDefinition[],
+  topLevelVars: unknown,
+  topLevel?: Readonly<Record<string, unknown>>,
+): boolean {
   if (Array.isArray(topLevelVars) && topLevelVars.length > 0) return true;
+  if (topLevel && hasBrace(topLevel)) return true;
   return definitions.some(
     ({ definition }) =>
       'foreach' in definition || 'matrix' in definition || 'vars' in definition || hasBrace(definition),
@@ -130,7 +135,69 @@ export class FileResolver {
         if (!(error instanceof Reported)) throw error;
       }
     }
+    if (this.#context.topLevel) this.#resolveTopLevel(context, this.#context.topLevel);
     return resolved;
+  }
+
+  /**
+   * DVC's `TopDefinition`s: each entry of `params`, `metrics`, `plots`, `datasets`, and each
+   * artifact (its name too), interpolated with the file's context, replaced in place.
+   */
+  #resolveTopLevel(context: Context, topLevel: Record<string, unknown>): void {
+    for (const where of ['params', 'metrics', 'plots', 'datasets'] as const) {
+      const entries = topLevel[where];
+      if (!Array.isArray(entries) || !hasBrace(entries)) continue;
+      const resolved: unknown[] = [];
+      for (const [index, entry] of entries.entries()) {
+        const at = [where, index];
+        try {
+          this.#checkExpressions(entry, at);
+          resolved.push(this.#resolveValue(context, entry, undefined, true, false, at));
+        } catch (error) {
+          if (!(error instanceof Located)) throw error;
+          this.#report(
+            error,
+            `failed to parse '${where}.${index}' in '${this.#relpath}':`,
+            TEMPLATING_ERROR.SYNTAX,
+            undefined,
+            true,
+          );
+          resolved.push(entry);
+        }
+      }
+      topLevel[where] = resolved;
+    }
+    const artifacts = topLevel.artifacts;
+    if (isMapping(artifacts) && hasBrace(artifacts)) {
+      const resolved: Record<string, unknown> = {};
+      for (const [name, entry] of Object.entries(artifacts)) {
+        const at = ['artifacts', name];
+        try {
+          this.#checkExpressions(name, at);
+          const resolvedName = this.#resolveString(context, name, undefined, true, false, at);
+          if (typeof resolvedName !== 'string') {
+            this.#tvc.hooks.log.call({
+              level: 'warn',
+              message: `failed to resolve 'artifacts.${name}' in '${this.#relpath}': expected str, got ${pythonTypeName(resolvedName)}`,
+              location: locate(this.#context.source, at, true),
+            });
+            continue;
+          }
+          this.#checkExpressions(entry, at);
+          resolved[resolvedName] = this.#resolveValue(context, entry, undefined, true, false, at);
+        } catch (error) {
+          if (!(error instanceof Located)) throw error;
+          this.#report(
+            error,
+            `failed to parse 'artifacts.${name}' in '${this.#relpath}':`,
+            TEMPLATING_ERROR.SYNTAX,
+            undefined,
+            true,
+          );
+        }
+      }
+      topLevel.artifacts = resolved;
+    }
   }
 
   /** DVC's `check_interpolations`: `vars` may not interpolate. Reports and says whether it did. */
@@ -150,17 +217,16 @@ export class FileResolver {
     return true;
   }
 
-  #report(error: Located, preamble: string, code: string, hint?: string): void {
+  #report(error: Located, preamble: string, code: string, hint?: string, warn = false): void {
     const cause = error.problem;
     // DVC puts parse errors, clashes and double imports on a line of their own.
     const multiline =
       cause instanceof InterpolationError || (cause instanceof ContextError && cause.multiline);
-    this.#context.report(
-      new TvcError(code, `${preamble}${multiline ? '\n' : ' '}${cause.message}`, {
-        location: locate(this.#context.source, error.at),
-        hint,
-      }),
-    );
+    const message = `${preamble}${multiline ? '\n' : ' '}${cause.message}`;
+    const location = locate(this.#context.source, error.at);
+    // Top-level sections only matter to `metrics`/`plots`/`params show`, where DVC warns.
+    if (warn) this.#tvc.hooks.log.call({ level: 'warn', message, location });
+    else this.#context.report(new TvcError(code, message, { location, hint }));
   }
 
   // --- vars -----------------------------------------------------------------------------------
