@@ -3,6 +3,7 @@ import {
   DocumentBuilder,
   describeFormatProperties,
   floatText,
+  SPECIAL_VALUES,
   scalarArbitrary,
 } from '../../../packages/params/test/format-properties';
 import { jsonParamsFormat } from './json-params-format';
@@ -50,5 +51,6 @@ describeFormatProperties({
   file: 'params.json',
   scalar: scalarArbitrary(true),
   alphabet: 'NaInfity',
+  specials: SPECIAL_VALUES,
   render: (tree) => renderJson(tree),
 });

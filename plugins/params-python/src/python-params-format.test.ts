@@ -453,3 +453,12 @@ describe('PythonParamsPlugin', () => {
     }
   });
 });
+
+describe('regressions found by the property tests', () => {
+  it('refuses a value with no Python literal with a ParamsSyntaxError, not a bare TypeError', () => {
+    expect(() => format.write('k = 0\n', [set('k', Number.NaN)], 'params.py')).toThrow(ParamsSyntaxError);
+    expect(() => format.write('k = 0\n', [set('k', Number.NaN)], 'params.py')).toThrow(
+      "cannot set 'k': NaN has no Python literal",
+    );
+  });
+});

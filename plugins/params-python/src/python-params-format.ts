@@ -302,13 +302,30 @@ function applySplices(text: string, splices: readonly Splice[]): string {
 const pythonEditor = {
   name: 'params-python',
   read: (text: string, file: string) => parsePythonParams(text, file).tree,
-  applyEdit: (text: string, edit: ParamsEdit, file: string) =>
-    applySplices(
-      text,
-      edit.kind === 'set'
-        ? [setSplice(text, edit.path, edit.value, file)]
-        : deleteSplices(text, edit.path, file),
-    ),
+  applyEdit(text: string, edit: ParamsEdit, file: string): string {
+    try {
+      return applySplices(
+        text,
+        edit.kind === 'set'
+          ? [setSplice(text, edit.path, edit.value, file)]
+          : deleteSplices(text, edit.path, file),
+      );
+    } catch (error) {
+      // A value with no Python literal (NaN, a date) is refused like any other edit that cannot be made.
+      if (error instanceof TypeError) {
+        throw new ParamsSyntaxError(
+          `cannot set '${edit.path.join('.')}': ${error.message}`,
+          file,
+          undefined,
+          undefined,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  },
 };
 
 /**
