@@ -53,7 +53,7 @@ describe('GitRevisionReader', () => {
     expect(snapshot.root).toBe(path.join(snapshot.dir, 'sub'));
     expect(readFileSync(path.join(snapshot.root, 'params.yaml'), 'utf8')).toBe('lr: 0.1\n');
     expect(readFileSync(path.join(snapshot.root, 'dvc.yaml'), 'utf8')).toBe('stages: {}\n');
-    expect(readFileSync(path.join(snapshot.root, 'src/train.py'), 'utf8')).toBe('lr = 0.1\n');
+    expect(existsSync(path.join(snapshot.root, 'src/train.py'))).toBe(false);
     expect(existsSync(path.join(snapshot.root, 'weird name.toml'))).toBe(true);
     expect(existsSync(path.join(snapshot.root, '.dvc/config'))).toBe(true);
     expect(existsSync(path.join(snapshot.dir, '.gitignore'))).toBe(true);
@@ -61,7 +61,11 @@ describe('GitRevisionReader', () => {
     expect(existsSync(path.join(snapshot.root, 'data/big.csv'))).toBe(false);
     expect(existsSync(path.join(snapshot.dir, 'outside.yaml'))).toBe(false);
     expect(snapshot.has('data/big.csv')).toBe(true);
-    expect(await snapshot.materialise(['data', 'nope.yaml'])).toEqual(['data']);
+    expect(await snapshot.materialise(['data', 'nope.yaml', 'src/train.py'])).toEqual([
+      'data',
+      'src/train.py',
+    ]);
+    expect(readFileSync(path.join(snapshot.root, 'src/train.py'), 'utf8')).toBe('lr = 0.1\n');
     expect(readFileSync(path.join(snapshot.root, 'data/big.csv'), 'utf8')).toBe('a,b\n');
     await snapshot.dispose();
     expect(readdirSync(tmpDir)).toEqual([]);
@@ -94,6 +98,9 @@ describe('GitRevisionReader', () => {
   it("refuses an unknown revision with DVC's message", async () => {
     await expect(reader.snapshot('nosuch')).rejects.toThrow("unknown Git revision 'nosuch'");
     await expect(reader.resolve('--output=x')).rejects.toThrow('unknown Git revision');
+    await expect(reader.resolve('HEAD\nHEAD')).rejects.toThrow('unknown Git revision');
+    await expect(reader.resolve('HEAD:sub/params.yaml')).rejects.toThrow('unknown Git revision');
+    expect(await reader.resolve('HEAD~1')).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it('reads blobs by id, unknown ids as undefined', async () => {

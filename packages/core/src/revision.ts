@@ -1,9 +1,8 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { TvcError } from './errors';
 import { toPosix } from './paths';
 import type { Tvc } from './tvc';
@@ -37,12 +36,14 @@ export interface SnapshotOptions {
 export const DEFAULT_PARAMS_SIZE_LIMIT = 4 * 1024 * 1024;
 
 const ALWAYS_WRITTEN = new Set(['dvc.yaml', 'dvc.lock', 'params.yaml', '.dvcignore', '.gitignore']);
-const PARAMS_LIKE = /\.(?:ya?ml|json|toml|py)$/i;
+const PARAMS_LIKE = /\.(?:ya?ml|json|toml)$/i;
 
 /**
  * The files the pipeline loader needs from a revision: every `dvc.yaml`, `dvc.lock`, `params.yaml`, `*.dvc`,
  * `.dvcignore`, `.gitignore` and `.dvc/config`, and params-like files (`*.yaml`, `*.yml`, `*.json`,
- * `*.toml`, `*.py`) up to `sizeLimit` bytes. Symlinks and submodules are left out.
+ * `*.toml`) up to `sizeLimit` bytes. Symlinks and submodules are left out. Python files are not
+ * written up front (a repository has many, and few are params): params files are written when
+ * asked for ({@link RevisionSnapshot.materialise}).
  */
 export function isRevisionFile(entry: GitTreeEntry, sizeLimit = DEFAULT_PARAMS_SIZE_LIMIT): boolean {
   if (entry.type !== 'blob' || entry.mode === '120000') return false;
@@ -52,9 +53,15 @@ export function isRevisionFile(entry: GitTreeEntry, sizeLimit = DEFAULT_PARAMS_S
   return PARAMS_LIKE.test(basename) && (entry.size ?? 0) <= sizeLimit;
 }
 
+interface BatchObject {
+  readonly oid: string;
+  readonly type: string;
+  readonly content: Buffer;
+}
+
 interface PendingBlob {
   readonly oid: string;
-  readonly resolve: (content: Buffer | undefined) => void;
+  readonly resolve: (object: BatchObject | undefined) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -89,7 +96,8 @@ class CatFileBatch {
     this.#child.stdin.on('error', fail);
   }
 
-  read(oid: string): Promise<Buffer | undefined> {
+  /** An object by id or by any name git understands (`HEAD~1^{commit}`). */
+  read(oid: string): Promise<BatchObject | undefined> {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
       this.#queue.push({ oid, resolve, reject });
@@ -110,13 +118,13 @@ class CatFileBatch {
         pending.resolve(undefined);
         continue;
       }
-      const size = Number(header.slice(header.lastIndexOf(' ') + 1));
-      const end = newline + 1 + size;
+      const [oid, type, sizeText] = header.split(' ') as [string, string, string];
+      const end = newline + 1 + Number(sizeText);
       if (this.#buffer.length < end + 1) return;
       const content = Buffer.from(this.#buffer.subarray(newline + 1, end));
       this.#buffer = this.#buffer.subarray(end + 1);
       this.#queue.shift();
-      pending.resolve(content);
+      pending.resolve({ oid, type, content });
     }
   }
 
@@ -250,6 +258,7 @@ export class GitRevisionReader {
   #batch: CatFileBatch | undefined;
   readonly #blobs = new Map<string, Promise<Buffer | undefined>>();
   readonly #trees = new Map<string, Promise<GitTreeEntry[]>>();
+  readonly #commits = new Map<string, Promise<BatchObject | undefined>>();
 
   constructor(gitRoot: string) {
     this.gitRoot = gitRoot;
@@ -259,34 +268,42 @@ export class GitRevisionReader {
    * The commit a revision names, or `UNKNOWN_REVISION` (DVC's `unknown Git revision 'x'`).
    */
   async resolve(rev: string): Promise<string> {
-    let output: string;
-    try {
-      output = await simpleGit(this.gitRoot).raw([
-        'rev-parse',
-        '--verify',
-        '--quiet',
-        '--end-of-options',
-        `${rev}^{commit}`,
-      ]);
-    } catch {
-      output = '';
+    let pending = this.#commits.get(rev);
+    if (!pending) {
+      // Through the cat-file process (no process per revision); a name with a line break or one
+      // starting with '-' is no revision.
+      pending =
+        /[\n\r]|^-/.test(rev) || rev === ''
+          ? Promise.resolve(undefined)
+          : this.#cat().read(`${rev}^{commit}`);
+      this.#commits.set(rev, pending);
     }
-    const commit = output.trim();
-    if (!/^[0-9a-f]{40,64}$/.test(commit)) {
+    const object = await pending;
+    if (object?.type !== 'commit') {
       throw new TvcError('UNKNOWN_REVISION', `unknown Git revision '${rev}'`, {
         hint: 'name a commit, branch or tag of this repository (`git log` lists them)',
       });
     }
-    return commit;
+    return object.oid;
+  }
+
+  #cat(): CatFileBatch {
+    this.#batch ??= new CatFileBatch(this.gitRoot);
+    return this.#batch;
   }
 
   /** Every file of a commit's tree (one `git ls-tree -r -z -l`, remembered per commit). */
   listTree(commit: string): Promise<GitTreeEntry[]> {
     let pending = this.#trees.get(commit);
     if (!pending) {
-      pending = simpleGit(this.gitRoot)
-        .raw(['ls-tree', '-r', '-z', '-l', '--full-tree', commit])
-        .then(parseLsTree);
+      pending = new Promise<string>((resolve, reject) => {
+        execFile(
+          'git',
+          ['ls-tree', '-r', '-z', '-l', '--full-tree', commit],
+          { cwd: this.gitRoot, maxBuffer: 1024 * 1024 * 1024, encoding: 'utf8' },
+          (error, stdout) => (error ? reject(error) : resolve(stdout)),
+        );
+      }).then(parseLsTree);
       this.#trees.set(commit, pending);
     }
     return pending;
@@ -294,14 +311,13 @@ export class GitRevisionReader {
 
   /** The contents of blobs by id (`undefined` for one git does not have). */
   async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer | undefined>> {
-    this.#batch ??= new CatFileBatch(this.gitRoot);
-    const batch = this.#batch;
+    const batch = this.#cat();
     const unique = [...new Set(oids)];
     const contents = await Promise.all(
       unique.map((oid) => {
         let pending = this.#blobs.get(oid);
         if (!pending) {
-          pending = batch.read(oid);
+          pending = batch.read(oid).then((object) => object?.content);
           this.#blobs.set(oid, pending);
         }
         return pending;
@@ -374,6 +390,7 @@ export class GitRevisionReader {
     const batch = this.#batch;
     this.#batch = undefined;
     this.#blobs.clear();
+    this.#commits.clear();
     await batch?.close();
   }
 }
