@@ -22,7 +22,9 @@ function arrange(tree: ParamsTree): ParamsTree {
   const entries = Object.entries(tree);
   return Object.fromEntries([
     ...entries.filter(([, value]) => !isTable(value)),
-    ...entries.filter(([, value]) => isTable(value)).map(([key, value]) => [key, arrange(value as ParamsTree)]),
+    ...entries
+      .filter(([, value]) => isTable(value))
+      .map(([key, value]) => [key, arrange(value as ParamsTree)]),
   ]);
 }
 

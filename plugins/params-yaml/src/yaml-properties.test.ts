@@ -3,6 +3,7 @@ import {
   DocumentBuilder,
   describeFormatProperties,
   floatText,
+  SPECIAL_VALUES,
   scalarArbitrary,
 } from '../../../packages/params/test/format-properties';
 import { yamlParamsFormat } from './yaml-params-format';
@@ -56,5 +57,6 @@ describeFormatProperties({
   file: 'params.yaml',
   scalar: scalarArbitrary(true),
   alphabet: '&*!|>%@`?~',
+  specials: SPECIAL_VALUES,
   render: renderYaml,
 });
