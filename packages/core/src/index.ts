@@ -6,7 +6,7 @@ export { loadConfig } from './config';
 export type { DvcConfig } from './dvc-config';
 export { configFlag, configValue, readDvcConfig } from './dvc-config';
 export type { DvcYamlDumpOptions, DvcYamlSource } from './dvc-yaml';
-export { dumpDvcYaml, dvcYamlValue, parseDvcYaml, resolvePlainScalarTag } from './dvc-yaml';
+export { dumpDvcYaml, dvcYamlValue, fastDvcYamlValue, parseDvcYaml, resolvePlainScalarTag } from './dvc-yaml';
 export { DvcIgnore } from './dvcignore';
 export type { SourceLocation, TvcErrorOptions } from './errors';
 export {
@@ -51,6 +51,8 @@ export {
 } from './lockfile';
 export type { ProducedOutput } from './output-trie';
 export { OutputTrie } from './output-trie';
+export type { GatherParamsOptions, ParamsFileKeys } from './params-show';
+export { collectParamsFiles, gatherParams, mergeParamsFileKeys, notAGitRepository } from './params-show';
 export type { ResolvedPath } from './paths';
 export { findUp, isPathPrefix, isWithin, resolvePath, toPosix } from './paths';
 export { Pipeline } from './pipeline';
@@ -60,6 +62,15 @@ export { defaultPreset, extendPreset } from './preset';
 export { REPO_LOCK_FILE, RepoLock } from './repo-lock';
 export type { ReproOptions, ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
 export { joinNames, planRepro, reproduce, StageFailedError } from './repro';
+export type { GitTreeEntry, OpenSnapshotTvc, SnapshotOptions } from './revision';
+export {
+  DEFAULT_PARAMS_SIZE_LIMIT,
+  GitRevisionReader,
+  isRevisionFile,
+  parseLsTree,
+  RevisionSnapshot,
+  withRevisionTvc,
+} from './revision';
 export type { RunCacheStage } from './run-cache';
 export { canUseRunCache, RunCache, runCacheKey, runCacheValue } from './run-cache';
 export { suggest } from './schema';
@@ -91,16 +102,6 @@ export type { FoundFile, WalkOptions } from './walk';
 export { walkPipelineFiles } from './walk';
 export type { HashProgress } from './workspace';
 export { MEMO_FILE, Workspace } from './workspace';
+export { isAlias, isMap, isPair, isScalar, isSeq, yaml } from './yaml-lib';
 export type { YamlPath, YamlSource } from './yaml-source';
 export { locate, parseYamlSource } from './yaml-source';
-export type { GatherParamsOptions, ParamsFileKeys } from './params-show';
-export { collectParamsFiles, gatherParams, mergeParamsFileKeys, notAGitRepository } from './params-show';
-export type { GitTreeEntry, OpenSnapshotTvc, SnapshotOptions } from './revision';
-export {
-  DEFAULT_PARAMS_SIZE_LIMIT,
-  GitRevisionReader,
-  isRevisionFile,
-  parseLsTree,
-  RevisionSnapshot,
-  withRevisionTvc,
-} from './revision';

@@ -1,4 +1,13 @@
-import { parseDvcYaml, resolvePlainScalarTag, TvcError } from '@tvc/core';
+import {
+  fastDvcYamlValue,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDvcYaml,
+  resolvePlainScalarTag,
+  TvcError,
+} from '@tvc/core';
 import {
   isParamsMapping,
   type ParamsEdit,
@@ -11,7 +20,7 @@ import {
   pythonTruthy,
   writeEdits,
 } from '@tvc/params';
-import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Node, Pair, YAMLMap, YAMLSeq } from 'yaml';
 
 /** Parses params YAML as DVC does, or throws a {@link ParamsSyntaxError} with the place. */
 function parse(text: string, file: string) {
@@ -36,7 +45,9 @@ const isTree = (value: unknown): value is ParamsTree => isParamsMapping(value);
  * empty params file; anything else but a mapping cannot be a params file.
  */
 function readTree(text: string, file: string): ParamsTree {
-  const { value } = parse(text, file);
+  // The fast reader gives the same values; the positional parser (and the `yaml` package it
+  // loads) is needed only for what it declines: tags, merge keys, timestamps and errors.
+  const value = fastDvcYamlValue(text) ?? parse(text, file).value;
   if (value === undefined || !pythonTruthy(value)) return {};
   if (!isTree(value)) throw new ParamsSyntaxError('expected a mapping at the top level', file, 1, 1);
   return value;

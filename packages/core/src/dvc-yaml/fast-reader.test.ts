@@ -38,5 +38,8 @@ describe('fastDvcYamlValue', () => {
     expect(fastDvcYamlValue('base: &b {x: 1}\nc:\n  <<: *b\n')).toBeUndefined();
     expect(fastDvcYamlValue('a: [1, 2\n')).toBeUndefined();
     expect(fastDvcYamlValue('a: 1\na: 2\n')).toBeUndefined();
+    // Resolves as an int but cannot be built: the positional reader reports it.
+    expect(fastDvcYamlValue('a: 0x_\n')).toBeUndefined();
+    expect(() => parseDvcYaml('a: 0x_\n', 'x')).toThrow();
   });
 });

@@ -33,11 +33,9 @@ const implicit = TAGS.map((tag) =>
     implicitFirstChars: [...FIRST_CHARACTERS[tag], ...(tag === 'null' ? [''] : [])],
     resolve: (source, isExplicit) => {
       if (isExplicit || tagOf(source) !== tag) return NOT_RESOLVED;
-      try {
-        return constructScalar(source, tag);
-      } catch {
-        return NOT_RESOLVED;
-      }
+      // A scalar that resolves to a tag but cannot be built (`0x_`) throws, and the value falls
+      // to the full reader, which reports it with its place (as a string it would pass unseen).
+      return constructScalar(source, tag);
     },
     identify: () => false,
   }),
