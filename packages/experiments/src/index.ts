@@ -1,0 +1,1 @@
+export { EXPS_NAMESPACE } from './refs';
