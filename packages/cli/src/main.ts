@@ -5,6 +5,9 @@ import packageJson from '../package.json' with { type: 'json' };
 import { CommandContext, openIfInRepository } from './context';
 import { reportError } from './errors';
 import { type Io, processIo } from './io';
+import { registerExperimentCommands } from './register-experiments';
+import { registerMetricsCommands } from './register-metrics';
+import type { Action } from './registrar';
 
 /** DVC's exit codes: 255 for an error, 254 for bad usage, 252 for an interrupt. */
 export const EXIT = Object.freeze({ OK: 0, ERROR: 255, USAGE: 254, INTERRUPTED: 252 });
@@ -12,9 +15,6 @@ export const EXIT = Object.freeze({ OK: 0, ERROR: 255, USAGE: 254, INTERRUPTED: 
 export const VERSION: string = packageJson.version;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-// biome-ignore lint/suspicious/noExplicitAny: each command module declares its own argument types
-type Action = (context: CommandContext, ...args: any[]) => Promise<number | undefined>;
 
 /** Adds `-q` and `-v` to a command, as every DVC command has them. */
 function common(command: Command): Command {
@@ -161,6 +161,10 @@ export function createProgram(
     .option('--json', 'print JSON for scripts')
     .option('--md', 'print a Markdown table')
     .action(run(() => import('./commands/params-show')));
+
+  // Command groups declared in their own modules.
+  registerMetricsCommands(program, { run, common, collect });
+  registerExperimentCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')
