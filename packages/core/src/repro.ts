@@ -49,6 +49,8 @@ export interface ReproOptions {
   readonly confirm?: (question: string) => Promise<boolean>;
   /** Aborting stops the running commands (their process groups) and starts nothing new. */
   readonly signal?: AbortSignal;
+  /** The caller already holds the repository lock (`exp run` holds it from `-S` to the commit). */
+  readonly lockHeld?: boolean;
 }
 
 /** How a stage ended in a reproduction. */
@@ -489,7 +491,7 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
  * it finishes. Holds the repository lock while it runs.
  */
 export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<ReproResult> {
-  const lock = options.dry ? undefined : RepoLock.acquire(tvc.root, 'repro');
+  const lock = options.dry || options.lockHeld ? undefined : RepoLock.acquire(tvc.root, 'repro');
   const workspace = new Workspace(tvc.root, {
     onProgress: (progress) => tvc.hooks.hashProgress.call(progress),
   });

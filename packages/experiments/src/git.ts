@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { type SimpleGit, simpleGit } from 'simple-git';
+
+/**
+ * The git commands the experiments need, through simple-git. `withInput` is for the few commands
+ * that read paths or object names on stdin (`cat-file --batch-check`), so a list of any length is
+ * one process.
+ */
+export class Git {
+  readonly root: string;
+  readonly #git: SimpleGit;
+
+  constructor(root: string) {
+    this.root = root;
+    this.#git = simpleGit({ baseDir: root, trimmed: false });
+  }
+
+  /** Runs `git <args>` and returns its standard output; `env` is added to the environment. */
+  raw(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<string> {
+    const git = env
+      ? simpleGit({ baseDir: this.root, trimmed: false }).env({ ...process.env, ...env })
+      : this.#git;
+    return git.raw([...args]);
+  }
+
+  /** Runs `git <args>` with `input` on stdin; resolves with stdout and the exit code. */
+  withInput(
+    args: readonly string[],
+    input: string,
+    env?: Readonly<Record<string, string>>,
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', [...args], {
+        cwd: this.root,
+        env: env ? { ...process.env, ...env } : process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.on('error', reject);
+      child.on('close', (code) =>
+        resolve({
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          code: code ?? 1,
+        }),
+      );
+      child.stdin.end(input);
+    });
+  }
+
+  /** The full sha a revision names, or undefined when it names no commit. */
+  async resolveCommit(rev: string): Promise<string | undefined> {
+    const { stdout, code } = await this.withInput(['rev-parse', '--verify', '-q', `${rev}^{commit}`], '');
+    return code === 0 ? stdout.trim() : undefined;
+  }
+
+  /** HEAD's sha; an error in a repository without commits. */
+  async head(): Promise<string> {
+    const sha = await this.resolveCommit('HEAD');
+    if (!sha) throw new Error('HEAD names no commit');
+    return sha;
+  }
+
+  /** The branch HEAD is on (`main`), or undefined when detached. */
+  async currentBranch(): Promise<string | undefined> {
+    const { stdout, code } = await this.withInput(['symbolic-ref', '-q', 'HEAD'], '');
+    const ref = stdout.trim();
+    return code === 0 && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+  }
+
+  /** `git rev-parse --git-path <name>`, absolute. */
+  async gitPath(name: string): Promise<string> {
+    const out = await this.raw(['rev-parse', '--path-format=absolute', '--git-path', name]);
+    return out.trim();
+  }
+
+  /** Sets `ref` to `sha`; with `expected`, only if it still points there (`''`: must not exist). */
+  async updateRef(ref: string, sha: string, message: string, expected?: string): Promise<void> {
+    const args = ['update-ref', '-m', message, ref, sha];
+    if (expected !== undefined) args.push(expected === '' ? '0'.repeat(40) : expected);
+    await this.raw(args);
+  }
+
+  async deleteRefs(refs: readonly string[]): Promise<void> {
+    if (refs.length === 0) return;
+    const input = refs.map((ref) => `delete ${ref}\n`).join('');
+    const { code, stderr } = await this.withInput(['update-ref', '--stdin'], input);
+    if (code !== 0) throw new Error(`git update-ref failed: ${stderr.trim()}`);
+  }
+
+  /** Which of these object names exist in the repository, in one `cat-file --batch-check`. */
+  async existing(objects: readonly string[]): Promise<Set<string>> {
+    if (objects.length === 0) return new Set();
+    const { stdout } = await this.withInput(
+      ['cat-file', '--batch-check=%(objectname)'],
+      `${objects.join('\n')}\n`,
+    );
+    return new Set(
+      stdout
+        .split('\n')
+        .filter((line) => line && !line.endsWith(' missing'))
+        .map((line) => line.trim()),
+    );
+  }
+
+  /** `git ls-tree -r` of a commit: path → blob sha (and mode). */
+  async tree(rev: string): Promise<Map<string, { sha: string; mode: string }>> {
+    const out = await this.raw(['ls-tree', '-r', '-z', '--full-tree', rev]);
+    const files = new Map<string, { sha: string; mode: string }>();
+    for (const record of out.split('\0')) {
+      if (!record) continue;
+      const tab = record.indexOf('\t');
+      const [mode, type, sha] = record.slice(0, tab).split(' ') as [string, string, string];
+      if (type === 'blob') files.set(record.slice(tab + 1), { sha, mode });
+    }
+    return files;
+  }
+}
