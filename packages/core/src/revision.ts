@@ -259,6 +259,7 @@ export class GitRevisionReader {
   readonly #blobs = new Map<string, Promise<Buffer | undefined>>();
   readonly #trees = new Map<string, Promise<GitTreeEntry[]>>();
   readonly #commits = new Map<string, Promise<BatchObject | undefined>>();
+  readonly #named = new Map<string, Promise<BatchObject | undefined>>();
 
   constructor(gitRoot: string) {
     this.gitRoot = gitRoot;
@@ -327,6 +328,21 @@ export class GitRevisionReader {
   }
 
   /**
+   * Any object git can name (`<sha>:<path>`, `<sha>^{commit}`, an oid) through the shared
+   * `git cat-file --batch` process: its id, type and content, or `undefined` when git has none.
+   * Remembered by name.
+   */
+  async readObject(name: string): Promise<{ oid: string; type: string; content: Buffer } | undefined> {
+    if (/[\n\r]/.test(name) || name === '') return undefined;
+    let pending = this.#named.get(name);
+    if (!pending) {
+      pending = this.#cat().read(name);
+      this.#named.set(name, pending);
+    }
+    return pending;
+  }
+
+  /**
    * Writes a revision's pipeline files into a fresh temporary directory ({@link isRevisionFile}
    * by default). Dispose of it when done, or use {@link withSnapshot}.
    */
@@ -391,6 +407,7 @@ export class GitRevisionReader {
     this.#batch = undefined;
     this.#blobs.clear();
     this.#commits.clear();
+    this.#named.clear();
     await batch?.close();
   }
 }

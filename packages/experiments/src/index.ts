@@ -1,6 +1,9 @@
 export type { CommitExperimentOptions, CommittedExperiment, ExperimentPaths } from './commit';
 export { commitExperiment, experimentHash, experimentPaths } from './commit';
+export type { ExpChange, ExpDiff } from './diff';
+export { diffExperiments, diffRows } from './diff';
 export { Git } from './git';
+export { extractMetrics, flattenMetrics, metricsFormatFile, readMetricsText } from './metrics-read';
 export { checkName, experimentExists, randomName, unusedRandomName } from './names';
 export type { ExpRef } from './refs';
 export {
@@ -15,4 +18,33 @@ export {
 } from './refs';
 export type { RunExperimentOptions, RunExperimentResult } from './run';
 export { baselineOf, gitOf, runExperiment } from './run';
+export type {
+  CollectOptions,
+  ExpData,
+  ExpDep,
+  ExpError,
+  ExpFileResult,
+  ExpOut,
+  ExpRange,
+  ExpState,
+} from './show-collect';
+export { collectExperiments, listRefs, localIsoTime, resolveExperimentRev } from './show-collect';
+export { renderCsv, renderRichTable } from './show-render';
+export type {
+  ColumnKind,
+  ExpRow,
+  ExpTable,
+  ShownTable,
+  ShowTableOptions,
+  TabulateOptions,
+} from './show-table';
+export {
+  DEFAULT_PRECISION,
+  formatCreated,
+  formatField,
+  formatGeneral,
+  shapeTable,
+  sortColumn,
+  tabulateExperiments,
+} from './show-table';
 export { ADJECTIVES, NOUNS } from './words';

@@ -1,0 +1,101 @@
+import { loadConfig, notAGitRepository, TvcError } from '@tvc/core';
+import {
+  collectExperiments,
+  DEFAULT_PRECISION,
+  renderCsv,
+  renderRichTable,
+  shapeTable,
+  tabulateExperiments,
+} from '@tvc/experiments';
+import { pythonJsonDumps } from '@tvc/params';
+import { openTvc } from '@tvc/preset-default';
+import type { CommandContext } from '../context';
+import { write } from '../io';
+import { displayWidth, renderTable } from '../render/table';
+
+export interface ExpShowOptions {
+  readonly allBranches?: boolean;
+  readonly allTags?: boolean;
+  readonly allCommits?: boolean;
+  readonly rev?: readonly string[];
+  readonly num?: string;
+  readonly onlyChanged?: boolean;
+  readonly drop?: readonly string[];
+  readonly keep?: readonly string[];
+  readonly paramDeps?: boolean;
+  readonly sortBy?: string;
+  readonly sortOrder?: 'asc' | 'desc';
+  readonly sha?: boolean;
+  readonly hideWorkspace?: boolean;
+  readonly json?: boolean;
+  readonly csv?: boolean;
+  readonly md?: boolean;
+  readonly precision?: string;
+}
+
+function integer(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) {
+    throw new TvcError('USAGE', `argument ${option}: invalid int value: '${value}'`);
+  }
+  return Number(value);
+}
+
+/**
+ * `tvc exp show`: the workspace, the baseline(s) and their experiments with metrics, params and
+ * deps hashes, in DVC's table (or `--json`, `--csv`, `--md`).
+ */
+export default async function expShow(context: CommandContext, options: ExpShowOptions): Promise<number> {
+  const tvc = await context.tvc();
+  if (!tvc.scmRoot) throw notAGitRepository();
+  const num = integer(options.num, '-n/--num') ?? 1;
+  const precision = integer(options.precision, '--precision');
+  const config = await loadConfig(tvc.root);
+  const states = await collectExperiments(tvc, {
+    ...(options.rev && options.rev.length > 0 ? { revs: options.rev } : {}),
+    num,
+    allBranches: options.allBranches === true,
+    allTags: options.allTags === true,
+    allCommits: options.allCommits === true,
+    hideWorkspace: options.hideWorkspace === true,
+    shaOnly: options.sha === true,
+    paramDeps: options.paramDeps === true,
+    openSnapshot: (location) => openTvc({ ...location, config }),
+  });
+  const stdout = context.io.stdout;
+  if (options.json) {
+    write(stdout, `${pythonJsonDumps(states)}\n`);
+    return 0;
+  }
+  const csv = options.csv === true;
+  const fillValue = csv ? '' : '-';
+  let table: ReturnType<typeof tabulateExperiments>;
+  try {
+    table = tabulateExperiments(states, {
+      // As DVC: --precision counts in CSV only; the table always rounds to 5 digits.
+      precision: csv ? precision || undefined : DEFAULT_PRECISION,
+      fillValue,
+      iso: csv,
+      sortBy: options.sortBy,
+      sortOrder: options.sortOrder,
+    });
+  } catch (error) {
+    throw new TvcError('EXP_SHOW', (error as Error).message, { cause: error });
+  }
+  const shown = shapeTable(table, {
+    keep: options.keep ?? [],
+    drop: options.drop ?? [],
+    onlyChanged: options.onlyChanged === true,
+    csv,
+    fillValue,
+  });
+  if (csv) {
+    write(stdout, renderCsv(shown.headers, shown.rows));
+  } else if (options.md) {
+    write(stdout, `${renderTable(shown.headers, shown.rows, { markdown: true })}\n\n`);
+  } else if (shown.rows.length > 0) {
+    const bold = context.io.isTTY ? (text: string) => `\u001b[1m${text}\u001b[0m` : undefined;
+    write(stdout, renderRichTable(shown, { width: displayWidth, ...(bold ? { bold } : {}) }));
+  }
+  return 0;
+}

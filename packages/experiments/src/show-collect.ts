@@ -1,0 +1,545 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  collectParamsFiles,
+  GitRevisionReader,
+  type OpenSnapshotTvc,
+  type ParamsFileKeys,
+  type Pipeline,
+  type Tvc,
+  toPosix,
+  withRevisionTvc,
+} from '@tvc/core';
+import { isParamsMapping, selectParams } from '@tvc/params';
+import { metricsFormatFile, readMetricsText } from './metrics-read';
+
+/** DVC's `SerializableError`: what went wrong reading a file or a revision. */
+export interface ExpError {
+  readonly type: string;
+  readonly msg: string;
+}
+
+/** One params or metrics file of a revision: its data, or the error reading it. */
+export interface ExpFileResult {
+  readonly data?: unknown;
+  readonly error?: ExpError;
+}
+
+export interface ExpDep {
+  readonly hash: string | null;
+  readonly size: number | null;
+  readonly nfiles: number | null;
+}
+
+export interface ExpOut extends ExpDep {
+  readonly use_cache: boolean;
+  readonly is_data_source: boolean;
+}
+
+/** DVC's `SerializableExp`: a revision's params, metrics, deps and outs (keys in DVC's order). */
+export interface ExpData {
+  readonly rev: string;
+  /** The commit's time as DVC gives it: local time, ISO 8601 without a zone; `null` for the workspace. */
+  readonly timestamp: string | null;
+  readonly params: Record<string, ExpFileResult>;
+  readonly metrics: Record<string, ExpFileResult>;
+  readonly deps: Record<string, ExpDep>;
+  readonly outs: Record<string, ExpOut>;
+  readonly meta: Record<string, unknown>;
+}
+
+/** DVC's `ExpState`: a baseline (with its experiments) or an experiment commit. */
+export interface ExpState {
+  readonly rev: string;
+  name: string | null;
+  readonly data: ExpData | null;
+  readonly error: ExpError | null;
+  readonly experiments: ExpRange[] | null;
+}
+
+/** DVC's `ExpRange`: an experiment's commits (its tip first), its executor and name. */
+export interface ExpRange {
+  readonly revs: ExpState[];
+  readonly executor: null;
+  readonly name: string | null;
+}
+
+export interface CollectOptions {
+  /** Baselines to show (default `HEAD`). */
+  readonly revs?: readonly string[];
+  /** `-n`: each baseline and its first-parent ancestors, this many in all. */
+  readonly num?: number;
+  /** `-a`: the tip of every branch. */
+  readonly allBranches?: boolean;
+  /** `-T`: every tag. */
+  readonly allTags?: boolean;
+  /** `-A`: every commit. */
+  readonly allCommits?: boolean;
+  readonly hideWorkspace?: boolean;
+  /** `--sha`: baselines by sha, not by branch or tag. */
+  readonly shaOnly?: boolean;
+  /** `--param-deps`: only params that are stage dependencies. */
+  readonly paramDeps?: boolean;
+  /** Collect the experiments of each baseline (default true; `exp diff` needs the baselines only). */
+  readonly withExperiments?: boolean;
+  /** Opens a `Tvc` on a revision snapshot (to load its pipeline). */
+  readonly openSnapshot: OpenSnapshotTvc;
+}
+
+/** The files of a pipeline `exp show` reads, relative to the DVC root (posix). */
+interface PipelineShape {
+  readonly params: ParamsFileKeys;
+  readonly metrics: readonly string[];
+  readonly deps: readonly LockedPath[];
+  readonly outs: readonly (LockedPath & { readonly useCache: boolean; readonly dataSource: boolean })[];
+}
+
+/** A dependency or output and where its hash is recorded. */
+interface LockedPath {
+  readonly repoPath: string;
+  /** The lock file (`dvc.lock` beside the dvc.yaml), or `undefined` for a `.dvc` file's out. */
+  readonly lock: string | undefined;
+  readonly stage: string;
+  /** As written in dvc.yaml (and dvc.lock). */
+  readonly written: string;
+  /** For `.dvc` outs, the recorded hash. */
+  readonly recorded?: ExpDep;
+}
+
+const EXPS_PREFIX = 'refs/exps/';
+
+function git(gitRoot: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', [...args], { cwd: gitRoot, maxBuffer: 256 * 1024 * 1024 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+}
+
+interface RefEntry {
+  readonly oid: string;
+  readonly name: string;
+  readonly isHead: boolean;
+}
+
+/** Every ref of the repository with one `git for-each-ref` (tags peeled to their commits). */
+export async function listRefs(gitRoot: string): Promise<RefEntry[]> {
+  const output = await git(gitRoot, [
+    'for-each-ref',
+    '--format=%(objectname)%09%(*objectname)%09%(HEAD)%09%(refname)',
+  ]);
+  const refs: RefEntry[] = [];
+  for (const line of output.split('\n')) {
+    if (!line) continue;
+    const [oid, peeled, head, ...rest] = line.split('\t');
+    refs.push({ oid: peeled || oid!, name: rest.join('\t'), isHead: head === '*' });
+  }
+  return refs;
+}
+
+/** A name and baseline of an experiment ref `refs/exps/ab/cdef…/<name>`, or `undefined`. */
+export function parseExpRef(ref: string): { baseline: string; name: string } | undefined {
+  const match = /^refs\/exps\/([0-9a-f]{2})\/([0-9a-f]{38})\/([^/]+)$/.exec(ref);
+  return match ? { baseline: `${match[1]}${match[2]}`, name: match[3]! } : undefined;
+}
+
+interface CommitInfo {
+  readonly parents: readonly string[];
+  /** Committer time, seconds since the epoch. */
+  readonly time: number;
+}
+
+function parseCommit(content: Buffer): CommitInfo {
+  const text = content.toString('utf8');
+  const headerEnd = text.indexOf('\n\n');
+  const parents: string[] = [];
+  let time = 0;
+  for (const line of (headerEnd === -1 ? text : text.slice(0, headerEnd)).split('\n')) {
+    if (line.startsWith('parent ')) parents.push(line.slice(7));
+    else if (line.startsWith('committer ')) {
+      const match = / (\d+) [+-]\d{4}$/.exec(line);
+      if (match) time = Number(match[1]);
+    }
+  }
+  return { parents, time };
+}
+
+const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+
+/** Python's `datetime.fromtimestamp(t).isoformat()`: local time, no zone, no fraction for whole seconds. */
+export function localIsoTime(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+function asExpError(error: unknown): ExpError {
+  if (
+    error &&
+    typeof error === 'object' &&
+    'code' in error &&
+    (error as { code: unknown }).code === 'ENOENT'
+  ) {
+    return { type: 'FileNotFoundError', msg: String((error as unknown as { message: unknown }).message) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const type =
+    error instanceof Error && error.constructor.name !== 'Error' ? error.constructor.name : 'Error';
+  return { type, msg: message };
+}
+
+function missing(file: string): Error {
+  return Object.assign(new Error(`[Errno 2] No such file or directory: '${file}'`), { code: 'ENOENT' });
+}
+
+/** Which files a pipeline makes `exp show` read. */
+function pipelineShape(tvc: Pick<Tvc, 'root'>, pipeline: Pipeline, paramDeps: boolean): PipelineShape {
+  const params = collectParamsFiles(tvc, pipeline, { depsOnly: paramDeps });
+  const metrics: string[] = [];
+  const deps: LockedPath[] = [];
+  const outs: (LockedPath & { useCache: boolean; dataSource: boolean })[] = [];
+  const paramsPaths = new Set(pipeline.stages.flatMap((stage) => stage.params.map((p) => p.absolute)));
+  for (const stage of pipeline.stages) {
+    const lock =
+      stage.kind === 'pipeline' ? path.posix.join(path.posix.dirname(stage.file), 'dvc.lock') : undefined;
+    for (const dep of stage.deps) {
+      if (!dep.repoPath || paramsPaths.has(dep.absolute) || /^[a-z][a-z0-9+.-]*:\/\//i.test(dep.path))
+        continue;
+      deps.push({ repoPath: dep.repoPath, lock, stage: stage.name, written: dep.path });
+    }
+    for (const out of stage.outs) {
+      if (!out.repoPath) continue;
+      if (out.kind === 'metrics') {
+        metrics.push(out.repoPath);
+        continue;
+      }
+      if (out.kind === 'plots') continue;
+      const recorded =
+        stage.kind === 'data'
+          ? {
+              hash: typeof out.properties.md5 === 'string' ? out.properties.md5 : null,
+              size: typeof out.properties.size === 'number' ? out.properties.size : null,
+              nfiles: typeof out.properties.nfiles === 'number' ? out.properties.nfiles : null,
+            }
+          : undefined;
+      outs.push({
+        repoPath: out.repoPath,
+        lock,
+        stage: stage.name,
+        written: out.path,
+        useCache: out.cache,
+        dataSource: stage.kind === 'data',
+        ...(recorded ? { recorded } : {}),
+      });
+    }
+  }
+  for (const file of pipeline.files) {
+    const listed = file.topLevel.metrics;
+    if (file.kind !== 'pipeline' || !Array.isArray(listed)) continue;
+    const directory = path.posix.dirname(file.file);
+    for (const item of listed) {
+      if (typeof item === 'string') metrics.push(path.posix.normalize(path.posix.join(directory, item)));
+    }
+  }
+  return { params, metrics: [...new Set(metrics)], deps, outs };
+}
+
+type FileReader = (repoPath: string) => Promise<Buffer>;
+
+interface LockItemLike {
+  readonly path?: unknown;
+  readonly md5?: unknown;
+  readonly size?: unknown;
+  readonly nfiles?: unknown;
+}
+
+async function readRevision(
+  tvc: Tvc,
+  rev: string,
+  timestamp: string | null,
+  shape: PipelineShape,
+  read: FileReader,
+  shown: (repoPath: string) => string,
+): Promise<ExpData> {
+  const params: Record<string, ExpFileResult> = {};
+  const metrics: Record<string, ExpFileResult> = {};
+  const parse = async (file: string, formatFile: string): Promise<unknown> => {
+    const format = tvc.paramsFormat(formatFile);
+    await format.prepare?.();
+    return { format, text: (await read(file)).toString('utf8') };
+  };
+  await Promise.all([
+    ...[...shape.params].map(async ([file, keys]) => {
+      try {
+        const { format, text } = (await parse(file, file)) as {
+          format: ReturnType<Tvc['paramsFormat']>;
+          text: string;
+        };
+        const tree = format.read(text, shown(file));
+        params[file] = { data: keys.length > 0 ? selectParams(tree, keys) : tree };
+      } catch (error) {
+        params[file] = { error: asExpError(error) };
+      }
+    }),
+    ...shape.metrics.map(async (file) => {
+      try {
+        const { format, text } = (await parse(file, metricsFormatFile(file))) as {
+          format: ReturnType<Tvc['paramsFormat']>;
+          text: string;
+        };
+        metrics[file] = { data: readMetricsText(format, text, shown(file)) };
+      } catch (error) {
+        metrics[file] = { error: asExpError(error) };
+      }
+    }),
+  ]);
+  // dvc.lock files, each read once.
+  const locks = new Map<string, Promise<Record<string, unknown>>>();
+  const lockEntry = async (lock: string, stage: string): Promise<Record<string, unknown> | undefined> => {
+    let pending = locks.get(lock);
+    if (!pending) {
+      pending = read(lock)
+        .then((buffer) => {
+          const data = tvc.paramsFormat('dvc.lock.yaml').read(buffer.toString('utf8'), lock);
+          return isParamsMapping(data) && isParamsMapping(data.stages)
+            ? (data.stages as Record<string, unknown>)
+            : {};
+        })
+        .catch(() => ({}));
+      locks.set(lock, pending);
+    }
+    const entry = (await pending)[stage];
+    return isParamsMapping(entry) ? (entry as Record<string, unknown>) : undefined;
+  };
+  const locked = async (item: LockedPath, kind: 'deps' | 'outs'): Promise<ExpDep> => {
+    if (item.recorded) return item.recorded;
+    const entry = item.lock ? await lockEntry(item.lock, item.stage) : undefined;
+    const list = entry?.[kind];
+    const found = Array.isArray(list)
+      ? (list as LockItemLike[]).find((candidate) => candidate.path === item.written)
+      : undefined;
+    const number = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+    return {
+      hash: typeof found?.md5 === 'string' ? found.md5 : null,
+      size: number(found?.size),
+      nfiles: number(found?.nfiles),
+    };
+  };
+  const deps: Record<string, ExpDep> = {};
+  for (const item of shape.deps) deps[shown(item.repoPath)] = await locked(item, 'deps');
+  const outs: Record<string, ExpOut> = {};
+  for (const item of shape.outs) {
+    outs[shown(item.repoPath)] = {
+      ...(await locked(item, 'outs')),
+      use_cache: item.useCache,
+      is_data_source: item.dataSource,
+    };
+  }
+  const ordered = (results: Record<string, ExpFileResult>, order: Iterable<string>) =>
+    Object.fromEntries(
+      [...order].filter((file) => results[file]).map((file) => [shown(file), results[file]!]),
+    );
+  return {
+    rev,
+    timestamp,
+    params: ordered(params, shape.params.keys()),
+    metrics: ordered(metrics, shape.metrics),
+    deps,
+    outs,
+    meta: {},
+  };
+}
+
+/**
+ * What `dvc exp show` collects: the workspace, each baseline with the experiments derived from it
+ * (newest first). Refs are listed with one `git for-each-ref`; commits and files are read through
+ * one `git cat-file --batch`; a pipeline is loaded once per distinct set of pipeline files.
+ */
+export async function collectExperiments(tvc: Tvc, options: CollectOptions): Promise<ExpState[]> {
+  const gitRoot = tvc.scmRoot;
+  if (!gitRoot) throw new Error('not a git repository');
+  const reader = new GitRevisionReader(gitRoot);
+  try {
+    return await collectWith(tvc, gitRoot, reader, options);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function collectWith(
+  tvc: Tvc,
+  gitRoot: string,
+  reader: GitRevisionReader,
+  options: CollectOptions,
+): Promise<ExpState[]> {
+  const head = await reader.readObject('HEAD^{commit}');
+  if (!head) return [];
+  const refs = await listRefs(gitRoot);
+  const dvcRoot = toPosix(path.relative(gitRoot, tvc.root));
+  const gitPath = (repoPath: string): string => (dvcRoot ? `${dvcRoot}/${repoPath}` : repoPath);
+  const shown = (repoPath: string): string =>
+    toPosix(path.relative(tvc.cwd, path.join(tvc.root, repoPath))) || repoPath;
+  const commits = new Map<string, Promise<CommitInfo>>();
+  const commitInfo = (sha: string): Promise<CommitInfo> => {
+    let pending = commits.get(sha);
+    if (!pending) {
+      pending = reader.readObject(sha).then((object) => {
+        if (object?.type !== 'commit') throw new Error(`unknown Git revision '${sha}'`);
+        return parseCommit(object.content);
+      });
+      commits.set(sha, pending);
+    }
+    return pending;
+  };
+
+  // Baselines, in DVC's order.
+  const baselines: string[] = [];
+  const add = (sha: string): void => {
+    if (!baselines.includes(sha)) baselines.push(sha);
+  };
+  const wanted = options.revs && options.revs.length > 0 ? options.revs : [];
+  const explicit = wanted.length > 0 || options.allBranches || options.allTags || options.allCommits;
+  for (const rev of explicit ? wanted : ['HEAD']) {
+    let sha = await reader.resolve(rev);
+    add(sha);
+    for (let index = 1; index < (options.num ?? 1); index++) {
+      const parent = (await commitInfo(sha)).parents[0];
+      if (!parent) break;
+      sha = parent;
+      add(sha);
+    }
+  }
+  if (options.allBranches) for (const ref of refs) if (ref.name.startsWith('refs/heads/')) add(ref.oid);
+  if (options.allTags) for (const ref of refs) if (ref.name.startsWith('refs/tags/')) add(ref.oid);
+  if (options.allCommits) {
+    const all = await git(gitRoot, ['rev-list', '--exclude=refs/exps/*', '--exclude=refs/stash', '--all']);
+    for (const sha of all.split('\n')) if (sha) add(sha);
+  }
+
+  // Names (DVC's `describe`): the current branch, then tags, then branches.
+  const names = new Map<string, string>();
+  if (!options.shaOnly) {
+    const headRef = refs.find((ref) => ref.isHead && ref.name.startsWith('refs/heads/'));
+    const tags = new Map<string, string>();
+    const branches = new Map<string, string>();
+    for (const ref of refs) {
+      if (ref.name.startsWith('refs/tags/') && !tags.has(ref.oid)) tags.set(ref.oid, ref.name.slice(10));
+      if (ref.name.startsWith('refs/heads/') && !branches.has(ref.oid))
+        branches.set(ref.oid, ref.name.slice(11));
+    }
+    for (const sha of baselines) {
+      const name =
+        headRef && headRef.oid === sha && sha === head.oid
+          ? headRef.name.slice(11)
+          : (tags.get(sha) ?? branches.get(sha));
+      if (name) names.set(sha, name);
+    }
+  }
+
+  // Pipelines: one load per distinct set of pipeline files.
+  const livePipeline = await tvc.loadPipeline().catch(() => undefined);
+  const pipelineFiles = livePipeline ? livePipeline.files.map((file) => file.file) : ['dvc.yaml'];
+  const templated = livePipeline?.stages.some((stage) => stage.trackedVars) ?? false;
+  const keyFiles = templated ? [...pipelineFiles, 'params.yaml'] : pipelineFiles;
+  const shapes = new Map<string, Promise<PipelineShape>>();
+  const paramDeps = options.paramDeps === true;
+  const shapeOf = async (sha: string): Promise<PipelineShape> => {
+    const oids = await Promise.all(keyFiles.map((file) => reader.readObject(`${sha}:${gitPath(file)}`)));
+    const key = oids.map((object) => object?.oid ?? '-').join(' ');
+    let pending = shapes.get(key);
+    if (!pending) {
+      pending = withRevisionTvc(tvc, reader, sha, options.openSnapshot, async (snapshotTvc) =>
+        pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline(), paramDeps),
+      );
+      shapes.set(key, pending);
+    }
+    return pending;
+  };
+  const collectCommit = async (sha: string, name: string | null): Promise<ExpState> => {
+    try {
+      const [info, shape] = await Promise.all([commitInfo(sha), shapeOf(sha)]);
+      const read: FileReader = async (repoPath) => {
+        const object = await reader.readObject(`${sha}:${gitPath(repoPath)}`);
+        if (!object || object.type !== 'blob') throw missing(repoPath);
+        return object.content;
+      };
+      const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown);
+      return { rev: sha, name, data, error: null, experiments: null };
+    } catch (error) {
+      return { rev: sha, name, data: null, error: asExpError(error), experiments: null };
+    }
+  };
+
+  const result: Promise<ExpState>[] = [];
+  if (!options.hideWorkspace) {
+    result.push(
+      (async (): Promise<ExpState> => {
+        try {
+          if (!livePipeline) await tvc.loadPipeline();
+          const shape = pipelineShape(tvc, livePipeline!, paramDeps);
+          const read: FileReader = async (repoPath) => {
+            try {
+              return await readFile(path.join(tvc.root, repoPath));
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing(shown(repoPath));
+              throw error;
+            }
+          };
+          const data = await readRevision(tvc, 'workspace', null, shape, read, shown);
+          return { rev: 'workspace', name: null, data, error: null, experiments: null };
+        } catch (error) {
+          return { rev: 'workspace', name: null, data: null, error: asExpError(error), experiments: null };
+        }
+      })(),
+    );
+  }
+  const expRefs = refs
+    .map((ref) => ({ ref, parsed: parseExpRef(ref.name) }))
+    .filter((entry) => entry.parsed !== undefined);
+  for (const baseline of baselines) {
+    result.push(
+      (async (): Promise<ExpState> => {
+        const state = await collectCommit(baseline, names.get(baseline) ?? null);
+        const ranges = await Promise.all(
+          (options.withExperiments === false ? [] : expRefs)
+            .filter((entry) => entry.parsed!.baseline === baseline)
+            .map(async ({ ref, parsed }): Promise<ExpRange> => {
+              const exp = await collectCommit(ref.oid, parsed!.name);
+              return { revs: [exp], executor: null, name: parsed!.name };
+            }),
+        );
+        // Newest first; equal times by sha, descending (DVC sorts (timestamp, rev) in reverse).
+        ranges.sort((a, b) => {
+          const left = a.revs[0]!;
+          const right = b.revs[0]!;
+          const lt = left.data?.timestamp ?? '';
+          const rt = right.data?.timestamp ?? '';
+          if (lt !== rt) return lt < rt ? 1 : -1;
+          return left.rev < right.rev ? 1 : left.rev > right.rev ? -1 : 0;
+        });
+        return { ...state, experiments: ranges.length > 0 ? ranges : null };
+      })(),
+    );
+  }
+  return Promise.all(result);
+}
+
+export { EXPS_PREFIX };
+
+/**
+ * A revision as `exp diff` names it: an experiment's name (unique among `refs/exps`), or anything
+ * git resolves. The commit's sha, or `undefined`.
+ */
+export async function resolveExperimentRev(gitRoot: string, rev: string): Promise<string | undefined> {
+  const refs = await listRefs(gitRoot);
+  const named = refs.filter((ref) => parseExpRef(ref.name)?.name === rev);
+  if (named.length === 1) return named[0]!.oid;
+  const reader = new GitRevisionReader(gitRoot);
+  try {
+    return await reader.resolve(rev);
+  } catch {
+    return undefined;
+  } finally {
+    await reader.close();
+  }
+}
