@@ -33,12 +33,12 @@ export class Git {
       const child = spawn('git', [...args], {
         cwd: this.root,
         env: env ? { ...process.env, ...env } : process.env,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: [input === '' ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
       child.on('error', reject);
       child.on('close', (code) =>
         resolve({
@@ -47,7 +47,11 @@ export class Git {
           code: code ?? 1,
         }),
       );
-      child.stdin.end(input);
+      if (child.stdin) {
+        // a command may exit before reading everything: its exit code says what happened
+        child.stdin.on('error', () => {});
+        child.stdin.end(input);
+      }
     });
   }
 

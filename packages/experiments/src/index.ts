@@ -48,3 +48,13 @@ export {
   tabulateExperiments,
 } from './show-table';
 export { ADJECTIVES, NOUNS } from './words';
+export type { ApplyResult, ListedBaseline, ListOptions, RemoveOptions, SaveOptions } from './manage';
+export {
+  APPLY_SAVED,
+  applyExperiment,
+  branchExperiment,
+  describe,
+  listByBaseline,
+  removeExperiments,
+  saveExperiment,
+} from './manage';

@@ -1,0 +1,333 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LockFile, type Tvc, TvcError, Workspace } from '@tvc/core';
+import { commitExperiment, experimentHash, experimentPaths } from './commit';
+import type { Git } from './git';
+import { checkName, experimentExists, unusedRandomName } from './names';
+import { APPLY_HEAD, EXEC_APPLY, type ExpRef, listExperiments, resolveExperiment } from './refs';
+import { baselineOf, gitOf } from './run';
+
+// ─── list ────────────────────────────────────────────────────────────────────────────────────────
+
+export interface ListOptions {
+  /** `--rev`: baselines (default HEAD). */
+  readonly revs?: readonly string[];
+  /** `-n`: this many first-parent commits from each rev (negative: all). */
+  readonly num?: number;
+  /** `-A`: every baseline. */
+  readonly all?: boolean;
+}
+
+export interface ListedBaseline {
+  readonly baseline: string;
+  /** As DVC describes it: HEAD's branch, else a tag, else a branch, else undefined. */
+  readonly label: string | undefined;
+  readonly experiments: readonly ExpRef[];
+}
+
+/** `exp list`: experiments grouped by baseline (refs read with one `for-each-ref`). */
+export async function listByBaseline(git: Git, options: ListOptions = {}): Promise<ListedBaseline[]> {
+  const experiments = await listExperiments(git);
+  let wanted: Set<string> | undefined;
+  if (!options.all) {
+    wanted = new Set();
+    const num = options.num ?? 1;
+    for (const rev of options.revs && options.revs.length > 0 ? options.revs : ['HEAD']) {
+      const args = ['rev-list', '--first-parent', ...(num >= 0 ? ['-n', String(num)] : []), rev, '--'];
+      const resolved = await git.resolveCommit(rev);
+      if (!resolved) throw new TvcError('UNKNOWN_REVISION', `unknown Git revision '${rev}'`);
+      for (const sha of (await git.raw(args)).split('\n')) if (sha) wanted.add(sha);
+    }
+  }
+  const groups = new Map<string, ExpRef[]>();
+  for (const exp of experiments) {
+    if (wanted && !wanted.has(exp.baseline)) continue;
+    const group = groups.get(exp.baseline) ?? [];
+    group.push(exp);
+    groups.set(exp.baseline, group);
+  }
+  const labels = await describe(git, [...groups.keys()]);
+  return [...groups].map(([baseline, list]) => ({
+    baseline,
+    label: labels.get(baseline),
+    experiments: list,
+  }));
+}
+
+/** Names commits as DVC's `describe`: HEAD's branch, then tags, then branches (one for-each-ref). */
+export async function describe(git: Git, shas: readonly string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (shas.length === 0) return names;
+  const head = await git.resolveCommit('HEAD');
+  const branch = await git.currentBranch();
+  const tags = new Map<string, string>();
+  const branches = new Map<string, string>();
+  const out = await git.raw([
+    'for-each-ref',
+    '--format=%(objectname) %(*objectname) %(refname)',
+    'refs/heads/',
+    'refs/tags/',
+  ]);
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [sha, peeled, ref] = line.split(' ') as [string, string, string];
+    const target = peeled || sha;
+    if (ref.startsWith('refs/tags/') && !tags.has(target)) tags.set(target, ref.slice('refs/tags/'.length));
+    if (ref.startsWith('refs/heads/') && !branches.has(target))
+      branches.set(target, ref.slice('refs/heads/'.length));
+  }
+  for (const sha of shas) {
+    const name = sha === head && branch ? branch : (tags.get(sha) ?? branches.get(sha));
+    if (name) names.set(sha, name);
+  }
+  return names;
+}
+
+// ─── remove ──────────────────────────────────────────────────────────────────────────────────────
+
+export interface RemoveOptions {
+  readonly names?: readonly string[];
+  readonly revs?: readonly string[];
+  readonly num?: number;
+  readonly all?: boolean;
+}
+
+/** `exp remove`: deletes the refs (in one `update-ref --stdin`); returns the names removed. */
+export async function removeExperiments(git: Git, options: RemoveOptions): Promise<string[]> {
+  const experiments = await listExperiments(git);
+  let chosen: ExpRef[];
+  if (options.all) chosen = experiments;
+  else if (options.revs && options.revs.length > 0) {
+    chosen = (await listByBaseline(git, { revs: options.revs, num: options.num })).flatMap((group) => [
+      ...group.experiments,
+    ]);
+  } else {
+    chosen = [];
+    const unresolved: string[] = [];
+    for (const name of options.names ?? []) {
+      const found = await resolveExperiment(git, name, experiments).catch((error: unknown) => {
+        if (error instanceof TvcError && error.code === 'EXP_NOT_FOUND') return undefined;
+        throw error;
+      });
+      if (found) chosen.push(found);
+      else unresolved.push(name);
+    }
+    if (unresolved.length > 0) {
+      throw new TvcError(
+        'EXP_NOT_FOUND',
+        unresolved.length > 1
+          ? `'${unresolved.join('; ')}' are not valid experiment names`
+          : `'${unresolved[0]}' is not a valid experiment name`,
+      );
+    }
+  }
+  const refs = [...new Set(chosen.map((exp) => exp.ref))];
+  const applied = await git.resolveCommit(EXEC_APPLY);
+  const extra = applied && chosen.some((exp) => exp.sha === applied) ? [EXEC_APPLY] : [];
+  await git.deleteRefs([...refs, ...extra]);
+  return chosen.map((exp) => exp.name);
+}
+
+// ─── branch ──────────────────────────────────────────────────────────────────────────────────────
+
+/** `exp branch`: a git branch at the experiment's commit (default name `<exp>-branch`). */
+export async function branchExperiment(
+  git: Git,
+  query: string,
+  branch?: string,
+): Promise<{ branch: string; experiment: ExpRef }> {
+  const experiment = await resolveExperiment(git, query);
+  const name = branch || `${experiment.name}-branch`;
+  const ref = `refs/heads/${name}`;
+  if (await git.resolveCommit(ref))
+    throw new TvcError('BRANCH_EXISTS', `Git branch '${name}' already exists.`);
+  const { code } = await git.withInput(['check-ref-format', ref], '');
+  if (code !== 0) throw new TvcError('INVALID_ARGUMENT', `'${name}' is not a valid branch name`);
+  await git.updateRef(ref, experiment.sha, `dvc: Created from experiment '${experiment.name}'`, '');
+  return { branch: name, experiment };
+}
+
+// ─── apply ───────────────────────────────────────────────────────────────────────────────────────
+
+/** Where `exp apply --force` saves the uncommitted work it overwrites. */
+export const APPLY_SAVED = 'refs/exps/apply/tvc-workspace';
+
+export interface ApplyResult {
+  readonly experiment: ExpRef;
+  /** Files written or removed. */
+  readonly changed: readonly string[];
+  /** With `force`: the uncommitted files overwritten, saved in {@link APPLY_SAVED}. */
+  readonly saved: readonly string[];
+}
+
+/**
+ * `exp apply`: makes the workspace the experiment's files (HEAD, the branch and the index do not
+ * move), then checks out its cached outputs. Uncommitted work the experiment would overwrite — a
+ * file that differs from HEAD and whose content git does not hold anywhere — stops it with the
+ * list of files, unless `force`, which first saves those files in a commit at
+ * `refs/exps/apply/tvc-workspace`. (DVC overwrites such files and keeps them in its apply stash.)
+ */
+export async function applyExperiment(
+  tvc: Tvc,
+  query: string,
+  options: { force?: boolean } = {},
+): Promise<ApplyResult> {
+  const { git } = gitOf(tvc);
+  const baseline = await baselineOf(git);
+  const experiment = await resolveExperiment(git, query);
+  const [expTree, headTree] = await Promise.all([git.tree(experiment.sha), git.tree(baseline)]);
+  const status = await git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
+  const dirty = new Set<string>();
+  for (const record of status.split('\0')) if (record.length > 3) dirty.add(record.slice(3));
+
+  // What the workspace holds now, for every path the experiment or the dirty state touches
+  const candidates = new Set<string>();
+  for (const [file, entry] of expTree)
+    if (headTree.get(file)?.sha !== entry.sha || dirty.has(file)) candidates.add(file);
+  for (const file of headTree.keys()) if (!expTree.has(file)) candidates.add(file);
+  const present = [...candidates].filter((file) => existsSync(path.join(git.root, file)));
+  const hashes =
+    present.length > 0
+      ? (await git.withInput(['hash-object', '--stdin-paths'], `${present.join('\n')}\n`)).stdout.split('\n')
+      : [];
+  const current = new Map(present.map((file, index) => [file, hashes[index]!]));
+
+  const writes: string[] = [];
+  const removals: string[] = [];
+  for (const file of candidates) {
+    const want = expTree.get(file)?.sha;
+    const have = current.get(file);
+    if (want === have) continue;
+    if (want === undefined) {
+      if (have !== undefined && headTree.has(file)) removals.push(file);
+    } else writes.push(file);
+  }
+  // Uncommitted work at risk: a dirty file we would change whose content git holds nowhere
+  const touched = [...writes, ...removals].filter((file) => dirty.has(file) && current.has(file));
+  const known = await git.existing(touched.map((file) => current.get(file)!));
+  const atRisk = touched.filter((file) => !known.has(current.get(file)!));
+  if (atRisk.length > 0 && !options.force) {
+    throw new TvcError(
+      'EXP_APPLY_CONFLICT',
+      `applying '${query}' would overwrite uncommitted changes to: ${atRisk.join(', ')}`,
+      {
+        hint: 'commit or stash them (git stash -u), or pass --force to save them in refs/exps/apply/tvc-workspace and apply',
+      },
+    );
+  }
+  if (atRisk.length > 0) await saveWorkspace(git, baseline, atRisk, query);
+
+  for (const file of writes) {
+    const target = path.join(git.root, file);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, await blobBytes(git, expTree.get(file)!.sha), {
+      mode: expTree.get(file)!.mode === '100755' ? 0o755 : 0o644,
+    });
+  }
+  for (const file of removals) await rm(path.join(git.root, file), { force: true });
+  await checkoutOutputs(tvc);
+  await git.updateRef(APPLY_HEAD, baseline, 'tvc: exp apply');
+  await git.updateRef(EXEC_APPLY, experiment.sha, 'tvc: exp apply');
+  return { experiment, changed: [...writes, ...removals].sort(), saved: atRisk };
+}
+
+/** A blob's exact bytes (binary files must not go through a string). */
+async function blobBytes(git: Git, sha: string): Promise<Buffer> {
+  const { spawnSync } = await import('node:child_process');
+  const result = spawnSync('git', ['cat-file', 'blob', sha], { cwd: git.root, maxBuffer: 1 << 30 });
+  if (result.status !== 0) throw new TvcError('GIT_FAILED', `git cat-file blob ${sha} failed`);
+  return result.stdout;
+}
+
+/** Commits HEAD's tree plus these workspace files (temporary index) at {@link APPLY_SAVED}. */
+async function saveWorkspace(
+  git: Git,
+  baseline: string,
+  files: readonly string[],
+  query: string,
+): Promise<void> {
+  const index = `${await git.gitPath('index')}.tvc-apply-${process.pid}`;
+  const env = { GIT_INDEX_FILE: index };
+  try {
+    await git.raw(['read-tree', baseline], env);
+    await git.raw(['add', '-f', '--', ...files], env);
+    const tree = (await git.raw(['write-tree'], env)).trim();
+    const sha = (
+      await git.raw(['commit-tree', tree, '-p', baseline, '-m', `tvc: workspace before applying '${query}'`])
+    ).trim();
+    await git.updateRef(APPLY_SAVED, sha, `tvc: exp apply ${query}`);
+  } finally {
+    await rm(index, { force: true });
+  }
+}
+
+/** Checks out the cached outputs dvc.lock names, where the cache has them (DVC's checkout, missing allowed). */
+async function checkoutOutputs(tvc: Tvc): Promise<void> {
+  const pipeline = await tvc.loadPipeline();
+  const workspace = new Workspace(tvc.root);
+  const locks = new Map<string, LockFile | undefined>();
+  for (const stage of pipeline.stages) {
+    if (stage.kind !== 'pipeline') continue;
+    const display = path.posix.join(path.posix.dirname(stage.file), 'dvc.lock');
+    if (!locks.has(display)) {
+      const absolute = path.join(tvc.root, display);
+      locks.set(display, existsSync(absolute) ? await LockFile.read(absolute, display) : undefined);
+    }
+    const entry = locks.get(display)?.get(stage.name);
+    for (const item of entry?.outs ?? []) {
+      const out = stage.outs.find((candidate) => candidate.path === item.path);
+      if (!out?.cache || !item.md5) continue;
+      if ((await workspace.cache.has(item.md5)) === false) continue;
+      await rm(out.absolute, { recursive: true, force: true });
+      await workspace.checkout(item.md5, out.absolute);
+    }
+  }
+}
+
+// ─── save ────────────────────────────────────────────────────────────────────────────────────────
+
+export interface SaveOptions {
+  readonly name?: string;
+  readonly message?: string;
+  readonly force?: boolean;
+  /** `-I`: untracked paths to include. */
+  readonly include?: readonly string[];
+}
+
+/**
+ * `exp save`: records the workspace as it is as an experiment of HEAD (no reproduction): the same
+ * files as `exp run` for every stage, plus the `-I` paths; `exp_hash` over every stage's lock entry.
+ */
+export async function saveExperiment(
+  tvc: Tvc,
+  options: SaveOptions = {},
+): Promise<{ name: string; ref: string; sha: string }> {
+  const { git, prefix } = gitOf(tvc);
+  const baseline = await baselineOf(git);
+  const taken = new Set(
+    (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
+  );
+  let name = options.name;
+  if (name !== undefined) {
+    await checkName(git, baseline, name);
+    if (taken.has(name) && !options.force) throw experimentExists(name, 'save');
+  } else name = unusedRandomName(taken);
+  const pipeline = await tvc.loadPipeline();
+  const stages = pipeline.stages.filter((stage) => stage.kind === 'pipeline');
+  const expHash = await experimentHash(tvc, stages);
+  const paths = experimentPaths(pipeline, stages);
+  const include = (options.include ?? []).map((file) =>
+    path.relative(tvc.root, path.resolve(tvc.cwd, file)).split(path.sep).join('/'),
+  );
+  const committed = await commitExperiment(git, {
+    baseline,
+    name,
+    message: options.message || `dvc: commit experiment ${expHash}`,
+    force: options.force,
+    prefix,
+    command: 'save',
+    paths: { forced: [...paths.forced, ...include], plain: paths.plain },
+  });
+  return { name, ref: committed.ref, sha: committed.sha };
+}
