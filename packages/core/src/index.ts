@@ -49,6 +49,8 @@ export {
   readLockEntry,
   toLockEntry,
 } from './lockfile';
+export type { GatherMetricsOptions } from './metrics-show';
+export { collectMetricsFiles, extractMetrics, gatherMetrics, MetricsReadError } from './metrics-show';
 export type { ProducedOutput } from './output-trie';
 export { OutputTrie } from './output-trie';
 export type { GatherParamsOptions, ParamsFileKeys } from './params-show';

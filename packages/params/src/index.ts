@@ -59,6 +59,7 @@ export {
   pythonTruthy,
   sameParams,
 } from './python-float';
+export { formatMetricValue, pythonRound } from './python-round';
 export type { ParamsEdit, ParamsFormat, ParamsTree, ParamsValue } from './types';
 export { ParamsSyntaxError } from './types';
 export type { ParamsTextEditor } from './write-edits';

@@ -1,0 +1,384 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  isParamsMapping,
+  isPythonFloat,
+  type ParamsFileResult,
+  type ParamsRevisionResult,
+  ParamsSyntaxError,
+  PythonFloat,
+} from '@tvc/params';
+import { fastDvcYamlValue, parseDvcYaml } from './dvc-yaml';
+import { TvcError } from './errors';
+import { LockFile } from './lockfile';
+import { toPosix } from './paths';
+import type { Pipeline } from './pipeline';
+import { LOCK_FILE } from './status';
+import type { Tvc } from './tvc';
+import { Workspace } from './workspace';
+
+/**
+ * Why a metrics file could not be read, with the name of the Python exception DVC reports for
+ * it (`metrics show --json` prints `{"type": …, "msg": …}`).
+ */
+export class MetricsReadError extends Error {
+  /** DVC's exception type: `FileNotFoundError`, `JSONFileCorruptedError`, `YAMLFileCorruptedError`… */
+  readonly type: string;
+
+  constructor(type: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'MetricsReadError';
+    this.type = type;
+  }
+}
+
+export interface GatherMetricsOptions {
+  /**
+   * Read these files (or every file below these directories) instead of the pipeline's metrics:
+   * paths relative to the DVC root, posix.
+   */
+  readonly targets?: readonly string[];
+  /**
+   * Called with the metrics paths (relative to the DVC root) before they are read: a revision
+   * snapshot writes them ({@link RevisionSnapshot.materialise}).
+   */
+  readonly beforeRead?: (files: readonly string[]) => Promise<unknown>;
+  /**
+   * The repository whose `.dvc/cache` holds cached outputs (default: `tvc.root`). A revision
+   * snapshot has no cache of its own: pass the live repository's root.
+   */
+  readonly cacheRoot?: string;
+  /** The process's working directory, for the paths in DVC's error messages (default: `tvc.cwd`). */
+  readonly cwd?: string;
+}
+
+/** Where a cached output's content is, by the lock of its stage. */
+interface CachedOutput {
+  readonly stageFile: string;
+  readonly stageName: string;
+  readonly repoPath: string;
+}
+
+/**
+ * The metrics files `dvc metrics show` reads, in DVC's order: every stage's `metrics` outputs
+ * (index order), then each dvc.yaml's top-level `metrics:` (relative to that file's directory),
+ * duplicates dropped. Paths relative to the DVC root, posix.
+ */
+export function collectMetricsFiles(pipeline: Pick<Pipeline, 'stages' | 'files'>): string[] {
+  const files: string[] = [];
+  for (const stage of pipeline.stages) {
+    for (const output of stage.outs) {
+      if (output.kind === 'metrics' && output.repoPath !== undefined) files.push(output.repoPath);
+    }
+  }
+  for (const file of pipeline.files) {
+    const listed = file.topLevel.metrics;
+    if (file.kind !== 'pipeline' || !Array.isArray(listed)) continue;
+    const directory = path.posix.dirname(file.file);
+    for (const item of listed) {
+      if (typeof item === 'string') files.push(path.posix.normalize(path.posix.join(directory, item)));
+    }
+  }
+  return [...new Set(files)];
+}
+
+/**
+ * DVC's `_extract_metrics`: numbers, booleans and strings are metrics; mappings keep the metrics
+ * inside them (empty ones are dropped); anything else (lists, nulls, dates) is not a metric.
+ * What is not a mapping or a metric becomes `{}`.
+ */
+export function extractMetrics(data: unknown): unknown {
+  const extracted = extract(data);
+  return extracted === undefined || isFalsy(extracted) ? {} : extracted;
+}
+
+function extract(value: unknown): unknown {
+  if (
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    typeof value === 'boolean' ||
+    typeof value === 'string' ||
+    isPythonFloat(value)
+  ) {
+    return value;
+  }
+  if (!isParamsMapping(value)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const found = extract(item);
+    if (found === undefined || (isParamsMapping(found) && Object.keys(found).length === 0)) continue;
+    out[key] = found;
+  }
+  return out;
+}
+
+/** Python's `not value` for what {@link extract} returns (`val or {}`). */
+function isFalsy(value: unknown): boolean {
+  if (value === false || value === 0 || value === 0n || value === '') return true;
+  if (isPythonFloat(value)) return value.value === 0;
+  return isParamsMapping(value) && Object.keys(value).length === 0;
+}
+
+/** DVC's name for a format's corrupted-file error, by extension (anything unknown reads as YAML). */
+function corruptedType(repoPath: string): [type: string, label: string] {
+  const extension = path.posix.extname(repoPath).toLowerCase();
+  if (extension === '.json') return ['JSONFileCorruptedError', 'JSON'];
+  if (extension === '.toml') return ['TOMLFileCorruptedError', 'TOML'];
+  if (extension === '.py') return ['PythonFileCorruptedError', 'Python'];
+  return ['YAMLFileCorruptedError', 'YAML'];
+}
+
+function notFound(repoPath: string): MetricsReadError {
+  return new MetricsReadError('FileNotFoundError', `[Errno 2] No such file or directory: '${repoPath}'`);
+}
+
+/** Every file below a directory (relative to the DVC root, sorted), or the path itself. */
+async function expandDirectory(root: string, repoPath: string): Promise<string[]> {
+  const absolute = path.join(root, repoPath);
+  try {
+    if (!(await stat(absolute)).isDirectory()) return [repoPath];
+    const entries = await readdir(absolute, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => toPosix(path.relative(root, path.join(entry.parentPath, entry.name))))
+      .sort();
+  } catch {
+    return [repoPath];
+  }
+}
+
+/**
+ * Reads the metrics of a repository as `dvc metrics show` reads one revision: each metrics file's
+ * metrics ({@link extractMetrics}) or why it could not be read. A cached output missing from the
+ * working tree (as every cached output is at a git revision) is read from the cache by the hash
+ * its stage's dvc.lock records. When the pipeline does not load, the whole revision is an error.
+ * Paths relative to the DVC root, posix.
+ */
+export async function gatherMetrics(
+  tvc: Tvc,
+  options: GatherMetricsOptions = {},
+): Promise<ParamsRevisionResult> {
+  let pipeline: Pipeline;
+  try {
+    pipeline = await tvc.loadPipeline();
+  } catch (error) {
+    if (!options.targets || options.targets.length === 0) {
+      return { files: {}, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+    pipeline = { stages: [], files: [] } as unknown as Pipeline;
+  }
+  const wanted =
+    options.targets && options.targets.length > 0
+      ? [...new Set(options.targets)]
+      : collectMetricsFiles(pipeline);
+  const cached = new Map<string, CachedOutput>();
+  for (const stage of pipeline.stages) {
+    if (stage.kind !== 'pipeline') continue;
+    for (const output of stage.outs) {
+      if (output.cache && output.repoPath !== undefined) {
+        cached.set(output.repoPath, {
+          stageFile: stage.file,
+          stageName: stage.name,
+          repoPath: output.repoPath,
+        });
+      }
+    }
+  }
+  await options.beforeRead?.(wanted);
+  const reader = new CachedReader(tvc, options.cacheRoot ?? tvc.root);
+  const expanded: string[] = [];
+  for (const repoPath of wanted) {
+    const below = await expandDirectory(tvc.root, repoPath);
+    const fromCache =
+      below.length === 1 && below[0] === repoPath ? await reader.expand(cached.get(repoPath)) : [];
+    expanded.push(...(fromCache.length > 0 ? fromCache.map((entry) => entry.repoPath) : below));
+    for (const entry of fromCache) reader.remember(entry);
+  }
+  const cwd = options.cwd ?? tvc.cwd;
+  const files: Record<string, ParamsFileResult> = {};
+  const results = await Promise.all(
+    [...new Set(expanded)].map(async (repoPath): Promise<[string, ParamsFileResult]> => {
+      try {
+        const text = await reader.text(repoPath, cached.get(repoPath));
+        return [repoPath, { data: extractMetrics(await parseMetrics(tvc, repoPath, text, cwd)) }];
+      } catch (error) {
+        return [repoPath, { error: error instanceof Error ? error : new Error(String(error)) }];
+      }
+    }),
+  );
+  for (const [repoPath, result] of results) files[repoPath] = result;
+  return { files };
+}
+
+/**
+ * A metrics file's data as DVC's loaders give it: JSON, TOML and Python files through their params
+ * formats; everything else (`.yaml`, but also `.csv`, `.tsv`, `.txt`…) as YAML, whatever its top
+ * level is (a bare number or text is a metric too; a CSV file reads as one line of text).
+ */
+async function parseMetrics(tvc: Tvc, repoPath: string, text: string, cwd: string): Promise<unknown> {
+  const [type] = corruptedType(repoPath);
+  try {
+    if (type === 'YAMLFileCorruptedError') {
+      // DVC's YAML parser (ruamel) refuses tabs in block context, which a TSV file has.
+      if (hasBlockTab(text)) throw new SyntaxError('found a tab that cannot start any token');
+      return fastDvcYamlValue(text) ?? parseDvcYaml(text, repoPath).value;
+    }
+    const format = tvc.paramsFormat(path.join(tvc.root, repoPath));
+    await format.prepare?.();
+    try {
+      return format.read(text, repoPath);
+    } catch (error) {
+      // DVC's `json.loads` takes any top level; the params format only objects.
+      if (type === 'JSONFileCorruptedError' && /top level/.test((error as Error).message))
+        return bareJson(text);
+      throw error;
+    }
+  } catch (error) {
+    if (
+      !(error instanceof ParamsSyntaxError) &&
+      !(error instanceof TvcError) &&
+      !(error instanceof SyntaxError)
+    ) {
+      throw error;
+    }
+    const [type, label] = corruptedType(repoPath);
+    // DVC names the file by its path in the DVC file system (`/m.json`) made relative to the cwd.
+    const shown = path.relative(cwd, `/${repoPath}`);
+    throw new MetricsReadError(type, `unable to read: '${shown}', ${label} file structure is corrupted`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Whether YAML text has a tab ruamel refuses: outside quotes, comments and flow collections
+ * (`a:\tb`, `a: 1\t`, an indenting tab, `acc\tloss`).
+ */
+export function hasBlockTab(text: string): boolean {
+  if (!text.includes('\t')) return false;
+  let depth = 0;
+  for (const line of text.split(/\r?\n/)) {
+    let quote = '';
+    for (let index = 0; index < line.length; index++) {
+      const char = line[index]!;
+      if (quote) {
+        if (char === quote) quote = '';
+        continue;
+      }
+      if (char === '#' && (index === 0 || line[index - 1] === ' ')) break;
+      if (char === "'" || char === '"') quote = char;
+      else if (char === '[' || char === '{') depth++;
+      else if ((char === ']' || char === '}') && depth > 0) depth--;
+      else if (char === '\t' && depth === 0) return true;
+    }
+  }
+  return false;
+}
+
+/** A JSON document whose top level is not an object (only numbers and text matter to metrics). */
+function bareJson(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  if (typeof value === 'number' && Number.isInteger(value) && /[.eE]/.test(text))
+    return new PythonFloat(value);
+  return value;
+}
+
+/** Reads metrics files from the working tree, falling back to the cache for cached outputs. */
+class CachedReader {
+  readonly #tvc: Tvc;
+  readonly #cacheRoot: string;
+  #workspace: Workspace | undefined;
+  readonly #locks = new Map<string, Promise<LockFile | undefined>>();
+  /** Files of cached directory outputs: repo path → object hash. */
+  readonly #objects = new Map<string, string>();
+
+  constructor(tvc: Tvc, cacheRoot: string) {
+    this.#tvc = tvc;
+    this.#cacheRoot = cacheRoot;
+  }
+
+  #cache(): Workspace['cache'] {
+    this.#workspace ??= new Workspace(this.#cacheRoot);
+    return this.#workspace.cache;
+  }
+
+  #lock(stageFile: string): Promise<LockFile | undefined> {
+    const file = path.join(path.dirname(path.join(this.#tvc.root, stageFile)), LOCK_FILE);
+    let pending = this.#locks.get(file);
+    if (!pending) {
+      pending = LockFile.read(file, toPosix(path.relative(this.#tvc.root, file))).catch(() => undefined);
+      this.#locks.set(file, pending);
+    }
+    return pending;
+  }
+
+  /** The md5 the lock records for a cached output (`undefined` when there is none). */
+  async #md5(output: CachedOutput): Promise<string | undefined> {
+    const entry = (await this.#lock(output.stageFile))?.get(output.stageName);
+    const stageDir = path.posix.dirname(output.stageFile);
+    for (const item of entry?.outs ?? []) {
+      const itemPath = path.posix.normalize(stageDir === '.' ? item.path : `${stageDir}/${item.path}`);
+      if (
+        itemPath === output.repoPath &&
+        typeof item.md5 === 'string' &&
+        /^[0-9a-f]{32}(\.dir)?$/.test(item.md5)
+      ) {
+        return item.md5;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The files of a cached directory output that is missing from the working tree, from its
+   * manifest in the cache; `[]` for anything else.
+   */
+  async expand(output: CachedOutput | undefined): Promise<{ repoPath: string; md5: string }[]> {
+    if (!output) return [];
+    if (await exists(path.join(this.#tvc.root, output.repoPath))) return [];
+    const md5 = await this.#md5(output);
+    if (!md5?.endsWith('.dir')) return [];
+    try {
+      const manifest: unknown = JSON.parse(await readFile(this.#cache().objectPath(md5), 'utf8'));
+      if (!Array.isArray(manifest)) return [];
+      return (manifest as { relpath?: unknown; md5?: unknown }[])
+        .filter(
+          (entry): entry is { relpath: string; md5: string } =>
+            typeof entry.relpath === 'string' &&
+            typeof entry.md5 === 'string' &&
+            !entry.relpath.split('/').some((part) => part === '..' || part === ''),
+        )
+        .map((entry) => ({ repoPath: `${output.repoPath}/${entry.relpath}`, md5: entry.md5 }))
+        .sort((a, b) => (a.repoPath < b.repoPath ? -1 : a.repoPath > b.repoPath ? 1 : 0));
+    } catch {
+      return [];
+    }
+  }
+
+  remember(entry: { repoPath: string; md5: string }): void {
+    this.#objects.set(entry.repoPath, entry.md5);
+  }
+
+  async text(repoPath: string, output: CachedOutput | undefined): Promise<string> {
+    try {
+      return await readFile(path.join(this.#tvc.root, repoPath), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    }
+    const md5 = this.#objects.get(repoPath) ?? (output ? await this.#md5(output) : undefined);
+    if (!md5 || md5.endsWith('.dir')) throw notFound(repoPath);
+    try {
+      return await readFile(this.#cache().objectPath(md5), 'utf8');
+    } catch {
+      throw notFound(repoPath);
+    }
+  }
+}
+
+async function exists(absolute: string): Promise<boolean> {
+  return stat(absolute).then(
+    () => true,
+    () => false,
+  );
+}
