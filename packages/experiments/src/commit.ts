@@ -129,7 +129,10 @@ export async function commitExperiment(
       }
     }
     const tree = (await git.raw(['write-tree'], env)).trim();
-    const sha = (await git.raw(['commit-tree', tree, '-p', options.baseline, '-m', options.message])).trim();
+    // the message on stdin, without the newline `-m` adds: DVC's commits have none
+    const made = await git.withInput(['commit-tree', tree, '-p', options.baseline], options.message);
+    if (made.code !== 0) throw new TvcError('GIT_FAILED', `git commit-tree failed: ${made.stderr.trim()}`);
+    const sha = made.stdout.trim();
     const ref = expRefName(options.baseline, options.name);
     const previous = await git.resolveCommit(ref);
     if (previous && !options.force) {
