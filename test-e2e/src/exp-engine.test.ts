@@ -19,13 +19,15 @@ afterEach(async () => {
   await Promise.all(repos.splice(0).map((repo) => repo.remove()));
 });
 
+/** Experiment refs (`refs/exps/<sha[:2]>/<sha[2:]>/<name>`), not apply's or exec's bookkeeping refs. */
 async function expRefs(repo: TempRepo): Promise<Map<string, string>> {
   const out = await repo.git('for-each-ref', '--format=%(refname) %(objectname)', 'refs/exps/');
   return new Map(
     out
       .split('\n')
       .filter(Boolean)
-      .map((line) => line.split(' ') as [string, string]),
+      .map((line) => line.split(' ') as [string, string])
+      .filter(([ref]) => /^refs\/exps\/[0-9a-f]{2}\/[0-9a-f]{38}\/[^/]+$/.test(ref)),
   );
 }
 
