@@ -79,8 +79,14 @@ export interface CollectOptions {
   readonly hideWorkspace?: boolean;
   /** `--sha`: baselines by sha, not by branch or tag. */
   readonly shaOnly?: boolean;
-  /** `--param-deps`: only params that are stage dependencies. */
+  /** `--param-deps`: only params that are stage dependencies (the workspace and experiments). */
   readonly paramDeps?: boolean;
+  /**
+   * Apply `paramDeps` to the baselines too. `dvc exp show` reads its baselines without it (its
+   * `collect()` calls `collect_rev(repo, baseline_rev)` without the options), so a baseline row
+   * shows every param; `dvc exp diff` passes it to both revisions.
+   */
+  readonly paramDepsInBaselines?: boolean;
   /** Collect the experiments of each baseline (default true; `exp diff` needs the baselines only). */
   readonly withExperiments?: boolean;
   /** Opens a `Tvc` on a revision snapshot (to load its pipeline). */
@@ -443,21 +449,21 @@ async function collectWith(
   const keyFiles = templated ? [...pipelineFiles, 'params.yaml'] : pipelineFiles;
   const shapes = new Map<string, Promise<PipelineShape>>();
   const paramDeps = options.paramDeps === true;
-  const shapeOf = async (sha: string): Promise<PipelineShape> => {
+  const shapeOf = async (sha: string, depsOnly: boolean): Promise<PipelineShape> => {
     const oids = await Promise.all(keyFiles.map((file) => reader.readObject(`${sha}:${gitPath(file)}`)));
-    const key = oids.map((object) => object?.oid ?? '-').join(' ');
+    const key = `${depsOnly} ${oids.map((object) => object?.oid ?? '-').join(' ')}`;
     let pending = shapes.get(key);
     if (!pending) {
       pending = withRevisionTvc(tvc, reader, sha, options.openSnapshot, async (snapshotTvc) =>
-        pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline(), paramDeps),
+        pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline(), depsOnly),
       );
       shapes.set(key, pending);
     }
     return pending;
   };
-  const collectCommit = async (sha: string, name: string | null): Promise<ExpState> => {
+  const collectCommit = async (sha: string, name: string | null, depsOnly: boolean): Promise<ExpState> => {
     try {
-      const [info, shape] = await Promise.all([commitInfo(sha), shapeOf(sha)]);
+      const [info, shape] = await Promise.all([commitInfo(sha), shapeOf(sha, depsOnly)]);
       const read: FileReader = async (repoPath) => {
         const object = await reader.readObject(`${sha}:${gitPath(repoPath)}`);
         if (!object || object.type !== 'blob') throw missing(repoPath);
@@ -499,12 +505,16 @@ async function collectWith(
   for (const baseline of baselines) {
     result.push(
       (async (): Promise<ExpState> => {
-        const state = await collectCommit(baseline, names.get(baseline) ?? null);
+        const state = await collectCommit(
+          baseline,
+          names.get(baseline) ?? null,
+          paramDeps && options.paramDepsInBaselines === true,
+        );
         const ranges = await Promise.all(
           (options.withExperiments === false ? [] : expRefs)
             .filter((entry) => entry.parsed!.baseline === baseline)
             .map(async ({ ref, parsed }): Promise<ExpRange> => {
-              const exp = await collectCommit(ref.oid, parsed!.name);
+              const exp = await collectCommit(ref.oid, parsed!.name, paramDeps);
               return { revs: [exp], executor: null, name: parsed!.name };
             }),
         );

@@ -12,6 +12,7 @@ import { openTvc } from '@tvc/preset-default';
 import type { CommandContext } from '../context';
 import { write } from '../io';
 import { renderTable } from '../render/table';
+import { failedTo } from './exp-show';
 
 export interface ExpDiffOptions {
   readonly all?: boolean;
@@ -40,18 +41,24 @@ export default async function expDiff(
     if (!sha) throw new TvcError('UNKNOWN_REVISION', `unknown Git revision '${rev}'`);
     return sha;
   };
-  const oldSha = await resolve(aRev ?? 'HEAD');
-  const newSha = bRev ? await resolve(bRev) : undefined;
   const config = await loadConfig(tvc.root);
-  const states = await collectExperiments(tvc, {
-    revs: newSha ? [oldSha, newSha] : [oldSha],
-    hideWorkspace: newSha !== undefined,
-    withExperiments: false,
-    shaOnly: true,
-    paramDeps: options.paramDeps === true,
-    openSnapshot: (location) => openTvc({ ...location, config }),
+  const states = await failedTo(context, 'show experiments diff', async () => {
+    const oldSha = await resolve(aRev ?? 'HEAD');
+    const newSha = bRev ? await resolve(bRev) : undefined;
+    const collected = await collectExperiments(tvc, {
+      revs: newSha ? [oldSha, newSha] : [oldSha],
+      hideWorkspace: newSha !== undefined,
+      withExperiments: false,
+      shaOnly: true,
+      paramDeps: options.paramDeps === true,
+      paramDepsInBaselines: true,
+      openSnapshot: (location) => openTvc({ ...location, config }),
+    });
+    return { collected, oldSha, newSha };
   });
-  const find = (rev: string): ExpData | null => states.find((state) => state.rev === rev)?.data ?? null;
+  if (states === undefined) return 1;
+  const { collected, oldSha, newSha } = states;
+  const find = (rev: string): ExpData | null => collected.find((state) => state.rev === rev)?.data ?? null;
   const diff = diffExperiments(find(oldSha), find(newSha ?? 'workspace'), options.all === true);
   const stdout = context.io.stdout;
   if (options.json) {

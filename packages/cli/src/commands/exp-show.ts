@@ -42,6 +42,24 @@ function integer(value: string | undefined, option: string): number | undefined 
 }
 
 /**
+ * Runs `collect`; a user error (an unknown revision) is reported as DVC's commands do, `ERROR:
+ * failed to <what> - <message>`, and gives `undefined` (the command then exits with 1, as DVC).
+ */
+export async function failedTo<T>(
+  context: CommandContext,
+  what: string,
+  collect: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await collect();
+  } catch (error) {
+    if (!(error instanceof TvcError)) throw error;
+    context.io.stderr.write(`ERROR: failed to ${what} - ${error.message}\n`);
+    return undefined;
+  }
+}
+
+/**
  * `tvc exp show`: the workspace, the baseline(s) and their experiments with metrics, params and
  * deps hashes, in DVC's table (or `--json`, `--csv`, `--md`).
  */
@@ -51,17 +69,20 @@ export default async function expShow(context: CommandContext, options: ExpShowO
   const num = integer(options.num, '-n/--num') ?? 1;
   const precision = integer(options.precision, '--precision');
   const config = await loadConfig(tvc.root);
-  const states = await collectExperiments(tvc, {
-    ...(options.rev && options.rev.length > 0 ? { revs: options.rev } : {}),
-    num,
-    allBranches: options.allBranches === true,
-    allTags: options.allTags === true,
-    allCommits: options.allCommits === true,
-    hideWorkspace: options.hideWorkspace === true,
-    shaOnly: options.sha === true,
-    paramDeps: options.paramDeps === true,
-    openSnapshot: (location) => openTvc({ ...location, config }),
-  });
+  const states = await failedTo(context, 'show experiments', () =>
+    collectExperiments(tvc, {
+      ...(options.rev && options.rev.length > 0 ? { revs: options.rev } : {}),
+      num,
+      allBranches: options.allBranches === true,
+      allTags: options.allTags === true,
+      allCommits: options.allCommits === true,
+      hideWorkspace: options.hideWorkspace === true,
+      shaOnly: options.sha === true,
+      paramDeps: options.paramDeps === true,
+      openSnapshot: (location) => openTvc({ ...location, config }),
+    }),
+  );
+  if (states === undefined) return 1;
   const stdout = context.io.stdout;
   if (options.json) {
     write(stdout, `${pythonJsonDumps(states)}\n`);
