@@ -138,9 +138,11 @@ async function expandDirectory(root: string, repoPath: string): Promise<string[]
   try {
     if (!(await stat(absolute)).isDirectory()) return [repoPath];
     const entries = await readdir(absolute, { recursive: true, withFileTypes: true });
+    // DVC's file system does not list pipeline files, nor what `.git` and `.dvc` hold.
     return entries
-      .filter((entry) => entry.isFile())
+      .filter((entry) => entry.isFile() && entry.name !== 'dvc.yaml' && entry.name !== '.dvcignore')
       .map((entry) => toPosix(path.relative(root, path.join(entry.parentPath, entry.name))))
+      .filter((file) => !file.split('/').some((part) => part === '.git' || part === '.dvc'))
       .sort();
   } catch {
     return [repoPath];
