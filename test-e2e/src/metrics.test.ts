@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dvc, dvcBinary, type RunResult, TempRepo, tvc } from './harness';
@@ -42,6 +44,8 @@ async function compare(dir: string, args: readonly string[], exact: boolean): Pr
   expect(ours.code, ours.stderr).toBe(theirs.code);
   const errors = (result: RunResult): string[] =>
     result.stderr.split('\n').filter((line) => line.startsWith('DVC failed') || line.startsWith('ERROR'));
+  // A usage error: DVC prints its usage too (to stdout), tvc one line.
+  if (theirs.code === 254) return ours;
   expect(errors(ours)).toEqual(errors(theirs));
   if (exact) {
     expect(ours.stdout).toBe(theirs.stdout);
@@ -208,6 +212,8 @@ describe('tvc metrics', () => {
     { args: ['m.json', 'mdir', 'cached.json'] },
     { args: ['sub', '--json'] },
     { args: ['nothing.json'] },
+    { args: ['--precision', 'abc'] },
+    { args: ['--precision', '-1', '-T'] },
     { cwd: 'sub', args: [] },
     { cwd: 'sub', args: ['--json', '-a'] },
   ];
@@ -227,6 +233,8 @@ describe('tvc metrics', () => {
     { args: ['v1', '--targets', 'cached.json', '--precision', '1'], exact: true },
     { args: ['v1', '--targets', 'm.yaml', 'sub'] },
     { args: ['nosuch'] },
+    { args: ['HEAD', 'HEAD'], exact: true },
+    { args: ['v1', 'old', '--json'], exact: true },
     { cwd: 'sub', args: ['v1'] },
   ];
   describe.skipIf(!binary)('matches DVC', () => {
@@ -254,6 +262,41 @@ describe('tvc metrics', () => {
         await other.remove();
       }
     });
+  });
+});
+
+describe.skipIf(!binary)('tvc metrics when the pipeline does not load, or without git, as DVC', () => {
+  it('a dvc.yaml that is not YAML fails the revision (JSON error relative to the cwd)', async () => {
+    const repo = await TempRepo.create();
+    try {
+      await writeProject(repo);
+      await repo.git('add', '-A');
+      await repo.git('commit', '-qm', 'one');
+      await repo.write('dvc.yaml', 'stages: [\n');
+      for (const args of [['show'], ['show', '--json'], ['show', '-a', '--json']]) {
+        await compare(repo.dir, ['metrics', ...args], true);
+      }
+      await compare(repo.path('sub'), ['metrics', 'show', '--json'], true);
+      await compare(repo.dir, ['metrics', 'diff'], false);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it('metrics show works without git (core.no_scm); the diffs refuse', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tvc-e2e-'));
+    try {
+      expect((await dvc(dir, 'init', '-q', '--no-scm')).code).toBe(0);
+      await writeFile(path.join(dir, 'dvc.yaml'), 'metrics:\n- m.json\n');
+      await writeFile(path.join(dir, 'm.json'), '{"a": 1, "b": {"c": 0.333333333}}\n');
+      for (const args of [['show'], ['show', '-a'], ['show', '--json']]) {
+        await compare(dir, ['metrics', ...args], true);
+      }
+      const [theirs, ours] = await Promise.all([dvc(dir, 'metrics', 'diff'), tvc(dir, 'metrics', 'diff')]);
+      expect(ours.code).toBe(theirs.code);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,5 +1,11 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Registrar } from './registrar';
+
+/** argparse's `type=int`: an integer, or DVC's usage error. */
+function precision(value: string): string {
+  if (!/^\s*[-+]?\d+\s*$/.test(value)) throw new InvalidArgumentError(`invalid int value: '${value}'`);
+  return value;
+}
 
 /** `tvc metrics show` and `tvc metrics diff`. */
 export function registerMetricsCommands(program: Command, { run, common }: Registrar): void {
@@ -13,7 +19,7 @@ export function registerMetricsCommands(program: Command, { run, common }: Regis
     .option('--json', "print DVC's JSON for scripts")
     .option('--md', 'print a Markdown table')
     .option('-R, --recursive', 'accepted for DVC compatibility (directories are always searched)')
-    .option('--precision <n>', 'round floats to n digits after the decimal point (default: 5)')
+    .option('--precision <n>', 'round floats to n digits after the decimal point (default: 5)', precision)
     .action(run(() => import('./commands/metrics-show')));
   common(metrics.command('diff'))
     .description('show metrics that changed between two commits, or a commit and the workspace')
@@ -25,6 +31,6 @@ export function registerMetricsCommands(program: Command, { run, common }: Regis
     .option('--json', "print DVC's JSON for scripts")
     .option('--md', 'print a Markdown table')
     .option('--no-path', 'leave out the Path column')
-    .option('--precision <n>', 'round floats to n digits after the decimal point (default: 5)')
+    .option('--precision <n>', 'round floats to n digits after the decimal point (default: 5)', precision)
     .action(run(() => import('./commands/metrics-diff')));
 }

@@ -9,7 +9,7 @@ import {
   PythonFloat,
 } from '@tvc/params';
 import { fastDvcYamlValue, parseDvcYaml } from './dvc-yaml';
-import { TvcError } from './errors';
+import { TvcError, TvcErrorList } from './errors';
 import { LockFile } from './lockfile';
 import { toPosix } from './paths';
 import type { Pipeline } from './pipeline';
@@ -119,6 +119,23 @@ function isFalsy(value: unknown): boolean {
   return isParamsMapping(value) && Object.keys(value).length === 0;
 }
 
+/**
+ * Why a revision's pipeline did not load, as DVC names it: a dvc.yaml or dvc.lock that is not
+ * YAML is `unable to read: 'dvc.yaml', YAML file structure is corrupted`.
+ */
+function revisionError(tvc: Pick<Tvc, 'root' | 'cwd'>, error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const first = error instanceof TvcErrorList ? error.problems[0] : error;
+  if (first instanceof TvcError && first.code === 'YAML_SYNTAX' && first.location?.file) {
+    return new MetricsReadError(
+      'YAMLSyntaxError',
+      `unable to read: '${path.relative(tvc.cwd, path.resolve(tvc.root, first.location.file))}', YAML file structure is corrupted`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
 /** DVC's name for a format's corrupted-file error, by extension (anything unknown reads as YAML). */
 function corruptedType(repoPath: string): [type: string, label: string] {
   const extension = path.posix.extname(repoPath).toLowerCase();
@@ -130,6 +147,11 @@ function corruptedType(repoPath: string): [type: string, label: string] {
 
 function notFound(repoPath: string): MetricsReadError {
   return new MetricsReadError('FileNotFoundError', `[Errno 2] No such file or directory: '${repoPath}'`);
+}
+
+/** A cached output neither in the tree nor in the cache (or never committed to it). */
+function noStorage(repoPath: string): MetricsReadError {
+  return new MetricsReadError('FileNotFoundError', `[Errno 2] No storage files available: '${repoPath}'`);
 }
 
 /** Every file below a directory (relative to the DVC root, sorted), or the path itself. */
@@ -164,9 +186,8 @@ export async function gatherMetrics(
   try {
     pipeline = await tvc.loadPipeline();
   } catch (error) {
-    if (!options.targets || options.targets.length === 0) {
-      return { files: {}, error: error instanceof Error ? error : new Error(String(error)) };
-    }
+    if (!options.targets || options.targets.length === 0)
+      return { files: {}, error: revisionError(tvc, error) };
     pipeline = { stages: [], files: [] } as unknown as Pipeline;
   }
   const wanted =
@@ -368,12 +389,14 @@ class CachedReader {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
     }
-    const md5 = this.#objects.get(repoPath) ?? (output ? await this.#md5(output) : undefined);
-    if (!md5 || md5.endsWith('.dir')) throw notFound(repoPath);
+    const fromDirectory = this.#objects.get(repoPath);
+    if (!output && !fromDirectory) throw notFound(repoPath);
+    const md5 = fromDirectory ?? (output ? await this.#md5(output) : undefined);
+    if (!md5 || md5.endsWith('.dir')) throw noStorage(repoPath);
     try {
       return await readFile(this.#cache().objectPath(md5), 'utf8');
     } catch {
-      throw notFound(repoPath);
+      throw noStorage(repoPath);
     }
   }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { GitRevisionReader, gatherMetrics, MetricsReadError, type Tvc } from '@tvc/core';
+import { findUp, GitRevisionReader, gatherMetrics, MetricsReadError, type Tvc } from '@tvc/core';
 import {
   comparePythonStrings,
   formatMetricValue,
@@ -54,9 +54,20 @@ export async function revisionGroups(
   revs: readonly string[],
   flags: { allBranches?: boolean; allTags?: boolean; allCommits?: boolean },
 ): Promise<{ name: string; commit: string }[]> {
-  const names = revs.filter((rev) => rev !== WORKSPACE);
+  // As DVC: a revision named twice is read once, under its name.
+  const names = [...new Set(revs.filter((rev) => rev !== WORKSPACE))];
   if (flags.allCommits) {
-    names.push(...(await gitLines(gitRoot, ['rev-list', 'HEAD', '--branches', '--remotes', '--tags'])));
+    // dulwich's date-ordered walk from HEAD, branches, remotes and tags: newest first, and
+    // commits of the same second by sha.
+    const commits = (
+      await gitLines(gitRoot, ['log', '--format=%H %ct', 'HEAD', '--branches', '--remotes', '--tags'])
+    )
+      .map((line) => line.split(' ') as [string, string])
+      .sort(
+        ([shaA, timeA], [shaB, timeB]) =>
+          Number(timeB) - Number(timeA) || (shaA < shaB ? -1 : shaA > shaB ? 1 : 0),
+      );
+    names.push(...commits.map(([sha]) => sha));
   } else {
     if (flags.allBranches) {
       names.push(...(await gitLines(gitRoot, ['for-each-ref', '--format=%(refname:short)', 'refs/heads'])));
@@ -88,21 +99,23 @@ export async function revisionGroups(
 export async function gatherMetricsRevisions(
   context: CommandContext,
   tvc: Tvc,
-  gitRoot: string,
+  gitRoot: string | undefined,
   groups: readonly { name: string; commit: string }[],
   targets: readonly string[] | undefined,
   workspaceName: string,
 ): Promise<Map<string, ParamsRevisionResult>> {
   const cwd = context.io.cwd;
   const shas = groups.map((group) => group.commit);
-  const results = await gatherRevisions(tvc, gitRoot, [WORKSPACE, ...shas], (revisionTvc, beforeRead) =>
+  const gather = (revisionTvc: Tvc, beforeRead?: (files: readonly string[]) => Promise<unknown>) =>
     gatherMetrics(revisionTvc, {
       ...(targets && targets.length > 0 ? { targets } : {}),
       ...(beforeRead ? { beforeRead } : {}),
       cacheRoot: tvc.root,
       cwd,
-    }),
-  );
+    });
+  const results = gitRoot
+    ? await gatherRevisions(tvc, gitRoot, [WORKSPACE, ...shas], gather)
+    : new Map([[WORKSPACE, await gather(tvc)]]);
   const named = new Map<string, ParamsRevisionResult>();
   named.set(workspaceName, results.get(WORKSPACE)!);
   for (const group of groups) named.set(group.name, results.get(group.commit)!);
@@ -183,9 +196,14 @@ export default async function metricsShow(
   options: MetricsShowOptions,
 ): Promise<number> {
   const precision = parsePrecision(options.precision);
-  const { tvc, gitRoot } = await openForRevisions(context);
+  // Unlike the diffs, DVC shows the workspace's metrics without git too (`core.no_scm`).
+  const { tvc, gitRoot } = await openForRevisions(context).catch(async (error: unknown) => {
+    if ((error as { code?: unknown }).code !== 'NOT_A_GIT_REPO' || !findUp(context.io.cwd, '.dvc'))
+      throw error;
+    return { tvc: await context.tvc(), gitRoot: undefined };
+  });
   const withRevisions = options.allBranches || options.allTags || options.allCommits;
-  const groups = withRevisions ? await revisionGroups(gitRoot, [], options) : [];
+  const groups = withRevisions && gitRoot ? await revisionGroups(gitRoot, [], options) : [];
   const results = await gatherMetricsRevisions(
     context,
     tvc,
@@ -194,7 +212,7 @@ export default async function metricsShow(
     repoTargets(context, tvc, targets),
     withRevisions ? WORKSPACE : '',
   );
-  if (withRevisions) {
+  if (withRevisions && gitRoot) {
     const { simpleGit } = await import('simple-git');
     const active = (
       await simpleGit(gitRoot)
