@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Registrar } from './registrar';
 
 /** The `tvc exp` group, created by whichever block declares a command first. */
@@ -16,6 +16,7 @@ function expGroup(program: Command): Command {
 /** `tvc exp …`: run, show, diff, apply, branch, list, remove, save. */
 export function registerExperimentCommands(program: Command, registrar: Registrar): void {
   registerExperimentEngineCommands(expGroup(program), registrar);
+  registerExperimentShowCommands(expGroup(program), registrar);
 }
 
 // ─── exp run, apply, branch, list, remove, save ─────────────────────────────────────────────────
@@ -42,7 +43,10 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
   common(exp.command('apply'))
     .description("put an experiment's results in the workspace (refuses to overwrite uncommitted work)")
     .argument('<experiment>', 'name, ref or commit of the experiment')
-    .option('-f, --force', 'overwrite uncommitted changes, after saving them in refs/exps/apply/tvc-workspace')
+    .option(
+      '-f, --force',
+      'overwrite uncommitted changes, after saving them in refs/exps/apply/tvc-workspace',
+    )
     .option('--no-force', 'accepted for DVC compatibility (tvc never overwrites without --force)')
     .action(run(() => import('./commands/exp-apply')));
 
@@ -80,4 +84,47 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('-I, --include-untracked <path>', 'an untracked file to include (repeatable)', collect, [])
     .option('--json', 'print the ref as JSON')
     .action(run(() => import('./commands/exp-save')));
+}
+
+// ─── exp show, diff ──────────────────────────────────────────────────────────────────────────────
+
+function registerExperimentShowCommands(exp: Command, { run, common, collect }: Registrar): void {
+  common(exp.command('show'))
+    .description('print experiments: a row per baseline and experiment, their metrics, params and deps')
+    .option('-a, --all-branches', 'show experiments derived from the tip of all git branches')
+    .option('-T, --all-tags', 'show experiments derived from all git tags')
+    .option('-A, --all-commits', 'show experiments derived from all git commits')
+    .option('--rev <commit>', 'show experiments derived from this commit (repeatable)', collect, [])
+    .option('-n, --num <num>', 'show the last num commits from each revision')
+    .option('--no-pager', 'do not pipe output into a pager (tvc never pages)')
+    .option('--only-changed', 'only show metrics/params with values varying across the experiments')
+    .option('--drop <regex>', 'remove the columns matching this regex (repeatable)', collect, [])
+    .option('--keep <regex>', 'keep the columns matching this regex (repeatable)', collect, [])
+    .option('--param-deps', 'show only params that are stage dependencies')
+    .option('--sort-by <metric/param>', 'sort related experiments by this metric or param')
+    .addOption(
+      new Option('--sort-order <order>', 'sort order with --sort-by').choices(['asc', 'desc']).default('asc'),
+    )
+    .option('--sha', 'always show git commit shas instead of branch/tag names')
+    .option('--hide-failed', 'hide failed experiments')
+    .option('--hide-queued', 'hide queued experiments')
+    .option('--hide-workspace', 'hide the workspace row')
+    .option('--json', 'print output in JSON format')
+    .option('--csv', 'print output in CSV format')
+    .option('--md', 'print the table in Markdown (GFM)')
+    .option('--precision <n>', 'round floats to n significant digits (CSV; the table always uses 5, as DVC)')
+    .option('-f, --force', 'accepted for DVC compatibility (tvc keeps no experiments cache)')
+    .action(run(() => import('./commands/exp-show')));
+
+  common(exp.command('diff'))
+    .description('show changes of metrics and params between two experiments or revisions')
+    .argument('[a_rev]', 'old experiment or revision (default: HEAD)')
+    .argument('[b_rev]', 'new experiment or revision (default: the workspace)')
+    .option('--all', 'show unchanged metrics/params as well')
+    .option('--param-deps', 'show only params that are stage dependencies')
+    .option('--json', 'print output in JSON format')
+    .option('--md', 'print the tables in Markdown (GFM)')
+    .option('--no-path', "don't show the path of the metric/param")
+    .option('--precision <n>', 'round metrics to n significant digits (default 5)')
+    .action(run(() => import('./commands/exp-diff')));
 }
