@@ -265,6 +265,32 @@ describe('tvc metrics', () => {
   });
 });
 
+describe.skipIf(!binary)('tvc metrics of a cached directory output, as DVC', () => {
+  it('reads its files from the manifest in the cache at a revision, and when deleted', async () => {
+    const repo = await TempRepo.create();
+    try {
+      await repo.write(
+        'dvc.yaml',
+        'stages:\n  train:\n    cmd: mkdir -p res && cp src.json res/a.json && cp src.json res/b.yaml\n    deps:\n    - src.json\n    metrics:\n    - res\n',
+      );
+      await repo.write('src.json', '{"acc": 0.5, "n": {"k": 1}}\n');
+      expect((await repo.tvc('repro', '-q')).code).toBe(0);
+      await repo.git('add', '-A');
+      await repo.git('commit', '-qm', 'one');
+      await repo.write('src.json', '{"acc": 0.75, "n": {"k": 2}}\n');
+      expect((await repo.tvc('repro', '-q')).code).toBe(0);
+      await compare(repo.dir, ['metrics', 'show', '-a'], true);
+      await compare(repo.dir, ['metrics', 'show', '-a', '--json'], true);
+      await compare(repo.dir, ['metrics', 'diff', '--targets', 'res/a.json'], true);
+      await compare(repo.dir, ['metrics', 'diff', '--all', '--json'], false);
+      await rm(repo.path('res'), { recursive: true });
+      await compare(repo.dir, ['metrics', 'show', '--json'], true);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
 describe.skipIf(!binary)('tvc metrics when the pipeline does not load, or without git, as DVC', () => {
   it('a dvc.yaml that is not YAML fails the revision (JSON error relative to the cwd)', async () => {
     const repo = await TempRepo.create();

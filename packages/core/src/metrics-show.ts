@@ -222,7 +222,7 @@ export async function gatherMetrics(
   const results = await Promise.all(
     [...new Set(expanded)].map(async (repoPath): Promise<[string, ParamsFileResult]> => {
       try {
-        const text = await reader.text(repoPath, cached.get(repoPath));
+        const text = await reader.text(repoPath, outputFor(cached, repoPath));
         return [repoPath, { data: extractMetrics(await parseMetrics(tvc, repoPath, text, cwd)) }];
       } catch (error) {
         return [repoPath, { error: error instanceof Error ? error : new Error(String(error)) }];
@@ -296,6 +296,15 @@ export function hasBlockTab(text: string): boolean {
     }
   }
   return false;
+}
+
+/** The cached output that is `repoPath` or holds it (a directory output). */
+function outputFor(cached: ReadonlyMap<string, CachedOutput>, repoPath: string): CachedOutput | undefined {
+  for (let current = repoPath; current && current !== '.'; current = path.posix.dirname(current)) {
+    const output = cached.get(current);
+    if (output) return output;
+  }
+  return undefined;
 }
 
 /** A JSON document whose top level is not an object (only numbers and text matter to metrics). */
@@ -391,7 +400,13 @@ class CachedReader {
     }
     const fromDirectory = this.#objects.get(repoPath);
     if (!output && !fromDirectory) throw notFound(repoPath);
-    const md5 = fromDirectory ?? (output ? await this.#md5(output) : undefined);
+    let md5 = fromDirectory ?? (output ? await this.#md5(output) : undefined);
+    if (output && !fromDirectory && output.repoPath !== repoPath && md5?.endsWith('.dir')) {
+      // A file inside a cached directory output: its hash is in the directory's manifest.
+      const entry = (await this.expand(output)).find((item) => item.repoPath === repoPath);
+      if (!entry) throw notFound(repoPath);
+      md5 = entry.md5;
+    }
     if (!md5 || md5.endsWith('.dir')) throw noStorage(repoPath);
     try {
       return await readFile(this.#cache().objectPath(md5), 'utf8');
