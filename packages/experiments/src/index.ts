@@ -3,6 +3,16 @@ export { commitExperiment, experimentHash, experimentPaths } from './commit';
 export type { ExpChange, ExpDiff } from './diff';
 export { diffExperiments, diffRows } from './diff';
 export { Git } from './git';
+export type { ApplyResult, ListedBaseline, ListOptions, RemoveOptions, SaveOptions } from './manage';
+export {
+  APPLY_SAVED,
+  applyExperiment,
+  branchExperiment,
+  describe,
+  listByBaseline,
+  removeExperiments,
+  saveExperiment,
+} from './manage';
 export { extractMetrics, flattenMetrics, metricsFormatFile, readMetricsText } from './metrics-read';
 export { checkName, experimentExists, randomName, unusedRandomName } from './names';
 export type { ExpRef } from './refs';
@@ -48,13 +58,3 @@ export {
   tabulateExperiments,
 } from './show-table';
 export { ADJECTIVES, NOUNS } from './words';
-export type { ApplyResult, ListedBaseline, ListOptions, RemoveOptions, SaveOptions } from './manage';
-export {
-  APPLY_SAVED,
-  applyExperiment,
-  branchExperiment,
-  describe,
-  listByBaseline,
-  removeExperiments,
-  saveExperiment,
-} from './manage';

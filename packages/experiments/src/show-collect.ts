@@ -466,7 +466,7 @@ async function collectWith(
       const [info, shape] = await Promise.all([commitInfo(sha), shapeOf(sha, depsOnly)]);
       const read: FileReader = async (repoPath) => {
         const object = await reader.readObject(`${sha}:${gitPath(repoPath)}`);
-        if (!object || object.type !== 'blob') throw missing(repoPath);
+        if (object?.type !== 'blob') throw missing(repoPath);
         return object.content;
       };
       const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown);
