@@ -95,7 +95,7 @@ export {
 export type { TargetOptions } from './targets';
 export { resolveTarget, resolveTargets } from './targets';
 export type { DictExpansionConfig } from './templating/format';
-export { expandDict, pythonStr, shellQuote, toText } from './templating/format';
+export { expandDict, shellQuote, toText } from './templating/format';
 export { readParsingConfig, TemplatingPlugin } from './templating/plugin';
 export { FileResolver, needsResolution, TEMPLATING_ERROR } from './templating/resolver';
 export type { AppliedPlugin, TvcOptions } from './tvc';

@@ -186,8 +186,8 @@ const castFloat = castValue('float', (value) => {
   return pythonFloat(Number(value));
 });
 
-/** Python's `str()` of a scalar, `bool`s in lower case as Hydra's `str` cast writes them. */
-export function pythonStr(value: Scalar): string {
+/** Python's `str()` of an override's scalar (`True`; ints of any size in full); Hydra's `str` cast lower-cases booleans itself. */
+export function scalarStr(value: Scalar): string {
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'string') return value;
   if (typeof value === 'bigint') return value.toString();
@@ -195,7 +195,7 @@ export function pythonStr(value: Scalar): string {
   return Number.isInteger(value) ? BigInt(value).toString() : pythonFloatRepr(value);
 }
 
-const castStr = castValue('str', (value) => (typeof value === 'boolean' ? String(value) : pythonStr(value)));
+const castStr = castValue('str', (value) => (typeof value === 'boolean' ? String(value) : scalarStr(value)));
 
 const castBool = castValue('bool', (value) => {
   if (typeof value === 'string') {

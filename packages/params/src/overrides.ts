@@ -1,5 +1,5 @@
 import { ParamsOverrideError } from './override-error';
-import { evaluateOverrideFunction, numberOf, pythonStr, shuffleList } from './override-functions';
+import { evaluateOverrideFunction, numberOf, scalarStr, shuffleList } from './override-functions';
 import {
   isSweep,
   OverrideDict,
@@ -155,7 +155,7 @@ export function overrideElementText(value: OverrideElement | OverrideDictKey): s
   }
   if (typeof value === 'string') return escapeOverrideString(value);
   if (isSweep(value)) throw new Error('Cannot convert sweep to str');
-  return pythonStr(value);
+  return scalarStr(value);
 }
 
 // ─── Sweeps ──────────────────────────────────────────────────────────────────────────────────────
@@ -246,7 +246,7 @@ function rangeValues(sweep: Extract<OverrideSweep, { kind: 'range' }>): Override
   const by = decimal(step);
   if (by.coefficient === 0n) {
     throw new Error(
-      `Invalid range values (start:${pythonStr(start as never)}, stop:${pythonStr(stop as never)}, step:0)`,
+      `Invalid range values (start:${scalarStr(start as never)}, stop:${scalarStr(stop as never)}, step:0)`,
     );
   }
   const ascending = by.coefficient > 0n;
@@ -333,7 +333,7 @@ export function expandSweeps(overrides: OverridesByFile): OverridesByFile[] {
 /** A dict key as a params key: Python's `str()` of it. */
 export function dictKeyText(key: OverrideDictKey): string {
   if (key === null) return 'None';
-  return pythonStr(key);
+  return scalarStr(key);
 }
 
 /** An override's value as a params value: quotes dropped, dict keys as strings. */
@@ -362,5 +362,5 @@ export function describeValue(value: ParamsValue | undefined): string {
       .join(', ')}}`;
   }
   if (value instanceof PythonFloat) return pythonFloatRepr(value.value);
-  return pythonStr(value as number | bigint | boolean);
+  return scalarStr(value as number | bigint | boolean);
 }

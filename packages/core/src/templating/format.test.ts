@@ -1,7 +1,7 @@
-import { PythonFloat } from '@tvc/params';
+import { PythonFloat, pythonStr } from '@tvc/params';
 import { describe, expect, it } from 'vitest';
 import { findInterpolations, isExactInterpolation, parseExpression, unescapeBraces } from './expression';
-import { expandDict, pythonStr, shellQuote, toText } from './format';
+import { expandDict, shellQuote, toText } from './format';
 
 describe('values as text (DVC to_str)', () => {
   it('prints numbers, None and booleans as DVC does', () => {

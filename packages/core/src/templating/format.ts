@@ -1,4 +1,4 @@
-import { isParamsMapping, PythonFloat, pythonRepr } from '@tvc/params';
+import { isParamsMapping, PythonFloat, pythonStr } from '@tvc/params';
 
 /**
  * How dvc.yaml templating turns values into text, as DVC 3 does (`dvc/parsing/interpolate.py`):
@@ -53,30 +53,6 @@ export function isPrimitive(value: unknown): boolean {
     typeof value === 'bigint' ||
     value instanceof PythonFloat
   );
-}
-
-/** Python's `str()`: `None`, `True`, `1.0`, `1e-05`, `['a', 1]`. */
-export function pythonStr(value: unknown): string {
-  if (typeof value === 'string') return value;
-  return pythonReprOf(value);
-}
-
-function pythonReprOf(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (typeof value === 'string') return pythonStringRepr(value);
-  if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint')
-    return pythonRepr(value);
-  if (value instanceof PythonFloat) return pythonRepr(value);
-  if (value instanceof Date) return value.toISOString().slice(0, 10);
-  if (Array.isArray(value)) return `[${value.map(pythonReprOf).join(', ')}]`;
-  const entries = Object.entries(value as Record<string, unknown>);
-  return `{${entries.map(([key, item]) => `${pythonStringRepr(key)}: ${pythonReprOf(item)}`).join(', ')}}`;
-}
-
-function pythonStringRepr(value: string): string {
-  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-  const escaped = value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
-  return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
 }
 
 const SHELL_UNSAFE = /[^\w@%+=:,./-]/;

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ParamsTree } from '@tvc/params';
+import { type ParamsTree, pythonStr } from '@tvc/params';
 import { TvcError } from '../errors';
 import type { DefinitionsContext, StageDefinition } from '../hooks';
 import { toPosix } from '../paths';
@@ -28,7 +28,6 @@ import {
   isMapOrSeq,
   isMapping,
   isPrimitive,
-  pythonStr,
   pythonTypeName,
   toText,
 } from './format';
