@@ -38,7 +38,7 @@ export class TemplatingPlugin {
         if (!needsResolution(definitions, vars, context.topLevel)) return definitions;
         config ??= readParsingConfig(tvc.root);
         // Values are read again as DVC reads them: `1.0` stays a float, and prints as `1.0`.
-        const typed = typedValue(context.source.text, context.request.repoPath);
+        const typed = typedValue(tvc, context.source.text, context.request.repoPath);
         const typedStages = typed?.stages as Record<string, Record<string, unknown>> | undefined;
         const typedDefinitions = definitions.map(
           (definition): StageDefinition => ({
@@ -68,8 +68,10 @@ export class TemplatingPlugin {
 }
 
 /** The file's value as ruamel reads it (integral floats as `PythonFloat`), or undefined. */
-function typedValue(text: string, file: string): Record<string, unknown> | undefined {
-  let value: unknown = fastDvcYamlValue(text);
+function typedValue(tvc: Tvc, text: string, file: string): Record<string, unknown> | undefined {
+  // Through the parsed-value cache, as the loader's own parse: a no-op status on a templated
+  // pipeline parses nothing either.
+  let value: unknown = tvc.parsedValues.read('dvc.yaml:typed', text, () => fastDvcYamlValue(text));
   if (value === undefined) {
     try {
       value = parseDvcYaml(text, file).value;

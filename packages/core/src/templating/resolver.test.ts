@@ -211,6 +211,23 @@ stages:
 });
 
 describe('foreach and matrix', () => {
+  it('reads a templated dvc.yaml from the parsed-value cache the second time, with the same stages', async () => {
+    const files = {
+      'dvc.yaml': 'stages:\n  train:\n    foreach: [1.0, 2]\n    do:\n      cmd: echo ${item}\n',
+    };
+    const { root, tvc, pipeline } = await load(files);
+    expect(tvc.parsedValues.stats).toEqual({ hits: 0, misses: 2 });
+    const again = await Tvc.open({ cwd: root, plugins: [yamlPlugin] });
+    const second = await again.loadPipeline();
+    expect(again.parsedValues.stats).toEqual({ hits: 2, misses: 0 });
+    // `1.0` stays a float through the cache and prints as Python does.
+    expect(second.stages.map((stage) => [stage.name, stage.cmd])).toEqual([
+      ['train@1.0', 'echo 1.0'],
+      ['train@2', 'echo 2'],
+    ]);
+    expect(second.stages.map((stage) => stage.cmd)).toEqual(pipeline.stages.map((stage) => stage.cmd));
+  });
+
   it('generates stages from a list of scalars, a list of mappings, a mapping and a ${reference}', async () => {
     const { pipeline } = await load({
       'params.yaml': PARAMS,
