@@ -50,7 +50,13 @@ export {
   toLockEntry,
 } from './lockfile';
 export type { GatherMetricsOptions } from './metrics-show';
-export { collectMetricsFiles, extractMetrics, gatherMetrics, MetricsReadError } from './metrics-show';
+export {
+  collectMetricsFiles,
+  extractMetrics,
+  gatherMetrics,
+  MetricsReadError,
+  readMetricsText,
+} from './metrics-show';
 export type { ProducedOutput } from './output-trie';
 export { OutputTrie } from './output-trie';
 export type { GatherParamsOptions, ParamsFileKeys } from './params-show';

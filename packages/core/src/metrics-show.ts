@@ -223,7 +223,7 @@ export async function gatherMetrics(
     [...new Set(expanded)].map(async (repoPath): Promise<[string, ParamsFileResult]> => {
       try {
         const text = await reader.text(repoPath, outputFor(cached, repoPath));
-        return [repoPath, { data: extractMetrics(await parseMetrics(tvc, repoPath, text, cwd)) }];
+        return [repoPath, { data: await readMetricsText(tvc, repoPath, text, cwd) }];
       } catch (error) {
         return [repoPath, { error: error instanceof Error ? error : new Error(String(error)) }];
       }
@@ -231,6 +231,20 @@ export async function gatherMetrics(
   );
   for (const [repoPath, result] of results) files[repoPath] = result;
   return { files };
+}
+
+/**
+ * The metrics of one file's text as `dvc metrics show` and `dvc exp show` read them: parsed by
+ * DVC's rule for its extension, then {@link extractMetrics}. A file that does not parse throws a
+ * {@link MetricsReadError} with DVC's type and message (its path shown relative to `cwd`).
+ */
+export async function readMetricsText(
+  tvc: Tvc,
+  repoPath: string,
+  text: string,
+  cwd = tvc.cwd,
+): Promise<unknown> {
+  return extractMetrics(await parseMetrics(tvc, repoPath, text, cwd));
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   paramsEqual,
   pythonValueRepr,
 } from '@tvc/params';
-import { flattenMetrics } from './metrics-read';
+import { flattenMetrics } from './metrics-flatten';
 import type { ExpData, ExpFileResult } from './show-collect';
 import { formatField } from './show-table';
 

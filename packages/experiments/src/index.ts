@@ -13,7 +13,7 @@ export {
   removeExperiments,
   saveExperiment,
 } from './manage';
-export { extractMetrics, flattenMetrics, metricsFormatFile, readMetricsText } from './metrics-read';
+export { flattenMetrics } from './metrics-flatten';
 export { checkName, experimentExists, randomName, unusedRandomName } from './names';
 export type { ExpRef } from './refs';
 export {

@@ -4,15 +4,16 @@ import path from 'node:path';
 import {
   collectParamsFiles,
   GitRevisionReader,
+  MetricsReadError,
   type OpenSnapshotTvc,
   type ParamsFileKeys,
   type Pipeline,
+  readMetricsText,
   type Tvc,
   toPosix,
   withRevisionTvc,
 } from '@tvc/core';
 import { isParamsMapping, selectParams } from '@tvc/params';
-import { metricsFormatFile, readMetricsText } from './metrics-read';
 
 /** DVC's `SerializableError`: what went wrong reading a file or a revision. */
 export interface ExpError {
@@ -180,6 +181,7 @@ export function localIsoTime(seconds: number): string {
 }
 
 function asExpError(error: unknown): ExpError {
+  if (error instanceof MetricsReadError) return { type: error.type, msg: error.message };
   if (
     error &&
     typeof error === 'object' &&
@@ -289,11 +291,8 @@ async function readRevision(
     }),
     ...shape.metrics.map(async (file) => {
       try {
-        const { format, text } = (await parse(file, metricsFormatFile(file))) as {
-          format: ReturnType<Tvc['paramsFormat']>;
-          text: string;
-        };
-        metrics[file] = { data: readMetricsText(format, text, shown(file)) };
+        const text = (await read(file)).toString('utf8');
+        metrics[file] = { data: await readMetricsText(tvc, file, text) };
       } catch (error) {
         metrics[file] = { error: asExpError(error) };
       }

@@ -1,7 +1,7 @@
+import { extractMetrics } from '@tvc/core';
 import { PythonFloat } from '@tvc/params';
 import { describe, expect, it } from 'vitest';
 import { diffExperiments, diffRows } from './diff';
-import { extractMetrics } from './metrics-read';
 import type { ExpData, ExpState } from './show-collect';
 import { renderCsv, renderRichTable } from './show-render';
 import { formatCreated, formatGeneral, shapeTable, tabulateExperiments } from './show-table';

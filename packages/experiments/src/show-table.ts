@@ -1,5 +1,5 @@
 import { isParamsMapping, isPythonFloat, pythonStr } from '@tvc/params';
-import { flattenMetrics } from './metrics-read';
+import { flattenMetrics } from './metrics-flatten';
 import type { ExpFileResult, ExpState } from './show-collect';
 
 /** DVC's default precision of metrics (`dvc.commands.metrics.DEFAULT_PRECISION`). */
