@@ -8,9 +8,9 @@ export const PARSED_CACHE_DIRECTORY = path.join('.dvc', 'tmp', 'tvc-parsed');
 
 // Bumped whenever what a reader returns for the same text could change.
 const FORMAT = 1;
-// Entries kept: the files of a few pipelines and their lock files; older ones are removed when
-// a new entry would pass the limit.
-const MAX_ENTRIES = 64;
+// Entries kept by default: two per pipeline file of hundreds of pipelines (a dvc.yaml and its
+// lock), and their recent versions; the oldest half is removed when a new entry would pass it.
+const MAX_ENTRIES = 512;
 // A string that starts with this character is a marker, see encode(): YAML cannot hold it raw.
 const MARK = '\u0000';
 
@@ -24,10 +24,12 @@ const MARK = '\u0000';
  */
 export class ParsedValueCache {
   readonly directory: string;
+  readonly maxEntries: number;
   readonly stats = { hits: 0, misses: 0 };
 
-  constructor(directory: string) {
+  constructor(directory: string, options: { maxEntries?: number } = {}) {
     this.directory = directory;
+    this.maxEntries = options.maxEntries ?? MAX_ENTRIES;
   }
 
   /** The cached value that `reader` gave for `text`, or `undefined`. */
@@ -83,14 +85,15 @@ export class ParsedValueCache {
 
   #prune(): void {
     const names = readdirSync(this.directory).filter((name) => name.endsWith('.json'));
-    if (names.length < MAX_ENTRIES) return;
+    if (names.length < this.maxEntries) return;
     const byAge = names
       .map((name) => {
         const file = path.join(this.directory, name);
         return { file, mtime: statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0 };
       })
       .sort((a, b) => a.mtime - b.mtime);
-    for (const { file } of byAge.slice(0, names.length - MAX_ENTRIES / 2)) rmSync(file, { force: true });
+    for (const { file } of byAge.slice(0, names.length - Math.floor(this.maxEntries / 2)))
+      rmSync(file, { force: true });
   }
 }
 
