@@ -86,6 +86,17 @@ describe('tvc --help and --version', () => {
     }
   });
 
+  it('exits 254 on an argument a command refuses, as DVC does (argparse type=int)', async () => {
+    const repo = await TempRepo.create();
+    try {
+      const badNumber = await repo.tvc('exp', 'show', '-n', 'x');
+      expect(badNumber.code).toBe(254);
+      expect(badNumber.stderr).toContain("ERROR: argument -n/--num: invalid int value: 'x'");
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it('prints the version of the CLI package', async () => {
     const repo = await TempRepo.create(undefined, { init: false, commit: false });
     try {

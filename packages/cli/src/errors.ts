@@ -22,6 +22,7 @@ export function reportError(error: unknown, io: Io, verbose: boolean): number {
     else lines.push('  hint: run again with -v for the stack trace, and please report it');
   }
   io.stderr.write(`${lines.join('\n')}\n`);
-  // DVC's exit codes: 253 outside a repository, 255 for any other error.
-  return error instanceof TvcError && error.code === 'NOT_A_DVC_REPO' ? 253 : 255;
+  // DVC's exit codes: 253 outside a repository, 254 for a bad argument, 255 for any other error.
+  if (error instanceof TvcError && error.code === 'NOT_A_DVC_REPO') return 253;
+  return error instanceof TvcError && error.code === 'USAGE' ? 254 : 255;
 }
