@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   isParamsMapping,
@@ -11,6 +11,7 @@ import {
 import { fastDvcYamlValue, parseDvcYaml } from './dvc-yaml';
 import { TvcError, TvcErrorList } from './errors';
 import { LockFile } from './lockfile';
+import { expandRepoPath } from './params-show';
 import { toPosix } from './paths';
 import type { Pipeline } from './pipeline';
 import { LOCK_FILE } from './status';
@@ -154,23 +155,6 @@ function noStorage(repoPath: string): MetricsReadError {
   return new MetricsReadError('FileNotFoundError', `[Errno 2] No storage files available: '${repoPath}'`);
 }
 
-/** Every file below a directory (relative to the DVC root, sorted), or the path itself. */
-async function expandDirectory(root: string, repoPath: string): Promise<string[]> {
-  const absolute = path.join(root, repoPath);
-  try {
-    if (!(await stat(absolute)).isDirectory()) return [repoPath];
-    const entries = await readdir(absolute, { recursive: true, withFileTypes: true });
-    // DVC's file system does not list pipeline files, nor what `.git` and `.dvc` hold.
-    return entries
-      .filter((entry) => entry.isFile() && entry.name !== 'dvc.yaml' && entry.name !== '.dvcignore')
-      .map((entry) => toPosix(path.relative(root, path.join(entry.parentPath, entry.name))))
-      .filter((file) => !file.split('/').some((part) => part === '.git' || part === '.dvc'))
-      .sort();
-  } catch {
-    return [repoPath];
-  }
-}
-
 /**
  * Reads the metrics of a repository as `dvc metrics show` reads one revision: each metrics file's
  * metrics ({@link extractMetrics}) or why it could not be read. A cached output missing from the
@@ -211,7 +195,7 @@ export async function gatherMetrics(
   const reader = new CachedReader(tvc, options.cacheRoot ?? tvc.root);
   const expanded: string[] = [];
   for (const repoPath of wanted) {
-    const below = await expandDirectory(tvc.root, repoPath);
+    const below = await expandRepoPath(tvc.root, repoPath);
     const fromCache =
       below.length === 1 && below[0] === repoPath ? await reader.expand(cached.get(repoPath)) : [];
     expanded.push(...(fromCache.length > 0 ? fromCache.map((entry) => entry.repoPath) : below));

@@ -80,15 +80,20 @@ export function mergeParamsFileKeys(entries: Iterable<readonly [string, readonly
   return merged;
 }
 
-/** A params path that is a directory stands for every file below it (DVC's `try_expand_paths`). */
-async function expandDirectory(root: string, repoPath: string): Promise<string[]> {
+/**
+ * DVC's `try_expand_paths`, shared by params and metrics: a directory stands for every file below
+ * it (relative to the DVC root, sorted), a file for itself.
+ */
+export async function expandRepoPath(root: string, repoPath: string): Promise<string[]> {
   const absolute = path.join(root, repoPath);
   try {
     if (!(await stat(absolute)).isDirectory()) return [repoPath];
     const entries = await readdir(absolute, { recursive: true, withFileTypes: true });
+    // DVC's file system does not list pipeline files, nor what `.git` and `.dvc` hold.
     return entries
-      .filter((entry) => entry.isFile())
+      .filter((entry) => entry.isFile() && entry.name !== 'dvc.yaml' && entry.name !== '.dvcignore')
       .map((entry) => toPosix(path.relative(root, path.join(entry.parentPath, entry.name))))
+      .filter((file) => !file.split('/').some((part) => part === '.git' || part === '.dvc'))
       .sort();
   } catch {
     return [repoPath];
@@ -143,7 +148,7 @@ export async function gatherParams(
   await options.beforeRead?.([...wanted.keys()]);
   const files: Record<string, ParamsFileResult> = {};
   const expanded = await Promise.all(
-    [...wanted].map(async ([file, keys]) => ({ files: await expandDirectory(tvc.root, file), keys })),
+    [...wanted].map(async ([file, keys]) => ({ files: await expandRepoPath(tvc.root, file), keys })),
   );
   const results = await Promise.all(
     expanded.flatMap(({ files: paths, keys }) =>
