@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dvc, dvcBinary, type RunResult, TempRepo, tvc } from './harness';
+import { canonicalJson, comparisonDvc, dvc, type RunResult, TempRepo, tvc } from './harness';
 
 /**
  * `tvc exp show` and `tvc exp diff` against DVC 3.67.1 on experiments made by the real
@@ -18,30 +15,7 @@ import { dvc, dvcBinary, type RunResult, TempRepo, tvc } from './harness';
  *   inside a block are DVC's sorted keys and compared as they are);
  * - `exp diff --json`: DVC's key order is a set's too, so both are compared with sorted keys.
  */
-const binary = dvcBinary();
-if (!binary && process.env.CI) {
-  throw new Error(
-    'CI must compare exp show / exp diff with DVC, but DVC is not installed (.ci/run installs it)',
-  );
-}
-if (!binary) {
-  console.warn(
-    'exp show / exp diff comparisons with DVC skipped: run `.ci/run` once (it installs DVC in .venv) or set TVC_DVC=/path/to/dvc',
-  );
-}
-
-/** JSON with sorted keys, through Python so that `1.0` stays a float. */
-function canonicalJson(text: string): string {
-  const python =
-    binary && existsSync(path.join(path.dirname(binary), 'python'))
-      ? path.join(path.dirname(binary), 'python')
-      : 'python3';
-  return execFileSync(
-    python,
-    ['-c', 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'],
-    { input: text, encoding: 'utf8' },
-  );
-}
+const binary = comparisonDvc('exp show / exp diff');
 
 /** Today's `01:22 AM` and an older day's `Nov 24, 2026`, each as a placeholder of its width. */
 function normaliseCreated(text: string): string {

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,44 @@ export function tvc(cwd: string, ...args: string[]): Promise<RunResult> {
 export function dvcBinary(): string | undefined {
   const candidates = [process.env.TVC_DVC, path.join(REPO_ROOT, '.venv/bin/dvc')];
   return candidates.find((candidate): candidate is string => !!candidate && existsSync(candidate));
+}
+
+/**
+ * The DVC a live comparison runs against. Without one the comparison is skipped with one line
+ * saying how to enable it; under CI a missing DVC fails the run instead.
+ */
+export function comparisonDvc(what: string): string | undefined {
+  const binary = dvcBinary();
+  if (!binary && process.env.CI) {
+    throw new Error(`CI must compare ${what} with DVC, but DVC is not installed (.ci/run installs it)`);
+  }
+  if (!binary) {
+    console.warn(
+      `${what}: comparisons with DVC skipped; run \`.ci/run\` once (it installs DVC in .venv) or set TVC_DVC=/path/to/dvc`,
+    );
+  }
+  return binary;
+}
+
+/** JSON with sorted keys, through Python (DVC's own, when there is one) so that `1.0` stays a float. */
+export function canonicalJson(text: string): string {
+  const binary = dvcBinary();
+  const python =
+    binary && existsSync(path.join(path.dirname(binary), 'python'))
+      ? path.join(path.dirname(binary), 'python')
+      : 'python3';
+  return execFileSync(
+    python,
+    ['-c', 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'],
+    { input: text, encoding: 'utf8' },
+  );
+}
+
+/** A table's header line(s) as they are and its rows sorted (DVC orders files from a Python set). */
+export function canonicalTable(text: string, markdown: boolean): string {
+  const lines = text.split('\n');
+  const head = markdown ? 2 : 1;
+  return [...lines.slice(0, head), ...lines.slice(head).sort()].join('\n');
 }
 
 /** Runs the real DVC in `cwd`. */

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dvc, dvcBinary, type RunResult, TempRepo, tvc } from './harness';
+import { canonicalJson, canonicalTable, comparisonDvc, dvc, type RunResult, TempRepo, tvc } from './harness';
 
 /**
  * `tvc metrics show` and `tvc metrics diff` against DVC's on a project with metrics in JSON
@@ -15,29 +15,7 @@ import { dvc, dvcBinary, type RunResult, TempRepo, tvc } from './harness';
  * byte; `metrics diff` lists files in the order of a Python set, which changes from run to run,
  * so its rows are compared sorted (and byte for byte where one file is diffed).
  */
-const binary = dvcBinary();
-if (!binary && process.env.CI) {
-  throw new Error('CI must compare metrics with DVC, but DVC is not installed (.ci/run installs it)');
-}
-
-/** JSON with sorted keys, through Python so that `1.0` stays a float. */
-function canonicalJson(text: string): string {
-  const python =
-    binary && existsSync(path.join(path.dirname(binary), 'python'))
-      ? path.join(path.dirname(binary), 'python')
-      : 'python3';
-  return execFileSync(
-    python,
-    ['-c', 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'],
-    { input: text, encoding: 'utf8' },
-  );
-}
-
-function canonicalTable(text: string, markdown: boolean): string {
-  const lines = text.split('\n');
-  const head = markdown ? 2 : 1;
-  return [...lines.slice(0, head), ...lines.slice(head).sort()].join('\n');
-}
+const binary = comparisonDvc('metrics');
 
 async function compare(dir: string, args: readonly string[], exact: boolean): Promise<RunResult> {
   const [theirs, ours] = await Promise.all([dvc(dir, ...args), tvc(dir, ...args)]);

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dvc, dvcBinary, type RunResult, TempRepo, tvc } from './harness';
+import { canonicalJson, canonicalTable, comparisonDvc, dvc, type RunResult, TempRepo, tvc } from './harness';
 
 /**
  * `tvc params diff` against `dvc params diff` on a project with params in YAML, JSON, TOML and
@@ -11,33 +10,7 @@ import { dvc, dvcBinary, type RunResult, TempRepo, tvc } from './harness';
  * bytes, except that DVC lists files in an order that changes from run to run (a Python set), so
  * rows are compared as sorted lines under an identical header, and JSON after sorting its keys.
  */
-const binary = dvcBinary();
-if (!binary && process.env.CI) {
-  throw new Error('CI must compare params diff with DVC, but DVC is not installed (.ci/run installs it)');
-}
-
-/** JSON with sorted keys, through Python so that `1.0` stays a float. */
-function canonicalJson(text: string): string {
-  const python =
-    binary && existsSync(path.join(path.dirname(binary), 'python'))
-      ? path.join(path.dirname(binary), 'python')
-      : 'python3';
-  return execFileSync(
-    python,
-    ['-c', 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'],
-    {
-      input: text,
-      encoding: 'utf8',
-    },
-  );
-}
-
-/** The header line(s) as they are, the rows sorted. */
-function canonicalTable(text: string, markdown: boolean): string {
-  const lines = text.split('\n');
-  const head = markdown ? 2 : 1;
-  return [...lines.slice(0, head), ...lines.slice(head).sort()].join('\n');
-}
+const binary = comparisonDvc('params diff');
 
 function canonical(result: RunResult, args: readonly string[]): string {
   if (result.code !== 0) return '';
