@@ -1,4 +1,6 @@
 export { writeFileAtomic } from './atomic-write';
+export type { CheckoutResult } from './checkout';
+export { checkoutRecorded } from './checkout';
 export type { CommandArgument, CommandInvocation, CommandIo, CommandOption, CommandSpec } from './commands';
 export { CommandRegistry } from './commands';
 export type { LoadedConfig, TvcConfig } from './config';
@@ -17,7 +19,18 @@ export {
   TvcErrorList,
   throwIfProblems,
 } from './errors';
-export type { Executor, ExecutorContext, ExecutorRequest, ExecutorResult, ExecutorTask } from './executor';
+export type {
+  Executor,
+  ExecutorContext,
+  ExecutorRequest,
+  ExecutorResult,
+  ExecutorTask,
+  ExperimentContext,
+  ExperimentOutcome,
+  ExperimentReproOptions,
+  ExperimentSource,
+  ExperimentTask,
+} from './executor';
 export type { GitignoreOptions } from './gitignore';
 export { addToGitignore, GitIgnoreRules, gitignoreEntry } from './gitignore';
 export { DependencyGraph } from './graph';
@@ -82,8 +95,8 @@ export {
 export type { RunCacheStage } from './run-cache';
 export { canUseRunCache, RunCache, runCacheKey, runCacheValue } from './run-cache';
 export { suggest } from './schema';
-export type { ParamsFileChange, SetParamsResult } from './set-params';
-export { setParams } from './set-params';
+export type { ParamsFileChange, PlannedParamsFile, SetParamsResult } from './set-params';
+export { planParams, setParams } from './set-params';
 export type { OutputKind, Stage, StageKind, StageOutput, StageParams, StagePath } from './stage';
 export { isValidStageName, stageCommands } from './stage';
 export type { StageOutputSpec, StageSpec, StageWriteOptions, StageWriteResult } from './stage-writer';

@@ -55,25 +55,26 @@ function overrideError(error: ParamsOverrideError, missingFile?: string): TvcErr
   return new TvcError(error.code, message, { hint: HINTS[error.code], cause: error });
 }
 
-interface Planned {
+/** One params file as `-S` overrides would leave it, before anything is written. */
+export interface PlannedParamsFile {
   readonly change: ParamsFileChange;
+  /** The file's text before, or undefined when it does not exist. */
   readonly original: string | undefined;
+  /** Its text after the overrides. */
   readonly text: string;
+  /** Whether writing it changes anything on disk. */
+  readonly writes: boolean;
 }
 
 /**
- * Applies `-S`/`--set-param` overrides (`[file:]key=value`, Hydra's grammar, as `dvc exp run -S`)
- * to the params files on disk: each file is read through its params format, the overrides are
- * applied with DVC's rules, and the format writes them as the smallest edits (comments and layout
- * stay). Every file is prepared before any is written, so an override that fails leaves every file
- * as it was; each file is replaced atomically, and a failed write puts back those already written.
- * Sweeps are refused (``Sweep overrides can't be used without `--queue` ``): expand them first with
- * `expandSweeps` and call this once per run.
+ * Works out what `-S` overrides do to each params file without writing anything: what
+ * {@link setParams} writes, and what `exp run --queue` records in the experiment's stash commit
+ * while the workspace stays as it is. Errors are those of {@link setParams}.
  */
-export async function setParams(
+export async function planParams(
   tvc: Tvc,
   overrides: readonly string[] | OverridesByFile,
-): Promise<SetParamsResult> {
+): Promise<PlannedParamsFile[]> {
   let byFile: OverridesByFile;
   try {
     byFile = Array.isArray(overrides) ? parseOverrides(overrides) : (overrides as OverridesByFile);
@@ -82,7 +83,7 @@ export async function setParams(
     throw error instanceof ParamsOverrideError ? overrideError(error) : error;
   }
 
-  const planned: Planned[] = [];
+  const planned: PlannedParamsFile[] = [];
   for (const [file, list] of byFile) {
     const absolute = path.resolve(tvc.cwd, file);
     const format = tvc.paramsFormat(absolute);
@@ -132,14 +133,30 @@ export async function setParams(
       },
       original,
       text: written,
+      writes: original === undefined ? applied.edits.length > 0 : written !== original,
     });
   }
+  return planned;
+}
 
-  const done: Planned[] = [];
+/**
+ * Applies `-S`/`--set-param` overrides (`[file:]key=value`, Hydra's grammar, as `dvc exp run -S`)
+ * to the params files on disk: each file is read through its params format, the overrides are
+ * applied with DVC's rules, and the format writes them as the smallest edits (comments and layout
+ * stay). Every file is prepared before any is written, so an override that fails leaves every file
+ * as it was; each file is replaced atomically, and a failed write puts back those already written.
+ * Sweeps are refused (``Sweep overrides can't be used without `--queue` ``): expand them first with
+ * `expandSweeps` and call this once per run.
+ */
+export async function setParams(
+  tvc: Tvc,
+  overrides: readonly string[] | OverridesByFile,
+): Promise<SetParamsResult> {
+  const planned = await planParams(tvc, overrides);
+  const done: PlannedParamsFile[] = [];
   try {
     for (const item of planned) {
-      if (item.text === (item.original ?? '') && item.original !== undefined) continue;
-      if (item.original === undefined && item.change.edits.length === 0) continue;
+      if (!item.writes) continue;
       await writeFileAtomic(item.change.path, item.text);
       done.push(item);
     }

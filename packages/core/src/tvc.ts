@@ -56,6 +56,7 @@ export class Tvc {
   /** Values of parsed dvc.yaml and dvc.lock files by the digest of their text. */
   readonly parsedValues: ParsedValueCache;
   readonly #plugins: AppliedPlugin[] = [];
+  #openOptions: TvcOptions = {};
   readonly #hookMapKeys: Map<string, Set<string>>;
 
   private constructor(root: string, cwd: string, configFile: string | undefined) {
@@ -102,7 +103,17 @@ export class Tvc {
       for (const plugin of preset.plugins) tvc.apply(plugin, 'preset', preset.name);
     }
     tvc.hooks.initialize.call();
+    tvc.#openOptions = options;
     return tvc;
+  }
+
+  /**
+   * The same project opened at another root (a copy of it: an experiment's temporary workspace),
+   * with the plugins and presets this one was opened with; the config is read there.
+   */
+  openAt(root: string, cwd: string = root): Promise<Tvc> {
+    const { config: _config, ...options } = this.#openOptions;
+    return Tvc.open({ ...options, root, cwd });
   }
 
   /** Applies one plugin now; a throwing `apply` is reported with the plugin's name. */

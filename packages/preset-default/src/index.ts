@@ -1,4 +1,12 @@
-import { defaultPreset, extendPreset, HOOK_STAGE, type Preset, Tvc, type TvcOptions } from '@tvc/core';
+import {
+  defaultPreset,
+  type Executor,
+  extendPreset,
+  HOOK_STAGE,
+  type Preset,
+  Tvc,
+  type TvcOptions,
+} from '@tvc/core';
 import { LocalExecutorPlugin } from '@tvc/executor-local';
 import type { ParamsFormat } from '@tvc/params';
 import { JsonParamsPlugin } from '@tvc/params-json';
@@ -47,6 +55,58 @@ class LazyParamsPlugin {
 }
 
 /**
+ * An executor whose package is imported when it is first used: the temp and parallel executors
+ * pull in git and the experiments package, which a `status` or `repro` should not load. It taps the
+ * executor hook under the same name as the real plugin, and forwards every call.
+ */
+class LazyExecutorPlugin {
+  readonly name: string;
+  readonly #executorName: string;
+  readonly #capabilities: readonly string[];
+  readonly #load: (tvc: Tvc) => Promise<Executor>;
+
+  constructor(
+    name: string,
+    executorName: string,
+    capabilities: readonly string[],
+    load: (tvc: Tvc) => Promise<Executor>,
+  ) {
+    this.name = name;
+    this.#executorName = executorName;
+    this.#capabilities = capabilities;
+    this.#load = load;
+  }
+
+  apply(tvc: Tvc): void {
+    let real: Promise<Executor> | undefined;
+    const load = () => {
+      real ??= this.#load(tvc);
+      return real;
+    };
+    const executor: Executor = {
+      specificationVersion: 'v1',
+      name: this.#executorName,
+      supports: (capability) => this.#capabilities.includes(capability),
+      run: async (task, context) => (await load()).run(task, context),
+      runExperiment: async (task, context) => {
+        const loaded = await load();
+        if (!loaded.runExperiment)
+          throw new Error(`the '${this.#executorName}' executor cannot run experiments`);
+        return loaded.runExperiment(task, context);
+      },
+      runMany: async (source, options) => {
+        const loaded = await load();
+        if (!loaded.runMany) throw new Error(`the '${this.#executorName}' executor has no pool`);
+        return loaded.runMany(source, options);
+      },
+    };
+    tvc.hooks.executor
+      .for(this.#executorName)
+      .tap({ name: this.name, stage: HOOK_STAGE.BUILTIN }, () => executor);
+  }
+}
+
+/**
  * Every built-in plugin: core's pipeline loaders, then the params formats and executors that
  * live in their own packages. They register through the same hooks a third party uses.
  */
@@ -66,6 +126,18 @@ export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', 
     async () => (await import('@tvc/params-toml')).tomlParamsFormat,
   ),
   new LocalExecutorPlugin(),
+  new LazyExecutorPlugin(
+    'tvc:executor-temp',
+    'temp',
+    ['experiments', 'commands'],
+    async (tvc) => new (await import('@tvc/executor-temp')).TempExecutor(tvc),
+  ),
+  new LazyExecutorPlugin(
+    'tvc:executor-parallel',
+    'parallel',
+    ['experiments', 'pool'],
+    async (tvc) => new (await import('@tvc/executor-parallel')).ParallelExecutor(tvc),
+  ),
 ]);
 
 /** Opens a repository with the built-in preset (what the `tvc` CLI does). */

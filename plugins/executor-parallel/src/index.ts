@@ -1,0 +1,1 @@
+export { ParallelExecutor, ParallelExecutorPlugin } from './parallel-executor';

@@ -1,0 +1,7 @@
+export {
+  localConfigWithCache,
+  prepareWorkspace,
+  TEMP_WORKSPACES,
+  TempExecutor,
+  TempExecutorPlugin,
+} from './temp-executor';
