@@ -29,7 +29,13 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('-n, --name <name>', 'name of the experiment (default: a random adjective-noun)')
     .option('-m, --message <message>', 'commit message of the experiment')
     .option('-f, --force', 'reproduce every stage and replace an experiment of the same name')
-    .option('--queue', 'queue the experiment (not available yet)')
+    .option(
+      '--queue',
+      'queue the experiment (sweeps queue one per combination); run it with `tvc queue start`',
+    )
+    .option('--temp', 'run in a temporary copy of the repository; the workspace is left alone')
+    .option('--run-all', 'run the queued experiments in the foreground (with -j, that many at once)')
+    .option('--retries <n>', 'with --queue: run a failed experiment again up to n times')
     .option('-s, --single-item', 'only the targets, not their dependencies')
     .option('--downstream', 'the targets and the stages that depend on them')
     .option('-p, --pipeline', 'the whole pipelines the targets belong to')
@@ -37,7 +43,7 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('--no-run-cache', 'do not restore outputs from the run-cache')
     .option('--glob', 'stage names are glob patterns')
     .option('-R, --recursive', 'every stage in the directories given')
-    .option('-j, --jobs <n>', 'run up to n independent stages at the same time')
+    .option('-j, --jobs <n>', 'with --run-all: experiments at once; otherwise independent stages at once')
     .action(run(() => import('./commands/exp-run')));
 
   common(exp.command('apply'))
@@ -72,7 +78,7 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('-A, --all-commits', 'every experiment')
     .option('--rev <commit>', 'the experiments of this baseline (repeatable)', collect, [])
     .option('-n, --num <num>', 'with --rev: of the last num first-parent commits')
-    .option('--queue', 'the queued experiments (tvc has no queue yet)')
+    .option('--queue', 'the queued experiments (not those running)')
     .option('-g, --git-remote <remote>', 'remove from a git remote (not available yet)')
     .action(run(() => import('./commands/exp-remove')));
 

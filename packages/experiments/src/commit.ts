@@ -146,3 +146,37 @@ export async function commitExperiment(
     await rm(index, { force: true });
   }
 }
+
+export interface FetchExperimentOptions {
+  /** The repository (a path or URL) holding the experiment commit. */
+  readonly from: string;
+  /** The experiment's ref there (the same name it gets here). */
+  readonly ref: string;
+  readonly sha: string;
+  readonly name: string;
+  /** Replace an experiment of the same name here. */
+  readonly force?: boolean | undefined;
+}
+
+/**
+ * Brings an experiment made in another repository (a temporary workspace, or a worker elsewhere)
+ * into this one: its objects by `git fetch` (no ref written by the fetch), then its ref by
+ * `update-ref` guarded by the ref's old value. An experiment of the same name with the same tree is
+ * kept (as {@link commitExperiment} does); a different one is an error unless `force`.
+ */
+export async function fetchExperiment(
+  git: Git,
+  options: FetchExperimentOptions,
+): Promise<CommittedExperiment> {
+  await git.raw(['fetch', '-q', '--no-tags', '--no-write-fetch-head', options.from, options.ref]);
+  const previous = await git.resolveCommit(options.ref);
+  if (previous && !options.force) {
+    const [previousTree, tree] = (await git.raw(['rev-parse', `${previous}^{tree}`, `${options.sha}^{tree}`]))
+      .trim()
+      .split('\n');
+    if (previousTree === tree) return { ref: options.ref, sha: previous, reused: true };
+    throw experimentExists(options.name);
+  }
+  await git.updateRef(options.ref, options.sha, 'tvc: exp run', previous ?? '');
+  return { ref: options.ref, sha: options.sha, reused: false };
+}

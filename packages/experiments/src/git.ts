@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
 import { type SimpleGit, simpleGit } from 'simple-git';
 
+/** What git says when another process holds a ref's or packed-refs' lock for a moment. */
+const LOCK_CONTENTION =
+  /\.lock'?: File exists|cannot lock ref|Unable to create '[^']*\.lock'|packed-refs\.lock/;
+
+/** Tries for this long, with short random pauses, before a lock contention is an error. */
+const LOCK_RETRY_MS = 15_000;
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 60));
+
 /**
  * The git commands the experiments need, through simple-git. `withInput` is for the few commands
  * that read paths or object names on stdin (`cat-file --batch-check`), so a list of any length is
@@ -15,12 +24,24 @@ export class Git {
     this.#git = simpleGit({ baseDir: root, trimmed: false });
   }
 
-  /** Runs `git <args>` and returns its standard output; `env` is added to the environment. */
-  raw(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<string> {
+  /**
+   * Runs `git <args>` and returns its standard output; `env` is added to the environment. A
+   * command that fails because another process holds a ref lock (`packed-refs.lock`, a ref's
+   * `.lock`) is tried again for a while: concurrent experiments update refs at the same time.
+   */
+  async raw(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<string> {
     const git = env
       ? simpleGit({ baseDir: this.root, trimmed: false }).env({ ...process.env, ...env })
       : this.#git;
-    return git.raw([...args]);
+    const deadline = Date.now() + LOCK_RETRY_MS;
+    for (;;) {
+      try {
+        return await git.raw([...args]);
+      } catch (error) {
+        if (!LOCK_CONTENTION.test(String((error as Error).message)) || Date.now() > deadline) throw error;
+        await pause();
+      }
+    }
   }
 
   /** Runs `git <args>` with `input` on stdin; resolves with stdout and the exit code. */
@@ -91,8 +112,15 @@ export class Git {
   async deleteRefs(refs: readonly string[]): Promise<void> {
     if (refs.length === 0) return;
     const input = refs.map((ref) => `delete ${ref}\n`).join('');
-    const { code, stderr } = await this.withInput(['update-ref', '--stdin'], input);
-    if (code !== 0) throw new Error(`git update-ref failed: ${stderr.trim()}`);
+    const deadline = Date.now() + LOCK_RETRY_MS;
+    for (;;) {
+      const { code, stderr } = await this.withInput(['update-ref', '--stdin'], input);
+      if (code === 0) return;
+      if (!LOCK_CONTENTION.test(stderr) || Date.now() > deadline) {
+        throw new Error(`git update-ref failed: ${stderr.trim()}`);
+      }
+      await pause();
+    }
   }
 
   /** Which of these object names exist in the repository, in one `cat-file --batch-check`. */

@@ -1,5 +1,10 @@
-export type { CommitExperimentOptions, CommittedExperiment, ExperimentPaths } from './commit';
-export { commitExperiment, experimentHash, experimentPaths } from './commit';
+export type {
+  CommitExperimentOptions,
+  CommittedExperiment,
+  ExperimentPaths,
+  FetchExperimentOptions,
+} from './commit';
+export { commitExperiment, experimentHash, experimentPaths, fetchExperiment } from './commit';
 export type { ExpChange, ExpDiff } from './diff';
 export { diffExperiments, diffRows } from './diff';
 export { Git } from './git';
@@ -15,6 +20,33 @@ export {
 } from './manage';
 export { flattenMetrics } from './metrics-flatten';
 export { checkName, experimentExists, randomName, unusedRandomName } from './names';
+export type {
+  QueueExperimentOptions,
+  QueueState,
+  QueueWorkerOptions,
+  RemoveQueuedOptions,
+  WorkerEvent,
+} from './queue';
+export {
+  clearStop,
+  findQueueEntry,
+  killQueued,
+  queueExperiments,
+  queueLog,
+  queueState,
+  removeQueued,
+  runQueueWorker,
+  stopQueue,
+} from './queue';
+export type { QueueEntry, QueueStatus, WorkerRecord } from './queue-store';
+export {
+  processAlive,
+  QUEUE_DIRECTORY,
+  QUEUE_REF_NAMESPACE,
+  QueueStore,
+  queueRef,
+  taskOf,
+} from './queue-store';
 export type { ExpRef } from './refs';
 export {
   APPLY_HEAD,
@@ -28,6 +60,8 @@ export {
 } from './refs';
 export type { RunExperimentOptions, RunExperimentResult } from './run';
 export { baselineOf, gitOf, runExperiment } from './run';
+export type { RunTempOptions } from './run-temp';
+export { cacheDirectory, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
 export type {
   CollectOptions,
   ExpData,
@@ -57,4 +91,6 @@ export {
   sortColumn,
   tabulateExperiments,
 } from './show-table';
+export type { StashedExperiment, StashOptions } from './stash';
+export { parseStashMessage, stashExperiment, stashMessage } from './stash';
 export { ADJECTIVES, NOUNS } from './words';

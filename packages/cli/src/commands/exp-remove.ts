@@ -1,5 +1,5 @@
 import { TvcError } from '@tvc/core';
-import { gitOf, removeExperiments } from '@tvc/experiments';
+import { gitOf, removeExperiments, removeQueued } from '@tvc/experiments';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
 
@@ -32,7 +32,13 @@ export default async function expRemove(
   if (options.gitRemote)
     throw new TvcError('NOT_IMPLEMENTED', 'removing experiments from a git remote is not available yet');
   if (options.queue) {
-    writeLine(context.io.stdout, 'No experiments to remove.');
+    const removed = await removeQueued(await context.tvc(), { queued: true });
+    writeLine(
+      context.io.stdout,
+      removed.length > 0
+        ? `Removed experiments: ${humanJoin(removed.map((name) => `'${name}'`))}`
+        : 'No experiments to remove.',
+    );
     return 0;
   }
   const { git } = gitOf(await context.tvc());

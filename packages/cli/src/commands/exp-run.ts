@@ -1,7 +1,14 @@
-import { StageFailedError, TvcError } from '@tvc/core';
-import { runExperiment } from '@tvc/experiments';
+import { type ExperimentReproOptions, StageFailedError, type Tvc, TvcError } from '@tvc/core';
+import {
+  type QueueEntry,
+  queueExperiments,
+  runExperiment,
+  runQueueWorker,
+  runTempExperiment,
+} from '@tvc/experiments';
 import type { CommandContext } from '../context';
-import { writeLine } from '../io';
+import { attachExperimentReporter, linePrefixer } from '../experiment-log';
+import { type Io, writeLine } from '../io';
 import { ReproReporter } from '../reporter';
 
 export interface ExpRunCommandOptions {
@@ -10,6 +17,9 @@ export interface ExpRunCommandOptions {
   readonly message?: string;
   readonly force?: boolean;
   readonly queue?: boolean;
+  readonly temp?: boolean;
+  readonly runAll?: boolean;
+  readonly retries?: string;
   readonly singleItem?: boolean;
   readonly downstream?: boolean;
   readonly pipeline?: boolean;
@@ -27,22 +37,70 @@ export default async function expRun(
   targets: string[],
   options: ExpRunCommandOptions,
 ): Promise<number> {
-  if (options.queue) {
-    throw new TvcError('NOT_IMPLEMENTED', '`tvc exp run --queue` is not available yet', {
-      hint: 'run the experiments one by one without --queue',
-    });
+  const jobs = options.jobs === undefined ? 1 : Number(options.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new TvcError('INVALID_ARGUMENT', `--jobs must be a positive integer, not '${options.jobs}'`);
+  }
+  const retries = options.retries === undefined ? 0 : Number(options.retries);
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      `--retries must be a non-negative integer, not '${options.retries}'`,
+    );
+  }
+  if (options.retries !== undefined && !options.queue) {
+    throw new TvcError('INVALID_ARGUMENT', '--retries applies to queued experiments: add --queue');
+  }
+  if (options.temp && options.queue) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      '--temp and --queue cannot be used together: queued experiments always run in temporary workspaces',
+    );
+  }
+  if (options.runAll && targets.length > 0 && !options.queue) {
+    throw new TvcError('INVALID_ARGUMENT', '--run-all runs the queue: targets and -S go with --queue');
   }
   const tvc = await context.tvc();
   const { io } = context;
+  const repro: ExperimentReproOptions = {
+    targets,
+    force: options.force,
+    single: options.singleItem,
+    downstream: options.downstream,
+    pipeline: options.pipeline,
+    allPipelines: options.allPipelines,
+    noRunCache: options.runCache === false,
+    glob: options.glob,
+    recursive: options.recursive,
+  };
+  if (options.queue) {
+    await queueExperiments(tvc, {
+      overrides: options.setParam ?? [],
+      name: options.name,
+      message: options.message,
+      force: options.force,
+      retries,
+      repro,
+      onQueued: (entry, overrides) => {
+        if (options.quiet) return;
+        if (overrides.size > 0) {
+          const described = [...overrides]
+            .map(([file, list]) => `'${file}': [${list.map((item) => `'${item.text}'`).join(', ')}]`)
+            .join(', ');
+          writeLine(io.stdout, `Queueing with overrides '{${described}}'.`);
+        }
+        writeLine(io.stdout, `Queued experiment '${entry.name}' for future execution.`);
+      },
+    });
+    if (!options.runAll) return 0;
+  }
+  if (options.runAll) return runAll(tvc, io, jobs, options.quiet === true);
+  if (options.temp) return runTemp(tvc, io, options, repro);
   if (!options.quiet) new ReproReporter(io).attach(tvc);
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  const jobs = options.jobs === undefined ? 1 : Number(options.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) {
-    throw new TvcError('INVALID_ARGUMENT', `--jobs must be a positive integer, not '${options.jobs}'`);
-  }
   let name: string | undefined;
   try {
     const result = await runExperiment(tvc, {
@@ -86,4 +144,121 @@ export default async function expRun(
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
+}
+
+function applyHint(io: Io, names: readonly string[]): void {
+  writeLine(io.stdout);
+  writeLine(io.stdout, `Ran experiment(s): ${names.join(', ')}`);
+  writeLine(io.stdout, 'To apply the results of an experiment to your workspace run:');
+  writeLine(io.stdout);
+  writeLine(io.stdout, '\ttvc exp apply <exp>');
+}
+
+/** Aborts `controller` on Ctrl+C / SIGTERM while `work` runs. */
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}
+
+/** `exp run --temp`: the experiment in a temporary workspace, in the foreground; the workspace is untouched. */
+async function runTemp(
+  tvc: Tvc,
+  io: Io,
+  options: ExpRunCommandOptions,
+  repro: ExperimentReproOptions,
+): Promise<number> {
+  let name: string | undefined;
+  const { outcome } = await interruptible((signal) =>
+    runTempExperiment(tvc, {
+      overrides: options.setParam ?? [],
+      name: options.name,
+      message: options.message,
+      force: options.force,
+      repro,
+      signal,
+      onStart: (chosen) => {
+        name = chosen;
+      },
+      log: (chunk) => {
+        if (!options.quiet) io.stdout.write(chunk);
+      },
+      onTvc: (experimentTvc) => {
+        if (!options.quiet) attachExperimentReporter(experimentTvc, (text) => io.stdout.write(text), io.env);
+      },
+    }),
+  );
+  if (outcome.status === 'failed') {
+    const error = outcome.error;
+    const exit =
+      error?.exitCode !== undefined && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
+    throw new TvcError(
+      error?.code ?? 'EXP_FAILED',
+      `experiment '${name}' failed: ${error?.message ?? 'unknown error'}${exit}; no experiment was recorded` +
+        (outcome.workspace ? `, the partial results are in ${outcome.workspace}` : ''),
+    );
+  }
+  if (!options.quiet) applyHint(io, [name!]);
+  return 0;
+}
+
+/** `exp run --run-all`: the queue's experiments, in the foreground, up to `jobs` at once. */
+async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean): Promise<number> {
+  const finished: QueueEntry[] = await interruptible((signal) =>
+    runQueueWorker(tvc, {
+      jobs,
+      signal,
+      attach: (experimentTvc, write, entry) => {
+        const toTerminal = quiet
+          ? () => {}
+          : jobs > 1
+            ? linePrefixer(`[${entry.name}] `, (text) => io.stdout.write(text))
+            : (text: string) => io.stdout.write(text);
+        attachExperimentReporter(
+          experimentTvc,
+          (text) => {
+            write(text);
+            toTerminal(text);
+          },
+          io.env,
+        );
+      },
+      onEvent: (event) => {
+        if (quiet) return;
+        if (event.type === 'start' && jobs === 1)
+          writeLine(io.stdout, `Reproducing experiment '${event.entry.name}'`);
+        if (event.type === 'start' && jobs > 1)
+          writeLine(io.stdout, `[${event.entry.name}] Reproducing experiment '${event.entry.name}'`);
+        if (event.type === 'retry')
+          writeLine(
+            io.stderr,
+            `experiment '${event.entry.name}' failed; retrying (attempt ${event.entry.attempts + 1} of ${event.entry.retries + 1})`,
+          );
+      },
+    }),
+  );
+  const succeeded = finished.filter((entry) => entry.status === 'success').map((entry) => entry.name);
+  const failed = finished.filter((entry) => entry.status === 'failed');
+  if (finished.length === 0) {
+    if (!quiet) writeLine(io.stdout, 'No queued experiments to run.');
+    return 0;
+  }
+  if (!quiet && succeeded.length > 0) applyHint(io, succeeded);
+  for (const entry of failed) {
+    const error = entry.outcome?.error;
+    const exit =
+      error?.exitCode !== undefined && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
+    writeLine(
+      io.stderr,
+      `ERROR: experiment '${entry.name}' failed: ${error?.message ?? 'unknown error'}${exit}; see \`tvc queue logs ${entry.name}\``,
+    );
+  }
+  return failed.length > 0 ? 1 : 0;
 }

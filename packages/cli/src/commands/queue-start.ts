@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { TvcError } from '@tvc/core';
+import { clearStop, QueueStore } from '@tvc/experiments';
+import type { CommandContext } from '../context';
+import { writeLine } from '../io';
+
+/**
+ * `tvc queue start [-j N] [NAMES…]`: launches a detached worker process (it outlives this command)
+ * that runs the queue up to N at once, and waits until it has registered.
+ */
+export default async function queueStart(
+  context: CommandContext,
+  only: string[],
+  options: { jobs: string },
+): Promise<number> {
+  const jobs = Number(options.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new TvcError('INVALID_ARGUMENT', `--jobs must be a positive integer, not '${options.jobs}'`);
+  }
+  const tvc = await context.tvc();
+  const store = new QueueStore(tvc.root);
+  if (only.length > 0) {
+    const { findQueueEntry } = await import('@tvc/experiments');
+    const entries = store.list();
+    for (const query of only) {
+      const entry = findQueueEntry(entries, query);
+      if (!entry) throw new TvcError('QUEUE_NOT_FOUND', `'${query}' is not a queued experiment`);
+    }
+  }
+  clearStop(tvc);
+  mkdirSync(store.directory, { recursive: true });
+  const logFile = path.join(store.directory, 'worker.log');
+  const out = openSync(logFile, 'a');
+  const bin = process.argv[1];
+  if (!bin) throw new TvcError('INTERNAL', 'cannot find the tvc executable to start a worker');
+  const child = spawn(process.execPath, [bin, 'queue', 'worker', '-j', String(jobs), ...only], {
+    cwd: tvc.root,
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: process.env,
+  });
+  closeSync(out);
+  child.unref();
+  const pid = child.pid;
+  // wait until it is on record, so `queue status` right after shows it
+  const deadline = Date.now() + 10_000;
+  while (pid !== undefined && Date.now() < deadline) {
+    if (store.workers().some((worker) => worker.pid === pid) || child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  writeLine(
+    context.io.stdout,
+    `Started '${jobs}' new experiments task queue worker${jobs === 1 ? '' : 's'}.`,
+  );
+  return 0;
+}

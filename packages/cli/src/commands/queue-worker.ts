@@ -1,0 +1,30 @@
+import { runQueueWorker } from '@tvc/experiments';
+import type { CommandContext } from '../context';
+import { attachExperimentReporter } from '../experiment-log';
+import { writeLine } from '../io';
+
+/** The background worker: runs the queue until it is empty or stopped; SIGTERM kills what runs. */
+export default async function queueWorker(
+  context: CommandContext,
+  only: string[],
+  options: { jobs: string },
+): Promise<number> {
+  const tvc = await context.tvc();
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  const finished = await runQueueWorker(tvc, {
+    jobs: Math.max(1, Number(options.jobs) || 1),
+    only: only.length > 0 ? only : undefined,
+    signal: controller.signal,
+    attach: (experimentTvc, write) => attachExperimentReporter(experimentTvc, write, context.io.env),
+    onEvent: (event) =>
+      writeLine(
+        context.io.stdout,
+        `${new Date().toISOString()} ${event.type} ${event.entry.name} ${event.entry.id}`,
+      ),
+  });
+  writeLine(context.io.stdout, `${new Date().toISOString()} worker done: ${finished.length} experiment(s)`);
+  return 0;
+}

@@ -1,0 +1,113 @@
+import path from 'node:path';
+import {
+  configValue,
+  type ExperimentContext,
+  type ExperimentOutcome,
+  type ExperimentReproOptions,
+  readDvcConfig,
+  type Tvc,
+  TvcError,
+} from '@tvc/core';
+import { assertNoSweep, ParamsOverrideError, parseOverrides } from '@tvc/params';
+import { checkName, experimentExists, unusedRandomName } from './names';
+import { listExperiments } from './refs';
+import { baselineOf, gitOf } from './run';
+import { stashExperiment } from './stash';
+
+/** DVC's namespace for refs that live only while an experiment is set up or runs. */
+export const TEMP_REF_NAMESPACE = 'refs/exps/temp';
+
+/** The cache directory of a repository (`cache.dir`, or `.dvc/cache`), absolute. */
+export function cacheDirectory(tvc: Tvc): string {
+  return path.resolve(tvc.root, '.dvc', configValue(readDvcConfig(tvc.root), 'cache', 'dir') ?? 'cache');
+}
+
+export interface RunTempOptions {
+  readonly overrides?: readonly string[];
+  readonly name?: string;
+  readonly message?: string;
+  readonly force?: boolean;
+  readonly repro?: ExperimentReproOptions;
+  /** The executor (default `temp`). */
+  readonly executor?: string;
+  readonly signal?: AbortSignal;
+  readonly log?: ExperimentContext['log'];
+  readonly onTvc?: ExperimentContext['onTvc'];
+  /** Called once the name is known, before anything runs. */
+  readonly onStart?: (name: string) => void;
+}
+
+/**
+ * `exp run --temp`: records the workspace (with the `-S` overrides applied in the commit only) as
+ * a stash commit, runs it through the `temp` executor in an isolated copy, and leaves the result as
+ * an experiment ref; the user's workspace is never touched. Sweeps are refused, as without `--queue`.
+ */
+export async function runTempExperiment(
+  tvc: Tvc,
+  options: RunTempOptions = {},
+): Promise<{ name: string; outcome: ExperimentOutcome }> {
+  const { git, prefix } = gitOf(tvc);
+  const baseline = await baselineOf(git);
+  const overrides = (() => {
+    try {
+      const parsed = parseOverrides(options.overrides ?? []);
+      assertNoSweep(parsed);
+      return parsed;
+    } catch (error) {
+      if (error instanceof ParamsOverrideError) {
+        throw new TvcError(error.code, error.message, {
+          hint:
+            error.code === 'OVERRIDE_SWEEP' ? 'queue one experiment per combination with --queue' : undefined,
+        });
+      }
+      throw error;
+    }
+  })();
+  const taken = new Set(
+    (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
+  );
+  let name = options.name;
+  if (name !== undefined) {
+    await checkName(git, baseline, name);
+    if (taken.has(name) && !options.force) throw experimentExists(name);
+  } else {
+    name = unusedRandomName(taken);
+  }
+  options.onStart?.(name);
+  const stashed = await stashExperiment(tvc, git, {
+    baseline,
+    name,
+    prefix,
+    overrides: overrides.size > 0 ? overrides : undefined,
+  });
+  const ref = `${TEMP_REF_NAMESPACE}/${stashed.sha}`;
+  await git.updateRef(ref, stashed.sha, 'tvc: exp run --temp');
+  try {
+    const executor = tvc.executor(options.executor ?? 'temp');
+    if (!executor.runExperiment) {
+      throw new TvcError('EXECUTOR_UNSUPPORTED', `the '${executor.name}' executor cannot run experiments`);
+    }
+    const outcome = await executor.runExperiment(
+      {
+        id: stashed.sha,
+        name,
+        baseline,
+        rev: stashed.sha,
+        repro: options.repro ?? {},
+        message: options.message,
+        force: options.force,
+      },
+      {
+        scmRoot: git.root,
+        dvcRoot: tvc.root,
+        cacheDir: cacheDirectory(tvc),
+        signal: options.signal,
+        log: options.log ?? (() => {}),
+        onTvc: options.onTvc,
+      },
+    );
+    return { name, outcome };
+  } finally {
+    await git.deleteRefs([ref]);
+  }
+}

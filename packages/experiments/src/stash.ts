@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { planParams, type SetParamsResult, type Tvc, TvcError, toPosix } from '@tvc/core';
+import type { OverridesByFile } from '@tvc/params';
+import type { Git } from './git';
+
+/** DVC's stash message: `dvc-exp:<rev>:<baseline>:<name>` (see `ExpStash.MESSAGE_FORMAT`). */
+export function stashMessage(rev: string, baseline: string, name: string): string {
+  return `dvc-exp:${rev}:${baseline}:${name}`;
+}
+
+const STASH_MESSAGE = /^dvc-exp:([0-9a-f]+):([0-9a-f]+):([^~^:\\?[\]*]*)(?::(.+))?$/;
+
+/** The parts of a stash commit's message, or undefined when it is not one. */
+export function parseStashMessage(
+  message: string,
+): { rev: string; baseline: string; name: string; branch: string | undefined } | undefined {
+  const match = STASH_MESSAGE.exec(message.trim());
+  if (!match) return undefined;
+  return { rev: match[1]!, baseline: match[2]!, name: match[3]!, branch: match[4] };
+}
+
+export interface StashOptions {
+  readonly baseline: string;
+  readonly name: string;
+  /** `-S` overrides for this experiment (one combination: sweeps are expanded before). */
+  readonly overrides?: OverridesByFile | readonly string[];
+  /** The DVC root relative to the git root (`''` when they are the same). */
+  readonly prefix: string;
+}
+
+export interface StashedExperiment {
+  /** The stash commit: the workspace as the experiment will run it. */
+  readonly sha: string;
+  /** What the overrides changed (in the commit only: the workspace is untouched). */
+  readonly params: SetParamsResult;
+}
+
+/**
+ * Records the workspace as the commit an experiment will run from, without touching the
+ * workspace, the index or HEAD: a temporary index (a copy of the real one, so staged files, new
+ * ones included, are in it) gets the tracked files' changes (`add -u`) and the params files as the
+ * `-S` overrides leave them; its tree becomes a commit whose parent is the baseline, with DVC's
+ * stash message. The workspace's files stay as they were.
+ */
+export async function stashExperiment(tvc: Tvc, git: Git, options: StashOptions): Promise<StashedExperiment> {
+  const planned = options.overrides ? await planParams(tvc, options.overrides) : [];
+  const realIndex = await git.gitPath('index');
+  const index = `${realIndex}.tvc-stash-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const env = { GIT_INDEX_FILE: index };
+  try {
+    try {
+      await copyFile(realIndex, index);
+    } catch {
+      await git.raw(['read-tree', options.baseline], env);
+    }
+    await git.raw(['add', '-u', '--', '.'], env);
+    for (const file of planned) {
+      if (!file.writes) continue;
+      const inRepo = toPosix(path.relative(git.root, file.change.path));
+      if (inRepo.startsWith('../')) {
+        throw new TvcError(
+          'PATH_OUTSIDE_REPO',
+          `params file '${file.change.file}' is outside the git repository`,
+        );
+      }
+      const blob = await git.withInput(['hash-object', '-w', '--stdin'], file.text);
+      if (blob.code !== 0) throw new TvcError('GIT_FAILED', `git hash-object failed: ${blob.stderr.trim()}`);
+      await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob.stdout.trim()},${inRepo}`], env);
+    }
+    const tree = (await git.raw(['write-tree'], env)).trim();
+    const made = await git.withInput(
+      ['commit-tree', tree, '-p', options.baseline],
+      stashMessage(options.baseline, options.baseline, options.name),
+    );
+    if (made.code !== 0) throw new TvcError('GIT_FAILED', `git commit-tree failed: ${made.stderr.trim()}`);
+    return {
+      sha: made.stdout.trim(),
+      params: {
+        files: planned.map((file) => file.change),
+        changed: planned.some((file) => file.writes),
+      },
+    };
+  } finally {
+    await rm(index, { force: true });
+  }
+}
