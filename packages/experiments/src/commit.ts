@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LockFile, lockEntryData, type Pipeline, type Stage, type Tvc, TvcError, toPosix } from '@tvc/core';
 import { pythonJsonDumps } from '@tvc/params';
@@ -107,11 +107,7 @@ export async function commitExperiment(
   const index = `${realIndex}.tvc-exp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const env = { GIT_INDEX_FILE: index };
   try {
-    try {
-      await copyFile(realIndex, index);
-    } catch {
-      await git.raw(['read-tree', options.baseline], env);
-    }
+    if (!(await git.copyIndex(index))) await git.raw(['read-tree', options.baseline], env);
     await git.raw(['add', '-u', '--', '.'], env);
     const inRepo = (file: string) => toPosix(path.posix.join(options.prefix, file));
     const existing = async (files: readonly string[]) => {

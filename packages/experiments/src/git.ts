@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { copyFile, stat, utimes } from 'node:fs/promises';
 import { type SimpleGit, simpleGit } from 'simple-git';
 
 /** What git says when another process holds a ref's or packed-refs' lock for a moment. */
@@ -149,5 +150,23 @@ export class Git {
       if (type === 'blob') files.set(record.slice(tab + 1), { sha, mode });
     }
     return files;
+  }
+
+  /**
+   * Copies the index to `destination` for a temporary index, keeping its modification time: git
+   * trusts an entry whose stat data match only if the file is older than the index ("racy git"),
+   * so a copy stamped now would hide a file rewritten with the same size in the index's second.
+   */
+  async copyIndex(destination: string): Promise<boolean> {
+    const source = await this.gitPath('index');
+    try {
+      const { atime, mtime } = await stat(source);
+      await copyFile(source, destination);
+      await utimes(destination, atime, mtime);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 }

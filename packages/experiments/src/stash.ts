@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { planParams, type SetParamsResult, type Tvc, TvcError, toPosix } from '@tvc/core';
 import type { OverridesByFile } from '@tvc/params';
@@ -50,11 +50,7 @@ export async function stashExperiment(tvc: Tvc, git: Git, options: StashOptions)
   const index = `${realIndex}.tvc-stash-${process.pid}-${randomBytes(4).toString('hex')}`;
   const env = { GIT_INDEX_FILE: index };
   try {
-    try {
-      await copyFile(realIndex, index);
-    } catch {
-      await git.raw(['read-tree', options.baseline], env);
-    }
+    if (!(await git.copyIndex(index))) await git.raw(['read-tree', options.baseline], env);
     await git.raw(['add', '-u', '--', '.'], env);
     for (const file of planned) {
       if (!file.writes) continue;
