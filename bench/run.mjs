@@ -5,7 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const extra = process.argv.slice(2);
-for (const bench of ['pipeline.mjs', 'load-pipeline.mjs', 'load-templated.mjs', 'hash.mjs', 'exp-show.mjs']) {
+for (const bench of [
+  'pipeline.mjs',
+  'load-pipeline.mjs',
+  'load-templated.mjs',
+  'hash.mjs',
+  'exp-show.mjs',
+  'queue.mjs',
+]) {
   const result = spawnSync(process.execPath, [path.join(here, bench), ...extra], { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dvcBinary, TempRepo } from './harness';
+import { dvcBinary, TempRepo, TVC_BIN } from './harness';
 
 /**
  * The experiment queue and the temp/parallel executors through the built CLI: `exp run --queue`,
@@ -416,6 +417,33 @@ describe('tvc queue', () => {
     const notRunning = await repo.tvc('queue', 'kill', second!);
     expect(notRunning.code).not.toBe(0);
     expect(notRunning.stderr).toContain('is not running (it is queued)');
+  });
+
+  it('Ctrl+C on --run-all stops at once and puts the running experiment back in the queue', async () => {
+    const repo = await project();
+    const [slow] = await queue(repo, '-n', 'slow', '-S', 'nap=60');
+    const child = spawn(process.execPath, [TVC_BIN, 'exp', 'run', '--run-all'], {
+      cwd: repo.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await waitFor('slow to run', async () => (output.includes('training lr=1') ? true : undefined));
+    const started = Date.now();
+    child.kill('SIGINT');
+    await exited;
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const after = await status(repo);
+    expect(after.tasks.map((task) => [task.name, task.status, task.attempts])).toEqual([[slow, 'Queued', 0]]);
+    expect((await repo.tvc('queue', 'logs', slow!)).stdout).toContain(
+      'Interrupted: the experiment is queued again',
+    );
+    expect(tempWorkspaces(repo)).toEqual([]);
+    expect(await expRefs(repo)).toEqual(new Map());
+    await workspaceUnchanged(repo);
   });
 
   it('remove by name, --queued, --all; exp remove --queue; bad arguments are usage errors', async () => {

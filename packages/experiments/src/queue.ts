@@ -249,7 +249,9 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
         finished: async (task, outcome) => {
           const controller = active.get(task.id);
           active.delete(task.id);
-          const killed = controller?.signal.aborted === true;
+          const killed = outcome.status === 'failed' && controller?.signal.aborted === true;
+          // the whole worker interrupted (Ctrl+C on --run-all, SIGTERM): back in the queue, not failed
+          const interrupted = killed && options.signal?.aborted === true;
           const logFile = store.logPath(task.id);
           if (outcome.status === 'failed') {
             const error = outcome.error;
@@ -259,8 +261,10 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
                 : '';
             appendFileSync(
               logFile,
-              `ERROR: ${killed ? 'killed' : (error?.message ?? 'failed')}${killed ? '' : exit}\n` +
-                (outcome.workspace ? `The partial results are in ${outcome.workspace}\n` : ''),
+              interrupted
+                ? 'Interrupted: the experiment is queued again\n'
+                : `ERROR: ${killed ? 'killed' : (error?.message ?? 'failed')}${killed ? '' : exit}\n` +
+                    (outcome.workspace ? `The partial results are in ${outcome.workspace}\n` : ''),
             );
           }
           const updated = await store.locked(async () => {
@@ -269,7 +273,8 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
             const retry = outcome.status === 'failed' && !killed && entry.attempts <= entry.retries;
             const next: QueueEntry = {
               ...entry,
-              status: retry ? 'queued' : (outcome.status as QueueStatus),
+              status: interrupted || retry ? 'queued' : (outcome.status as QueueStatus),
+              attempts: interrupted ? entry.attempts - 1 : entry.attempts,
               worker: undefined,
               finished: new Date().toISOString(),
               outcome: killed
@@ -281,7 +286,8 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
           });
           rmSync(store.killPath(task.id), { force: true });
           await store.putWorker(record());
-          if (!updated) return;
+          if (interrupted && outcome.workspace) rmSync(outcome.workspace, { recursive: true, force: true });
+          if (!updated || interrupted) return;
           if (updated.status === 'success') {
             await git.deleteRefs([queueRef(task.id)]).catch(() => {});
           }
