@@ -472,6 +472,9 @@ describe('tvc queue', () => {
     const values = Array.from({ length: 20 }, (_, index) => index + 100);
     const names = await queue(repo, '-S', `lr=${values.join(',')}`);
     expect(names).toHaveLength(20);
+    // packed refs: deleting each finished entry's ref then needs packed-refs.lock, 4 at a time
+    await repo.git('pack-refs', '--all');
+    expect(await repo.read('.git/packed-refs')).toContain('refs/exps/celery/tvc/');
     const run = await repo.tvc('exp', 'run', '--run-all', '--jobs', '4');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -498,6 +501,54 @@ describe('tvc queue', () => {
     expect(await repo.git('fsck', '--no-dangling')).toBe('');
     await workspaceUnchanged(repo);
   }, 180_000);
+});
+
+describe('executors are plugins', () => {
+  it('a project executor (tvc.config.mjs) runs --temp and queued experiments; unknown or unfit ones are refused', async () => {
+    const repo = await project();
+    await repo.write(
+      'tvc.config.mjs',
+      `export default {
+  plugins: [
+    (tvc) => {
+      tvc.hooks.executor.for('timed').tap('timed-executor', () => ({
+        specificationVersion: 'v1',
+        name: 'timed',
+        supports: (capability) => capability === 'experiments',
+        run: (task, context) => tvc.executor('local').run(task, context),
+        async runExperiment(task, context) {
+          context.log(\`timed: starting \${task.name}\\n\`);
+          const outcome = await tvc.executor('temp').runExperiment(task, context);
+          context.log(\`timed: \${task.name} ended with \${outcome.status}\\n\`);
+          return outcome;
+        },
+      }));
+    },
+  ],
+};
+`,
+    );
+    await repo.git('add', 'tvc.config.mjs');
+    await repo.git('commit', '-q', '-m', 'executor plugin');
+    const temp = await repo.tvc('exp', 'run', '--temp', '--executor', 'timed', '-n', 'e1', '-S', 'lr=3');
+    expect(temp.stderr).toBe('');
+    expect(temp.stdout).toMatch(
+      /^timed: starting e1\nReproducing experiment 'e1'\n[\s\S]*timed: e1 ended with success\n/,
+    );
+    expect((await expRefs(repo)).has('e1')).toBe(true);
+    const [queued] = await queue(repo, '-S', 'lr=4');
+    expect((await repo.tvc('queue', 'start', '--executor', 'timed')).code).toBe(0);
+    await settled(repo);
+    expect((await repo.tvc('queue', 'logs', queued!)).stdout).toMatch(
+      /^timed: starting [\s\S]*ended with success\n$/,
+    );
+    const local = await repo.tvc('exp', 'run', '--temp', '--executor', 'local');
+    expect(local.code).not.toBe(0);
+    expect(local.stderr).toContain("the 'local' executor cannot run experiments");
+    const unknown = await repo.tvc('queue', 'start', '--executor', 'nope');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("no executor named 'nope'");
+  });
 });
 
 describe.skipIf(!haveDvc)('queued experiments and DVC', () => {

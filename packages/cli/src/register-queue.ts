@@ -12,6 +12,7 @@ export function registerQueueCommands(program: Command, { run, common }: Registr
     .description('start a background worker running queued experiments, up to -j at once')
     .argument('[experiments...]', 'only these queued experiments (names or task ids)')
     .option('-j, --jobs <n>', 'experiments to run at the same time', '1')
+    .option('--executor <name>', 'the executor plugin each experiment runs through', 'temp')
     .action(run(() => import('./commands/queue-start')));
 
   common(queue.command('status'))
@@ -53,5 +54,6 @@ export function registerQueueCommands(program: Command, { run, common }: Registr
     .command('worker', { hidden: true })
     .argument('[experiments...]')
     .option('-j, --jobs <n>', 'experiments at once', '1')
+    .option('--executor <name>', 'executor', 'temp')
     .action(run(() => import('./commands/queue-worker')));
 }

@@ -61,7 +61,7 @@ export {
 export type { RunExperimentOptions, RunExperimentResult } from './run';
 export { baselineOf, gitOf, runExperiment } from './run';
 export type { RunTempOptions } from './run-temp';
-export { cacheDirectory, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
+export { cacheDirectory, experimentExecutor, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
 export type {
   CollectOptions,
   ExpData,

@@ -22,6 +22,7 @@ import {
 } from './queue-store';
 import { listExperiments } from './refs';
 import { baselineOf, gitOf } from './run';
+import { experimentExecutor } from './run-temp';
 import { stashExperiment } from './stash';
 
 export interface QueueExperimentOptions {
@@ -165,7 +166,7 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
   const store = new QueueStore(tvc.root);
   const jobs = options.jobs ?? 1;
   const pool = tvc.executor('parallel');
-  const executor = tvc.executor(options.executor ?? 'temp');
+  const executor = experimentExecutor(tvc, options.executor ?? 'temp');
   if (!pool.runMany) throw new TvcError('EXECUTOR_UNSUPPORTED', `the '${pool.name}' executor has no pool`);
   const active = new Map<string, AbortController>();
   const finished: QueueEntry[] = [];

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   configValue,
+  type Executor,
   type ExperimentContext,
   type ExperimentOutcome,
   type ExperimentReproOptions,
@@ -13,6 +14,20 @@ import { checkName, experimentExists, unusedRandomName } from './names';
 import { listExperiments } from './refs';
 import { baselineOf, gitOf } from './run';
 import { stashExperiment } from './stash';
+
+/** The executor named `name`, or a clear error when there is none or it cannot run experiments. */
+export function experimentExecutor(
+  tvc: Tvc,
+  name: string,
+): Executor & { runExperiment: NonNullable<Executor['runExperiment']> } {
+  const executor = tvc.executor(name);
+  if (!executor.runExperiment || !executor.supports('experiments')) {
+    throw new TvcError('EXECUTOR_UNSUPPORTED', `the '${name}' executor cannot run experiments`, {
+      hint: "use an executor that supports 'experiments' (built in: temp)",
+    });
+  }
+  return executor as Executor & { runExperiment: NonNullable<Executor['runExperiment']> };
+}
 
 /** DVC's namespace for refs that live only while an experiment is set up or runs. */
 export const TEMP_REF_NAMESPACE = 'refs/exps/temp';
@@ -83,10 +98,7 @@ export async function runTempExperiment(
   const ref = `${TEMP_REF_NAMESPACE}/${stashed.sha}`;
   await git.updateRef(ref, stashed.sha, 'tvc: exp run --temp');
   try {
-    const executor = tvc.executor(options.executor ?? 'temp');
-    if (!executor.runExperiment) {
-      throw new TvcError('EXECUTOR_UNSUPPORTED', `the '${executor.name}' executor cannot run experiments`);
-    }
+    const executor = experimentExecutor(tvc, options.executor ?? 'temp');
     const outcome = await executor.runExperiment(
       {
         id: stashed.sha,

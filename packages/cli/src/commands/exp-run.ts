@@ -1,5 +1,6 @@
 import { type ExperimentReproOptions, StageFailedError, type Tvc, TvcError } from '@tvc/core';
 import {
+  experimentExecutor,
   type QueueEntry,
   queueExperiments,
   runExperiment,
@@ -20,6 +21,7 @@ export interface ExpRunCommandOptions {
   readonly temp?: boolean;
   readonly runAll?: boolean;
   readonly retries?: string;
+  readonly executor?: string;
   readonly singleItem?: boolean;
   readonly downstream?: boolean;
   readonly pipeline?: boolean;
@@ -94,7 +96,14 @@ export default async function expRun(
     });
     if (!options.runAll) return 0;
   }
-  if (options.runAll) return runAll(tvc, io, jobs, options.quiet === true);
+  if (options.executor !== undefined && !options.temp && !options.runAll) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      '--executor applies to --temp and --run-all (queued runs: `tvc queue start --executor`)',
+    );
+  }
+  if (options.executor !== undefined) experimentExecutor(tvc, options.executor);
+  if (options.runAll) return runAll(tvc, io, jobs, options.quiet === true, options.executor);
   if (options.temp) return runTemp(tvc, io, options, repro);
   if (!options.quiet) new ReproReporter(io).attach(tvc);
   const controller = new AbortController();
@@ -183,6 +192,7 @@ async function runTemp(
       message: options.message,
       force: options.force,
       repro,
+      executor: options.executor,
       signal,
       onStart: (chosen) => {
         name = chosen;
@@ -210,11 +220,12 @@ async function runTemp(
 }
 
 /** `exp run --run-all`: the queue's experiments, in the foreground, up to `jobs` at once. */
-async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean): Promise<number> {
+async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?: string): Promise<number> {
   const finished: QueueEntry[] = await interruptible((signal) =>
     runQueueWorker(tvc, {
       jobs,
       signal,
+      executor,
       attach: (experimentTvc, write, entry) => {
         const toTerminal = quiet
           ? () => {}

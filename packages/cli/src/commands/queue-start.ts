@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { TvcError } from '@tvc/core';
-import { clearStop, QueueStore } from '@tvc/experiments';
+import { clearStop, experimentExecutor, QueueStore } from '@tvc/experiments';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
 
@@ -13,13 +13,14 @@ import { writeLine } from '../io';
 export default async function queueStart(
   context: CommandContext,
   only: string[],
-  options: { jobs: string },
+  options: { jobs: string; executor: string },
 ): Promise<number> {
   const jobs = Number(options.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new TvcError('INVALID_ARGUMENT', `--jobs must be a positive integer, not '${options.jobs}'`);
   }
   const tvc = await context.tvc();
+  experimentExecutor(tvc, options.executor);
   const store = new QueueStore(tvc.root);
   if (only.length > 0) {
     const { findQueueEntry } = await import('@tvc/experiments');
@@ -35,12 +36,16 @@ export default async function queueStart(
   const out = openSync(logFile, 'a');
   const bin = process.argv[1];
   if (!bin) throw new TvcError('INTERNAL', 'cannot find the tvc executable to start a worker');
-  const child = spawn(process.execPath, [bin, 'queue', 'worker', '-j', String(jobs), ...only], {
-    cwd: tvc.root,
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, 'queue', 'worker', '-j', String(jobs), '--executor', options.executor, ...only],
+    {
+      cwd: tvc.root,
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: process.env,
+    },
+  );
   closeSync(out);
   child.unref();
   const pid = child.pid;

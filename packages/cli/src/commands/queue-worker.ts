@@ -7,7 +7,7 @@ import { writeLine } from '../io';
 export default async function queueWorker(
   context: CommandContext,
   only: string[],
-  options: { jobs: string },
+  options: { jobs: string; executor: string },
 ): Promise<number> {
   const tvc = await context.tvc();
   const controller = new AbortController();
@@ -17,6 +17,7 @@ export default async function queueWorker(
   const finished = await runQueueWorker(tvc, {
     jobs: Math.max(1, Number(options.jobs) || 1),
     only: only.length > 0 ? only : undefined,
+    executor: options.executor,
     signal: controller.signal,
     attach: (experimentTvc, write) => attachExperimentReporter(experimentTvc, write, context.io.env),
     onEvent: (event) =>
