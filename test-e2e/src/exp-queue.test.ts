@@ -178,6 +178,26 @@ describe('tvc exp run --queue', () => {
   });
 });
 
+describe('data tracked by .dvc files', () => {
+  it('is committed to the cache before queueing, so the experiment runs on the data as it is now', async () => {
+    const repo = await TempRepo.create('data-source');
+    repos.push(repo);
+    expect((await repo.tvc('repro', '-q')).code).toBe(0);
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'reproduced');
+    await repo.write('data/raw.csv', `${await repo.read('data/raw.csv')}x,y\n`);
+    const [name] = await queue(repo, '-n', 'more-data');
+    // as DVC's `_stash_commit_deps`: the .dvc file now records the new data
+    expect(await repo.git('status', '--porcelain')).toBe(' M data/raw.csv.dvc\n');
+    const run = await repo.tvc('exp', 'run', '--run-all');
+    expect(run.stderr).toBe('');
+    const sha = (await expRefs(repo)).get(name!)!;
+    expect(await repo.git('show', `${sha}:data/raw.csv.dvc`)).toContain('size: 28');
+    expect((await repo.tvc('exp', 'apply', name!)).code).toBe(0);
+    expect((await repo.read('summary.txt')).split('\n')[0]).toBe('5 data/raw.csv');
+  });
+});
+
 describe('tvc exp run --temp', () => {
   it('runs in a temporary copy sharing the cache; the workspace is untouched; the copy is removed', async () => {
     const repo = await project();

@@ -92,5 +92,5 @@ export {
   tabulateExperiments,
 } from './show-table';
 export type { StashedExperiment, StashOptions } from './stash';
-export { parseStashMessage, stashExperiment, stashMessage } from './stash';
+export { commitDataSources, parseStashMessage, stashExperiment, stashMessage } from './stash';
 export { ADJECTIVES, NOUNS } from './words';

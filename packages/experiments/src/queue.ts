@@ -23,7 +23,7 @@ import {
 import { listExperiments } from './refs';
 import { baselineOf, gitOf } from './run';
 import { experimentExecutor } from './run-temp';
-import { stashExperiment } from './stash';
+import { commitDataSources, stashExperiment } from './stash';
 
 export interface QueueExperimentOptions {
   /** `-S` overrides; sweeps (`a=1,2`, `choice()`, `range()`) queue one experiment per combination. */
@@ -85,6 +85,7 @@ export async function queueExperiments(
     await checkName(git, baseline, name);
     if (taken.has(name) && !options.force) throw experimentExists(name);
   }
+  await commitDataSources(tvc);
   const queued: QueueEntry[] = [];
   for (const [index, overrides] of combinations.entries()) {
     const name = names[index] ?? unusedRandomName(taken);

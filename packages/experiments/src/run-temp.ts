@@ -13,7 +13,7 @@ import { assertNoSweep, ParamsOverrideError, parseOverrides } from '@tvc/params'
 import { checkName, experimentExists, unusedRandomName } from './names';
 import { listExperiments } from './refs';
 import { baselineOf, gitOf } from './run';
-import { stashExperiment } from './stash';
+import { commitDataSources, stashExperiment } from './stash';
 
 /** The executor named `name`, or a clear error when there is none or it cannot run experiments. */
 export function experimentExecutor(
@@ -89,6 +89,7 @@ export async function runTempExperiment(
     name = unusedRandomName(taken);
   }
   options.onStart?.(name);
+  await commitDataSources(tvc);
   const stashed = await stashExperiment(tvc, git, {
     baseline,
     name,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { planParams, type SetParamsResult, type Tvc, TvcError, toPosix } from '@tvc/core';
+import { planParams, reproduce, type SetParamsResult, type Tvc, TvcError, toPosix } from '@tvc/core';
 import type { OverridesByFile } from '@tvc/params';
 import type { Git } from './git';
 
@@ -19,6 +19,25 @@ export function parseStashMessage(
   const match = STASH_MESSAGE.exec(message.trim());
   if (!match) return undefined;
   return { rev: match[1]!, baseline: match[2]!, name: match[3]!, branch: match[4] };
+}
+
+/**
+ * Before the workspace is recorded for a run elsewhere, data tracked by `.dvc` files that changed
+ * is hashed into the cache and its `.dvc` file updated (DVC's `_stash_commit_deps`: `dvc commit`
+ * of the data sources) — otherwise the copy would check out the old version from the cache and
+ * the experiment would silently run on stale data. Returns the `.dvc` files it updated.
+ */
+export async function commitDataSources(tvc: Tvc): Promise<string[]> {
+  const pipeline = await tvc.loadPipeline();
+  const sources = pipeline.stages.filter((stage) => stage.kind === 'data');
+  if (sources.length === 0) return [];
+  const result = await reproduce(tvc, {
+    targets: sources.map((stage) => path.join(tvc.root, stage.file)),
+    single: true,
+  });
+  const failure = result.failures[0];
+  if (failure) throw failure.error;
+  return result.changedFiles.filter((file) => file.endsWith('.dvc'));
 }
 
 export interface StashOptions {
