@@ -211,6 +211,7 @@ describe('tvc exp run --temp', () => {
         "Running stage 'train':",
         '> ./train.sh',
         'training lr=5',
+        'as t1',
         "Updating lock file 'dvc.lock'",
         '',
         'Ran experiment(s): t1',
@@ -276,7 +277,7 @@ describe('tvc queue', () => {
       expect(JSON.parse((await committed(repo, refs.get(name)!)).metrics)).toEqual({ loss: lr, rows: 3 });
       const logs = await repo.tvc('queue', 'logs', name);
       expect(logs.stdout).toBe(
-        `Reproducing experiment '${name}'\nStage 'prep' didn't change, skipping\nRunning stage 'train':\n> ./train.sh\ntraining lr=${lr}\nUpdating lock file 'dvc.lock'\n`,
+        `Reproducing experiment '${name}'\nStage 'prep' didn't change, skipping\nRunning stage 'train':\n> ./train.sh\ntraining lr=${lr}\nas ${name}\nUpdating lock file 'dvc.lock'\n`,
       );
     }
     expect(await queueRefs(repo)).toEqual([]);

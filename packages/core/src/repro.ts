@@ -51,6 +51,11 @@ export interface ReproOptions {
   readonly signal?: AbortSignal;
   /** The caller already holds the repository lock (`exp run` holds it from `-S` to the commit). */
   readonly lockHeld?: boolean;
+  /**
+   * Added to every command's environment, over `DVC_ROOT` and `DVC_STAGE` (experiments set
+   * `DVC_EXP_NAME` and `DVC_EXP_BASELINE_REV`, as DVC does for DVCLive).
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** How a stage ended in a reproduction. */
@@ -460,7 +465,7 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
         id: stage.addressing,
         commands: stageCommands(stage),
         cwd: stage.wdir,
-        env: { DVC_ROOT: tvc.root, DVC_STAGE: stage.addressing },
+        env: { DVC_ROOT: tvc.root, DVC_STAGE: stage.addressing, ...options.env },
       },
       {
         signal: options.signal,

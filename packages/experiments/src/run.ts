@@ -93,7 +93,11 @@ export async function runExperiment(
     const params =
       options.overrides && options.overrides.length > 0 ? await setParams(tvc, options.overrides) : undefined;
     const { overrides: _o, name: _n, message: _m, onStart: _s, ...repro } = options;
-    const result = await reproduce(tvc, { ...repro, lockHeld: true });
+    const result = await reproduce(tvc, {
+      ...repro,
+      lockHeld: true,
+      env: { ...repro.env, DVC_EXP_NAME: name, DVC_EXP_BASELINE_REV: baseline },
+    });
     const failure = result.failures[0];
     if (failure) throw failure.error;
     const pipeline = await tvc.loadPipeline();

@@ -145,7 +145,12 @@ export class TempExecutor implements Executor {
       if (restored.missing.length > 0) {
         log(`WARNING: the cache lacks ${restored.missing.join(', ')}; the stages making them will run\n`);
       }
-      const result = await reproduce(tvc, { ...task.repro, signal: context.signal });
+      const result = await reproduce(tvc, {
+        ...task.repro,
+        signal: context.signal,
+        // as DVC's queued runs: the experiment's name and baseline, and the source repository's root
+        env: { DVC_EXP_NAME: task.name, DVC_EXP_BASELINE_REV: task.baseline, DVC_ROOT: context.dvcRoot },
+      });
       const failed = result.failures[0];
       if (failed) throw failed.error;
       if (context.signal?.aborted) throw new TvcError('ABORTED', 'the experiment was killed');
