@@ -30,7 +30,9 @@ function tvc(...args) {
 }
 
 console.log(`demo repository: ${dir}`);
-git('init', '-q');
+git('init', '-q', '-b', 'main');
+git('config', 'user.name', 'tvc demo');
+git('config', 'user.email', 'demo@tvc.test');
 cpSync(path.join(root, 'examples/demo'), dir, { recursive: true });
 tvc('init', '-q');
 git('add', '-A');
@@ -58,4 +60,13 @@ tvc('metrics-json');
 console.log('\n# 5. Back to the old value: train is restored from the run-cache instead of running.');
 setParam('learning_rate: 0.05', 'learning_rate: 0.5');
 tvc('repro');
+git('add', '-A');
+git('commit', '-q', '-m', 'reproduced');
+
+console.log('\n# 6. An experiment sweep: queue one experiment per learning rate and epoch count, run two at a time');
+console.log('#    in temporary copies of the repository (the workspace stays as it is), compare.');
+tvc('exp', 'run', '--queue', '-S', 'train.learning_rate=0.005,0.05', '-S', 'train.epochs=3,30');
+tvc('exp', 'run', '--run-all', '--jobs', '2');
+tvc('queue', 'status');
+tvc('exp', 'show', '--drop', 'data.*|src.*|.*\\.(csv|json|bin)$');
 console.log(`\nThe demo repository is left at ${dir}`);
