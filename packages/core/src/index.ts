@@ -1,6 +1,15 @@
 export { writeFileAtomic } from './atomic-write';
 export type { CheckoutResult } from './checkout';
 export { checkoutRecorded } from './checkout';
+export type { CheckpointWatch } from './checkpoint-signal';
+export {
+  CHECKPOINT_ENV_FILE,
+  CHECKPOINT_ENV_FLAG,
+  CHECKPOINT_POLL_MS,
+  CHECKPOINT_SIGNAL_FILE,
+  checkpointSignalPath,
+  watchCheckpoints,
+} from './checkpoint-signal';
 export type { CommandArgument, CommandInvocation, CommandIo, CommandOption, CommandSpec } from './commands';
 export { CommandRegistry } from './commands';
 export type { LoadedConfig, TvcConfig } from './config';
@@ -106,6 +115,7 @@ export {
   dvcStatusEntry,
   isCallbackStage,
   isChanged,
+  isCheckpointStage,
   LOCK_FILE,
   lockItem,
   needsRun,
