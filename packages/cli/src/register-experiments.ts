@@ -36,6 +36,11 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('--temp', 'run in a temporary copy of the repository; the workspace is left alone')
     .option('--run-all', 'run the queued experiments in the foreground (with -j, that many at once)')
     .option('--retries <n>', 'with --queue: run a failed experiment again up to n times')
+    .option('--reset', 'checkpoint experiments: start over (checkpoint outputs removed, the ref replaced)')
+    .option(
+      '-r, --rev <checkpoint>',
+      'checkpoint experiments, with --queue or --temp: continue from this checkpoint (a sha or an experiment)',
+    )
     .option('-s, --single-item', 'only the targets, not their dependencies')
     .option('--downstream', 'the targets and the stages that depend on them')
     .option('-p, --pipeline', 'the whole pipelines the targets belong to')

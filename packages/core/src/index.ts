@@ -34,6 +34,7 @@ export type {
   ExecutorRequest,
   ExecutorResult,
   ExecutorTask,
+  ExperimentCheckpointStart,
   ExperimentContext,
   ExperimentOutcome,
   ExperimentReproOptions,

@@ -1,4 +1,22 @@
 export type {
+  CheckpointRecorderOptions,
+  CheckpointStart,
+  CheckpointStartOptions,
+  LastCheckpoint,
+} from './checkpoint';
+export {
+  CheckpointRecorder,
+  checkpointChain,
+  checkpointStart,
+  forgetLastCheckpoint,
+  hasCheckpoints,
+  LAST_CHECKPOINT_FILE,
+  readLastCheckpoint,
+  removeCheckpointOutputs,
+  writeLastCheckpoint,
+} from './checkpoint';
+export { tvcCheckpoint } from './checkpoint-helper';
+export type {
   CommitExperimentOptions,
   CommittedExperiment,
   ExperimentPaths,
@@ -58,8 +76,8 @@ export {
   parseExpRef,
   resolveExperiment,
 } from './refs';
-export type { RunExperimentOptions, RunExperimentResult } from './run';
-export { baselineOf, gitOf, runExperiment } from './run';
+export type { CheckpointMade, CheckpointRunInfo, RunExperimentOptions, RunExperimentResult } from './run';
+export { baselineOf, CheckpointRunError, gitOf, runExperiment } from './run';
 export type { RunTempOptions } from './run-temp';
 export { cacheDirectory, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
 export type {

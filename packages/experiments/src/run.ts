@@ -1,14 +1,23 @@
 import path from 'node:path';
 import {
+  planRepro,
   RepoLock,
   type ReproOptions,
   type ReproResult,
   reproduce,
   type SetParamsResult,
+  type Stage,
   setParams,
   type Tvc,
   TvcError,
 } from '@tvc/core';
+import {
+  CheckpointRecorder,
+  checkpointStart,
+  hasCheckpoints,
+  removeCheckpointOutputs,
+  writeLastCheckpoint,
+} from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import { Git } from './git';
 import { checkName, experimentExists, unusedRandomName } from './names';
@@ -24,7 +33,42 @@ export interface RunExperimentOptions extends Omit<ReproOptions, 'lockHeld' | 'd
   /** `-f`: replace an experiment of the same name (and run every stage, as `repro -f`). */
   readonly force?: boolean;
   /** Called once the name is known, before anything changes. */
-  readonly onStart?: (name: string) => void;
+  readonly onStart?: (name: string, checkpoints?: CheckpointRunInfo) => void;
+  /** `--reset`: a checkpoint experiment starts over (its checkpoint outputs removed, its ref replaced). */
+  readonly reset?: boolean;
+  /** Called after each checkpoint commit. */
+  readonly onCheckpoint?: (checkpoint: CheckpointMade) => void;
+}
+
+/** How a checkpoint run started. */
+export interface CheckpointRunInfo {
+  /** Continued from an existing checkpoint (this commit). */
+  readonly resumedFrom: string | undefined;
+  /** Started over: the checkpoint outputs that were removed. */
+  readonly reset: readonly string[] | undefined;
+}
+
+/** A checkpoint recorded: its commit, the experiment's ref, and how many this run made. */
+export interface CheckpointMade {
+  readonly sha: string;
+  readonly ref: string;
+  readonly count: number;
+}
+
+/** A failed checkpoint run: the checkpoints made before the failure are kept on the ref. */
+export class CheckpointRunError extends TvcError {
+  readonly ref: string;
+  /** The ref's commit (the last checkpoint). */
+  readonly sha: string;
+  /** Checkpoints this run made. */
+  readonly count: number;
+
+  constructor(error: TvcError, recorder: CheckpointRecorder) {
+    super(error.code, error.message, { hint: error.hint, location: error.location, cause: error });
+    this.ref = recorder.ref;
+    this.sha = recorder.tip;
+    this.count = recorder.count;
+  }
 }
 
 export interface RunExperimentResult {
@@ -82,6 +126,18 @@ export async function runExperiment(
     const taken = new Set(
       (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
     );
+    const {
+      overrides: _o,
+      name: _n,
+      message: _m,
+      onStart: _s,
+      reset: _r,
+      onCheckpoint: _c,
+      ...repro
+    } = options;
+    const plan = planRepro(await tvc.loadPipeline(), repro, tvc.cwd);
+    if (hasCheckpoints(plan))
+      return await runCheckpointExperiment(tvc, git, prefix, baseline, taken, plan, options);
     let name = options.name;
     if (name !== undefined) {
       await checkName(git, baseline, name);
@@ -92,7 +148,6 @@ export async function runExperiment(
     options.onStart?.(name);
     const params =
       options.overrides && options.overrides.length > 0 ? await setParams(tvc, options.overrides) : undefined;
-    const { overrides: _o, name: _n, message: _m, onStart: _s, ...repro } = options;
     const result = await reproduce(tvc, { ...repro, lockHeld: true });
     const failure = result.failures[0];
     if (failure) throw failure.error;
@@ -109,5 +164,67 @@ export async function runExperiment(
     return { name, ref: committed.ref, sha: committed.sha, baseline, expHash, params, repro: result };
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * `exp run` of a pipeline with checkpoint stages, in the workspace: continues the experiment
+ * ({@link checkpointStart}), commits each checkpoint on its ref as the stage signals it, and a last
+ * commit when the run ends with changes since the last checkpoint. A failure (or Ctrl+C) leaves
+ * the ref at the last checkpoint ({@link CheckpointRunError}).
+ */
+async function runCheckpointExperiment(
+  tvc: Tvc,
+  git: Git,
+  prefix: string,
+  baseline: string,
+  taken: ReadonlySet<string>,
+  plan: readonly Stage[],
+  options: RunExperimentOptions,
+): Promise<RunExperimentResult> {
+  const start = await checkpointStart(tvc, git, baseline, {
+    name: options.name,
+    reset: options.reset,
+    force: options.force,
+  });
+  const name = start.name ?? unusedRandomName(taken);
+  if (start.name === undefined || options.name !== undefined) await checkName(git, baseline, name);
+  writeLastCheckpoint(tvc.root, { baseline, name });
+  const removed = start.reset ? removeCheckpointOutputs(plan) : undefined;
+  options.onStart?.(name, { resumedFrom: start.resumed ? start.parent : undefined, reset: removed });
+  const params =
+    options.overrides && options.overrides.length > 0 ? await setParams(tvc, options.overrides) : undefined;
+  const recorder = new CheckpointRecorder(git, {
+    baseline,
+    name,
+    parent: start.parent,
+    prefix,
+    message: options.message,
+  });
+  const {
+    overrides: _o,
+    name: _n,
+    message: _m,
+    onStart: _s,
+    reset: _r,
+    onCheckpoint: _c,
+    ...repro
+  } = options;
+  try {
+    const result = await reproduce(tvc, {
+      ...repro,
+      lockHeld: true,
+      checkpoint: async ({ stage, run }) => {
+        const sha = await recorder.checkpoint(tvc, run.plan, stage);
+        options.onCheckpoint?.({ sha, ref: recorder.ref, count: recorder.count });
+      },
+    });
+    const failure = result.failures[0];
+    if (failure) throw failure.error;
+    const { sha, expHash } = await recorder.finish(tvc, [...result.outcomes.keys()], result.reproduced);
+    return { name, ref: recorder.ref, sha, baseline, expHash, params, repro: result };
+  } catch (error) {
+    if (error instanceof TvcError && recorder.tip !== baseline) throw new CheckpointRunError(error, recorder);
+    throw error;
   }
 }

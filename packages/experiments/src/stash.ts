@@ -28,6 +28,11 @@ export interface StashOptions {
   readonly overrides?: OverridesByFile | readonly string[];
   /** The DVC root relative to the git root (`''` when they are the same). */
   readonly prefix: string;
+  /**
+   * Record this commit's tree instead of the workspace (a checkpoint to continue from). `-S`
+   * overrides cannot be combined with it yet.
+   */
+  readonly from?: string | undefined;
 }
 
 export interface StashedExperiment {
@@ -45,6 +50,26 @@ export interface StashedExperiment {
  * stash message. The workspace's files stay as they were.
  */
 export async function stashExperiment(tvc: Tvc, git: Git, options: StashOptions): Promise<StashedExperiment> {
+  if (options.from !== undefined) {
+    const overrides = options.overrides;
+    const count =
+      overrides === undefined
+        ? 0
+        : Array.isArray(overrides)
+          ? overrides.length
+          : (overrides as OverridesByFile).size;
+    if (count > 0) {
+      throw new TvcError('INVALID_ARGUMENT', '-S cannot be combined with continuing from a checkpoint yet', {
+        hint: 'continue without -S, or start a new experiment with --reset',
+      });
+    }
+    const made = await git.withInput(
+      ['commit-tree', `${options.from}^{tree}`, '-p', options.baseline],
+      stashMessage(options.baseline, options.baseline, options.name),
+    );
+    if (made.code !== 0) throw new TvcError('GIT_FAILED', `git commit-tree failed: ${made.stderr.trim()}`);
+    return { sha: made.stdout.trim(), params: { files: [], changed: false } };
+  }
   const planned = options.overrides ? await planParams(tvc, options.overrides) : [];
   const realIndex = await git.gitPath('index');
   const index = `${realIndex}.tvc-stash-${process.pid}-${randomBytes(4).toString('hex')}`;
