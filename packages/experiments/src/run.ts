@@ -224,7 +224,9 @@ async function runCheckpointExperiment(
     const { sha, expHash } = await recorder.finish(tvc, [...result.outcomes.keys()], result.reproduced);
     return { name, ref: recorder.ref, sha, baseline, expHash, params, repro: result };
   } catch (error) {
-    if (error instanceof TvcError && recorder.tip !== baseline) throw new CheckpointRunError(error, recorder);
+    if (error instanceof TvcError && (await git.resolveCommit(recorder.ref)) === recorder.tip) {
+      throw new CheckpointRunError(error, recorder);
+    }
     throw error;
   }
 }

@@ -215,7 +215,10 @@ export class TempExecutor implements Executor {
       return { status: 'success', ref: fetched.ref, sha: fetched.sha, expHash };
     } catch (error) {
       const failed = failure(error, directory);
-      if (!recorder || recorder.tip === task.baseline) return failed;
+      const kept = recorder
+        ? await new Git(context.scmRoot).resolveCommit(recorder.ref).catch(() => undefined)
+        : undefined;
+      if (!recorder || kept !== recorder.tip) return failed;
       return { ...failed, ref: recorder.ref, sha: recorder.tip, checkpoints: recorder.count };
     }
   }
