@@ -163,12 +163,22 @@ describe('checkpoint experiments', () => {
     expect(after.epochs[0]).toBe(last + 2);
   });
 
-  it('continues a chosen checkpoint in a temporary workspace with --rev and --temp', async () => {
+  it('continues a chosen checkpoint in a temporary workspace with --rev and --temp, -S editing its params', async () => {
     const repo = await project();
     expect((await repo.tvc('exp', 'run', '-n', 'first')).code).toBe(0);
     const first = await chain(repo, 'first');
     const second = first.shas[1]!;
-    const result = await repo.tvc('exp', 'run', '--temp', '--rev', second.slice(0, 7), '-n', 'branched');
+    const result = await repo.tvc(
+      'exp',
+      'run',
+      '--temp',
+      '--rev',
+      second.slice(0, 7),
+      '-n',
+      'branched',
+      '-S',
+      'epochs=4',
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
@@ -176,8 +186,10 @@ describe('checkpoint experiments', () => {
     );
     expect(result.stdout).toContain('starting at epoch 2\n');
     const branched = await chain(repo, 'branched');
-    expect(branched.epochs).toEqual([3, 2, 1]);
-    expect(branched.shas.slice(1)).toEqual(first.shas.slice(1));
+    expect(branched.epochs).toEqual([4, 3, 2, 1]);
+    expect(branched.shas.slice(2)).toEqual(first.shas.slice(1));
+    // -S edited params.yaml as the checkpoint had it
+    expect(await repo.git('show', `${branched.shas[0]}:params.yaml`)).toBe('epochs: 4\nfail_at: 0\nnap: 0\n');
     expect(await repo.read('model.txt')).toBe('3\n'); // the workspace is untouched
     expect((await chain(repo, 'first')).shas).toEqual(first.shas);
     const rejected = await repo.tvc('exp', 'run', '--rev', second);
