@@ -53,7 +53,7 @@ async function open(files: Record<string, string>) {
 }
 
 // Counts from the number in `n` (0 when missing) to 3, signalling a checkpoint after each step.
-const LOOP = `i=$(cat n 2>/dev/null || echo 0); while [ "$i" -lt 3 ]; do i=$((i+1)); echo "$i" > n; echo "$DVC_CHECKPOINT" > flag; if [ -n "$TVC_CHECKPOINT_FILE" ]; then touch "$TVC_CHECKPOINT_FILE"; while [ -e "$TVC_CHECKPOINT_FILE" ]; do sleep 0.02; done; fi; done`;
+const LOOP = `i=$(cat n 2>/dev/null || echo 0); while [ "$i" -lt 3 ]; do i=$((i+1)); echo "$i" > n; echo "$DVC_CHECKPOINT $TVC_CHECKPOINT_PID" > flag; if [ -n "$TVC_CHECKPOINT_FILE" ]; then touch "$TVC_CHECKPOINT_FILE"; while [ -e "$TVC_CHECKPOINT_FILE" ]; do sleep 0.02; done; fi; done`;
 
 const PIPELINE = `stages:
   train:
@@ -115,7 +115,7 @@ describe('reproduce with checkpoints', () => {
       },
     });
     expect(seen).toEqual(['1:true', '2:true', '3:true']);
-    expect(readFileSync(path.join(root, 'flag'), 'utf8')).toBe('1\n');
+    expect(readFileSync(path.join(root, 'flag'), 'utf8')).toBe(`1 ${process.pid}\n`);
     expect(existsSync(checkpointSignalPath(root))).toBe(false);
   });
 
@@ -141,7 +141,7 @@ describe('reproduce with checkpoints', () => {
     const { root, tvc } = await open({ 'dvc.yaml': PIPELINE });
     await reproduce(tvc, {});
     expect(readFileSync(path.join(root, 'n'), 'utf8')).toBe('3\n');
-    expect(readFileSync(path.join(root, 'flag'), 'utf8')).toBe('\n');
+    expect(readFileSync(path.join(root, 'flag'), 'utf8')).toBe(' \n');
   });
 
   it('kills the command and fails the stage when a checkpoint cannot be recorded', async () => {

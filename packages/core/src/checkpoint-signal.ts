@@ -14,6 +14,11 @@ export const CHECKPOINT_SIGNAL_FILE = path.join('.dvc', 'tmp', 'DVC_CHECKPOINT')
 export const CHECKPOINT_ENV_FLAG = 'DVC_CHECKPOINT';
 /** The absolute path of the signal file, in a checkpoint stage's environment. */
 export const CHECKPOINT_ENV_FILE = 'TVC_CHECKPOINT_FILE';
+/**
+ * The pid of the tvc process recording checkpoints: a helper waiting for the signal file stops
+ * waiting (with an error) once that process is gone, rather than hang after a SIGKILL.
+ */
+export const CHECKPOINT_ENV_PID = 'TVC_CHECKPOINT_PID';
 /** How often the signal file is looked for while a checkpoint stage runs. */
 export const CHECKPOINT_POLL_MS = 100;
 

@@ -5,6 +5,7 @@ export type { CheckpointWatch } from './checkpoint-signal';
 export {
   CHECKPOINT_ENV_FILE,
   CHECKPOINT_ENV_FLAG,
+  CHECKPOINT_ENV_PID,
   CHECKPOINT_POLL_MS,
   CHECKPOINT_SIGNAL_FILE,
   checkpointSignalPath,

@@ -9,6 +9,7 @@ import { writeFileAtomic } from './atomic-write';
 import {
   CHECKPOINT_ENV_FILE,
   CHECKPOINT_ENV_FLAG,
+  CHECKPOINT_ENV_PID,
   type CheckpointWatch,
   checkpointSignalPath,
   watchCheckpoints,
@@ -526,6 +527,7 @@ async function runCommands(
       const file = checkpointSignalPath(tvc.root);
       env[CHECKPOINT_ENV_FLAG] = '1';
       env[CHECKPOINT_ENV_FILE] = file;
+      env[CHECKPOINT_ENV_PID] = String(process.pid);
       watch = await watchCheckpoints(file, {
         pollMs: options.checkpointPollMs,
         onSignal: async () => {

@@ -49,6 +49,17 @@ describe('tvcCheckpoint', () => {
   });
 });
 
+describe('tvcCheckpoint when tvc is gone', () => {
+  it('stops waiting with an error', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tvc-helper-'));
+    dirs.push(dir);
+    const env = { TVC_CHECKPOINT_FILE: path.join(dir, 'signal'), TVC_CHECKPOINT_PID: '999999999' };
+    await expect(tvcCheckpoint({ env, pollMs: 5 })).rejects.toThrow(
+      'tvc stopped before recording the checkpoint',
+    );
+  });
+});
+
 describe('tvc_checkpoint.py', () => {
   const helpers = path.resolve(import.meta.dirname, '..', 'helpers');
   const call = async (env: Record<string, string>) =>
@@ -65,6 +76,14 @@ describe('tvc_checkpoint.py', () => {
 
   it('does nothing outside a checkpoint run', async () => {
     expect(await call({})).toBe('False');
+  });
+
+  it('raises when tvc is gone', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tvc-helper-'));
+    dirs.push(dir);
+    await expect(
+      call({ TVC_CHECKPOINT_FILE: path.join(dir, 'signal'), TVC_CHECKPOINT_PID: '999999999' }),
+    ).rejects.toThrow('tvc stopped before recording the checkpoint');
   });
 
   it('creates the signal file and returns once tvc removed it', async () => {

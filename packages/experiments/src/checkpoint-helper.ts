@@ -7,7 +7,8 @@ import path from 'node:path';
  * stage, `TVC_CHECKPOINT_FILE` names a signal file: this creates it and resolves once tvc has
  * recorded the checkpoint and removed it. Under DVC 2 (`DVC_CHECKPOINT=1` only) it uses
  * `$DVC_ROOT/.dvc/tmp/DVC_CHECKPOINT`. Elsewhere it does nothing. Resolves to whether a checkpoint
- * was recorded. Import it alone from `@tvc/experiments/checkpoint`.
+ * was recorded; rejects when the tvc process (`TVC_CHECKPOINT_PID`) ends before recording it.
+ * Import it alone from `@tvc/experiments/checkpoint`.
  */
 export async function tvcCheckpoint(
   options: { readonly env?: NodeJS.ProcessEnv; readonly pollMs?: number } = {},
@@ -18,7 +19,22 @@ export async function tvcCheckpoint(
     if (env.DVC_CHECKPOINT !== '1') return false;
     file = path.join(env.DVC_ROOT ?? '', '.dvc', 'tmp', 'DVC_CHECKPOINT');
   }
+  const pid = Number(env.TVC_CHECKPOINT_PID ?? 0);
   writeFileSync(file, '');
-  while (existsSync(file)) await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 50));
+  while (existsSync(file)) {
+    if (pid > 0 && !alive(pid)) {
+      throw new Error('tvc stopped before recording the checkpoint (TVC_CHECKPOINT_PID is gone)');
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 50));
+  }
   return true;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

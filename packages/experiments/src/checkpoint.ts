@@ -85,6 +85,11 @@ export interface CheckpointStartOptions {
   /** `--reset` (or `-f`): start over from the baseline, replacing the experiment's ref. */
   readonly reset?: boolean | undefined;
   readonly force?: boolean | undefined;
+  /**
+   * Without `-n`, take the checkpoint experiment last run in this workspace (default true; the
+   * queue does not, so that queueing twice never continues one experiment twice).
+   */
+  readonly useLast?: boolean | undefined;
 }
 
 /** How a checkpoint run starts. */
@@ -116,7 +121,7 @@ export async function checkpointStart(
   const byName = (name: string | undefined): ExpRef | undefined =>
     name === undefined ? undefined : experiments.find((exp) => exp.name === name);
   const last = readLastCheckpoint(tvc.root);
-  const lastName = last && last.baseline === baseline ? last.name : undefined;
+  const lastName = last && last.baseline === baseline && options.useLast !== false ? last.name : undefined;
   if (options.rev !== undefined) {
     const sha =
       (await findExperiment(git, options.rev, experiments))?.sha ?? (await git.resolveCommit(options.rev));
@@ -269,7 +274,7 @@ export interface CheckpointTaskStart {
  * For `--temp` and `--queue`: when the run records checkpoints (its planned stages have checkpoint
  * outputs, or `--rev` names a checkpoint), where it starts ({@link checkpointStart}) and its name
  * (a random one unused under the baseline when none is given or continued). Undefined otherwise.
- * Records the experiment as the one last run in this workspace.
+ * Records the experiment as the one last run in this workspace (unless `useLast` is false).
  */
 export async function checkpointTaskStart(
   tvc: Tvc,
@@ -285,7 +290,7 @@ export async function checkpointTaskStart(
   const start = await checkpointStart(tvc, git, baseline, options);
   const name = start.name ?? unusedRandomName(taken);
   if (options.name !== undefined) await checkName(git, baseline, name);
-  writeLastCheckpoint(tvc.root, { baseline, name });
+  if (options.useLast !== false) writeLastCheckpoint(tvc.root, { baseline, name });
   return {
     name,
     start,

@@ -85,6 +85,7 @@ export async function queueExperiments(
           reset: options.reset,
           force: options.force,
           repro: options.repro,
+          useLast: false,
         })
       : undefined;
   if (options.rev !== undefined && combinations.length > 1) {
