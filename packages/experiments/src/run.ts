@@ -81,6 +81,20 @@ export interface RunExperimentResult {
   readonly repro: ReproResult;
 }
 
+/** The `repro` options among `exp run`'s. */
+function reproOptions(options: RunExperimentOptions): Omit<ReproOptions, 'lockHeld' | 'dry'> {
+  const {
+    overrides: _o,
+    name: _n,
+    message: _m,
+    onStart: _s,
+    reset: _r,
+    onCheckpoint: _c,
+    ...repro
+  } = options;
+  return repro;
+}
+
 /** The git repository of a Tvc, and the DVC root's place in it. */
 export function gitOf(tvc: Tvc): { git: Git; prefix: string } {
   if (!tvc.scmRoot) {
@@ -126,15 +140,7 @@ export async function runExperiment(
     const taken = new Set(
       (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
     );
-    const {
-      overrides: _o,
-      name: _n,
-      message: _m,
-      onStart: _s,
-      reset: _r,
-      onCheckpoint: _c,
-      ...repro
-    } = options;
+    const repro = reproOptions(options);
     const plan = planRepro(await tvc.loadPipeline(), repro, tvc.cwd);
     if (hasCheckpoints(plan))
       return await runCheckpointExperiment(tvc, git, prefix, baseline, taken, plan, options);
@@ -201,15 +207,7 @@ async function runCheckpointExperiment(
     prefix,
     message: options.message,
   });
-  const {
-    overrides: _o,
-    name: _n,
-    message: _m,
-    onStart: _s,
-    reset: _r,
-    onCheckpoint: _c,
-    ...repro
-  } = options;
+  const repro = reproOptions(options);
   try {
     const result = await reproduce(tvc, {
       ...repro,
