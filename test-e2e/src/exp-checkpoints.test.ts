@@ -124,6 +124,22 @@ describe('checkpoint experiments', () => {
     );
   });
 
+  it('keeps the checkpoints a failing --temp run made: each was fetched as it was made', async () => {
+    const repo = await project();
+    const result = await repo.tvc('exp', 'run', '--temp', '-n', 'failing', '-S', 'fail_at=3');
+    expect(result.code).not.toBe(0);
+    const { shas, epochs } = await chain(repo, 'failing');
+    expect(epochs).toEqual([2, 1]);
+    expect(result.stderr).toContain(
+      "experiment 'failing' failed: failed to reproduce 'train': command exited with code 3",
+    );
+    expect(result.stderr).toContain(
+      `2 checkpoints made by this run, ${await refOf(repo, 'failing')} is at ${shas[0]!.slice(0, 7)}`,
+    );
+    expect(await expRefs(repo)).toEqual([await refOf(repo, 'failing')]);
+    expect(await repo.read('params.yaml')).toBe('epochs: 3\nfail_at: 0\nnap: 0\n');
+  });
+
   it('keeps the checkpoints made before Ctrl+C; the next run continues from them', async () => {
     const repo = await project();
     await repo.write('params.yaml', 'epochs: 40\nfail_at: 0\nnap: 0.25\n');
