@@ -110,6 +110,19 @@ describe('checkpoint experiments', () => {
     expect(await expRefs(repo)).toEqual([await refOf(repo, 'long')]);
   });
 
+  it('warns when the workspace outputs a run continues from are not those of the latest checkpoint', async () => {
+    const repo = await project();
+    expect((await repo.tvc('exp', 'run', '-n', 'first')).code).toBe(0);
+    const tip = (await chain(repo, 'first')).shas[0]!;
+    await repo.write('model.txt', '1\n');
+    const result = await repo.tvc('exp', 'run', '-S', 'epochs=2');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `WARNING: 'model.txt' in the workspace is not what checkpoint '${tip.slice(0, 7)}' of 'first' recorded; the run continues from the workspace's (\`tvc exp apply first\` first to continue from the checkpoint, or --reset to start over)\n`,
+    );
+    expect(result.stdout).toContain('starting at epoch 1\nepoch 2\n');
+  });
+
   it('keeps the checkpoints made before a failing command, and says where the ref is', async () => {
     const repo = await project();
     const result = await repo.tvc('exp', 'run', '-n', 'failing', '-S', 'fail_at=3');

@@ -4,11 +4,13 @@ import {
   type ExperimentCheckpointStart,
   type ExperimentReproOptions,
   isCheckpointStage,
+  LockFile,
   type Pipeline,
   planRepro,
   type Stage,
   type Tvc,
   TvcError,
+  Workspace,
 } from '@tvc/core';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import type { Git } from './git';
@@ -297,4 +299,40 @@ export async function checkpointTaskStart(
     from: start.resumed ? start.parent : undefined,
     checkpoint: { parent: start.parent, reset: start.reset },
   };
+}
+
+/**
+ * The checkpoint outputs of `plan` whose content in the workspace is not what checkpoint `tip`
+ * recorded (e.g. after `exp apply` of another experiment), as paths: a workspace run continues
+ * from the workspace's outputs, so `exp run` warns about these.
+ */
+export async function outputsDifferingFrom(
+  tvc: Tvc,
+  git: Git,
+  prefix: string,
+  tip: string,
+  plan: readonly Stage[],
+): Promise<string[]> {
+  const differing: string[] = [];
+  const workspace = new Workspace(tvc.root);
+  try {
+    for (const stage of plan) {
+      if (stage.kind !== 'pipeline' || !isCheckpointStage(stage)) continue;
+      const lockPath = path.posix.join(prefix, path.posix.dirname(stage.file), 'dvc.lock');
+      const text = await git.raw(['show', `${tip}:${lockPath}`]).catch(() => undefined);
+      const entry =
+        text === undefined
+          ? undefined
+          : LockFile.parse(text, path.join(git.root, lockPath), lockPath).get(stage.name);
+      for (const output of stage.outs) {
+        if (!output.checkpoint) continue;
+        const recorded = entry?.outs?.find((item) => item.path === output.path)?.md5;
+        const current = (await workspace.hash(output.absolute))?.md5;
+        if (recorded !== current) differing.push(output.path);
+      }
+    }
+  } finally {
+    await workspace.close();
+  }
+  return differing;
 }

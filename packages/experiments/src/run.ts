@@ -15,6 +15,7 @@ import {
   CheckpointRecorder,
   checkpointStart,
   hasCheckpoints,
+  outputsDifferingFrom,
   removeCheckpointOutputs,
   writeLastCheckpoint,
 } from './checkpoint';
@@ -197,6 +198,15 @@ async function runCheckpointExperiment(
   if (start.name === undefined || options.name !== undefined) await checkName(git, baseline, name);
   writeLastCheckpoint(tvc.root, { baseline, name });
   const removed = start.reset ? removeCheckpointOutputs(plan) : undefined;
+  if (start.resumed) {
+    const differing = await outputsDifferingFrom(tvc, git, prefix, start.parent, plan);
+    if (differing.length > 0) {
+      tvc.hooks.log.call({
+        level: 'warn',
+        message: `${differing.map((file) => `'${file}'`).join(', ')} in the workspace ${differing.length === 1 ? 'is' : 'are'} not what checkpoint '${start.parent.slice(0, 7)}' of '${name}' recorded; the run continues from the workspace's (\`tvc exp apply ${name}\` first to continue from the checkpoint, or --reset to start over)`,
+      });
+    }
+  }
   options.onStart?.(name, { resumedFrom: start.resumed ? start.parent : undefined, reset: removed });
   const params =
     options.overrides && options.overrides.length > 0 ? await setParams(tvc, options.overrides) : undefined;
