@@ -15,7 +15,7 @@ import {
   watchCheckpoints,
 } from './checkpoint-signal';
 import { TvcError } from './errors';
-import type { Executor } from './executor';
+import type { ExecutorResult } from './executor';
 import { addToGitignore, removeFromGitignore } from './gitignore';
 import { type LockEntry, type LockItem, toLockEntry } from './lockfile';
 import { isWithin, toPosix } from './paths';
@@ -513,7 +513,7 @@ async function runCommands(
   stage: Stage,
   event: StageEvent,
   checkpointing: boolean,
-): Promise<{ result: Awaited<ReturnType<Executor['run']>>; checkpointError: unknown }> {
+): Promise<{ result: ExecutorResult; checkpointError: unknown }> {
   const { tvc, options } = context;
   const env: Record<string, string> = { DVC_ROOT: tvc.root, DVC_STAGE: stage.addressing };
   const controller = new AbortController();

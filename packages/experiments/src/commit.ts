@@ -88,8 +88,8 @@ export interface CommitExperimentOptions {
   /** The commit's parent (default the baseline; a checkpoint's is the previous checkpoint). */
   readonly parent?: string;
   /**
-   * When the tree is the parent's and the ref is at the parent, make no commit and keep the ref
-   * (the end of a checkpoint run whose last checkpoint already holds everything).
+   * When the tree is the parent's (a checkpoint), make no commit and leave the ref alone: the
+   * parent is the result (the end of a checkpoint run whose last checkpoint holds everything).
    */
   readonly keepUnchanged?: boolean;
 }
@@ -140,9 +140,7 @@ export async function commitExperiment(
     const parent = options.parent ?? options.baseline;
     if (options.keepUnchanged && parent !== options.baseline) {
       const parentTree = (await git.raw(['rev-parse', `${parent}^{tree}`])).trim();
-      if (parentTree === tree && (await git.resolveCommit(ref)) === parent) {
-        return { ref, sha: parent, reused: true };
-      }
+      if (parentTree === tree) return { ref, sha: parent, reused: true };
     }
     // the message on stdin, without the newline `-m` adds: DVC's commits have none
     const made = await git.withInput(['commit-tree', tree, '-p', parent], options.message);

@@ -190,7 +190,8 @@ export class TempExecutor implements Executor {
       if (context.signal?.aborted) throw new TvcError('ABORTED', 'the experiment was killed');
       if (chain) {
         const { sha, expHash } = await chain.finish(tvc, [...result.outcomes.keys()], result.reproduced);
-        await fetch(sha);
+        if (chain.count > 0 || sha !== task.checkpoint?.parent) await fetch(sha);
+        else await source.updateRef(chain.ref, sha, 'tvc: exp run'); // nothing new: the checkpoint continued is the result
         rmSync(directory, { recursive: true, force: true });
         return { status: 'success', ref: chain.ref, sha, expHash, checkpoints: chain.count };
       }
