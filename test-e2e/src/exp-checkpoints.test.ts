@@ -77,6 +77,12 @@ describe('checkpoint experiments', () => {
     const json = JSON.parse((await repo.tvc('exp', 'show', '--json')).stdout);
     const range = json.find((state: { rev: string }) => state.rev === head).experiments[0];
     expect(range.revs.map((rev: { rev: string }) => rev.rev)).toEqual(shas);
+    // any checkpoint can be applied
+    const applied = await repo.tvc('exp', 'apply', shas[1]!.slice(0, 7));
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(await repo.read('model.txt')).toBe('2\n');
+    expect(JSON.parse(await repo.read('metrics.json')).epoch).toBe(2);
     expect(
       range.revs.map(
         (rev: { data: { metrics: Record<string, { data: { epoch: number } }> } }) =>

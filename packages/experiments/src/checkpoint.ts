@@ -336,3 +336,21 @@ export async function outputsDifferingFrom(
   }
   return differing;
 }
+
+/**
+ * An experiment as {@link findExperiment} finds it (name, ref, tip), or else one of its
+ * checkpoints by commit: the experiment with `sha` set to that checkpoint (`exp apply <checkpoint>`,
+ * as DVC 2 allowed).
+ */
+export async function resolveExperimentOrCheckpoint(git: Git, query: string): Promise<ExpRef> {
+  const experiments = await listExperiments(git);
+  const found = await findExperiment(git, query, experiments);
+  if (found) return found;
+  const sha = await git.resolveCommit(query);
+  if (sha) {
+    for (const exp of experiments) {
+      if ((await checkpointChain(git, exp.sha, exp.baseline))?.includes(sha)) return { ...exp, sha };
+    }
+  }
+  throw new TvcError('EXP_NOT_FOUND', `'${query}' is not a valid experiment name`);
+}

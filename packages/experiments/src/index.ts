@@ -13,6 +13,7 @@ export {
   LAST_CHECKPOINT_FILE,
   readLastCheckpoint,
   removeCheckpointOutputs,
+  resolveExperimentOrCheckpoint,
   writeLastCheckpoint,
 } from './checkpoint';
 export { tvcCheckpoint } from './checkpoint-helper';
