@@ -249,4 +249,23 @@ describe('checkpoint experiments', () => {
     expect(again.shas[2]).toBe(oldest);
     expect(again.shas[0]).not.toBe(first.shas[0]);
   });
+
+  it('runs two queued checkpoint experiments at once, each with its own signal file and chain', async () => {
+    const repo = await project();
+    for (const [name, nap] of [
+      ['a', '0.2'],
+      ['b', '0.25'],
+    ]) {
+      expect((await repo.tvc('exp', 'run', '--queue', '-n', name!, '-S', `nap=${nap}`)).code).toBe(0);
+    }
+    const ran = await repo.tvc('exp', 'run', '--run-all', '-j', '2');
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    const a = await chain(repo, 'a');
+    const b = await chain(repo, 'b');
+    expect(a.epochs).toEqual([3, 2, 1]);
+    expect(b.epochs).toEqual([3, 2, 1]);
+    expect(a.shas.some((sha) => b.shas.includes(sha))).toBe(false);
+    expect(await repo.read('params.yaml')).toBe('epochs: 3\nfail_at: 0\nnap: 0\n');
+  });
 });
