@@ -63,7 +63,9 @@ tvc('repro');
 git('add', '-A');
 git('commit', '-q', '-m', 'reproduced');
 
-console.log('\n# 6. An experiment sweep: queue one experiment per learning rate and epoch count, run two at a time');
+console.log(
+  '\n# 6. An experiment sweep: queue one experiment per learning rate and epoch count, run two at a time',
+);
 console.log('#    in temporary copies of the repository (the workspace stays as it is), compare.');
 tvc('exp', 'run', '--queue', '-S', 'train.learning_rate=0.005,0.05', '-S', 'train.epochs=3,30');
 tvc('exp', 'run', '--run-all', '--jobs', '2');

@@ -40,6 +40,11 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
       '--executor <name>',
       'with --temp or --run-all: the executor plugin to run through (default temp)',
     )
+    .option('--reset', 'checkpoint experiments: start over (checkpoint outputs removed, the ref replaced)')
+    .option(
+      '-r, --rev <checkpoint>',
+      'checkpoint experiments, with --queue or --temp: continue from this checkpoint (a sha or an experiment)',
+    )
     .option('-s, --single-item', 'only the targets, not their dependencies')
     .option('--downstream', 'the targets and the stages that depend on them')
     .option('-p, --pipeline', 'the whole pipelines the targets belong to')

@@ -58,6 +58,18 @@ export interface ExperimentTask {
   readonly message?: string | undefined;
   /** Replace an experiment of the same name. */
   readonly force?: boolean | undefined;
+  /** For a pipeline with checkpoint stages: where the checkpoints continue from. */
+  readonly checkpoint?: ExperimentCheckpointStart | undefined;
+}
+
+/**
+ * How a checkpoint experiment starts: the commit its chain continues from (a checkpoint whose tree
+ * the task's `rev` holds; default the baseline), and whether the checkpoint outputs are removed
+ * first (`--reset`). Each checkpoint becomes a commit on the experiment's ref as it is made.
+ */
+export interface ExperimentCheckpointStart {
+  readonly parent?: string | undefined;
+  readonly reset?: boolean | undefined;
 }
 
 /** The `repro` options an experiment task carries. */
@@ -95,9 +107,14 @@ export interface ExperimentContext {
 /** How an experiment ended. */
 export interface ExperimentOutcome {
   readonly status: 'success' | 'failed';
-  /** The experiment's ref and commit, on success. */
+  /**
+   * The experiment's ref and commit, on success; on failure, where the ref was left when it holds
+   * checkpoints (the last one made).
+   */
   readonly ref?: string | undefined;
   readonly sha?: string | undefined;
+  /** Checkpoints this run made (checkpoint pipelines only). */
+  readonly checkpoints?: number | undefined;
   readonly expHash?: string | undefined;
   /** Why it failed: a one-line message, the error code, and the failing stage and exit code. */
   readonly error?:

@@ -1,6 +1,16 @@
 export { writeFileAtomic } from './atomic-write';
 export type { CheckoutResult } from './checkout';
 export { checkoutRecorded } from './checkout';
+export type { CheckpointWatch } from './checkpoint-signal';
+export {
+  CHECKPOINT_ENV_FILE,
+  CHECKPOINT_ENV_FLAG,
+  CHECKPOINT_ENV_PID,
+  CHECKPOINT_POLL_MS,
+  CHECKPOINT_SIGNAL_FILE,
+  checkpointSignalPath,
+  watchCheckpoints,
+} from './checkpoint-signal';
 export type { CommandArgument, CommandInvocation, CommandIo, CommandOption, CommandSpec } from './commands';
 export { CommandRegistry } from './commands';
 export type { LoadedConfig, TvcConfig } from './config';
@@ -25,6 +35,7 @@ export type {
   ExecutorRequest,
   ExecutorResult,
   ExecutorTask,
+  ExperimentCheckpointStart,
   ExperimentContext,
   ExperimentOutcome,
   ExperimentReproOptions,
@@ -106,6 +117,7 @@ export {
   dvcStatusEntry,
   isCallbackStage,
   isChanged,
+  isCheckpointStage,
   LOCK_FILE,
   lockItem,
   needsRun,

@@ -6,7 +6,16 @@ import { promisify } from 'node:util';
 import type { PathHash } from '@tvc/hash';
 import { getParam, type ParamsValue } from '@tvc/params';
 import { writeFileAtomic } from './atomic-write';
+import {
+  CHECKPOINT_ENV_FILE,
+  CHECKPOINT_ENV_FLAG,
+  CHECKPOINT_ENV_PID,
+  type CheckpointWatch,
+  checkpointSignalPath,
+  watchCheckpoints,
+} from './checkpoint-signal';
 import { TvcError } from './errors';
+import type { ExecutorResult } from './executor';
 import { addToGitignore, removeFromGitignore } from './gitignore';
 import { type LockEntry, type LockItem, toLockEntry } from './lockfile';
 import { isWithin, toPosix } from './paths';
@@ -14,7 +23,7 @@ import type { Pipeline } from './pipeline';
 import { RepoLock } from './repo-lock';
 import { canUseRunCache, RunCache } from './run-cache';
 import { type Stage, type StageOutput, stageCommands } from './stage';
-import { isCallbackStage, needsRun, type StageStatus, StatusChecker } from './status';
+import { isCallbackStage, isCheckpointStage, needsRun, type StageStatus, StatusChecker } from './status';
 import { resolveTargets } from './targets';
 import type { Tvc } from './tvc';
 import { Workspace } from './workspace';
@@ -56,6 +65,16 @@ export interface ReproOptions {
    * `DVC_EXP_NAME` and `DVC_EXP_BASELINE_REV`, as DVC does for DVCLive).
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Records checkpoints (`exp run`). While a stage with `checkpoint: true` outputs runs, its
+   * command may signal a checkpoint (the protocol is in `checkpoint-signal.ts`): its outputs are
+   * then saved to the cache, its lock entry written, and this is awaited before the command
+   * continues. A throw kills the command and fails the stage. Without it, checkpoint stages run as
+   * any stage with persistent outputs and their commands are not told about checkpoints.
+   */
+  readonly checkpoint?: (event: StageEvent) => Promise<void>;
+  /** How often the checkpoint signal file is looked for (default 100 ms). */
+  readonly checkpointPollMs?: number;
 }
 
 /** How a stage ended in a reproduction. */
@@ -180,6 +199,8 @@ interface Context {
   readonly run: ReproRun;
   readonly options: ReproOptions;
   readonly metadata: Mutex;
+  /** Checkpoint stages share one signal file, so they run one at a time. */
+  readonly checkpoints: Mutex;
   readonly changedFiles: Set<string>;
   /** Outputs whose .gitignore line this run added (taken back if the run fails, as DVC does). */
   readonly ignored: string[];
@@ -405,7 +426,7 @@ async function findRestorable(
 function canRunCache(stage: Stage, context: Context): boolean {
   return canUseRunCache({
     cmd: stage.cmd,
-    alwaysChanged: stage.alwaysChanged || isCallbackStage(stage),
+    alwaysChanged: stage.alwaysChanged || isCallbackStage(stage) || isCheckpointStage(stage),
     deps: stage.deps.length + stage.params.length,
     outs: stage.outs.map((output) => ({
       persist: output.persist,
@@ -459,20 +480,16 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     }
   } else {
     await tvc.hooks.stageStart.promise(event);
-    const executor = tvc.executor('local');
-    const result = await executor.run(
-      {
-        id: stage.addressing,
-        commands: stageCommands(stage),
-        cwd: stage.wdir,
-        env: { DVC_ROOT: tvc.root, DVC_STAGE: stage.addressing, ...options.env },
-      },
-      {
-        signal: options.signal,
-        onCommand: (_index, command) => tvc.hooks.stageCommand.call(event, command),
-        onOutput: (chunk, stream) => tvc.hooks.stageOutput.call(event, chunk, stream),
-      },
-    );
+    const checkpointing = options.checkpoint !== undefined && isCheckpointStage(stage);
+    const { result, checkpointError } = checkpointing
+      ? await context.checkpoints.run(() => runCommands(context, stage, event, true))
+      : await runCommands(context, stage, event, false);
+    if (checkpointError !== undefined) {
+      const message = checkpointError instanceof Error ? checkpointError.message : String(checkpointError);
+      throw new StageFailedError(stage, `recording a checkpoint failed: ${message}`, result.exitCode, {
+        cause: checkpointError,
+      });
+    }
     if (result.failedCommand !== undefined) {
       if (options.signal?.aborted) throw new StageFailedError(stage, 'interrupted', result.exitCode);
       const how =
@@ -488,6 +505,61 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
   const { outs } = await commitOutputs(context, stage, useRunCache);
   await recordStage(context, stage, outs, useRunCache);
   return restorable ? 'cached' : 'ran';
+}
+
+/**
+ * Runs a stage's commands through the local executor. With `checkpointing`, the command's
+ * environment names the checkpoint signal file and a watch records each checkpoint it signals
+ * (outputs to the cache, the lock entry, then `options.checkpoint`); a checkpoint that cannot be
+ * recorded kills the command and is returned as `checkpointError`.
+ */
+async function runCommands(
+  context: Context,
+  stage: Stage,
+  event: StageEvent,
+  checkpointing: boolean,
+): Promise<{ result: ExecutorResult; checkpointError: unknown }> {
+  const { tvc, options } = context;
+  const env: Record<string, string> = { DVC_ROOT: tvc.root, DVC_STAGE: stage.addressing, ...options.env };
+  const controller = new AbortController();
+  const forward = () => controller.abort();
+  if (options.signal?.aborted) controller.abort();
+  options.signal?.addEventListener('abort', forward, { once: true });
+  let checkpointError: unknown;
+  let watch: CheckpointWatch | undefined;
+  try {
+    if (checkpointing) {
+      const file = checkpointSignalPath(tvc.root);
+      env[CHECKPOINT_ENV_FLAG] = '1';
+      env[CHECKPOINT_ENV_FILE] = file;
+      env[CHECKPOINT_ENV_PID] = String(process.pid);
+      watch = await watchCheckpoints(file, {
+        pollMs: options.checkpointPollMs,
+        onSignal: async () => {
+          const { outs } = await commitOutputs(context, stage, false);
+          await recordStage(context, stage, outs, false);
+          await options.checkpoint!(event);
+        },
+        onError: (error) => {
+          checkpointError ??= error;
+          controller.abort();
+        },
+      });
+    }
+    const result = await tvc.executor('local').run(
+      { id: stage.addressing, commands: stageCommands(stage), cwd: stage.wdir, env },
+      {
+        signal: controller.signal,
+        onCommand: (_index, command) => tvc.hooks.stageCommand.call(event, command),
+        onOutput: (chunk, stream) => tvc.hooks.stageOutput.call(event, chunk, stream),
+      },
+    );
+    await watch?.stop();
+    return { result, checkpointError };
+  } finally {
+    await watch?.stop();
+    options.signal?.removeEventListener('abort', forward);
+  }
 }
 
 /**
@@ -514,6 +586,7 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
       run,
       options,
       metadata: new Mutex(),
+      checkpoints: new Mutex(),
       changedFiles: new Set(),
       ignored: [],
     };

@@ -39,6 +39,14 @@ export function dvcStatusEntry(status: StageStatus): (string | Record<string, un
   return entry;
 }
 
+/**
+ * A stage with `checkpoint: true` outputs (DVC 2): always changed, since a checkpoint output is
+ * both what the command starts from and what it writes.
+ */
+export function isCheckpointStage(stage: Stage): boolean {
+  return stage.outs.some((output) => output.checkpoint);
+}
+
 /** A stage with a command and neither dependencies nor outputs: DVC always runs it. */
 export function isCallbackStage(stage: Stage): boolean {
   return (
@@ -190,7 +198,9 @@ export class StatusChecker {
       stage,
       deps,
       outs,
-      alwaysChanged: stage.kind === 'pipeline' && (stage.alwaysChanged || isCallbackStage(stage)),
+      alwaysChanged:
+        stage.kind === 'pipeline' &&
+        (stage.alwaysChanged || isCallbackStage(stage) || isCheckpointStage(stage)),
       commandChanged: stage.kind === 'pipeline' && entry !== undefined && !sameCommand(entry.cmd, stage.cmd),
     };
   }

@@ -85,6 +85,13 @@ export interface CommitExperimentOptions {
   readonly paths: ExperimentPaths;
   /** `exp save`: the command named in the error when the name is taken. */
   readonly command?: string;
+  /** The commit's parent (default the baseline; a checkpoint's is the previous checkpoint). */
+  readonly parent?: string;
+  /**
+   * When the tree is the parent's (a checkpoint), make no commit and leave the ref alone: the
+   * parent is the result (the end of a checkpoint run whose last checkpoint holds everything).
+   */
+  readonly keepUnchanged?: boolean;
 }
 
 export interface CommittedExperiment {
@@ -125,11 +132,16 @@ export async function commitExperiment(
       }
     }
     const tree = (await git.raw(['write-tree'], env)).trim();
+    const ref = expRefName(options.baseline, options.name);
+    const parent = options.parent ?? options.baseline;
+    if (options.keepUnchanged && parent !== options.baseline) {
+      const parentTree = (await git.raw(['rev-parse', `${parent}^{tree}`])).trim();
+      if (parentTree === tree) return { ref, sha: parent, reused: true };
+    }
     // the message on stdin, without the newline `-m` adds: DVC's commits have none
-    const made = await git.withInput(['commit-tree', tree, '-p', options.baseline], options.message);
+    const made = await git.withInput(['commit-tree', tree, '-p', parent], options.message);
     if (made.code !== 0) throw new TvcError('GIT_FAILED', `git commit-tree failed: ${made.stderr.trim()}`);
     const sha = made.stdout.trim();
-    const ref = expRefName(options.baseline, options.name);
     const previous = await git.resolveCommit(ref);
     if (previous && !options.force) {
       const previousTree = (await git.raw(['rev-parse', `${previous}^{tree}`])).trim();

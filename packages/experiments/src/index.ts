@@ -1,4 +1,23 @@
 export type {
+  CheckpointRecorderOptions,
+  CheckpointStart,
+  CheckpointStartOptions,
+  LastCheckpoint,
+} from './checkpoint';
+export {
+  CheckpointRecorder,
+  checkpointChain,
+  checkpointStart,
+  forgetLastCheckpoint,
+  hasCheckpoints,
+  LAST_CHECKPOINT_FILE,
+  readLastCheckpoint,
+  removeCheckpointOutputs,
+  resolveExperimentOrCheckpoint,
+  writeLastCheckpoint,
+} from './checkpoint';
+export { tvcCheckpoint } from './checkpoint-helper';
+export type {
   CommitExperimentOptions,
   CommittedExperiment,
   ExperimentPaths,
@@ -58,8 +77,8 @@ export {
   parseExpRef,
   resolveExperiment,
 } from './refs';
-export type { RunExperimentOptions, RunExperimentResult } from './run';
-export { baselineOf, gitOf, runExperiment } from './run';
+export type { CheckpointMade, CheckpointRunInfo, RunExperimentOptions, RunExperimentResult } from './run';
+export { baselineOf, CheckpointRunError, gitOf, runExperiment } from './run';
 export type { RunTempOptions } from './run-temp';
 export { cacheDirectory, experimentExecutor, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
 export type {

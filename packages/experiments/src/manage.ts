@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LockFile, type Tvc, TvcError, Workspace } from '@tvc/core';
+import { resolveExperimentOrCheckpoint } from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import type { Git } from './git';
 import { checkName, experimentExists, unusedRandomName } from './names';
@@ -175,7 +176,7 @@ export async function applyExperiment(
 ): Promise<ApplyResult> {
   const { git } = gitOf(tvc);
   const baseline = await baselineOf(git);
-  const experiment = await resolveExperiment(git, query);
+  const experiment = await resolveExperimentOrCheckpoint(git, query);
   const [expTree, headTree] = await Promise.all([git.tree(experiment.sha), git.tree(baseline)]);
   const status = await git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
   const dirty = new Set<string>();

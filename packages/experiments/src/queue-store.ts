@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import {
+  type ExperimentCheckpointStart,
   type ExperimentOutcome,
   type ExperimentReproOptions,
   type ExperimentTask,
@@ -35,6 +36,8 @@ export interface QueueEntry {
   readonly repro: ExperimentReproOptions;
   readonly message?: string | undefined;
   readonly force?: boolean | undefined;
+  /** For a checkpoint pipeline: where its checkpoints continue from (`--rev`, a resumed experiment, `--reset`). */
+  readonly checkpoint?: ExperimentCheckpointStart | undefined;
   /** How many more times a failed run is tried again (`--retries`). */
   readonly retries: number;
   /** Runs started so far. */
@@ -249,6 +252,7 @@ export function taskOf(entry: QueueEntry): ExperimentTask {
     repro: entry.repro,
     message: entry.message,
     force: entry.force,
+    checkpoint: entry.checkpoint,
   };
 }
 

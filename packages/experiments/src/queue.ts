@@ -11,6 +11,7 @@ import {
   TvcError,
 } from '@tvc/core';
 import { expandSweeps, type OverridesByFile, ParamsOverrideError, parseOverrides } from '@tvc/params';
+import { checkpointTaskStart } from './checkpoint';
 import { checkName, experimentExists, unusedRandomName } from './names';
 import {
   type QueueEntry,
@@ -35,6 +36,10 @@ export interface QueueExperimentOptions {
   readonly repro?: ExperimentReproOptions;
   /** `--retries N`: run a failed experiment again up to N times. */
   readonly retries?: number;
+  /** `--rev`: continue from this checkpoint (a sha or an experiment's name). */
+  readonly rev?: string;
+  /** `--reset`: a checkpoint experiment starts over. */
+  readonly reset?: boolean;
   /** Called as each is queued. */
   readonly onQueued?: (entry: QueueEntry, overrides: OverridesByFile) => void;
 }
@@ -73,15 +78,34 @@ export async function queueExperiments(
     if (entry.baseline === baseline && (entry.status === 'queued' || entry.status === 'running'))
       taken.add(entry.name);
   }
+  const checkpoints =
+    combinations.length === 1
+      ? await checkpointTaskStart(tvc, git, baseline, taken, {
+          name: options.name,
+          rev: options.rev,
+          reset: options.reset,
+          force: options.force,
+          repro: options.repro,
+          useLast: false,
+        })
+      : undefined;
+  if (options.rev !== undefined && combinations.length > 1) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      '--rev continues one experiment: it cannot be combined with a sweep',
+    );
+  }
   const names = combinations.map((_, index) =>
-    options.name === undefined
-      ? undefined
-      : combinations.length === 1
-        ? options.name
-        : `${options.name}-${index + 1}`,
+    checkpoints
+      ? checkpoints.name
+      : options.name === undefined
+        ? undefined
+        : combinations.length === 1
+          ? options.name
+          : `${options.name}-${index + 1}`,
   );
   for (const name of names) {
-    if (name === undefined) continue;
+    if (name === undefined || checkpoints) continue;
     await checkName(git, baseline, name);
     if (taken.has(name) && !options.force) throw experimentExists(name);
   }
@@ -95,6 +119,7 @@ export async function queueExperiments(
       name,
       prefix,
       overrides: overrides.size > 0 ? overrides : undefined,
+      from: checkpoints?.from,
     });
     await git.updateRef(queueRef(stashed.sha), stashed.sha, `tvc: exp run --queue ${name}`);
     const entry: QueueEntry = {
@@ -106,6 +131,7 @@ export async function queueExperiments(
       repro: options.repro ?? {},
       message: options.message,
       force: options.force,
+      checkpoint: checkpoints?.checkpoint,
       retries: options.retries ?? 0,
       attempts: 0,
     };
@@ -266,6 +292,9 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
               interrupted
                 ? 'Interrupted: the experiment is queued again\n'
                 : `ERROR: ${killed ? 'killed' : (error?.message ?? 'failed')}${killed ? '' : exit}\n` +
+                    (outcome.ref && outcome.sha
+                      ? `The checkpoints are kept: ${outcome.ref} is at ${outcome.sha.slice(0, 7)}\n`
+                      : '') +
                     (outcome.workspace ? `The partial results are in ${outcome.workspace}\n` : ''),
             );
           }

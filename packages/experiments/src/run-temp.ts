@@ -10,9 +10,10 @@ import {
   TvcError,
 } from '@tvc/core';
 import { assertNoSweep, ParamsOverrideError, parseOverrides } from '@tvc/params';
+import { checkpointTaskStart } from './checkpoint';
 import { checkName, experimentExists, unusedRandomName } from './names';
 import { listExperiments } from './refs';
-import { baselineOf, gitOf } from './run';
+import { baselineOf, type CheckpointRunInfo, gitOf } from './run';
 import { commitDataSources, stashExperiment } from './stash';
 
 /** The executor named `name`, or a clear error when there is none or it cannot run experiments. */
@@ -49,7 +50,11 @@ export interface RunTempOptions {
   readonly log?: ExperimentContext['log'];
   readonly onTvc?: ExperimentContext['onTvc'];
   /** Called once the name is known, before anything runs. */
-  readonly onStart?: (name: string) => void;
+  readonly onStart?: (name: string, checkpoints?: CheckpointRunInfo) => void;
+  /** `--rev`: continue from this checkpoint (a sha or an experiment's name). */
+  readonly rev?: string;
+  /** `--reset`: a checkpoint experiment starts over. */
+  readonly reset?: boolean;
 }
 
 /**
@@ -81,20 +86,37 @@ export async function runTempExperiment(
   const taken = new Set(
     (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
   );
-  let name = options.name;
-  if (name !== undefined) {
-    await checkName(git, baseline, name);
-    if (taken.has(name) && !options.force) throw experimentExists(name);
+  const checkpoints = await checkpointTaskStart(tvc, git, baseline, taken, {
+    name: options.name,
+    rev: options.rev,
+    reset: options.reset,
+    force: options.force,
+    repro: options.repro,
+  });
+  let name: string;
+  if (checkpoints) {
+    name = checkpoints.name;
+    options.onStart?.(name, {
+      resumedFrom: checkpoints.from,
+      reset: checkpoints.start.reset ? [] : undefined,
+    });
   } else {
-    name = unusedRandomName(taken);
+    if (options.name !== undefined) {
+      name = options.name;
+      await checkName(git, baseline, name);
+      if (taken.has(name) && !options.force) throw experimentExists(name);
+    } else {
+      name = unusedRandomName(taken);
+    }
+    options.onStart?.(name);
   }
-  options.onStart?.(name);
   await commitDataSources(tvc);
   const stashed = await stashExperiment(tvc, git, {
     baseline,
     name,
     prefix,
     overrides: overrides.size > 0 ? overrides : undefined,
+    from: checkpoints?.from,
   });
   const ref = `${TEMP_REF_NAMESPACE}/${stashed.sha}`;
   await git.updateRef(ref, stashed.sha, 'tvc: exp run --temp');
@@ -109,6 +131,7 @@ export async function runTempExperiment(
         repro: options.repro ?? {},
         message: options.message,
         force: options.force,
+        checkpoint: checkpoints?.checkpoint,
       },
       {
         scmRoot: git.root,

@@ -1,14 +1,24 @@
 import path from 'node:path';
 import {
+  planRepro,
   RepoLock,
   type ReproOptions,
   type ReproResult,
   reproduce,
   type SetParamsResult,
+  type Stage,
   setParams,
   type Tvc,
   TvcError,
 } from '@tvc/core';
+import {
+  CheckpointRecorder,
+  checkpointStart,
+  hasCheckpoints,
+  outputsDifferingFrom,
+  removeCheckpointOutputs,
+  writeLastCheckpoint,
+} from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import { Git } from './git';
 import { checkName, experimentExists, unusedRandomName } from './names';
@@ -24,7 +34,42 @@ export interface RunExperimentOptions extends Omit<ReproOptions, 'lockHeld' | 'd
   /** `-f`: replace an experiment of the same name (and run every stage, as `repro -f`). */
   readonly force?: boolean;
   /** Called once the name is known, before anything changes. */
-  readonly onStart?: (name: string) => void;
+  readonly onStart?: (name: string, checkpoints?: CheckpointRunInfo) => void;
+  /** `--reset`: a checkpoint experiment starts over (its checkpoint outputs removed, its ref replaced). */
+  readonly reset?: boolean;
+  /** Called after each checkpoint commit. */
+  readonly onCheckpoint?: (checkpoint: CheckpointMade) => void;
+}
+
+/** How a checkpoint run started. */
+export interface CheckpointRunInfo {
+  /** Continued from an existing checkpoint (this commit). */
+  readonly resumedFrom: string | undefined;
+  /** Started over: the checkpoint outputs that were removed. */
+  readonly reset: readonly string[] | undefined;
+}
+
+/** A checkpoint recorded: its commit, the experiment's ref, and how many this run made. */
+export interface CheckpointMade {
+  readonly sha: string;
+  readonly ref: string;
+  readonly count: number;
+}
+
+/** A failed checkpoint run: the checkpoints made before the failure are kept on the ref. */
+export class CheckpointRunError extends TvcError {
+  readonly ref: string;
+  /** The ref's commit (the last checkpoint). */
+  readonly sha: string;
+  /** Checkpoints this run made. */
+  readonly count: number;
+
+  constructor(error: TvcError, recorder: CheckpointRecorder) {
+    super(error.code, error.message, { hint: error.hint, location: error.location, cause: error });
+    this.ref = recorder.ref;
+    this.sha = recorder.tip;
+    this.count = recorder.count;
+  }
 }
 
 export interface RunExperimentResult {
@@ -35,6 +80,20 @@ export interface RunExperimentResult {
   readonly expHash: string;
   readonly params: SetParamsResult | undefined;
   readonly repro: ReproResult;
+}
+
+/** The `repro` options among `exp run`'s. */
+function reproOptions(options: RunExperimentOptions): Omit<ReproOptions, 'lockHeld' | 'dry'> {
+  const {
+    overrides: _o,
+    name: _n,
+    message: _m,
+    onStart: _s,
+    reset: _r,
+    onCheckpoint: _c,
+    ...repro
+  } = options;
+  return repro;
 }
 
 /** The git repository of a Tvc, and the DVC root's place in it. */
@@ -82,6 +141,10 @@ export async function runExperiment(
     const taken = new Set(
       (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
     );
+    const repro = reproOptions(options);
+    const plan = planRepro(await tvc.loadPipeline(), repro, tvc.cwd);
+    if (hasCheckpoints(plan))
+      return await runCheckpointExperiment(tvc, git, prefix, baseline, taken, plan, options);
     let name = options.name;
     if (name !== undefined) {
       await checkName(git, baseline, name);
@@ -92,7 +155,6 @@ export async function runExperiment(
     options.onStart?.(name);
     const params =
       options.overrides && options.overrides.length > 0 ? await setParams(tvc, options.overrides) : undefined;
-    const { overrides: _o, name: _n, message: _m, onStart: _s, ...repro } = options;
     const result = await reproduce(tvc, {
       ...repro,
       lockHeld: true,
@@ -113,5 +175,71 @@ export async function runExperiment(
     return { name, ref: committed.ref, sha: committed.sha, baseline, expHash, params, repro: result };
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * `exp run` of a pipeline with checkpoint stages, in the workspace: continues the experiment
+ * ({@link checkpointStart}), commits each checkpoint on its ref as the stage signals it, and a last
+ * commit when the run ends with changes since the last checkpoint. A failure (or Ctrl+C) leaves
+ * the ref at the last checkpoint ({@link CheckpointRunError}).
+ */
+async function runCheckpointExperiment(
+  tvc: Tvc,
+  git: Git,
+  prefix: string,
+  baseline: string,
+  taken: ReadonlySet<string>,
+  plan: readonly Stage[],
+  options: RunExperimentOptions,
+): Promise<RunExperimentResult> {
+  const start = await checkpointStart(tvc, git, baseline, {
+    name: options.name,
+    reset: options.reset,
+    force: options.force,
+  });
+  const name = start.name ?? unusedRandomName(taken);
+  if (start.name === undefined || options.name !== undefined) await checkName(git, baseline, name);
+  writeLastCheckpoint(tvc.root, { baseline, name });
+  const removed = start.reset ? removeCheckpointOutputs(plan) : undefined;
+  if (start.resumed) {
+    const differing = await outputsDifferingFrom(tvc, git, prefix, start.parent, plan);
+    if (differing.length > 0) {
+      tvc.hooks.log.call({
+        level: 'warn',
+        message: `${differing.map((file) => `'${file}'`).join(', ')} in the workspace ${differing.length === 1 ? 'is' : 'are'} not what checkpoint '${start.parent.slice(0, 7)}' of '${name}' recorded; the run continues from the workspace's (\`tvc exp apply ${name}\` first to continue from the checkpoint, or --reset to start over)`,
+      });
+    }
+  }
+  options.onStart?.(name, { resumedFrom: start.resumed ? start.parent : undefined, reset: removed });
+  const params =
+    options.overrides && options.overrides.length > 0 ? await setParams(tvc, options.overrides) : undefined;
+  const recorder = new CheckpointRecorder(git, {
+    baseline,
+    name,
+    parent: start.parent,
+    prefix,
+    message: options.message,
+  });
+  const repro = reproOptions(options);
+  try {
+    const result = await reproduce(tvc, {
+      ...repro,
+      lockHeld: true,
+      env: { ...repro.env, DVC_EXP_NAME: name, DVC_EXP_BASELINE_REV: baseline },
+      checkpoint: async ({ stage, run }) => {
+        const sha = await recorder.checkpoint(tvc, run.plan, stage);
+        options.onCheckpoint?.({ sha, ref: recorder.ref, count: recorder.count });
+      },
+    });
+    const failure = result.failures[0];
+    if (failure) throw failure.error;
+    const { sha, expHash } = await recorder.finish(tvc, [...result.outcomes.keys()], result.reproduced);
+    return { name, ref: recorder.ref, sha, baseline, expHash, params, repro: result };
+  } catch (error) {
+    if (error instanceof TvcError && (await git.resolveCommit(recorder.ref)) === recorder.tip) {
+      throw new CheckpointRunError(error, recorder);
+    }
+    throw error;
   }
 }

@@ -14,6 +14,7 @@ import {
   withRevisionTvc,
 } from '@tvc/core';
 import { isParamsMapping, selectParams } from '@tvc/params';
+import { checkpointsBelow } from './show-checkpoints';
 
 /** DVC's `SerializableError`: what went wrong reading a file or a revision. */
 export interface ExpError {
@@ -514,7 +515,13 @@ async function collectWith(
             .filter((entry) => entry.parsed!.baseline === baseline)
             .map(async ({ ref, parsed }): Promise<ExpRange> => {
               const exp = await collectCommit(ref.oid, parsed!.name, paramDeps);
-              return { revs: [exp], executor: null, name: parsed!.name };
+              const below = await checkpointsBelow(
+                ref.oid,
+                baseline,
+                async (sha) => (await commitInfo(sha)).parents[0],
+              );
+              const checkpoints = await Promise.all(below.map((sha) => collectCommit(sha, null, paramDeps)));
+              return { revs: [exp, ...checkpoints], executor: null, name: parsed!.name };
             }),
         );
         // Newest first; equal times by sha, descending (DVC sorts (timestamp, rev) in reverse).

@@ -58,7 +58,13 @@ export interface TabulateOptions {
   readonly now?: Date;
 }
 
-export type RowType = 'baseline' | 'branch_commit' | 'branch_base';
+export type RowType =
+  | 'baseline'
+  | 'branch_commit'
+  | 'branch_base'
+  | 'checkpoint_tip'
+  | 'checkpoint_commit'
+  | 'checkpoint_base';
 
 /** One row of the table: the experiment's identity and its cells by column. */
 export interface ExpRow {
@@ -227,15 +233,25 @@ export function tabulateExperiments(states: readonly ExpState[], options: Tabula
       experiments = decorated.map((entry) => entry.range);
     }
     experiments.forEach((range, index) => {
-      const exp = range.revs[0];
-      if (!exp) return;
-      const expCells = new Map<string, string>();
-      dataCells(exp, expCells);
-      rows.push({
-        name: exp.name ?? '',
-        rev: /^[0-9a-f]{40}$/.test(exp.rev) ? exp.rev.slice(0, 7) : exp.rev,
-        typ: index === experiments.length - 1 ? 'branch_base' : 'branch_commit',
-        cells: expCells,
+      // DVC 2's `_exp_range_rows`: a checkpoint experiment is a row per commit of its chain
+      range.revs.forEach((exp, position) => {
+        const expCells = new Map<string, string>();
+        dataCells(exp, expCells);
+        rows.push({
+          name: exp.name ?? '',
+          rev: /^[0-9a-f]{40}$/.test(exp.rev) ? exp.rev.slice(0, 7) : exp.rev,
+          typ:
+            range.revs.length > 1
+              ? position === 0
+                ? 'checkpoint_tip'
+                : position === range.revs.length - 1
+                  ? 'checkpoint_base'
+                  : 'checkpoint_commit'
+              : index === experiments.length - 1
+                ? 'branch_base'
+                : 'branch_commit',
+          cells: expCells,
+        });
       });
     });
   }
@@ -261,7 +277,14 @@ export interface ShownTable {
   readonly baselines: boolean[];
 }
 
-const TREE: Record<RowType, string> = { baseline: '', branch_commit: '├──', branch_base: '└──' };
+const TREE: Record<RowType, string> = {
+  baseline: '',
+  branch_commit: '├──',
+  branch_base: '└──',
+  checkpoint_tip: '│ ╓',
+  checkpoint_commit: '│ ╟',
+  checkpoint_base: '├─╨',
+};
 
 /** DVC's `show_experiments` before rendering: --keep, State/Executor, Experiment ids, --only-changed, --drop. */
 export function shapeTable(table: ExpTable, options: ShowTableOptions): ShownTable {

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { planParams, reproduce, type SetParamsResult, type Tvc, TvcError, toPosix } from '@tvc/core';
+import {
+  GitRevisionReader,
+  type PlannedParamsFile,
+  planParams,
+  reproduce,
+  type SetParamsResult,
+  type Tvc,
+  TvcError,
+  toPosix,
+  withRevisionTvc,
+} from '@tvc/core';
 import type { OverridesByFile } from '@tvc/params';
 import type { Git } from './git';
 
@@ -47,6 +57,11 @@ export interface StashOptions {
   readonly overrides?: OverridesByFile | readonly string[];
   /** The DVC root relative to the git root (`''` when they are the same). */
   readonly prefix: string;
+  /**
+   * Record this commit's tree instead of the workspace (a checkpoint to continue from); `-S`
+   * overrides then edit the params files as that commit has them.
+   */
+  readonly from?: string | undefined;
 }
 
 export interface StashedExperiment {
@@ -64,16 +79,46 @@ export interface StashedExperiment {
  * stash message. The workspace's files stay as they were.
  */
 export async function stashExperiment(tvc: Tvc, git: Git, options: StashOptions): Promise<StashedExperiment> {
-  const planned = options.overrides ? await planParams(tvc, options.overrides) : [];
+  const from = options.from;
+  // Each planned params file with its path in the git repository.
+  const planned: { file: PlannedParamsFile; inRepo: string }[] = [];
+  const inRepo = (root: string, file: string) =>
+    toPosix(path.relative(git.root, path.join(tvc.root, path.relative(root, file))));
+  if (options.overrides && from === undefined) {
+    for (const file of await planParams(tvc, options.overrides))
+      planned.push({ file, inRepo: inRepo(tvc.root, file.change.path) });
+  } else if (options.overrides && from !== undefined) {
+    // the params files as the checkpoint has them, edited
+    const reader = new GitRevisionReader(git.root);
+    try {
+      const files = await withRevisionTvc(
+        tvc,
+        reader,
+        from,
+        (location) => tvc.openAt(location.root, location.cwd),
+        async (snapshot) =>
+          (await planParams(snapshot, options.overrides!)).map((file) => ({
+            file,
+            inRepo: inRepo(snapshot.root, file.change.path),
+          })),
+      );
+      planned.push(...files);
+    } finally {
+      await reader.close();
+    }
+  }
   const realIndex = await git.gitPath('index');
   const index = `${realIndex}.tvc-stash-${process.pid}-${randomBytes(4).toString('hex')}`;
   const env = { GIT_INDEX_FILE: index };
   try {
-    if (!(await git.copyIndex(index))) await git.raw(['read-tree', options.baseline], env);
-    await git.raw(['add', '-u', '--', '.'], env);
-    for (const file of planned) {
+    if (from !== undefined) {
+      await git.raw(['read-tree', from], env);
+    } else {
+      if (!(await git.copyIndex(index))) await git.raw(['read-tree', options.baseline], env);
+      await git.raw(['add', '-u', '--', '.'], env);
+    }
+    for (const { file, inRepo } of planned) {
       if (!file.writes) continue;
-      const inRepo = toPosix(path.relative(git.root, file.change.path));
       if (inRepo.startsWith('../')) {
         throw new TvcError(
           'PATH_OUTSIDE_REPO',
@@ -93,8 +138,8 @@ export async function stashExperiment(tvc: Tvc, git: Git, options: StashOptions)
     return {
       sha: made.stdout.trim(),
       params: {
-        files: planned.map((file) => file.change),
-        changed: planned.some((file) => file.writes),
+        files: planned.map(({ file }) => file.change),
+        changed: planned.some(({ file }) => file.writes),
       },
     };
   } finally {

@@ -12,13 +12,23 @@ import {
   type ExperimentOutcome,
   type ExperimentTask,
   HOOK_STAGE,
+  planRepro,
   reproduce,
   StageFailedError,
   type Tvc,
   TvcError,
   toPosix,
 } from '@tvc/core';
-import { commitExperiment, experimentHash, experimentPaths, fetchExperiment, Git } from '@tvc/experiments';
+import {
+  CheckpointRecorder,
+  commitExperiment,
+  experimentHash,
+  experimentPaths,
+  fetchExperiment,
+  Git,
+  hasCheckpoints,
+  removeCheckpointOutputs,
+} from '@tvc/experiments';
 
 const run = promisify(execFile);
 
@@ -137,6 +147,7 @@ export class TempExecutor implements Executor {
     const { directory, dvcRoot } = await prepareWorkspace(context, task.rev);
     context.onWorkspace?.(directory);
     const log = context.log;
+    let recorder: CheckpointRecorder | undefined;
     try {
       const tvc = await this.#tvc.openAt(dvcRoot);
       context.onTvc?.(tvc);
@@ -145,19 +156,49 @@ export class TempExecutor implements Executor {
       if (restored.missing.length > 0) {
         log(`WARNING: the cache lacks ${restored.missing.join(', ')}; the stages making them will run\n`);
       }
+      const copy = new Git(directory);
+      const source = new Git(context.scmRoot);
+      const prefix = toPosix(path.relative(directory, dvcRoot));
+      const plan = planRepro(await tvc.loadPipeline(), task.repro, tvc.cwd);
+      if (hasCheckpoints(plan)) {
+        recorder = new CheckpointRecorder(copy, {
+          baseline: task.baseline,
+          name: task.name,
+          parent: task.checkpoint?.parent ?? task.baseline,
+          prefix,
+          message: task.message,
+        });
+        if (task.checkpoint?.reset) removeCheckpointOutputs(plan);
+      }
+      const chain = recorder;
+      // each checkpoint is fetched at once, so that it survives the copy
+      const fetch = (sha: string) =>
+        fetchExperiment(source, { from: directory, ref: chain!.ref, sha, name: task.name, force: true });
       const result = await reproduce(tvc, {
         ...task.repro,
         signal: context.signal,
         // as DVC's queued runs: the experiment's name and baseline, and the source repository's root
         env: { DVC_EXP_NAME: task.name, DVC_EXP_BASELINE_REV: task.baseline, DVC_ROOT: context.dvcRoot },
+        checkpoint: chain
+          ? async ({ stage, run }) => {
+              const sha = await chain.checkpoint(tvc, run.plan, stage);
+              await fetch(sha);
+              log(`Checkpoint experiment iteration '${sha.slice(0, 7)}'.\n`);
+            }
+          : undefined,
       });
       const failed = result.failures[0];
       if (failed) throw failed.error;
       if (context.signal?.aborted) throw new TvcError('ABORTED', 'the experiment was killed');
+      if (chain) {
+        const { sha, expHash } = await chain.finish(tvc, [...result.outcomes.keys()], result.reproduced);
+        if (chain.count > 0 || sha !== task.checkpoint?.parent) await fetch(sha);
+        else await source.updateRef(chain.ref, sha, 'tvc: exp run'); // nothing new: the checkpoint continued is the result
+        rmSync(directory, { recursive: true, force: true });
+        return { status: 'success', ref: chain.ref, sha, expHash, checkpoints: chain.count };
+      }
       const pipeline = await tvc.loadPipeline();
       const expHash = await experimentHash(tvc, result.reproduced);
-      const copy = new Git(directory);
-      const prefix = toPosix(path.relative(directory, dvcRoot));
       const committed = await commitExperiment(copy, {
         baseline: task.baseline,
         name: task.name,
@@ -166,7 +207,7 @@ export class TempExecutor implements Executor {
         prefix,
         paths: experimentPaths(pipeline, [...result.outcomes.keys()]),
       });
-      const fetched = await fetchExperiment(new Git(context.scmRoot), {
+      const fetched = await fetchExperiment(source, {
         from: directory,
         ref: committed.ref,
         sha: committed.sha,
@@ -176,7 +217,12 @@ export class TempExecutor implements Executor {
       rmSync(directory, { recursive: true, force: true });
       return { status: 'success', ref: fetched.ref, sha: fetched.sha, expHash };
     } catch (error) {
-      return failure(error, directory);
+      const failed = failure(error, directory);
+      const kept = recorder
+        ? await new Git(context.scmRoot).resolveCommit(recorder.ref).catch(() => undefined)
+        : undefined;
+      if (!recorder || kept !== recorder.tip) return failed;
+      return { ...failed, ref: recorder.ref, sha: recorder.tip, checkpoints: recorder.count };
     }
   }
 }

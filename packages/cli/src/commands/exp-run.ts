@@ -1,5 +1,7 @@
 import { type ExperimentReproOptions, StageFailedError, type Tvc, TvcError } from '@tvc/core';
 import {
+  CheckpointRunError,
+  type CheckpointRunInfo,
   experimentExecutor,
   type QueueEntry,
   queueExperiments,
@@ -31,6 +33,30 @@ export interface ExpRunCommandOptions {
   readonly recursive?: boolean;
   readonly jobs?: string;
   readonly quiet?: boolean;
+  readonly rev?: string;
+  readonly reset?: boolean;
+}
+
+/** What `exp run` says as a checkpoint run starts (DVC 2's words). */
+function checkpointStartLine(io: Io, name: string, checkpoints: CheckpointRunInfo | undefined): void {
+  if (checkpoints?.reset) writeLine(io.stdout, 'Any existing checkpoints will be reset and re-run.');
+  if (checkpoints?.resumedFrom) {
+    writeLine(
+      io.stdout,
+      `Existing checkpoint experiment '${name}' will be resumed from '${checkpoints.resumedFrom.slice(0, 7)}'`,
+    );
+  }
+}
+
+/** The end of a failure message when checkpoints were kept. */
+function keptCheckpoints(
+  ref: string | undefined,
+  sha: string | undefined,
+  count: number | undefined,
+): string {
+  if (!ref || !sha) return '';
+  const made = count ? `${count} checkpoint${count === 1 ? '' : 's'} made by this run, ` : '';
+  return `; its checkpoints are kept (${made}${ref} is at ${sha.slice(0, 7)}) and the next \`tvc exp run\` continues from there`;
 }
 
 /** `tvc exp run`: `-S` overrides, reproduce, and record the result as an experiment commit. */
@@ -59,6 +85,12 @@ export default async function expRun(
       '--temp and --queue cannot be used together: queued experiments always run in temporary workspaces',
     );
   }
+  if (options.rev !== undefined && options.reset) {
+    throw new TvcError('INVALID_ARGUMENT', '--reset and --rev are mutually exclusive.');
+  }
+  if (options.rev !== undefined && !(options.queue || options.temp)) {
+    throw new TvcError('INVALID_ARGUMENT', '--rev can only be used in conjunction with --queue or --temp.');
+  }
   if (options.runAll && targets.length > 0 && !options.queue) {
     throw new TvcError('INVALID_ARGUMENT', '--run-all runs the queue: targets and -S go with --queue');
   }
@@ -81,6 +113,8 @@ export default async function expRun(
       name: options.name,
       message: options.message,
       force: options.force,
+      rev: options.rev,
+      reset: options.reset,
       retries,
       repro,
       onQueued: (entry, overrides) => {
@@ -127,9 +161,15 @@ export default async function expRun(
       recursive: options.recursive,
       jobs,
       signal: controller.signal,
-      onStart: (chosen) => {
+      reset: options.reset,
+      onStart: (chosen, checkpoints) => {
         name = chosen;
-        if (!options.quiet) writeLine(io.stdout, `Reproducing experiment '${chosen}'`);
+        if (options.quiet) return;
+        checkpointStartLine(io, chosen, checkpoints);
+        writeLine(io.stdout, `Reproducing experiment '${chosen}'`);
+      },
+      onCheckpoint: ({ sha }) => {
+        if (!options.quiet) writeLine(io.stdout, `Checkpoint experiment iteration '${sha.slice(0, 7)}'.`);
       },
     });
     if (!options.quiet) {
@@ -139,6 +179,16 @@ export default async function expRun(
     }
     return 0;
   } catch (error) {
+    if (name !== undefined && error instanceof CheckpointRunError) {
+      const cause = error.cause;
+      const exit =
+        cause instanceof StageFailedError && cause.exitCode !== null ? ` (exit code ${cause.exitCode})` : '';
+      throw new TvcError(
+        error.code,
+        `experiment '${name}' failed: ${error.message}${exit}${keptCheckpoints(error.ref, error.sha, error.count)}`,
+        { hint: error.hint, location: error.location, cause: error },
+      );
+    }
     if (name !== undefined && error instanceof TvcError) {
       const exit =
         error instanceof StageFailedError && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
@@ -191,11 +241,14 @@ async function runTemp(
       name: options.name,
       message: options.message,
       force: options.force,
+      rev: options.rev,
+      reset: options.reset,
       repro,
       executor: options.executor,
       signal,
-      onStart: (chosen) => {
+      onStart: (chosen, checkpoints) => {
         name = chosen;
+        if (!options.quiet) checkpointStartLine(io, chosen, checkpoints);
       },
       log: (chunk) => {
         if (!options.quiet) io.stdout.write(chunk);
@@ -211,8 +264,11 @@ async function runTemp(
       error?.exitCode !== undefined && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
     throw new TvcError(
       error?.code ?? 'EXP_FAILED',
-      `experiment '${name}' failed: ${error?.message ?? 'unknown error'}${exit}; no experiment was recorded` +
-        (outcome.workspace ? `, the partial results are in ${outcome.workspace}` : ''),
+      outcome.ref
+        ? `experiment '${name}' failed: ${error?.message ?? 'unknown error'}${exit}${keptCheckpoints(outcome.ref, outcome.sha, outcome.checkpoints)}` +
+            (outcome.workspace ? `; the partial results are in ${outcome.workspace}` : '')
+        : `experiment '${name}' failed: ${error?.message ?? 'unknown error'}${exit}; no experiment was recorded` +
+            (outcome.workspace ? `, the partial results are in ${outcome.workspace}` : ''),
     );
   }
   if (!options.quiet) applyHint(io, [name!]);
@@ -268,7 +324,7 @@ async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?:
       error?.exitCode !== undefined && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
     writeLine(
       io.stderr,
-      `ERROR: experiment '${entry.name}' failed: ${error?.message ?? 'unknown error'}${exit}; see \`tvc queue logs ${entry.name}\``,
+      `ERROR: experiment '${entry.name}' failed: ${error?.message ?? 'unknown error'}${exit}${keptCheckpoints(entry.outcome?.ref, entry.outcome?.sha, entry.outcome?.checkpoints)}; see \`tvc queue logs ${entry.name}\``,
     );
   }
   return failed.length > 0 ? 1 : 0;
