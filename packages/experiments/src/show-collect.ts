@@ -252,7 +252,36 @@ function pipelineShape(tvc: Pick<Tvc, 'root'>, pipeline: Pipeline, paramDeps: bo
   return { params, metrics: [...new Set(metrics)], deps, outs };
 }
 
-type FileReader = (repoPath: string) => Promise<Buffer>;
+/**
+ * A file of a revision: its bytes, and for a git revision the blob's id, under which what is read
+ * from it is remembered for every revision that has the same blob (experiments share most files).
+ */
+interface RevisionFile {
+  readonly content: Buffer;
+  readonly blob?: string;
+}
+
+type FileReader = (repoPath: string) => Promise<RevisionFile>;
+
+/** Parsed files by blob id and use (`params`, `metrics`, `lock`), shared by the revisions of one collection. */
+type ParsedBlobs = Map<string, Promise<unknown>>;
+
+/** `parse(file)` once per blob: remembered under `use` and the blob's id when the file has one. */
+function parsedOnce<T>(
+  parsed: ParsedBlobs,
+  use: string,
+  file: RevisionFile,
+  parse: (text: string) => T | Promise<T>,
+): Promise<T> {
+  if (file.blob === undefined) return Promise.resolve().then(() => parse(file.content.toString('utf8')));
+  const key = `${use}\0${file.blob}`;
+  let pending = parsed.get(key) as Promise<T> | undefined;
+  if (!pending) {
+    pending = Promise.resolve().then(() => parse(file.content.toString('utf8')));
+    parsed.set(key, pending);
+  }
+  return pending;
+}
 
 interface LockItemLike {
   readonly path?: unknown;
@@ -268,22 +297,19 @@ async function readRevision(
   shape: PipelineShape,
   read: FileReader,
   shown: (repoPath: string) => string,
+  parsed: ParsedBlobs,
 ): Promise<ExpData> {
   const params: Record<string, ExpFileResult> = {};
   const metrics: Record<string, ExpFileResult> = {};
-  const parse = async (file: string, formatFile: string): Promise<unknown> => {
-    const format = tvc.paramsFormat(formatFile);
-    await format.prepare?.();
-    return { format, text: (await read(file)).toString('utf8') };
-  };
   await Promise.all([
     ...[...shape.params].map(async ([file, keys]) => {
       try {
-        const { format, text } = (await parse(file, file)) as {
-          format: ReturnType<Tvc['paramsFormat']>;
-          text: string;
-        };
-        const tree = format.read(text, shown(file));
+        const format = tvc.paramsFormat(file);
+        await format.prepare?.();
+        // The format depends on the file's name, so a blob is parsed once per name.
+        const tree = await parsedOnce(parsed, `params ${file}`, await read(file), (text) =>
+          format.read(text, shown(file)),
+        );
         params[file] = { data: keys.length > 0 ? selectParams(tree, keys) : tree };
       } catch (error) {
         params[file] = { error: asExpError(error) };
@@ -291,25 +317,29 @@ async function readRevision(
     }),
     ...shape.metrics.map(async (file) => {
       try {
-        const text = (await read(file)).toString('utf8');
-        metrics[file] = { data: await readMetricsText(tvc, file, text) };
+        const data = await parsedOnce(parsed, `metrics ${file}`, await read(file), (text) =>
+          readMetricsText(tvc, file, text),
+        );
+        metrics[file] = { data };
       } catch (error) {
         metrics[file] = { error: asExpError(error) };
       }
     }),
   ]);
-  // dvc.lock files, each read once.
+  // dvc.lock files, each read once per revision and parsed once per blob.
   const locks = new Map<string, Promise<Record<string, unknown>>>();
   const lockEntry = async (lock: string, stage: string): Promise<Record<string, unknown> | undefined> => {
     let pending = locks.get(lock);
     if (!pending) {
       pending = read(lock)
-        .then((buffer) => {
-          const data = tvc.paramsFormat('dvc.lock.yaml').read(buffer.toString('utf8'), lock);
-          return isParamsMapping(data) && isParamsMapping(data.stages)
-            ? (data.stages as Record<string, unknown>)
-            : {};
-        })
+        .then((file) =>
+          parsedOnce(parsed, 'lock', file, (text) => {
+            const data = tvc.paramsFormat('dvc.lock.yaml').read(text, lock);
+            return isParamsMapping(data) && isParamsMapping(data.stages)
+              ? (data.stages as Record<string, unknown>)
+              : {};
+          }),
+        )
         .catch(() => ({}));
       locks.set(lock, pending);
     }
@@ -382,8 +412,16 @@ async function collectWith(
   const refs = await listRefs(gitRoot);
   const dvcRoot = toPosix(path.relative(gitRoot, tvc.root));
   const gitPath = (repoPath: string): string => (dvcRoot ? `${dvcRoot}/${repoPath}` : repoPath);
-  const shown = (repoPath: string): string =>
-    toPosix(path.relative(tvc.cwd, path.join(tvc.root, repoPath))) || repoPath;
+  const shownPaths = new Map<string, string>();
+  const shown = (repoPath: string): string => {
+    let text = shownPaths.get(repoPath);
+    if (text === undefined) {
+      text = toPosix(path.relative(tvc.cwd, path.join(tvc.root, repoPath))) || repoPath;
+      shownPaths.set(repoPath, text);
+    }
+    return text;
+  };
+  const parsed: ParsedBlobs = new Map();
   const commits = new Map<string, Promise<CommitInfo>>();
   const commitInfo = (sha: string): Promise<CommitInfo> => {
     let pending = commits.get(sha);
@@ -466,9 +504,9 @@ async function collectWith(
       const read: FileReader = async (repoPath) => {
         const object = await reader.readObject(`${sha}:${gitPath(repoPath)}`);
         if (object?.type !== 'blob') throw missing(repoPath);
-        return object.content;
+        return { content: object.content, blob: object.oid };
       };
-      const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown);
+      const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown, parsed);
       return { rev: sha, name, data, error: null, experiments: null };
     } catch (error) {
       return { rev: sha, name, data: null, error: asExpError(error), experiments: null };
@@ -484,13 +522,13 @@ async function collectWith(
           const shape = pipelineShape(tvc, livePipeline!, paramDeps);
           const read: FileReader = async (repoPath) => {
             try {
-              return await readFile(path.join(tvc.root, repoPath));
+              return { content: await readFile(path.join(tvc.root, repoPath)) };
             } catch (error) {
               if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing(shown(repoPath));
               throw error;
             }
           };
-          const data = await readRevision(tvc, 'workspace', null, shape, read, shown);
+          const data = await readRevision(tvc, 'workspace', null, shape, read, shown, parsed);
           return { rev: 'workspace', name: null, data, error: null, experiments: null };
         } catch (error) {
           return { rev: 'workspace', name: null, data: null, error: asExpError(error), experiments: null };
