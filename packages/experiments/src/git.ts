@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { type SimpleGit, simpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
+
+// simple-git (with its dependencies, some 170 kB of code) is loaded on the first `raw` call:
+// `exp show` and `exp diff` read git through @tvc/core's cat-file reader and never need it, and
+// loading it cost them about 15 ms of start-up.
+let simpleGitModule: Promise<typeof import('simple-git')> | undefined;
+const loadSimpleGit = (): Promise<typeof import('simple-git')> => {
+  simpleGitModule ??= import('simple-git');
+  return simpleGitModule;
+};
 
 /**
  * The git commands the experiments need, through simple-git. `withInput` is for the few commands
@@ -8,18 +17,18 @@ import { type SimpleGit, simpleGit } from 'simple-git';
  */
 export class Git {
   readonly root: string;
-  readonly #git: SimpleGit;
+  #git: SimpleGit | undefined;
 
   constructor(root: string) {
     this.root = root;
-    this.#git = simpleGit({ baseDir: root, trimmed: false });
   }
 
   /** Runs `git <args>` and returns its standard output; `env` is added to the environment. */
-  raw(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<string> {
+  async raw(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<string> {
+    const { simpleGit } = await loadSimpleGit();
     const git = env
       ? simpleGit({ baseDir: this.root, trimmed: false }).env({ ...process.env, ...env })
-      : this.#git;
+      : (this.#git ??= simpleGit({ baseDir: this.root, trimmed: false }));
     return git.raw([...args]);
   }
 
