@@ -227,3 +227,68 @@ describe.skipIf(!binary)('tvc exp show / exp diff print what DVC prints', () => 
     }
   });
 });
+
+/**
+ * Revisions whose pipelines differ: tvc loads a pipeline once per distinct set of pipeline files
+ * and reuses the workspace's for revisions that have its files, so a revision without
+ * params.yaml, one with another dvc.yaml and an edited, uncommitted workspace must each still be
+ * shown with their own columns, as DVC shows them.
+ */
+describe.skipIf(!binary)('tvc exp show: revisions with different pipelines, as DVC', () => {
+  let repo: TempRepo;
+  const run = async (...args: string[]): Promise<void> => {
+    const result = await repo.dvc(...args);
+    if (result.code !== 0) throw new Error(`dvc ${args.join(' ')} failed: ${result.stderr}`);
+  };
+  const stage = (params: string, extraMetric: boolean): string =>
+    'stages:\n  make:\n    cmd: python3 make.py\n    deps:\n    - make.py\n' +
+    (params ? `    params:\n${params}` : '') +
+    '    metrics:\n    - m.json:\n        cache: false\n' +
+    (extraMetric ? '    - extra.json:\n        cache: false\n' : '');
+  const script =
+    'import json, os\n' +
+    "p = {}\nif os.path.exists('params.yaml'):\n    import yaml\n    p = yaml.safe_load(open('params.yaml'))\n" +
+    "json.dump({'x': p.get('p', 0) * 2}, open('m.json', 'w'))\n" +
+    "json.dump({'y': p.get('q', 0) + 1}, open('extra.json', 'w'))\n";
+
+  beforeAll(async () => {
+    repo = await TempRepo.create(undefined, { commit: false });
+    // The first commit: no params at all.
+    await repo.write('make.py', script);
+    await repo.write('dvc.yaml', stage('', false));
+    await run('repro', '-q');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'no params');
+    // The same dvc.yaml with a params.yaml (shown whole though nothing depends on it).
+    await repo.write('params.yaml', 'p: 1\nq: 2\n');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'params file');
+    // Then one param dependency; an experiment on it.
+    await repo.write('dvc.yaml', stage('    - p\n', false));
+    await run('repro', '-q');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'params');
+    await run('exp', 'run', '-q', '-S', 'p=5', '-n', 'five');
+    // The third: another metric; an experiment on it.
+    await repo.write('dvc.yaml', stage('    - p\n    - q\n', true));
+    await run('repro', '-q');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'extra metric');
+    await run('exp', 'run', '-q', '-S', 'q=7', '-n', 'seven');
+    // The workspace: dvc.yaml edited and not committed.
+    await repo.write('dvc.yaml', stage('    - q\n', false));
+  }, 180_000);
+
+  afterAll(async () => {
+    await repo?.remove();
+  });
+
+  for (const args of [['-A'], ['-A', '--json'], ['-A', '--param-deps'], ['-n', '3', '--csv']]) {
+    it(`exp show ${args.join(' ')}`, async () => {
+      const [ours, theirs] = await both(repo.dir, ['exp', 'show', ...args]);
+      expect(theirs.code, theirs.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(normaliseCreated(ours.stdout)).toBe(normaliseCreated(theirs.stdout));
+    });
+  }
+});

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   collectParamsFiles,
+  DEFAULT_PARAMS_FILE,
   GitRevisionReader,
   MetricsReadError,
   type OpenSnapshotTvc,
@@ -385,6 +387,38 @@ async function readRevision(
   };
 }
 
+/** Git's id of a blob with this content (`git hash-object`). */
+function blobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+/**
+ * What decides a revision's {@link PipelineShape}, as a key: the blob ids of the workspace
+ * pipeline's files (every dvc.yaml and `.dvc` file, and the vars files its templating reads), and
+ * whether `params.yaml` exists (it is shown whole when it does). Revisions with equal keys share
+ * one loaded pipeline. A revision with pipeline files the workspace lacks is taken to have the
+ * shape of one with the same files otherwise.
+ */
+function pipelineKey(livePipeline: Pipeline | undefined): {
+  of: (blob: (file: string) => Promise<string | undefined>) => Promise<string>;
+} {
+  const files = new Set(livePipeline ? livePipeline.files.map((file) => file.file) : ['dvc.yaml']);
+  for (const stage of livePipeline?.stages ?? []) {
+    for (const file of Object.keys(stage.trackedVars ?? {})) files.add(file);
+  }
+  const byContent = [...files];
+  const byPresence = files.has(DEFAULT_PARAMS_FILE) ? [] : [DEFAULT_PARAMS_FILE];
+  return {
+    of: async (blob) => {
+      const [contents, presence] = await Promise.all([
+        Promise.all(byContent.map(async (file) => (await blob(file)) ?? '-')),
+        Promise.all(byPresence.map(async (file) => ((await blob(file)) === undefined ? '-' : '+'))),
+      ]);
+      return [...contents, ...presence].join(' ');
+    },
+  };
+}
+
 /**
  * What `dvc exp show` collects: the workspace, each baseline with the experiments derived from it
  * (newest first). Refs are listed with one `git for-each-ref`; commits and files are read through
@@ -479,22 +513,32 @@ async function collectWith(
     }
   }
 
-  // Pipelines: one load per distinct set of pipeline files.
+  // Pipelines: one load per distinct set of pipeline files, and none for a revision whose
+  // pipeline files are the workspace's (the usual case: experiments change params, not dvc.yaml).
   const livePipeline = await tvc.loadPipeline().catch(() => undefined);
-  const pipelineFiles = livePipeline ? livePipeline.files.map((file) => file.file) : ['dvc.yaml'];
-  const templated = livePipeline?.stages.some((stage) => stage.trackedVars) ?? false;
-  const keyFiles = templated ? [...pipelineFiles, 'params.yaml'] : pipelineFiles;
   const shapes = new Map<string, Promise<PipelineShape>>();
+  const key = pipelineKey(livePipeline);
   const paramDeps = options.paramDeps === true;
+  if (livePipeline) {
+    const workspaceKey = await key.of((file) =>
+      readFile(path.join(tvc.root, file)).then(blobId, () => undefined),
+    );
+    for (const depsOnly of [false, true]) {
+      shapes.set(
+        `${depsOnly} ${workspaceKey}`,
+        Promise.resolve().then(() => pipelineShape(tvc, livePipeline, depsOnly)),
+      );
+    }
+  }
   const shapeOf = async (sha: string, depsOnly: boolean): Promise<PipelineShape> => {
-    const oids = await Promise.all(keyFiles.map((file) => reader.readObject(`${sha}:${gitPath(file)}`)));
-    const key = `${depsOnly} ${oids.map((object) => object?.oid ?? '-').join(' ')}`;
-    let pending = shapes.get(key);
+    const revisionKey = await key.of(async (file) => (await reader.readObject(`${sha}:${gitPath(file)}`))?.oid);
+    const shapeKey = `${depsOnly} ${revisionKey}`;
+    let pending = shapes.get(shapeKey);
     if (!pending) {
       pending = withRevisionTvc(tvc, reader, sha, options.openSnapshot, async (snapshotTvc) =>
         pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline(), depsOnly),
       );
-      shapes.set(key, pending);
+      shapes.set(shapeKey, pending);
     }
     return pending;
   };
