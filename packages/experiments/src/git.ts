@@ -26,10 +26,13 @@ export class Git {
   /** Runs `git <args>` and returns its standard output; `env` is added to the environment. */
   async raw(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<string> {
     const { simpleGit } = await loadSimpleGit();
-    const git = env
-      ? simpleGit({ baseDir: this.root, trimmed: false }).env({ ...process.env, ...env })
-      : (this.#git ??= simpleGit({ baseDir: this.root, trimmed: false }));
-    return git.raw([...args]);
+    if (env) {
+      return simpleGit({ baseDir: this.root, trimmed: false })
+        .env({ ...process.env, ...env })
+        .raw([...args]);
+    }
+    this.#git ??= simpleGit({ baseDir: this.root, trimmed: false });
+    return this.#git.raw([...args]);
   }
 
   /** Runs `git <args>` with `input` on stdin; resolves with stdout and the exit code. */

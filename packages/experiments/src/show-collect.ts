@@ -531,7 +531,9 @@ async function collectWith(
     }
   }
   const shapeOf = async (sha: string, depsOnly: boolean): Promise<PipelineShape> => {
-    const revisionKey = await key.of(async (file) => (await reader.readObject(`${sha}:${gitPath(file)}`))?.oid);
+    const revisionKey = await key.of(
+      async (file) => (await reader.readObject(`${sha}:${gitPath(file)}`))?.oid,
+    );
     const shapeKey = `${depsOnly} ${revisionKey}`;
     let pending = shapes.get(shapeKey);
     if (!pending) {
