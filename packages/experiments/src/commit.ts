@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { LockFile, lockEntryData, type Pipeline, type Stage, type Tvc, TvcError, toPosix } from '@tvc/core';
 import { pythonJsonDumps } from '@tvc/params';
@@ -109,6 +109,11 @@ export async function commitExperiment(
   try {
     try {
       await copyFile(realIndex, index);
+      // Keep the index's time: git trusts an entry's stat data only when the index is newer than
+      // the file's mtime by a whole second ("racy git"), so a fresh time on the copy would make a
+      // file rewritten in the second of its last `git add` (same size) look unchanged.
+      const { atime, mtime } = await stat(realIndex);
+      await utimes(index, atime, mtime);
     } catch {
       await git.raw(['read-tree', options.baseline], env);
     }
