@@ -115,6 +115,10 @@ function measureColumn(texts: readonly string[], maxWidth: number, width: WidthO
     if (maxWidth - PADDING < 1) {
       low = maxWidth;
       high = maxWidth;
+    } else if (!/\s/.test(text)) {
+      const cells = width(text);
+      low = Math.min(Math.min(cells, maxWidth - PADDING) + PADDING, maxWidth);
+      high = low;
     } else {
       const lines = text.split('\n');
       const longestLine = Math.max(0, ...lines.map(width));
@@ -249,6 +253,15 @@ function divideLine(text: string, cells: number, width: WidthOf): number[] {
 
 /** A cell's lines of exactly `cells` columns (rich's Text.wrap with the column's justify and no_wrap). */
 function wrapCell(cell: RichCell, cells: number, column: RichColumn, width: WidthOf): StyledText[] {
+  // Most cells: one unstyled line that fits, only padded to the column's width.
+  if (!cell.spans && !cell.text.includes('\n')) {
+    const text = column.justify === 'right' ? cell.text.trimEnd() : cell.text;
+    const missing = cells - width(text);
+    if (missing >= 0) {
+      const padded = column.justify === 'right' ? ' '.repeat(missing) + text : text + ' '.repeat(missing);
+      return [{ text: padded, styles: [] }];
+    }
+  }
   const styles = Array<Sgr>(cell.text.length).fill('');
   for (const span of cell.spans ?? []) styles.fill(span.style, span.start, span.end);
   const lines: StyledText[] = [];
@@ -309,6 +322,7 @@ function paint(segment: Segment, styled: boolean): string {
 
 /** A styled text as segments: runs of one style, each combined with the cell's style. */
 function segmentsOf(line: StyledText, cellStyle: Sgr): Segment[] {
+  if (line.styles.every((style) => style === '')) return [{ text: line.text, style: cellStyle }];
   const segments: Segment[] = [];
   let start = 0;
   for (let index = 1; index <= line.text.length; index++) {
