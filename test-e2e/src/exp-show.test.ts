@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, comparisonDvc, dvc, type RunResult, TempRepo, tvc } from './harness';
+import { canonicalJson, comparisonDvc, dvc, type RunResult, TempRepo, TVC_BIN, tvc } from './harness';
 
 /**
  * `tvc exp show` and `tvc exp diff` against DVC 3.67.1 on experiments made by the real
@@ -16,6 +18,47 @@ import { canonicalJson, comparisonDvc, dvc, type RunResult, TempRepo, tvc } from
  * - `exp diff --json`: DVC's key order is a set's too, so both are compared with sorted keys.
  */
 const binary = comparisonDvc('exp show / exp diff');
+
+/** util-linux `script`, to run a command on a pseudo-terminal. */
+const scriptBinary = ['/usr/bin/script', '/bin/script'].find((candidate) => existsSync(candidate));
+
+const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+
+/** Runs a command with extra environment (the harness's NO_COLOR etc. removed), stdout piped. */
+function runWith(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      [...args],
+      { cwd, env: { ...cleanEnv(), ...env }, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        if (error && code === -1) reject(error);
+        else resolve({ stdout, stderr, code });
+      },
+    );
+  });
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DVC_NO_ANALYTICS: '1' };
+  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'COLORTERM', 'COLUMNS', 'LINES', 'PAGER', 'DVC_PAGER'])
+    delete env[name];
+  return env;
+}
+
+/** What a command writes on a pseudo-terminal (`script -qec`), with the terminal's CR LF as LF. */
+async function onTerminal(command: string, cwd: string, env: Record<string, string>): Promise<string> {
+  const result = await runWith(scriptBinary!, ['-qec', command, '/dev/null'], cwd, env);
+  if (result.code !== 0)
+    throw new Error(`${command} failed on a terminal (${result.code}): ${result.stdout}`);
+  return result.stdout.replaceAll('\r\n', '\n');
+}
 
 /** Today's `01:22 AM` and an older day's `Nov 24, 2026`, each as a placeholder of its width. */
 function normaliseCreated(text: string): string {
@@ -128,6 +171,40 @@ describe.skipIf(!binary)('tvc exp show / exp diff print what DVC prints', () => 
     });
   }
 
+  // The table on a narrow output: `--no-pager` fits it to COLUMNS (80 when unset), as DVC's
+  // rich console does when piped; without it a pipe gets the full table (tested above).
+  for (const columns of ['120', '80', '60', '40', undefined]) {
+    it(`exp show --no-pager piped, COLUMNS=${columns ?? 'unset'}`, async () => {
+      const env = columns ? { COLUMNS: columns } : { COLUMNS: '' };
+      const theirs = await runWith(binary!, ['exp', 'show', '--no-pager'], repo.dir, env);
+      const ours = await runWith(process.execPath, [TVC_BIN, 'exp', 'show', '--no-pager'], repo.dir, env);
+      expect(theirs.code, theirs.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(normaliseCreated(ours.stdout)).toBe(normaliseCreated(theirs.stdout));
+    });
+  }
+
+  // On a terminal (a pseudo-terminal made by util-linux `script`): tvc fits the table to the
+  // terminal and styles it as DVC's `--no-pager` does there (DVC without it pages the full-width
+  // table through `less -S`, which tvc does not do). Header colours by column kind in the colour
+  // system TERM/COLORTERM name, bold baselines and names; no colours under NO_COLOR.
+  const terminals: [string, Record<string, string>][] = [
+    ['256 colours, 100 columns', { TERM: 'xterm-256color', COLUMNS: '100' }],
+    ['256 colours, 60 columns', { TERM: 'xterm-256color', COLUMNS: '60' }],
+    ['truecolor, 45 columns', { TERM: 'xterm', COLORTERM: 'truecolor', COLUMNS: '45' }],
+    ['16 colours, 70 columns', { TERM: 'xterm', COLUMNS: '70' }],
+    ['NO_COLOR, 60 columns', { TERM: 'xterm-256color', COLUMNS: '60', NO_COLOR: '1' }],
+  ];
+  for (const [what, env] of terminals) {
+    it.skipIf(!scriptBinary)(`exp show on a terminal: ${what}`, async () => {
+      const theirs = await onTerminal(`${quote(binary!)} exp show --no-pager`, repo.dir, env);
+      const ours = await onTerminal(`${quote(process.execPath)} ${quote(TVC_BIN)} exp show`, repo.dir, env);
+      expect(ours).toContain('\u001b[');
+      // DVC ends every command on a terminal with a reset of its own.
+      expect(normaliseCreated(ours)).toBe(normaliseCreated(theirs.replace(/\u001b\[0m$/, '')));
+    });
+  }
+
   it('exp show: errors as DVC (unknown sort column, unknown revision)', async () => {
     for (const args of [
       ['--sort-by', 'nope'],
@@ -226,4 +303,69 @@ describe.skipIf(!binary)('tvc exp show / exp diff print what DVC prints', () => 
       expect(ours.stdout).toBe(theirs.stdout);
     }
   });
+});
+
+/**
+ * Revisions whose pipelines differ: tvc loads a pipeline once per distinct set of pipeline files
+ * and reuses the workspace's for revisions that have its files, so a revision without
+ * params.yaml, one with another dvc.yaml and an edited, uncommitted workspace must each still be
+ * shown with their own columns, as DVC shows them.
+ */
+describe.skipIf(!binary)('tvc exp show: revisions with different pipelines, as DVC', () => {
+  let repo: TempRepo;
+  const run = async (...args: string[]): Promise<void> => {
+    const result = await repo.dvc(...args);
+    if (result.code !== 0) throw new Error(`dvc ${args.join(' ')} failed: ${result.stderr}`);
+  };
+  const stage = (params: string, extraMetric: boolean): string =>
+    'stages:\n  make:\n    cmd: python3 make.py\n    deps:\n    - make.py\n' +
+    (params ? `    params:\n${params}` : '') +
+    '    metrics:\n    - m.json:\n        cache: false\n' +
+    (extraMetric ? '    - extra.json:\n        cache: false\n' : '');
+  const script =
+    'import json, os\n' +
+    "p = {}\nif os.path.exists('params.yaml'):\n    import yaml\n    p = yaml.safe_load(open('params.yaml'))\n" +
+    "json.dump({'x': p.get('p', 0) * 2}, open('m.json', 'w'))\n" +
+    "json.dump({'y': p.get('q', 0) + 1}, open('extra.json', 'w'))\n";
+
+  beforeAll(async () => {
+    repo = await TempRepo.create(undefined, { commit: false });
+    // The first commit: no params at all.
+    await repo.write('make.py', script);
+    await repo.write('dvc.yaml', stage('', false));
+    await run('repro', '-q');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'no params');
+    // The same dvc.yaml with a params.yaml (shown whole though nothing depends on it).
+    await repo.write('params.yaml', 'p: 1\nq: 2\n');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'params file');
+    // Then one param dependency; an experiment on it.
+    await repo.write('dvc.yaml', stage('    - p\n', false));
+    await run('repro', '-q');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'params');
+    await run('exp', 'run', '-q', '-S', 'p=5', '-n', 'five');
+    // The third: another metric; an experiment on it.
+    await repo.write('dvc.yaml', stage('    - p\n    - q\n', true));
+    await run('repro', '-q');
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'extra metric');
+    await run('exp', 'run', '-q', '-S', 'q=7', '-n', 'seven');
+    // The workspace: dvc.yaml edited and not committed.
+    await repo.write('dvc.yaml', stage('    - q\n', false));
+  }, 180_000);
+
+  afterAll(async () => {
+    await repo?.remove();
+  });
+
+  for (const args of [['-A'], ['-A', '--json'], ['-A', '--param-deps'], ['-n', '3', '--csv']]) {
+    it(`exp show ${args.join(' ')}`, async () => {
+      const [ours, theirs] = await both(repo.dir, ['exp', 'show', ...args]);
+      expect(theirs.code, theirs.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(normaliseCreated(ours.stdout)).toBe(normaliseCreated(theirs.stdout));
+    });
+  }
 });

@@ -5,6 +5,8 @@ import type { CommandIo } from '@tvc/core';
 export interface Io extends CommandIo {
   /** Whether stdout is a terminal (colours, live progress). */
   readonly isTTY: boolean;
+  /** The terminal's width in columns, when stdout is a terminal. */
+  readonly columns?: number | undefined;
 }
 
 export function processIo(): Io {
@@ -14,6 +16,7 @@ export function processIo(): Io {
     cwd: process.cwd(),
     env: process.env,
     isTTY: process.stdout.isTTY === true,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   };
 }
 

@@ -92,8 +92,15 @@ export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject 
 export { pluginName } from './plugin';
 export { defaultPreset, extendPreset } from './preset';
 export { REPO_LOCK_FILE, RepoLock } from './repo-lock';
-export type { ReproOptions, ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
-export { joinNames, planRepro, reproduce, StageFailedError } from './repro';
+export type {
+  CommitStagesResult,
+  ReproOptions,
+  ReproResult,
+  ReproRun,
+  StageEvent,
+  StageOutcome,
+} from './repro';
+export { commitStages, joinNames, planRepro, reproduce, StageFailedError } from './repro';
 export type { GitTreeEntry, OpenSnapshotTvc, SnapshotOptions } from './revision';
 export {
   DEFAULT_PARAMS_SIZE_LIMIT,

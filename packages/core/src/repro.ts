@@ -622,6 +622,61 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
   }
 }
 
+export interface CommitStagesResult {
+  /** The stages committed (every stage of the pipeline). */
+  readonly stages: readonly Stage[];
+  /** Files written (dvc.lock, `.dvc` files, .gitignore), relative to the DVC root. */
+  readonly changedFiles: readonly string[];
+}
+
+/**
+ * DVC's `commit --force` of every stage, which `dvc exp save` runs before it commits: each
+ * stage's outputs are hashed and saved into the cache (and the run-cache, where `repro` would
+ * save it) and its lock entry written from the workspace as it is (a `.dvc` file's hashes
+ * updated), without running anything. A missing output or dependency is an error naming it.
+ * Holds the repository lock unless `lockHeld`.
+ */
+export async function commitStages(
+  tvc: Tvc,
+  options: { readonly lockHeld?: boolean } = {},
+): Promise<CommitStagesResult> {
+  const lock = options.lockHeld ? undefined : RepoLock.acquire(tvc.root, 'commit');
+  const workspace = new Workspace(tvc.root, {
+    onProgress: (progress) => tvc.hooks.hashProgress.call(progress),
+  });
+  try {
+    const pipeline = await tvc.loadPipeline();
+    const context: Context = {
+      tvc,
+      pipeline,
+      workspace,
+      checker: new StatusChecker(tvc, workspace),
+      runCache: new RunCache(workspace.cache.root),
+      run: { options: {}, plan: pipeline.stages, jobs: 1 },
+      options: {},
+      metadata: new Mutex(),
+      checkpoints: new Mutex(),
+      changedFiles: new Set(),
+      ignored: [],
+    };
+    for (const stage of pipeline.stages) {
+      if (stage.kind === 'data') {
+        const { hashes } = await commitOutputs(context, stage, false);
+        if (await updateDataFile(context, stage, hashes)) context.changedFiles.add(stage.file);
+        continue;
+      }
+      const uncachedPlain = stage.outs.some((output) => !output.cache && output.kind === 'outs');
+      const useRunCache = canRunCache(stage, context) && !uncachedPlain;
+      const { outs } = await commitOutputs(context, stage, useRunCache);
+      await recordStage(context, stage, outs, useRunCache);
+    }
+    return { stages: pipeline.stages, changedFiles: [...context.changedFiles] };
+  } finally {
+    await workspace.close().catch(() => {});
+    lock?.release();
+  }
+}
+
 async function schedule(
   context: Context,
   pipeline: Pipeline,

@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
 import { copyFile, stat, utimes } from 'node:fs/promises';
-import { type SimpleGit, simpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
+
+// simple-git (with its dependencies, some 170 kB of code) is loaded on the first `raw` call:
+// `exp show` and `exp diff` read git through @tvc/core's cat-file reader and never need it, and
+// loading it cost them about 15 ms of start-up.
+let simpleGitModule: Promise<typeof import('simple-git')> | undefined;
+const loadSimpleGit = (): Promise<typeof import('simple-git')> => {
+  simpleGitModule ??= import('simple-git');
+  return simpleGitModule;
+};
 
 /** What git says when another process holds a ref's or packed-refs' lock for a moment. */
 const LOCK_CONTENTION =
@@ -18,11 +27,10 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, 10 + Math.rando
  */
 export class Git {
   readonly root: string;
-  readonly #git: SimpleGit;
+  #git: SimpleGit | undefined;
 
   constructor(root: string) {
     this.root = root;
-    this.#git = simpleGit({ baseDir: root, trimmed: false });
   }
 
   /**
@@ -31,9 +39,14 @@ export class Git {
    * `.lock`) is tried again for a while: concurrent experiments update refs at the same time.
    */
   async raw(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<string> {
-    const git = env
-      ? simpleGit({ baseDir: this.root, trimmed: false }).env({ ...process.env, ...env })
-      : this.#git;
+    const { simpleGit } = await loadSimpleGit();
+    let git: SimpleGit;
+    if (env) {
+      git = simpleGit({ baseDir: this.root, trimmed: false }).env({ ...process.env, ...env });
+    } else {
+      this.#git ??= simpleGit({ baseDir: this.root, trimmed: false });
+      git = this.#git;
+    }
     const deadline = Date.now() + LOCK_RETRY_MS;
     for (;;) {
       try {

@@ -92,6 +92,7 @@ export type {
   ExpState,
 } from './show-collect';
 export { collectExperiments, listRefs, localIsoTime, resolveExperimentRev } from './show-collect';
+export type { ColorSystem, RichTableOptions, WidthOf } from './show-render';
 export { renderCsv, renderRichTable } from './show-render';
 export type {
   ColumnKind,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LockFile, type Tvc, TvcError, Workspace } from '@tvc/core';
+import { commitStages, LockFile, RepoLock, type Tvc, TvcError, Workspace } from '@tvc/core';
 import { resolveExperimentOrCheckpoint } from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import type { Git } from './git';
@@ -297,38 +297,47 @@ export interface SaveOptions {
 }
 
 /**
- * `exp save`: records the workspace as it is as an experiment of HEAD (no reproduction): the same
- * files as `exp run` for every stage, plus the `-I` paths; `exp_hash` over every stage's lock entry.
+ * `exp save`: records the workspace as an experiment of HEAD without reproducing. As DVC's
+ * (dvc/repo/experiments/executor/base.py `save`), every stage is committed first (`dvc commit
+ * --force`: changed outputs hashed into the cache, dvc.lock and `.dvc` files updated from the
+ * workspace), then the same files as `exp run` commits, plus the `-I` paths; `exp_hash` over
+ * every stage's lock entry. Holds the repository lock throughout.
  */
 export async function saveExperiment(
   tvc: Tvc,
   options: SaveOptions = {},
 ): Promise<{ name: string; ref: string; sha: string }> {
-  const { git, prefix } = gitOf(tvc);
-  const baseline = await baselineOf(git);
-  const taken = new Set(
-    (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
-  );
-  let name = options.name;
-  if (name !== undefined) {
-    await checkName(git, baseline, name);
-    if (taken.has(name) && !options.force) throw experimentExists(name, 'save');
-  } else name = unusedRandomName(taken);
-  const pipeline = await tvc.loadPipeline();
-  const stages = pipeline.stages.filter((stage) => stage.kind === 'pipeline');
-  const expHash = await experimentHash(tvc, stages);
-  const paths = experimentPaths(pipeline, stages);
-  const include = (options.include ?? []).map((file) =>
-    path.relative(tvc.root, path.resolve(tvc.cwd, file)).split(path.sep).join('/'),
-  );
-  const committed = await commitExperiment(git, {
-    baseline,
-    name,
-    message: options.message || `dvc: commit experiment ${expHash}`,
-    force: options.force,
-    prefix,
-    command: 'save',
-    paths: { forced: [...paths.forced, ...include], plain: paths.plain },
-  });
-  return { name, ref: committed.ref, sha: committed.sha };
+  const lock = RepoLock.acquire(tvc.root, 'exp save');
+  try {
+    const { git, prefix } = gitOf(tvc);
+    const baseline = await baselineOf(git);
+    const taken = new Set(
+      (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
+    );
+    let name = options.name;
+    if (name !== undefined) {
+      await checkName(git, baseline, name);
+      if (taken.has(name) && !options.force) throw experimentExists(name, 'save');
+    } else name = unusedRandomName(taken);
+    await commitStages(tvc, { lockHeld: true });
+    const pipeline = await tvc.loadPipeline();
+    const stages = pipeline.stages.filter((stage) => stage.kind === 'pipeline');
+    const expHash = await experimentHash(tvc, stages);
+    const paths = experimentPaths(pipeline, stages);
+    const include = (options.include ?? []).map((file) =>
+      path.relative(tvc.root, path.resolve(tvc.cwd, file)).split(path.sep).join('/'),
+    );
+    const committed = await commitExperiment(git, {
+      baseline,
+      name,
+      message: options.message || `dvc: commit experiment ${expHash}`,
+      force: options.force,
+      prefix,
+      command: 'save',
+      paths: { forced: [...paths.forced, ...include], plain: paths.plain },
+    });
+    return { name, ref: committed.ref, sha: committed.sha };
+  } finally {
+    lock.release();
+  }
 }

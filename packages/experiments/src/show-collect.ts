@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   collectParamsFiles,
+  DEFAULT_PARAMS_FILE,
   GitRevisionReader,
   MetricsReadError,
   type OpenSnapshotTvc,
@@ -253,7 +255,36 @@ function pipelineShape(tvc: Pick<Tvc, 'root'>, pipeline: Pipeline, paramDeps: bo
   return { params, metrics: [...new Set(metrics)], deps, outs };
 }
 
-type FileReader = (repoPath: string) => Promise<Buffer>;
+/**
+ * A file of a revision: its bytes, and for a git revision the blob's id, under which what is read
+ * from it is remembered for every revision that has the same blob (experiments share most files).
+ */
+interface RevisionFile {
+  readonly content: Buffer;
+  readonly blob?: string;
+}
+
+type FileReader = (repoPath: string) => Promise<RevisionFile>;
+
+/** Parsed files by blob id and use (`params`, `metrics`, `lock`), shared by the revisions of one collection. */
+type ParsedBlobs = Map<string, Promise<unknown>>;
+
+/** `parse(file)` once per blob: remembered under `use` and the blob's id when the file has one. */
+function parsedOnce<T>(
+  parsed: ParsedBlobs,
+  use: string,
+  file: RevisionFile,
+  parse: (text: string) => T | Promise<T>,
+): Promise<T> {
+  if (file.blob === undefined) return Promise.resolve().then(() => parse(file.content.toString('utf8')));
+  const key = `${use}\0${file.blob}`;
+  let pending = parsed.get(key) as Promise<T> | undefined;
+  if (!pending) {
+    pending = Promise.resolve().then(() => parse(file.content.toString('utf8')));
+    parsed.set(key, pending);
+  }
+  return pending;
+}
 
 interface LockItemLike {
   readonly path?: unknown;
@@ -269,22 +300,19 @@ async function readRevision(
   shape: PipelineShape,
   read: FileReader,
   shown: (repoPath: string) => string,
+  parsed: ParsedBlobs,
 ): Promise<ExpData> {
   const params: Record<string, ExpFileResult> = {};
   const metrics: Record<string, ExpFileResult> = {};
-  const parse = async (file: string, formatFile: string): Promise<unknown> => {
-    const format = tvc.paramsFormat(formatFile);
-    await format.prepare?.();
-    return { format, text: (await read(file)).toString('utf8') };
-  };
   await Promise.all([
     ...[...shape.params].map(async ([file, keys]) => {
       try {
-        const { format, text } = (await parse(file, file)) as {
-          format: ReturnType<Tvc['paramsFormat']>;
-          text: string;
-        };
-        const tree = format.read(text, shown(file));
+        const format = tvc.paramsFormat(file);
+        await format.prepare?.();
+        // The format depends on the file's name, so a blob is parsed once per name.
+        const tree = await parsedOnce(parsed, `params ${file}`, await read(file), (text) =>
+          format.read(text, shown(file)),
+        );
         params[file] = { data: keys.length > 0 ? selectParams(tree, keys) : tree };
       } catch (error) {
         params[file] = { error: asExpError(error) };
@@ -292,25 +320,29 @@ async function readRevision(
     }),
     ...shape.metrics.map(async (file) => {
       try {
-        const text = (await read(file)).toString('utf8');
-        metrics[file] = { data: await readMetricsText(tvc, file, text) };
+        const data = await parsedOnce(parsed, `metrics ${file}`, await read(file), (text) =>
+          readMetricsText(tvc, file, text),
+        );
+        metrics[file] = { data };
       } catch (error) {
         metrics[file] = { error: asExpError(error) };
       }
     }),
   ]);
-  // dvc.lock files, each read once.
+  // dvc.lock files, each read once per revision and parsed once per blob.
   const locks = new Map<string, Promise<Record<string, unknown>>>();
   const lockEntry = async (lock: string, stage: string): Promise<Record<string, unknown> | undefined> => {
     let pending = locks.get(lock);
     if (!pending) {
       pending = read(lock)
-        .then((buffer) => {
-          const data = tvc.paramsFormat('dvc.lock.yaml').read(buffer.toString('utf8'), lock);
-          return isParamsMapping(data) && isParamsMapping(data.stages)
-            ? (data.stages as Record<string, unknown>)
-            : {};
-        })
+        .then((file) =>
+          parsedOnce(parsed, 'lock', file, (text) => {
+            const data = tvc.paramsFormat('dvc.lock.yaml').read(text, lock);
+            return isParamsMapping(data) && isParamsMapping(data.stages)
+              ? (data.stages as Record<string, unknown>)
+              : {};
+          }),
+        )
         .catch(() => ({}));
       locks.set(lock, pending);
     }
@@ -356,6 +388,38 @@ async function readRevision(
   };
 }
 
+/** Git's id of a blob with this content (`git hash-object`). */
+function blobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+/**
+ * What decides a revision's {@link PipelineShape}, as a key: the blob ids of the workspace
+ * pipeline's files (every dvc.yaml and `.dvc` file, and the vars files its templating reads), and
+ * whether `params.yaml` exists (it is shown whole when it does). Revisions with equal keys share
+ * one loaded pipeline. A revision with pipeline files the workspace lacks is taken to have the
+ * shape of one with the same files otherwise.
+ */
+function pipelineKey(livePipeline: Pipeline | undefined): {
+  of: (blob: (file: string) => Promise<string | undefined>) => Promise<string>;
+} {
+  const files = new Set(livePipeline ? livePipeline.files.map((file) => file.file) : ['dvc.yaml']);
+  for (const stage of livePipeline?.stages ?? []) {
+    for (const file of Object.keys(stage.trackedVars ?? {})) files.add(file);
+  }
+  const byContent = [...files];
+  const byPresence = files.has(DEFAULT_PARAMS_FILE) ? [] : [DEFAULT_PARAMS_FILE];
+  return {
+    of: async (blob) => {
+      const [contents, presence] = await Promise.all([
+        Promise.all(byContent.map(async (file) => (await blob(file)) ?? '-')),
+        Promise.all(byPresence.map(async (file) => ((await blob(file)) === undefined ? '-' : '+'))),
+      ]);
+      return [...contents, ...presence].join(' ');
+    },
+  };
+}
+
 /**
  * What `dvc exp show` collects: the workspace, each baseline with the experiments derived from it
  * (newest first). Refs are listed with one `git for-each-ref`; commits and files are read through
@@ -383,8 +447,16 @@ async function collectWith(
   const refs = await listRefs(gitRoot);
   const dvcRoot = toPosix(path.relative(gitRoot, tvc.root));
   const gitPath = (repoPath: string): string => (dvcRoot ? `${dvcRoot}/${repoPath}` : repoPath);
-  const shown = (repoPath: string): string =>
-    toPosix(path.relative(tvc.cwd, path.join(tvc.root, repoPath))) || repoPath;
+  const shownPaths = new Map<string, string>();
+  const shown = (repoPath: string): string => {
+    let text = shownPaths.get(repoPath);
+    if (text === undefined) {
+      text = toPosix(path.relative(tvc.cwd, path.join(tvc.root, repoPath))) || repoPath;
+      shownPaths.set(repoPath, text);
+    }
+    return text;
+  };
+  const parsed: ParsedBlobs = new Map();
   const commits = new Map<string, Promise<CommitInfo>>();
   const commitInfo = (sha: string): Promise<CommitInfo> => {
     let pending = commits.get(sha);
@@ -442,22 +514,34 @@ async function collectWith(
     }
   }
 
-  // Pipelines: one load per distinct set of pipeline files.
+  // Pipelines: one load per distinct set of pipeline files, and none for a revision whose
+  // pipeline files are the workspace's (the usual case: experiments change params, not dvc.yaml).
   const livePipeline = await tvc.loadPipeline().catch(() => undefined);
-  const pipelineFiles = livePipeline ? livePipeline.files.map((file) => file.file) : ['dvc.yaml'];
-  const templated = livePipeline?.stages.some((stage) => stage.trackedVars) ?? false;
-  const keyFiles = templated ? [...pipelineFiles, 'params.yaml'] : pipelineFiles;
   const shapes = new Map<string, Promise<PipelineShape>>();
+  const key = pipelineKey(livePipeline);
   const paramDeps = options.paramDeps === true;
+  if (livePipeline) {
+    const workspaceKey = await key.of((file) =>
+      readFile(path.join(tvc.root, file)).then(blobId, () => undefined),
+    );
+    for (const depsOnly of [false, true]) {
+      shapes.set(
+        `${depsOnly} ${workspaceKey}`,
+        Promise.resolve().then(() => pipelineShape(tvc, livePipeline, depsOnly)),
+      );
+    }
+  }
   const shapeOf = async (sha: string, depsOnly: boolean): Promise<PipelineShape> => {
-    const oids = await Promise.all(keyFiles.map((file) => reader.readObject(`${sha}:${gitPath(file)}`)));
-    const key = `${depsOnly} ${oids.map((object) => object?.oid ?? '-').join(' ')}`;
-    let pending = shapes.get(key);
+    const revisionKey = await key.of(
+      async (file) => (await reader.readObject(`${sha}:${gitPath(file)}`))?.oid,
+    );
+    const shapeKey = `${depsOnly} ${revisionKey}`;
+    let pending = shapes.get(shapeKey);
     if (!pending) {
       pending = withRevisionTvc(tvc, reader, sha, options.openSnapshot, async (snapshotTvc) =>
         pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline(), depsOnly),
       );
-      shapes.set(key, pending);
+      shapes.set(shapeKey, pending);
     }
     return pending;
   };
@@ -467,9 +551,9 @@ async function collectWith(
       const read: FileReader = async (repoPath) => {
         const object = await reader.readObject(`${sha}:${gitPath(repoPath)}`);
         if (object?.type !== 'blob') throw missing(repoPath);
-        return object.content;
+        return { content: object.content, blob: object.oid };
       };
-      const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown);
+      const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown, parsed);
       return { rev: sha, name, data, error: null, experiments: null };
     } catch (error) {
       return { rev: sha, name, data: null, error: asExpError(error), experiments: null };
@@ -485,13 +569,13 @@ async function collectWith(
           const shape = pipelineShape(tvc, livePipeline!, paramDeps);
           const read: FileReader = async (repoPath) => {
             try {
-              return await readFile(path.join(tvc.root, repoPath));
+              return { content: await readFile(path.join(tvc.root, repoPath)) };
             } catch (error) {
               if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing(shown(repoPath));
               throw error;
             }
           };
-          const data = await readRevision(tvc, 'workspace', null, shape, read, shown);
+          const data = await readRevision(tvc, 'workspace', null, shape, read, shown, parsed);
           return { rev: 'workspace', name: null, data, error: null, experiments: null };
         } catch (error) {
           return { rev: 'workspace', name: null, data: null, error: asExpError(error), experiments: null };

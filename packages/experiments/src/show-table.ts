@@ -275,6 +275,13 @@ export interface ShownTable {
   readonly rows: string[][];
   /** Which rows are baselines (bold on a terminal). */
   readonly baselines: boolean[];
+  /**
+   * DVC's `collapse`: every metrics, params and deps column but the first of its kind (as
+   * tabulated, before --drop) may be squeezed away when the table is wider than the terminal.
+   */
+  readonly collapsible: boolean[];
+  /** Where the experiment's name is in each row's Experiment cell (DVC shows it bold), if anywhere. */
+  readonly nameSpans: ({ readonly start: number; readonly end: number } | undefined)[];
 }
 
 const TREE: Record<RowType, string> = {
@@ -332,11 +339,20 @@ export function shapeTable(table: ExpTable, options: ShowTableOptions): ShownTab
         : table.depsColumns.includes(column)
           ? 'deps'
           : 'fixed';
+  const firsts = new Set([table.metricsColumns[0], table.paramsColumns[0], table.depsColumns[0]]);
+  const experiment = matrix.get('Experiment')!;
   return {
     headers: columns,
     kinds: columns.map(kindOf),
     rows: table.rows.map((_, index) => columns.map((column) => matrix.get(column)![index]!)),
     baselines: table.rows.map((row) => row.typ === 'baseline'),
+    collapsible: columns.map((column) => kindOf(column) !== 'fixed' && !firsts.has(column)),
+    nameSpans: table.rows.map((row, index) => {
+      if (options.csv || row.typ === 'baseline' || !row.name) return undefined;
+      const text = experiment[index]!;
+      const end = text.length - 1;
+      return { start: end - row.name.length, end };
+    }),
   };
 }
 

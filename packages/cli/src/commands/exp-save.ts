@@ -1,6 +1,7 @@
 import { saveExperiment } from '@tvc/experiments';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
+import { ReproReporter } from '../reporter';
 
 export interface ExpSaveCommandOptions {
   readonly name?: string;
@@ -8,14 +9,18 @@ export interface ExpSaveCommandOptions {
   readonly force?: boolean;
   readonly includeUntracked?: string[];
   readonly json?: boolean;
+  readonly quiet?: boolean;
 }
 
-/** `tvc exp save`: the workspace as it is, recorded as an experiment of HEAD. */
+/** `tvc exp save`: the workspace as it is (its stages committed first), recorded as an experiment of HEAD. */
 export default async function expSave(
   context: CommandContext,
   options: ExpSaveCommandOptions,
 ): Promise<number> {
-  const saved = await saveExperiment(await context.tvc(), {
+  const tvc = await context.tvc();
+  // Committing the stages first writes dvc.lock: `Updating lock file 'dvc.lock'`, as DVC says.
+  if (!options.quiet) new ReproReporter(context.io).attach(tvc);
+  const saved = await saveExperiment(tvc, {
     name: options.name,
     message: options.message,
     force: options.force,

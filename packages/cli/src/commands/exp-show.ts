@@ -1,5 +1,6 @@
 import { loadConfig, notAGitRepository, TvcError } from '@tvc/core';
 import {
+  type ColorSystem,
   collectExperiments,
   DEFAULT_PRECISION,
   renderCsv,
@@ -31,6 +32,37 @@ export interface ExpShowOptions {
   readonly csv?: boolean;
   readonly md?: boolean;
   readonly precision?: string;
+  /** `--no-pager` gives `false`. */
+  readonly pager?: boolean;
+}
+
+/**
+ * How DVC's rich console would print on this output: fitted to the terminal's width on a terminal
+ * (DVC pages a full-width table through `less -S` there; tvc never pages, so it fits it as DVC's
+ * `--no-pager` does) or with `--no-pager` (`COLUMNS`, else 80, as rich's console width when
+ * piped); styles only on a terminal whose TERM is not `dumb`, colours not under `NO_COLOR`.
+ */
+export function terminalLayout(
+  io: CommandContext['io'],
+  noPager: boolean,
+): { maxWidth?: number; color?: ColorSystem } {
+  const env = io.env;
+  const columns = env.COLUMNS && /^\d+$/.test(env.COLUMNS) ? Number(env.COLUMNS) : undefined;
+  const fit = io.isTTY || noPager;
+  const maxWidth = fit ? (columns ?? (io.isTTY ? io.columns : undefined) ?? 80) : undefined;
+  const term = (env.TERM ?? '').trim().toLowerCase();
+  let color: ColorSystem | undefined;
+  if (io.isTTY && term !== 'dumb' && term !== 'unknown') {
+    const colorTerm = (env.COLORTERM ?? '').trim().toLowerCase();
+    const depth = term.slice(term.lastIndexOf('-') + 1);
+    color =
+      (env.NO_COLOR ?? '') !== ''
+        ? 'none'
+        : colorTerm === 'truecolor' || colorTerm === '24bit' || depth === '256color' || depth === 'kitty'
+          ? '256'
+          : 'standard';
+  }
+  return { ...(maxWidth === undefined ? {} : { maxWidth }), ...(color ? { color } : {}) };
 }
 
 function integer(value: string | undefined, option: string): number | undefined {
@@ -115,8 +147,8 @@ export default async function expShow(context: CommandContext, options: ExpShowO
   } else if (options.md) {
     write(stdout, `${renderTable(shown.headers, shown.rows, { markdown: true })}\n\n`);
   } else if (shown.rows.length > 0) {
-    const bold = context.io.isTTY ? (text: string) => `\u001b[1m${text}\u001b[0m` : undefined;
-    write(stdout, renderRichTable(shown, { width: displayWidth, ...(bold ? { bold } : {}) }));
+    const layout = terminalLayout(context.io, options.pager === false);
+    write(stdout, renderRichTable(shown, { width: displayWidth, ...layout }));
   }
   return 0;
 }

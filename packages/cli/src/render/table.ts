@@ -16,8 +16,12 @@ export interface TableOptions {
 
 const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}\u200b\u1160-\u11ff]/u;
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Columns a line takes on a terminal. */
 export function displayWidth(line: string): number {
+  // Most cells are printable ASCII, one column a character: skip the per-character lookup.
+  if (PRINTABLE_ASCII.test(line)) return line.length;
   let width = 0;
   for (const char of line) {
     if (ZERO_WIDTH.test(char)) continue;
