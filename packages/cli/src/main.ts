@@ -7,6 +7,7 @@ import { reportError } from './errors';
 import { type Io, processIo } from './io';
 import { registerExperimentCommands } from './register-experiments';
 import { registerMetricsCommands } from './register-metrics';
+import { registerPlotsCommands } from './register-plots';
 import type { Action } from './registrar';
 
 /** DVC's exit codes: 255 for an error, 254 for bad usage, 252 for an interrupt. */
@@ -165,6 +166,7 @@ export function createProgram(
   // Command groups declared in their own modules.
   registerMetricsCommands(program, { run, common, collect });
   registerExperimentCommands(program, { run, common, collect });
+  registerPlotsCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')
