@@ -47,6 +47,7 @@ export {
   hasAnchor,
   TEMPLATE_NAMES,
   TEMPLATES,
+  TemplateNotFoundError,
 } from './templates';
 export type { VegaPlot } from './vega';
 export { fillTemplate } from './vega';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pythonJsonDumps } from '@tvc/params';
 import type { Plot, PlotError } from './match';
 import { plotSpec } from './match';
 
@@ -68,7 +69,7 @@ export function plotsJson(
       }));
       continue;
     }
-    if (plot.datapoints.length === 0) {
+    if (plot.datapoints.length === 0 || !plot.template) {
       data[plot.name] = [];
       continue;
     }
@@ -106,9 +107,12 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
-/** JSON safe inside a `<script>` element. */
+/**
+ * A value as a JavaScript literal safe inside a `<script>` element: Python's JSON (so `1.0` from a
+ * data file is a number, and `NaN` and `Infinity` are JavaScript's own), `<` escaped.
+ */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
+  return pythonJsonDumps(value)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');

@@ -27,6 +27,17 @@ export function anchor(name: string): string {
   return `<DVC_METRIC_${name.toUpperCase()}>`;
 }
 
+/** A plot names a template that is neither custom nor built in (DVC's `TemplateNotFoundError`). */
+export class TemplateNotFoundError extends TvcError {
+  readonly type = 'TemplateNotFoundError';
+
+  constructor(name: string) {
+    super('TEMPLATE_NOT_FOUND', `Template '${name}' not found.`, {
+      hint: `use one of ${TEMPLATE_NAMES.join(', ')}, or put '${name}.json' in .dvc/plots/`,
+    });
+  }
+}
+
 /** A built-in template by name, or `undefined`. */
 export function builtinTemplate(name: string): PlotTemplate | undefined {
   return TEMPLATES.find((template) => template.name === name);
@@ -66,9 +77,7 @@ export function findTemplate(
   }
   const builtin = builtinTemplate(wanted);
   if (builtin) return builtin;
-  throw new TvcError('TEMPLATE_NOT_FOUND', `Template '${wanted}' not found.`, {
-    hint: `use one of ${TEMPLATE_NAMES.join(', ')}, or put '${wanted}.json' in .dvc/plots/`,
-  });
+  throw new TemplateNotFoundError(wanted);
 }
 
 function isFile(file: string): boolean {

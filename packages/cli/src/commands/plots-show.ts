@@ -93,18 +93,19 @@ export async function showPlots(
   });
   const { plots, revisionErrors } = gathered;
   const stderr = context.io.stderr;
+  // As DVC: the revisions that failed first, then a warning per plot that could not be drawn.
+  const errored = new Set<string>([...revisionErrors.keys()]);
+  for (const plot of plots)
+    for (const error of plot.errors) if (error.source !== undefined) errored.add(error.rev);
+  if (errored.size > 0) {
+    writeLine(stderr, `DVC failed to load some plots for following revisions: '${[...errored].join(', ')}'.`);
+  }
   for (const plot of plots) {
     for (const error of plot.errors) {
       if (error.source === undefined) {
         writeLine(stderr, `WARNING: In ${pythonStringRepr(error.rev)}, ${error.error.message.toLowerCase()}`);
       }
     }
-  }
-  const errored = new Set<string>([...revisionErrors.keys()]);
-  for (const plot of plots)
-    for (const error of plot.errors) if (error.source !== undefined) errored.add(error.rev);
-  if (errored.size > 0) {
-    writeLine(stderr, `DVC failed to load some plots for following revisions: '${[...errored].join(', ')}'.`);
   }
   const outDir = path.resolve(context.io.cwd, options.out ?? 'dvc_plots');
 
