@@ -101,8 +101,10 @@ describe('collectDefinitions', () => {
     ];
     expect(await keys(['sub/m'])).toEqual(['sub/m.json']);
     expect(await keys(['plo'])).toEqual(['plots/a.csv', 'plots/sub/b.csv']);
-    // As DVC: the id is `plots`, so a file below it is no target.
+    // As DVC: the id is `plots`, so a file below it matches no definition; it is shown as a file.
     expect(await keys(['plots/sub'])).toEqual([]);
+    const byFile = await collectDefinitions(shape, files, { targets: ['plots/sub'] });
+    expect([...byFile].map(([file, plots]) => [file, [...plots.keys()]])).toEqual([['', ['plots/sub/b.csv']]]);
   });
 });
 

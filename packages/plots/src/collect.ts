@@ -144,10 +144,12 @@ export async function collectDefinitions(
       }
     }
   }
-  if (definitions.size === 0) {
-    for (const target of options.targets ?? []) {
-      for (const item of await files.list(target)) setDefinition(definitions, '', item, { ...props });
-    }
+  // As DVC: a target that is a file or directory is shown too, defined or not (and any target when
+  // nothing else matched, so that a missing file is reported).
+  for (const target of options.targets ?? []) {
+    const found = await files.list(target);
+    if (definitions.size > 0 && found.length === 0) continue;
+    for (const item of found.length > 0 ? found : [target]) setDefinition(definitions, '', item, { ...props });
   }
   return definitions;
 }
