@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, openPage } from './browser';
-import { canonicalJson, comparisonDvc, TempRepo } from './harness';
+import { canonicalJson, comparisonDvc, dvc, TempRepo } from './harness';
 
 /**
  * `tvc plots show / diff / templates` through the built CLI: the page opened in headless Chromium
@@ -207,6 +207,26 @@ describe('tvc plots show and diff on a trained project', () => {
     for (const plot of report.plots) {
       if (plot.kind === 'vega') expect(plot.svgs + plot.canvases, plot.id).toBeGreaterThan(0);
       else expect(plot.loadedImages, plot.id).toBe(2); // one per experiment
+    }
+  });
+
+  it('refuses an unknown revision as DVC does (exit 1)', async () => {
+    const result = await repo.tvc('plots', 'diff', 'no-such-exp');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("ERROR: unknown Git revision 'no-such-exp'\n");
+    if (liveDvc) {
+      const theirs = await repo.dvc('plots', 'diff', 'no-such-exp');
+      expect([result.code, result.stderr]).toEqual([theirs.code, theirs.stderr]);
+    }
+  });
+
+  it('--json equals DVC from a subdirectory (ids, files and targets named from there)', async () => {
+    if (!liveDvc) return;
+    for (const args of [['show'], ['show', 'roc.json'], ['show', '../logs/loss.tsv'], ['diff', 'HEAD']]) {
+      const ours = await repo.tvcIn('eval', 'plots', ...args, '--json');
+      const theirs = await dvc(repo.path('eval'), 'plots', ...args, '--json');
+      expect(portable(repo, ours.stdout), args.join(' ')).toBe(portable(repo, theirs.stdout));
+      expect(ours.stderr, args.join(' ')).toBe(theirs.stderr);
     }
   });
 

@@ -104,7 +104,9 @@ describe('collectDefinitions', () => {
     // As DVC: the id is `plots`, so a file below it matches no definition; it is shown as a file.
     expect(await keys(['plots/sub'])).toEqual([]);
     const byFile = await collectDefinitions(shape, files, { targets: ['plots/sub'] });
-    expect([...byFile].map(([file, plots]) => [file, [...plots.keys()]])).toEqual([['', ['plots/sub/b.csv']]]);
+    expect([...byFile].map(([file, plots]) => [file, [...plots.keys()]])).toEqual([
+      ['', ['plots/sub/b.csv']],
+    ]);
   });
 });
 

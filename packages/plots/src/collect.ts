@@ -23,6 +23,30 @@ export interface CollectOptions {
   readonly targets?: readonly string[];
   /** Properties given on the command line, over those of dvc.yaml. */
   readonly props?: PlotProperties;
+  /**
+   * Where the user is, relative to the DVC root (posix; `''` at the root). As DVC, plot ids, data
+   * files and config files are named relative to it (`../logs/loss.csv` from a subdirectory).
+   */
+  readonly cwd?: string;
+}
+
+/** Files named relative to the user's directory, read through files named from the DVC root. */
+function fromCwd(files: PlotFiles, cwd: string): { files: PlotFiles; shown: (repoPath: string) => string } {
+  if (!cwd || cwd === '.') return { files, shown: (repoPath) => repoPath };
+  const shown = (repoPath: string) => path.posix.relative(cwd, repoPath) || '.';
+  const toRepo = (shownPath: string) => posixJoin(cwd, shownPath);
+  return {
+    shown,
+    files: {
+      list: async (shownPath) => {
+        const repoPath = toRepo(shownPath);
+        const found = await files.list(repoPath);
+        // A file keeps the name it was asked by (`../eval/roc.json`, not `roc.json`), as in DVC.
+        return found.length === 1 && found[0] === repoPath ? [shownPath] : found.map(shown);
+      },
+      read: (shownPath) => files.read(toRepo(shownPath)),
+    },
+  };
 }
 
 function pick(value: unknown): PlotProperties {
@@ -93,15 +117,17 @@ function commonLength(a: string, b: string): number {
  * stages' `plots` outputs, then targets that are files but no definition.
  */
 export async function collectDefinitions(
-  pipeline: Pick<Pipeline, 'stages' | 'files'>,
-  files: PlotFiles,
+  pipeline: Pick<Pipeline, 'stages' | 'files'> & Partial<Pick<Pipeline, 'root'>>,
+  repoFiles: PlotFiles,
   options: CollectOptions = {},
 ): Promise<Map<string, Map<string, PlotProperties>>> {
   const definitions = new Map<string, Map<string, PlotProperties>>();
   const props = options.props ?? {};
-  for (const file of pipeline.files) {
-    const listed = file.topLevel.plots;
-    if (file.kind !== 'pipeline' || !Array.isArray(listed)) continue;
+  const { files, shown } = fromCwd(repoFiles, options.cwd ?? '');
+  for (const pipelineFile of pipeline.files) {
+    const listed = pipelineFile.topLevel.plots;
+    if (pipelineFile.kind !== 'pipeline' || !Array.isArray(listed)) continue;
+    const file = { file: shown(pipelineFile.file) };
     const configDir = path.posix.dirname(file.file);
     const entries = new Map<string, PlotProperties | undefined>();
     for (const item of listed) {
@@ -137,9 +163,16 @@ export async function collectDefinitions(
   for (const stage of pipeline.stages) {
     for (const output of stage.outs) {
       if (output.kind !== 'plots' || output.repoPath === undefined) continue;
-      if (!matches(options.targets, stage.file, output.path)) continue;
-      const found = await files.list(output.repoPath);
-      for (const item of found.length > 0 ? found : [output.repoPath]) {
+      // As DVC: matched by its path from the user's directory, named by the stage's wdir joined
+      // with the path as written (`../eval/roc.json` from `eval/`).
+      if (!matches(options.targets, shown(stage.file), shown(output.repoPath))) continue;
+      const wdir = pipeline.root ? path.relative(pipeline.root, stage.wdir).split(path.sep).join('/') : '';
+      const outputPath =
+        pipeline.root && !path.isAbsolute(output.path)
+          ? posixJoin(shown(wdir || '.'), output.path)
+          : shown(output.repoPath);
+      const found = await files.list(outputPath);
+      for (const item of found.length > 0 ? found : [outputPath]) {
         setDefinition(definitions, '', item, { ...pick(output.properties), ...props });
       }
     }
@@ -149,7 +182,8 @@ export async function collectDefinitions(
   for (const target of options.targets ?? []) {
     const found = await files.list(target);
     if (definitions.size > 0 && found.length === 0) continue;
-    for (const item of found.length > 0 ? found : [target]) setDefinition(definitions, '', item, { ...props });
+    for (const item of found.length > 0 ? found : [target])
+      setDefinition(definitions, '', item, { ...props });
   }
   return definitions;
 }
@@ -157,8 +191,10 @@ export async function collectDefinitions(
 /** Reads the data files the definitions name (images as bytes, data parsed). */
 export async function collectSources(
   definitions: ReadonlyMap<string, ReadonlyMap<string, PlotProperties>>,
-  files: PlotFiles,
+  repoFiles: PlotFiles,
+  options: Pick<CollectOptions, 'cwd'> = {},
 ): Promise<Map<string, { data?: unknown; error?: Error }>> {
+  const { files } = fromCwd(repoFiles, options.cwd ?? '');
   const wanted = new Map<string, PlotProperties>();
   for (const inFile of definitions.values()) {
     for (const [id, properties] of inFile) {
@@ -186,12 +222,12 @@ export async function collectSources(
 /** A revision's plots: its definitions and their data. */
 export async function collectRevision(
   rev: string,
-  pipeline: Pick<Pipeline, 'stages' | 'files'>,
+  pipeline: Pick<Pipeline, 'stages' | 'files'> & Partial<Pick<Pipeline, 'root'>>,
   files: PlotFiles,
   options: CollectOptions = {},
 ): Promise<RevisionPlots> {
   const definitions = await collectDefinitions(pipeline, files, options);
-  const sources = await collectSources(definitions, files);
+  const sources = await collectSources(definitions, files, options);
   return { rev, definitions, sources };
 }
 

@@ -42,6 +42,8 @@ export async function gatherPlots(tvc: Tvc, options: GatherPlotsOptions = {}): P
     : wanted;
   const unique = [...new Set(revisions)];
   const revisionErrors = new Map<string, Error>();
+  const cwd = path.relative(tvc.root, tvc.cwd).split(path.sep).join('/');
+  const collectOptions = { ...options, cwd: cwd.startsWith('..') ? '' : cwd };
   const collected: RevisionPlots[] = [];
   const needsGit = unique.some((rev) => rev !== WORKSPACE);
   const reader = needsGit && tvc.scmRoot ? new GitRevisionReader(tvc.scmRoot) : undefined;
@@ -50,7 +52,9 @@ export async function gatherPlots(tvc: Tvc, options: GatherPlotsOptions = {}): P
       try {
         if (rev === WORKSPACE) {
           const pipeline = await loadPipeline(tvc);
-          collected.push(await collectRevision(rev, pipeline, new RepositoryFiles(tvc, pipeline), options));
+          collected.push(
+            await collectRevision(rev, pipeline, new RepositoryFiles(tvc, pipeline), collectOptions),
+          );
           continue;
         }
         if (!reader || !options.open) throw new Error(`cannot read revision '${rev}' without git`);
@@ -59,7 +63,7 @@ export async function gatherPlots(tvc: Tvc, options: GatherPlotsOptions = {}): P
           await withRevisionTvc(tvc, reader, commit, options.open, async (snapshotTvc, snapshot) => {
             const pipeline = await loadPipeline(snapshotTvc);
             const files = new RepositoryFiles(snapshotTvc, pipeline, { cacheRoot: tvc.root, snapshot });
-            return collectRevision(rev, pipeline, files, options);
+            return collectRevision(rev, pipeline, files, collectOptions);
           }),
         );
       } catch (error) {

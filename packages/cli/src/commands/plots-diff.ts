@@ -1,6 +1,7 @@
 import { TvcError } from '@tvc/core';
 import { listRefs, parseExpRef, resolveExperimentRev } from '@tvc/experiments';
 import type { CommandContext } from '../context';
+import { writeLine } from '../io';
 import { checkShowVega, type PlotsShowOptions, showPlots } from './plots-show';
 
 export interface PlotsDiffOptions extends PlotsShowOptions {
@@ -49,7 +50,11 @@ export default async function plotsDiff(
   for (const rev of wanted) {
     if (rev === 'workspace') continue;
     const sha = await resolveExperimentRev(gitRoot, rev);
-    if (!sha) throw new TvcError('UNKNOWN_REVISION', `unknown Git revision '${rev}'`);
+    if (!sha) {
+      // As DVC's `plots` commands: the error on one line, exit code 1.
+      writeLine(context.io.stderr, `ERROR: unknown Git revision '${rev}'`);
+      return 1;
+    }
     resolved.set(rev, sha);
   }
   return showPlots(context, tvc, targets, options, { revisions: wanted, resolved });

@@ -87,7 +87,8 @@ export async function showPlots(
   const config = await loadConfig(tvc.root);
   const gathered: GatheredPlots = await gatherPlots(tvc, {
     ...gather,
-    targets: repoTargets(context, tvc, targets),
+    // As DVC: targets as typed, matched against plot ids named from the current directory.
+    targets,
     props: commandLineProps(options),
     open: (location) => openTvc({ ...location, config }),
   });
