@@ -22,7 +22,7 @@ export {
   parsePlotData,
 } from './data';
 export type { PlotFiles } from './files';
-export { PlotFileMissingError, RepositoryFiles } from './files';
+export { RepositoryFiles } from './files';
 export type { ImagePoint, Plot, PlotError } from './match';
 export { matchPlots, plotSpec } from './match';
 export {
