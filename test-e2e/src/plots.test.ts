@@ -241,6 +241,48 @@ describe('tvc plots show and diff on a trained project', () => {
   });
 });
 
+describe('tvc plots of a cached directory of images', () => {
+  it('shows every image of the directory, at a revision read from the cache by its manifest, as DVC', async () => {
+    const repo = await TempRepo.create();
+    try {
+      await repo.write(
+        'dvc.yaml',
+        [
+          'stages:',
+          '  shots:',
+          '    cmd: mkdir -p shots && printf \'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>\' > shots/1.svg && cp shots/1.svg shots/2.svg',
+          '    plots:',
+          '    - shots',
+          '',
+        ].join('\n'),
+      );
+      expect((await repo.tvc('repro')).code).toBe(0);
+      await repo.git('add', '-A');
+      await repo.git('commit', '-q', '-m', 'shots');
+      const json = JSON.parse((await repo.tvc('plots', 'diff', 'HEAD', '--json')).stdout) as {
+        data: Record<string, { revisions: string[] }[]>;
+      };
+      expect(Object.keys(json.data)).toEqual(['shots/1.svg', 'shots/2.svg']);
+      expect(json.data['shots/1.svg']!.map((image) => image.revisions)).toEqual([['workspace'], ['HEAD']]);
+      if (liveDvc) {
+        const ours = await repo.tvc('plots', 'diff', 'HEAD', '--json');
+        const theirs = await repo.dvc('plots', 'diff', 'HEAD', '--json');
+        expect(portable(repo, ours.stdout)).toBe(portable(repo, theirs.stdout));
+      }
+      if (!browser) return;
+      expect((await repo.tvc('plots', 'diff', 'HEAD')).code).toBe(0);
+      const report = await openPage(repo.path('dvc_plots', 'index.html'), 'plots-image-directory');
+      expect(report.consoleErrors).toEqual([]);
+      expect(report.plots.map((plot) => [plot.id, plot.loadedImages])).toEqual([
+        ['shots_1_svg', 2],
+        ['shots_2_svg', 2],
+      ]);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
 describe('tvc plots show with bad input', () => {
   it('reports a missing field, a malformed CSV, an unknown template and a missing file; the rest still renders', async () => {
     const repo = await TempRepo.create('plots-bad');
