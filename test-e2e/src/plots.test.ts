@@ -341,6 +341,27 @@ describe('tvc plots show with bad input', () => {
     }
   });
 
+  it('plots diff in a repository without commits has nothing to compare, as DVC', async () => {
+    const repo = await TempRepo.create(undefined, { commit: false });
+    try {
+      await repo.write('dvc.yaml', 'plots:\n- a.csv\n');
+      await repo.write('a.csv', 'x,y\n1,2\n');
+      const json = await repo.tvc('plots', 'diff', '--json');
+      expect([json.code, json.stdout]).toEqual([0, '{}\n']);
+      const page = await repo.tvc('plots', 'diff');
+      expect([page.code, page.stderr]).toEqual([
+        0,
+        'No plots were loaded, visualization file will not be created.\n',
+      ]);
+      if (liveDvc) {
+        expect(json.stdout).toBe((await repo.dvc('plots', 'diff', '--json')).stdout);
+        expect(page.stderr).toBe((await repo.dvc('plots', 'diff')).stderr);
+      }
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it('says so when there is nothing to plot', async () => {
     const repo = await TempRepo.create();
     try {

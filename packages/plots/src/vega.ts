@@ -3,7 +3,6 @@ import type { Datapoint } from './data';
 import { anchor, fillAnchor, hasAnchor, type PlotTemplate } from './templates';
 
 const FIELD_SEPARATOR = '::';
-const CONCAT_FIELDS = `${FILENAME}${FIELD_SEPARATOR}${FIELD}`;
 
 const OPTIONAL_ANCHORS = [
   'color',
@@ -180,5 +179,3 @@ function updateDatapoints(datapoints: Datapoint[], varied: readonly string[]): v
 function comparePython(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
-export { CONCAT_FIELDS };

@@ -9,6 +9,14 @@ export interface PlotsDiffOptions extends PlotsShowOptions {
   readonly experiment?: boolean;
 }
 
+async function hasCommits(gitRoot: string): Promise<boolean> {
+  const { simpleGit } = await import('simple-git');
+  const head = await simpleGit(gitRoot)
+    .raw(['rev-parse', '--verify', '--quiet', 'HEAD'])
+    .catch(() => '');
+  return head.trim() !== '';
+}
+
 async function isDirty(gitRoot: string): Promise<boolean> {
   const { simpleGit } = await import('simple-git');
   const status = await simpleGit(gitRoot)
@@ -35,6 +43,12 @@ export default async function plotsDiff(
     throw new TvcError('NOT_A_GIT_REPO', 'plots diff needs a git repository', {
       hint: 'run it inside a git repository, or use `tvc plots show`',
     });
+  }
+  if (!(await hasCommits(gitRoot))) {
+    // As DVC: a repository without commits has nothing to compare.
+    if (options.json) writeLine(context.io.stdout, '{}');
+    else writeLine(context.io.stderr, 'No plots were loaded, visualization file will not be created.');
+    return 0;
   }
   const wanted = [...revisions];
   const refs = options.experiment && wanted.length === 1 ? await listRefs(gitRoot) : [];

@@ -124,7 +124,12 @@ export async function showPlots(
       ...plotErrors(plots),
       ...[...revisionErrors].map(([rev, error]) => ({ rev, type: error.name, msg: error.message })),
     ];
-    writeLine(context.io.stdout, pythonJsonDumps(errors.length > 0 ? { errors, data } : { data }));
+    // As DVC's `compact`: empty parts are left out (`{}` when there is nothing at all).
+    const json = {
+      ...(errors.length > 0 ? { errors } : {}),
+      ...(Object.keys(data).length > 0 ? { data } : {}),
+    };
+    writeLine(context.io.stdout, pythonJsonDumps(json));
     return 0;
   }
   if (options.showVega) {
