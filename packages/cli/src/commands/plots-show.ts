@@ -46,14 +46,6 @@ export function commandLineProps(options: PlotsShowOptions): PlotProperties {
   return props as PlotProperties;
 }
 
-/** Targets relative to the cwd, made relative to the DVC root (posix). */
-export function repoTargets(context: CommandContext, tvc: Tvc, targets: readonly string[]): string[] {
-  return targets.map((target) => {
-    const relative = path.relative(tvc.root, path.resolve(context.io.cwd, target)).split(path.sep).join('/');
-    return relative.startsWith('..') ? target : relative;
-  });
-}
-
 function checkShowVega(
   context: CommandContext,
   targets: readonly string[],
