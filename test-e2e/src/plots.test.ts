@@ -334,7 +334,12 @@ describe('tvc plots show with bad input', () => {
       expect(byId.get('missing_field')).toMatchObject({ state: 'error', svgs: 0 });
       expect(byId.get('missing_field')?.errors).toContain("Could not find provided field ('nope')");
       expect(byId.get('broken_csv')?.errors).toContain("unable to read: 'broken.csv', Quote Not Closed");
+      expect(byId.get('no_such_template')).toMatchObject({ state: 'error', svgs: 0 });
       expect(byId.get('no_such_template')?.errors).toContain("Template 'no_such_template' not found.");
+      // Every plot is named on the page, drawn or not.
+      const text = await readFile(repo.path('dvc_plots', 'index.html'), 'utf8');
+      for (const name of ['missing_field', 'broken.csv', 'no_such_template', 'absent.json', 'picture.svg'])
+        expect(text, name).toContain(`<p class="tvc-name">${name}</p>`);
       expect(byId.get('absent_json')?.errors).toContain('No such file or directory');
     } finally {
       await repo.remove();

@@ -61,6 +61,22 @@ describe('renderHtml', () => {
   });
 });
 
+describe('renderHtml without a template', () => {
+  it('names the plot and says why instead of embedding an empty chart', () => {
+    const html = renderHtml([
+      {
+        ...chart,
+        name: 'lost',
+        template: undefined,
+        errors: [{ rev: 'workspace', error: new Error("Template 'x' not found.") }],
+      },
+    ]);
+    expect(html).toContain('<p class="tvc-name">lost</p>');
+    expect(html).toContain('data-state="error"');
+    expect(html).not.toContain('vegaEmbed("#lost-chart"');
+  });
+});
+
 describe('plotsJson and plotErrors', () => {
   it("give DVC's --json shape: a spec per chart, an entry per image, errors with their source", () => {
     const data = plotsJson([chart, broken, image], (rev, filename) => `/out/${imageFileName(rev, filename)}`);

@@ -165,7 +165,7 @@ export function renderHtml(plots: readonly Plot[], options: { readonly title?: s
     }
     let spec: Record<string, unknown> | undefined;
     const errors = [...plot.errors];
-    if (plot.datapoints.length > 0) {
+    if (plot.datapoints.length > 0 && plot.template) {
       try {
         spec = plotSpec(plot);
       } catch (error) {
