@@ -7,6 +7,7 @@ import { reportError } from './errors';
 import { type Io, processIo } from './io';
 import { registerExperimentCommands } from './register-experiments';
 import { registerMetricsCommands } from './register-metrics';
+import { registerPlotsCommands } from './register-plots';
 import { registerQueueCommands } from './register-queue';
 import type { Action } from './registrar';
 
@@ -167,6 +168,7 @@ export function createProgram(
   registerMetricsCommands(program, { run, common, collect });
   registerExperimentCommands(program, { run, common, collect });
   registerQueueCommands(program, { run, common, collect });
+  registerPlotsCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')

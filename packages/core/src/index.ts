@@ -81,6 +81,8 @@ export {
   MetricsReadError,
   readMetricsText,
 } from './metrics-show';
+export type { CachedOutputRef } from './output-files';
+export { OutputFileMissingError, OutputFiles } from './output-files';
 export type { ProducedOutput } from './output-trie';
 export { OutputTrie } from './output-trie';
 export type { GatherParamsOptions, ParamsFileKeys } from './params-show';

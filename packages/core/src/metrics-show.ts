@@ -1,4 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   isParamsMapping,
@@ -10,13 +9,10 @@ import {
 } from '@tvc/params';
 import { fastDvcYamlValue, parseDvcYaml } from './dvc-yaml';
 import { TvcError, TvcErrorList } from './errors';
-import { LockFile } from './lockfile';
+import { OutputFileMissingError, OutputFiles } from './output-files';
 import { expandRepoPath } from './params-show';
-import { toPosix } from './paths';
 import type { Pipeline } from './pipeline';
-import { LOCK_FILE } from './status';
 import type { Tvc } from './tvc';
-import { Workspace } from './workspace';
 
 /**
  * Why a metrics file could not be read, with the name of the Python exception DVC reports for
@@ -51,13 +47,6 @@ export interface GatherMetricsOptions {
   readonly cacheRoot?: string;
   /** The process's working directory, for the paths in DVC's error messages (default: `tvc.cwd`). */
   readonly cwd?: string;
-}
-
-/** Where a cached output's content is, by the lock of its stage. */
-interface CachedOutput {
-  readonly stageFile: string;
-  readonly stageName: string;
-  readonly repoPath: string;
 }
 
 /**
@@ -178,26 +167,13 @@ export async function gatherMetrics(
     options.targets && options.targets.length > 0
       ? [...new Set(options.targets)]
       : collectMetricsFiles(pipeline);
-  const cached = new Map<string, CachedOutput>();
-  for (const stage of pipeline.stages) {
-    if (stage.kind !== 'pipeline') continue;
-    for (const output of stage.outs) {
-      if (output.cache && output.repoPath !== undefined) {
-        cached.set(output.repoPath, {
-          stageFile: stage.file,
-          stageName: stage.name,
-          repoPath: output.repoPath,
-        });
-      }
-    }
-  }
   await options.beforeRead?.(wanted);
-  const reader = new CachedReader(tvc, options.cacheRoot ?? tvc.root);
+  const reader = new OutputFiles(tvc.root, pipeline.stages, options.cacheRoot ?? tvc.root);
   const expanded: string[] = [];
   for (const repoPath of wanted) {
     const below = await expandRepoPath(tvc.root, repoPath);
     const fromCache =
-      below.length === 1 && below[0] === repoPath ? await reader.expand(cached.get(repoPath)) : [];
+      below.length === 1 && below[0] === repoPath ? await reader.expand(reader.output(repoPath)) : [];
     expanded.push(...(fromCache.length > 0 ? fromCache.map((entry) => entry.repoPath) : below));
     for (const entry of fromCache) reader.remember(entry);
   }
@@ -206,7 +182,7 @@ export async function gatherMetrics(
   const results = await Promise.all(
     [...new Set(expanded)].map(async (repoPath): Promise<[string, ParamsFileResult]> => {
       try {
-        const text = await reader.text(repoPath, outputFor(cached, repoPath));
+        const text = await readText(reader, repoPath);
         return [repoPath, { data: await readMetricsText(tvc, repoPath, text, cwd) }];
       } catch (error) {
         return [repoPath, { error: error instanceof Error ? error : new Error(String(error)) }];
@@ -296,15 +272,6 @@ export function hasBlockTab(text: string): boolean {
   return false;
 }
 
-/** The cached output that is `repoPath` or holds it (a directory output). */
-function outputFor(cached: ReadonlyMap<string, CachedOutput>, repoPath: string): CachedOutput | undefined {
-  for (let current = repoPath; current && current !== '.'; current = path.posix.dirname(current)) {
-    const output = cached.get(current);
-    if (output) return output;
-  }
-  return undefined;
-}
-
 /** A JSON document whose top level is not an object (only numbers and text matter to metrics). */
 function bareJson(text: string): unknown {
   const value: unknown = JSON.parse(text);
@@ -313,110 +280,14 @@ function bareJson(text: string): unknown {
   return value;
 }
 
-/** Reads metrics files from the working tree, falling back to the cache for cached outputs. */
-class CachedReader {
-  readonly #tvc: Tvc;
-  readonly #cacheRoot: string;
-  #workspace: Workspace | undefined;
-  readonly #locks = new Map<string, Promise<LockFile | undefined>>();
-  /** Files of cached directory outputs: repo path → object hash. */
-  readonly #objects = new Map<string, string>();
-
-  constructor(tvc: Tvc, cacheRoot: string) {
-    this.#tvc = tvc;
-    this.#cacheRoot = cacheRoot;
-  }
-
-  #cache(): Workspace['cache'] {
-    this.#workspace ??= new Workspace(this.#cacheRoot);
-    return this.#workspace.cache;
-  }
-
-  #lock(stageFile: string): Promise<LockFile | undefined> {
-    const file = path.join(path.dirname(path.join(this.#tvc.root, stageFile)), LOCK_FILE);
-    let pending = this.#locks.get(file);
-    if (!pending) {
-      pending = LockFile.read(file, toPosix(path.relative(this.#tvc.root, file))).catch(() => undefined);
-      this.#locks.set(file, pending);
+/** A metrics file's text from the tree or the cache; a missing one is DVC's `FileNotFoundError`. */
+async function readText(reader: OutputFiles, repoPath: string): Promise<string> {
+  try {
+    return (await reader.bytes(repoPath)).toString('utf8');
+  } catch (error) {
+    if (error instanceof OutputFileMissingError) {
+      throw error.storage ? noStorage(repoPath) : notFound(repoPath);
     }
-    return pending;
+    throw error;
   }
-
-  /** The md5 the lock records for a cached output (`undefined` when there is none). */
-  async #md5(output: CachedOutput): Promise<string | undefined> {
-    const entry = (await this.#lock(output.stageFile))?.get(output.stageName);
-    const stageDir = path.posix.dirname(output.stageFile);
-    for (const item of entry?.outs ?? []) {
-      const itemPath = path.posix.normalize(stageDir === '.' ? item.path : `${stageDir}/${item.path}`);
-      if (
-        itemPath === output.repoPath &&
-        typeof item.md5 === 'string' &&
-        /^[0-9a-f]{32}(\.dir)?$/.test(item.md5)
-      ) {
-        return item.md5;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * The files of a cached directory output that is missing from the working tree, from its
-   * manifest in the cache; `[]` for anything else.
-   */
-  async expand(output: CachedOutput | undefined): Promise<{ repoPath: string; md5: string }[]> {
-    if (!output) return [];
-    if (await exists(path.join(this.#tvc.root, output.repoPath))) return [];
-    const md5 = await this.#md5(output);
-    if (!md5?.endsWith('.dir')) return [];
-    try {
-      const manifest: unknown = JSON.parse(await readFile(this.#cache().objectPath(md5), 'utf8'));
-      if (!Array.isArray(manifest)) return [];
-      return (manifest as { relpath?: unknown; md5?: unknown }[])
-        .filter(
-          (entry): entry is { relpath: string; md5: string } =>
-            typeof entry.relpath === 'string' &&
-            typeof entry.md5 === 'string' &&
-            !entry.relpath.split('/').some((part) => part === '..' || part === ''),
-        )
-        .map((entry) => ({ repoPath: `${output.repoPath}/${entry.relpath}`, md5: entry.md5 }))
-        .sort((a, b) => (a.repoPath < b.repoPath ? -1 : a.repoPath > b.repoPath ? 1 : 0));
-    } catch {
-      return [];
-    }
-  }
-
-  remember(entry: { repoPath: string; md5: string }): void {
-    this.#objects.set(entry.repoPath, entry.md5);
-  }
-
-  async text(repoPath: string, output: CachedOutput | undefined): Promise<string> {
-    try {
-      return await readFile(path.join(this.#tvc.root, repoPath), 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-    }
-    const fromDirectory = this.#objects.get(repoPath);
-    if (!output && !fromDirectory) throw notFound(repoPath);
-    let md5 = fromDirectory ?? (output ? await this.#md5(output) : undefined);
-    if (output && !fromDirectory && output.repoPath !== repoPath && md5?.endsWith('.dir')) {
-      // A file inside a cached directory output: its hash is in the directory's manifest.
-      const entry = (await this.expand(output)).find((item) => item.repoPath === repoPath);
-      if (!entry) throw notFound(repoPath);
-      md5 = entry.md5;
-    }
-    if (!md5 || md5.endsWith('.dir')) throw noStorage(repoPath);
-    try {
-      return await readFile(this.#cache().objectPath(md5), 'utf8');
-    } catch {
-      throw noStorage(repoPath);
-    }
-  }
-}
-
-async function exists(absolute: string): Promise<boolean> {
-  return stat(absolute).then(
-    () => true,
-    () => false,
-  );
 }
