@@ -524,6 +524,47 @@ describe('tvc queue', () => {
   }, 180_000);
 });
 
+describe('tvc exp show and the queue', () => {
+  it('lists finished, queued and failed queue entries with State and Executor, as DVC lists its own', async () => {
+    const repo = await project();
+    const [ok] = await queue(repo, '-n', 'ok', '-S', 'lr=2');
+    const [bad] = await queue(repo, '-n', 'bad', '-S', 'lr=13');
+    const [waiting] = await queue(repo, '-n', 'waiting', '-S', 'lr=4');
+    await repo.tvc('queue', 'start', ok!, bad!);
+    await waitFor('the worker to finish', async () => {
+      const now = await status(repo);
+      return now.workers.pids.length === 0 && !now.tasks.some((task) => task.status === 'Running')
+        ? now
+        : undefined;
+    });
+    const csv = (await repo.tvc('exp', 'show', '--csv')).stdout.split(/\r?\n/);
+    expect(csv[0]).toBe(
+      'Experiment,rev,typ,Created,parent,State,Executor,loss,rows,lr,nap,flaky,data.txt,prep.sh,train.sh',
+    );
+    const row = (name: string) => csv.find((line) => line.startsWith(`${name},`))!.split(',');
+    expect(row('ok').slice(5, 10)).toEqual(['Success', 'Tvc-task', '2', '3', '2']);
+    // queued: its params, no metrics (DVC's collect_queued drops them); failed: after the finished ones
+    expect(row('waiting').slice(5, 10)).toEqual(['Queued', 'Tvc-task', '', '', '4']);
+    expect(row('bad').slice(5, 7)).toEqual(['Failed', 'Tvc-task']);
+    expect(csv.findIndex((line) => line.startsWith('ok,'))).toBeLessThan(
+      csv.findIndex((line) => line.startsWith('waiting,')),
+    );
+    expect(csv.findIndex((line) => line.startsWith('waiting,'))).toBeLessThan(
+      csv.findIndex((line) => line.startsWith('bad,')),
+    );
+    const hidden = (await repo.tvc('exp', 'show', '--csv', '--hide-queued', '--hide-failed')).stdout;
+    expect(hidden).toContain('ok,');
+    expect(hidden).not.toContain(`${waiting},`);
+    expect(hidden).not.toContain(`${bad},`);
+    const json = JSON.parse((await repo.tvc('exp', 'show', '--json')).stdout) as {
+      experiments: { name: string; executor: unknown }[] | null;
+    }[];
+    const executors = new Map(json[1]!.experiments!.map((range) => [range.name, range.executor]));
+    expect(executors.get('waiting')).toEqual({ state: 'queued', name: 'tvc-task', local: null });
+    expect(executors.get('ok')).toEqual({ state: 'success', name: 'tvc-task', local: null });
+  });
+});
+
 describe('executors are plugins', () => {
   it('a project executor (tvc.config.mjs) runs --temp and queued experiments; unknown or unfit ones are refused', async () => {
     const repo = await project();

@@ -86,12 +86,19 @@ export type {
   ExpData,
   ExpDep,
   ExpError,
+  ExpExecutor,
   ExpFileResult,
   ExpOut,
   ExpRange,
   ExpState,
 } from './show-collect';
-export { collectExperiments, listRefs, localIsoTime, resolveExperimentRev } from './show-collect';
+export {
+  collectExperiments,
+  listRefs,
+  localIsoTime,
+  QUEUE_EXECUTOR_NAME,
+  resolveExperimentRev,
+} from './show-collect';
 export type { ColorSystem, RichTableOptions, WidthOf } from './show-render';
 export { renderCsv, renderRichTable } from './show-render';
 export type {

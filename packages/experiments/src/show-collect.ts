@@ -16,6 +16,7 @@ import {
   withRevisionTvc,
 } from '@tvc/core';
 import { isParamsMapping, selectParams } from '@tvc/params';
+import { type QueueEntry, QueueStore } from './queue-store';
 import { checkpointsBelow } from './show-checkpoints';
 
 /** DVC's `SerializableError`: what went wrong reading a file or a revision. */
@@ -62,10 +63,20 @@ export interface ExpState {
   readonly experiments: ExpRange[] | null;
 }
 
+/** DVC's `ExpExecutor`: where an experiment runs or ran (`queued`, `running`, `failed`, `success`). */
+export interface ExpExecutor {
+  readonly state: 'queued' | 'running' | 'failed' | 'success';
+  readonly name: string;
+  readonly local: null;
+}
+
+/** The executor name tvc's queue gives its experiments (DVC's celery queue says `dvc-task`). */
+export const QUEUE_EXECUTOR_NAME = 'tvc-task';
+
 /** DVC's `ExpRange`: an experiment's commits (its tip first), its executor and name. */
 export interface ExpRange {
   readonly revs: ExpState[];
-  readonly executor: null;
+  readonly executor: ExpExecutor | null;
   readonly name: string | null;
 }
 
@@ -81,6 +92,10 @@ export interface CollectOptions {
   /** `-A`: every commit. */
   readonly allCommits?: boolean;
   readonly hideWorkspace?: boolean;
+  /** `--hide-queued`: leave out the experiments waiting in tvc's queue. */
+  readonly hideQueued?: boolean;
+  /** `--hide-failed`: leave out the queue's failed experiments. */
+  readonly hideFailed?: boolean;
   /** `--sha`: baselines by sha, not by branch or tag. */
   readonly shaOnly?: boolean;
   /** `--param-deps`: only params that are stage dependencies (the workspace and experiments). */
@@ -586,6 +601,30 @@ async function collectWith(
   const expRefs = refs
     .map((ref) => ({ ref, parsed: parseExpRef(ref.name) }))
     .filter((entry) => entry.parsed !== undefined);
+  // tvc's queue, as DVC shows its own: running, then finished, then queued, then failed
+  const queue = options.withExperiments === false ? [] : new QueueStore(tvc.root).list();
+  const succeeded = new Map(
+    queue
+      .filter((entry) => entry.status === 'success' && entry.outcome?.ref)
+      .map((entry) => [entry.outcome!.ref!, entry] as const),
+  );
+  const queueRanges = async (baseline: string, status: QueueEntry['status']): Promise<ExpRange[]> => {
+    const ranges = await Promise.all(
+      queue
+        .filter((entry) => entry.baseline === baseline && entry.status === status)
+        .map(async (entry): Promise<ExpRange> => {
+          const state = await collectCommit(entry.id, entry.name, paramDeps);
+          // DVC shows no metrics for what has not run (`collect_queued` drops them)
+          const data = state.data && status !== 'failed' ? { ...state.data, metrics: {} } : state.data;
+          return {
+            revs: [{ ...state, data }],
+            executor: { state: status, name: QUEUE_EXECUTOR_NAME, local: null },
+            name: entry.name,
+          };
+        }),
+    );
+    return sortRanges(ranges);
+  };
   for (const baseline of baselines) {
     result.push(
       (async (): Promise<ExpState> => {
@@ -605,23 +644,38 @@ async function collectWith(
                 async (sha) => (await commitInfo(sha)).parents[0],
               );
               const checkpoints = await Promise.all(below.map((sha) => collectCommit(sha, null, paramDeps)));
-              return { revs: [exp, ...checkpoints], executor: null, name: parsed!.name };
+              const ran = succeeded.get(ref.name);
+              return {
+                revs: [exp, ...checkpoints],
+                executor: ran ? { state: 'success', name: QUEUE_EXECUTOR_NAME, local: null } : null,
+                name: parsed!.name,
+              };
             }),
         );
-        // Newest first; equal times by sha, descending (DVC sorts (timestamp, rev) in reverse).
-        ranges.sort((a, b) => {
-          const left = a.revs[0]!;
-          const right = b.revs[0]!;
-          const lt = left.data?.timestamp ?? '';
-          const rt = right.data?.timestamp ?? '';
-          if (lt !== rt) return lt < rt ? 1 : -1;
-          return left.rev < right.rev ? 1 : left.rev > right.rev ? -1 : 0;
-        });
-        return { ...state, experiments: ranges.length > 0 ? ranges : null };
+        sortRanges(ranges);
+        const all = [
+          ...(await queueRanges(baseline, 'running')),
+          ...ranges,
+          ...(options.hideQueued ? [] : await queueRanges(baseline, 'queued')),
+          ...(options.hideFailed ? [] : await queueRanges(baseline, 'failed')),
+        ];
+        return { ...state, experiments: all.length > 0 ? all : null };
       })(),
     );
   }
   return Promise.all(result);
+}
+
+/** Newest first; equal times by sha, descending (DVC sorts (timestamp, rev) in reverse). */
+function sortRanges(ranges: ExpRange[]): ExpRange[] {
+  return ranges.sort((a, b) => {
+    const left = a.revs[0]!;
+    const right = b.revs[0]!;
+    const lt = left.data?.timestamp ?? '';
+    const rt = right.data?.timestamp ?? '';
+    if (lt !== rt) return lt < rt ? 1 : -1;
+    return left.rev < right.rev ? 1 : left.rev > right.rev ? -1 : 0;
+  });
 }
 
 export { EXPS_PREFIX };

@@ -237,6 +237,12 @@ export function tabulateExperiments(states: readonly ExpState[], options: Tabula
       range.revs.forEach((exp, position) => {
         const expCells = new Map<string, string>();
         dataCells(exp, expCells);
+        if (range.executor && position === 0) {
+          // Python's str.capitalize(), as DVC prints them: `Queued`, `Dvc-task`
+          const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1).toLowerCase();
+          expCells.set('State', capitalize(range.executor.state));
+          expCells.set('Executor', capitalize(range.executor.name));
+        }
         rows.push({
           name: exp.name ?? '',
           rev: /^[0-9a-f]{40}$/.test(exp.rev) ? exp.rev.slice(0, 7) : exp.rev,

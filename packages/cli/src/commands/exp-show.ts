@@ -28,6 +28,8 @@ export interface ExpShowOptions {
   readonly sortOrder?: 'asc' | 'desc';
   readonly sha?: boolean;
   readonly hideWorkspace?: boolean;
+  readonly hideQueued?: boolean;
+  readonly hideFailed?: boolean;
   readonly json?: boolean;
   readonly csv?: boolean;
   readonly md?: boolean;
@@ -109,6 +111,8 @@ export default async function expShow(context: CommandContext, options: ExpShowO
       allTags: options.allTags === true,
       allCommits: options.allCommits === true,
       hideWorkspace: options.hideWorkspace === true,
+      hideQueued: options.hideQueued === true,
+      hideFailed: options.hideFailed === true,
       shaOnly: options.sha === true,
       paramDeps: options.paramDeps === true,
       openSnapshot: (location) => openTvc({ ...location, config }),
