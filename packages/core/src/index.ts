@@ -93,7 +93,7 @@ export { Pipeline } from './pipeline';
 export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
 export { pluginName } from './plugin';
 export { defaultPreset, extendPreset } from './preset';
-export { REPO_LOCK_FILE, RepoLock } from './repo-lock';
+export { processAlive, REPO_LOCK_FILE, RepoLock } from './repo-lock';
 export type {
   CommitStagesResult,
   ReproOptions,

@@ -4,7 +4,8 @@ import { TvcError } from './errors';
 
 export const REPO_LOCK_FILE = path.join('.dvc', 'tmp', 'tvc.lock');
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one we may not signal counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -43,7 +44,7 @@ export class RepoLock {
         } catch {
           // being written right now, or garbage: treat as held unless its writer is gone
         }
-        if (owner.pid !== undefined && !alive(owner.pid)) {
+        if (owner.pid !== undefined && !processAlive(owner.pid)) {
           rmSync(lock.file, { force: true });
           continue;
         }

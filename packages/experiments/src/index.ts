@@ -38,7 +38,7 @@ export {
   saveExperiment,
 } from './manage';
 export { flattenMetrics } from './metrics-flatten';
-export { checkName, experimentExists, randomName, unusedRandomName } from './names';
+export { checkName, chooseName, experimentExists, randomName, unusedRandomName } from './names';
 export type {
   QueueExperimentOptions,
   QueueState,
@@ -59,7 +59,6 @@ export {
 } from './queue';
 export type { QueueEntry, QueueStatus, WorkerRecord } from './queue-store';
 export {
-  processAlive,
   QUEUE_DIRECTORY,
   QUEUE_REF_NAMESPACE,
   QueueStore,

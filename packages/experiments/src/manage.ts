@@ -5,7 +5,7 @@ import { commitStages, LockFile, RepoLock, type Tvc, TvcError, Workspace } from 
 import { resolveExperimentOrCheckpoint } from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import type { Git } from './git';
-import { checkName, experimentExists, unusedRandomName } from './names';
+import { chooseName } from './names';
 import { APPLY_HEAD, EXEC_APPLY, type ExpRef, listExperiments, resolveExperiment } from './refs';
 import { baselineOf, gitOf } from './run';
 
@@ -314,11 +314,10 @@ export async function saveExperiment(
     const taken = new Set(
       (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
     );
-    let name = options.name;
-    if (name !== undefined) {
-      await checkName(git, baseline, name);
-      if (taken.has(name) && !options.force) throw experimentExists(name, 'save');
-    } else name = unusedRandomName(taken);
+    const name = await chooseName(git, baseline, taken, options.name, {
+      force: options.force,
+      command: 'save',
+    });
     await commitStages(tvc, { lockHeld: true });
     const pipeline = await tvc.loadPipeline();
     const stages = pipeline.stages.filter((stage) => stage.kind === 'pipeline');

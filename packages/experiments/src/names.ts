@@ -28,6 +28,24 @@ export async function checkName(git: Git, baseline: string, name: string): Promi
   }
 }
 
+/**
+ * The name an experiment gets: `requested` once it is a valid ref name and not taken under the
+ * baseline (unless `force`), else a random unused `adjective-noun`. `command` names the command in
+ * the error for a taken name.
+ */
+export async function chooseName(
+  git: Git,
+  baseline: string,
+  taken: ReadonlySet<string>,
+  requested: string | undefined,
+  options: { readonly force?: boolean | undefined; readonly command?: string } = {},
+): Promise<string> {
+  if (requested === undefined) return unusedRandomName(taken);
+  await checkName(git, baseline, requested);
+  if (taken.has(requested) && !options.force) throw experimentExists(requested, options.command);
+  return requested;
+}
+
 /** DVC's error for a name already used under the baseline. */
 export function experimentExists(name: string, command = 'run'): TvcError {
   return new TvcError(

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import {
+  processAlive as alive,
   type ExperimentCheckpointStart,
   type ExperimentOutcome,
   type ExperimentReproOptions,
@@ -59,15 +60,6 @@ export interface WorkerRecord {
   readonly active: readonly string[];
   /** Only these names or ids (`queue start NAMES…`), or every entry. */
   readonly only?: readonly string[] | undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -260,5 +252,3 @@ export function taskOf(entry: QueueEntry): ExperimentTask {
 export function queueRef(id: string): string {
   return `${QUEUE_REF_NAMESPACE}/${id}`;
 }
-
-export { alive as processAlive };

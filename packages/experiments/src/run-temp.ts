@@ -11,7 +11,7 @@ import {
 } from '@tvc/core';
 import { assertNoSweep, ParamsOverrideError, parseOverrides } from '@tvc/params';
 import { checkpointTaskStart } from './checkpoint';
-import { checkName, experimentExists, unusedRandomName } from './names';
+import { chooseName } from './names';
 import { listExperiments } from './refs';
 import { baselineOf, type CheckpointRunInfo, gitOf } from './run';
 import { commitDataSources, stashExperiment } from './stash';
@@ -101,13 +101,7 @@ export async function runTempExperiment(
       reset: checkpoints.start.reset ? [] : undefined,
     });
   } else {
-    if (options.name !== undefined) {
-      name = options.name;
-      await checkName(git, baseline, name);
-      if (taken.has(name) && !options.force) throw experimentExists(name);
-    } else {
-      name = unusedRandomName(taken);
-    }
+    name = await chooseName(git, baseline, taken, options.name, { force: options.force });
     options.onStart?.(name);
   }
   await commitDataSources(tvc);

@@ -21,7 +21,7 @@ import {
 } from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import { Git } from './git';
-import { checkName, experimentExists, unusedRandomName } from './names';
+import { checkName, chooseName, unusedRandomName } from './names';
 import { listExperiments } from './refs';
 
 export interface RunExperimentOptions extends Omit<ReproOptions, 'lockHeld' | 'dry'> {
@@ -145,13 +145,7 @@ export async function runExperiment(
     const plan = planRepro(await tvc.loadPipeline(), repro, tvc.cwd);
     if (hasCheckpoints(plan))
       return await runCheckpointExperiment(tvc, git, prefix, baseline, taken, plan, options);
-    let name = options.name;
-    if (name !== undefined) {
-      await checkName(git, baseline, name);
-      if (taken.has(name) && !options.force) throw experimentExists(name);
-    } else {
-      name = unusedRandomName(taken);
-    }
+    const name = await chooseName(git, baseline, taken, options.name, { force: options.force });
     options.onStart?.(name);
     const params =
       options.overrides && options.overrides.length > 0 ? await setParams(tvc, options.overrides) : undefined;

@@ -147,18 +147,10 @@ export default async function expRun(
   let name: string | undefined;
   try {
     const result = await runExperiment(tvc, {
-      targets,
+      ...repro,
       overrides: options.setParam ?? [],
       name: options.name,
       message: options.message,
-      force: options.force,
-      single: options.singleItem,
-      downstream: options.downstream,
-      pipeline: options.pipeline,
-      allPipelines: options.allPipelines,
-      noRunCache: options.runCache === false,
-      glob: options.glob,
-      recursive: options.recursive,
       jobs,
       signal: controller.signal,
       reset: options.reset,
@@ -181,8 +173,7 @@ export default async function expRun(
   } catch (error) {
     if (name !== undefined && error instanceof CheckpointRunError) {
       const cause = error.cause;
-      const exit =
-        cause instanceof StageFailedError && cause.exitCode !== null ? ` (exit code ${cause.exitCode})` : '';
+      const exit = exitSuffix(cause instanceof StageFailedError ? cause.exitCode : undefined);
       throw new TvcError(
         error.code,
         `experiment '${name}' failed: ${error.message}${exit}${keptCheckpoints(error.ref, error.sha, error.count)}`,
@@ -190,8 +181,7 @@ export default async function expRun(
       );
     }
     if (name !== undefined && error instanceof TvcError) {
-      const exit =
-        error instanceof StageFailedError && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
+      const exit = exitSuffix(error instanceof StageFailedError ? error.exitCode : undefined);
       throw new TvcError(
         error.code,
         `experiment '${name}' failed: ${error.message}${exit}; no experiment was recorded, the partial results are in the workspace`,
@@ -203,6 +193,11 @@ export default async function expRun(
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
+}
+
+/** ` (exit code N)` when a command's exit code is known. */
+function exitSuffix(code: number | null | undefined): string {
+  return code !== undefined && code !== null ? ` (exit code ${code})` : '';
 }
 
 function applyHint(io: Io, names: readonly string[]): void {
@@ -260,8 +255,7 @@ async function runTemp(
   );
   if (outcome.status === 'failed') {
     const error = outcome.error;
-    const exit =
-      error?.exitCode !== undefined && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
+    const exit = exitSuffix(error?.exitCode);
     throw new TvcError(
       error?.code ?? 'EXP_FAILED',
       outcome.ref
@@ -320,8 +314,7 @@ async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?:
   if (!quiet && succeeded.length > 0) applyHint(io, succeeded);
   for (const entry of failed) {
     const error = entry.outcome?.error;
-    const exit =
-      error?.exitCode !== undefined && error.exitCode !== null ? ` (exit code ${error.exitCode})` : '';
+    const exit = exitSuffix(error?.exitCode);
     writeLine(
       io.stderr,
       `ERROR: experiment '${entry.name}' failed: ${error?.message ?? 'unknown error'}${exit}${keptCheckpoints(entry.outcome?.ref, entry.outcome?.sha, entry.outcome?.checkpoints)}; see \`tvc queue logs ${entry.name}\``,
