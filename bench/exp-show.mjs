@@ -4,37 +4,15 @@
 // metrics.json changed, made with git plumbing (commit-tree, update-ref) in under a second.
 // `--quick` takes fewer runs and leaves out `--json`; KEEP=1 leaves the generated repository and prints where it is.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchEnv, dvcBin, git, tvcBin } from './common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const quick = process.argv.includes('--quick');
 const experiments = 100;
 const runs = quick ? 3 : 5;
-const tvcBin = path.join(root, 'packages/cli/bin/tvc.js');
-const dvcBin = [process.env.TVC_DVC, path.join(root, '.venv/bin/dvc')].find(
-  (candidate) => candidate && existsSync(candidate),
-);
-const env = {
-  ...process.env,
-  DVC_NO_ANALYTICS: '1',
-  CI: '1',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@tvc.test',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@tvc.test',
-};
-
-const git = (dir, args, input) =>
-  execFileSync('git', args, {
-    cwd: dir,
-    env,
-    encoding: 'utf8',
-    ...(input === undefined ? {} : { input }),
-  }).trim();
+const env = benchEnv;
 
 const paramsYaml = (index) =>
   `train:\n  lr: ${(0.001 * (index + 1)).toFixed(3)}\n  epochs: ${10 + (index % 7)}\n  batch: 32\n` +

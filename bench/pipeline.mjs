@@ -1,10 +1,11 @@
 // No-op `status` and `repro`, and one changed stage, on a generated pipeline: tvc against DVC on
 // the same files, medians of several runs, ratios. `--quick` uses a smaller pipeline.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dvcBin } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -12,9 +13,6 @@ const quick = process.argv.includes('--quick');
 const stages = quick ? 200 : 500;
 const runs = quick ? 3 : 5;
 const tvcBin = path.join(root, 'packages/cli/bin/tvc.js');
-const dvcBin = [process.env.TVC_DVC, path.join(root, '.venv/bin/dvc')].find(
-  (candidate) => candidate && existsSync(candidate),
-);
 const env = { ...process.env, DVC_NO_ANALYTICS: '1', CI: '1' };
 
 /** `stages` stages in 20 chains; each copies its predecessor's output, reads one param and a shared script. */

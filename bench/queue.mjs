@@ -4,34 +4,22 @@
 // queues the 4 afresh. Target (issue 8): --jobs 2 takes at most 0.6x the serial time on 2 cores.
 // `--quick` burns less CPU per experiment and takes fewer rounds.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchEnv, dvcBin, git as gitIn, tvcBin } from './common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 2 : 3;
 const burnMs = quick ? 700 : 1500;
 const experiments = 4;
-const tvcBin = path.join(root, 'packages/cli/bin/tvc.js');
-const dvcBin = [process.env.TVC_DVC, path.join(root, '.venv/bin/dvc')].find(
-  (candidate) => candidate && existsSync(candidate),
-);
 const env = {
-  ...process.env,
-  DVC_NO_ANALYTICS: '1',
-  CI: '1',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@tvc.test',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@tvc.test',
+  ...benchEnv,
   // DVC's queue workers start `dvc` from the PATH
   ...(dvcBin ? { PATH: `${path.dirname(dvcBin)}:${process.env.PATH}` } : {}),
 };
 
-const git = (dir, args) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' }).trim();
+const git = (dir, args) => gitIn(dir, args, undefined, env);
 
 /** A one-stage project whose command keeps one core busy for `burnMs`. */
 function generate(tool) {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { TvcError } from '@tvc/core';
-import { clearStop, experimentExecutor, QueueStore } from '@tvc/experiments';
+import { clearStop, experimentExecutor, findQueueEntry, QueueStore } from '@tvc/experiments';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
 
@@ -23,7 +23,6 @@ export default async function queueStart(
   experimentExecutor(tvc, options.executor);
   const store = new QueueStore(tvc.root);
   if (only.length > 0) {
-    const { findQueueEntry } = await import('@tvc/experiments');
     const entries = store.list();
     for (const query of only) {
       const entry = findQueueEntry(entries, query);
