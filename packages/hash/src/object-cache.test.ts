@@ -2,10 +2,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   constants,
+  chmodSync,
   copyFileSync,
   existsSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -447,5 +449,146 @@ describe('against the real DVC', () => {
     const theirs = await snapshot(path.join(root, '.dvc/cache/files'));
     expect(await snapshot(path.join(root, 'tvc-cache/files'))).toEqual(theirs);
     expect(manifestMd5(await cache.readManifest(ours.md5))).toBe(ours.md5);
+  });
+});
+
+/**
+ * Rewrites a file in place with bytes of the same length and puts its atime and mtime back to the
+ * nanosecond, as `cp -p` over an existing file or `rsync --inplace` do: inode, size and mtime are
+ * unchanged; only the content and the ctime (which nothing can set) differ.
+ */
+function rewriteInPlace(file: string, text: string): void {
+  const before = statSync(file, { bigint: true });
+  const reference = `${file}.times`;
+  execFileSync('touch', ['-r', file, reference]);
+  chmodSync(file, 0o644);
+  writeFileSync(file, text, { flag: 'r+' });
+  chmodSync(file, Number(before.mode) & 0o777);
+  execFileSync('touch', ['-r', reference, file]);
+  rmSync(reference);
+  const after = statSync(file, { bigint: true });
+  expect([after.ino, after.size, after.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+}
+
+describe('integrity: objects rewritten in place', () => {
+  it('are not vouched for by the memo (its key holds the ctime)', async () => {
+    const memo = HashMemo.inMemory();
+    const { root, cache, hash } = await savedFixture({ memo });
+    await ageFiles(path.join(root, '.dvc/cache'));
+    expect(await cache.verify(hash.md5)).toBe('ok');
+    expect(await cache.verify(HELLO)).toBe('ok');
+    const hits = memo.stats.hits;
+    expect(await cache.verify(HELLO)).toBe('ok');
+    expect(memo.stats.hits).toBe(hits + 1); // the memo does vouch for an untouched object
+
+    rewriteInPlace(cache.objectPath(HELLO), 'HELLO\n');
+    expect(await cache.verify(HELLO)).toBe('corrupt');
+    expect(await cache.verify(hash.md5)).toBe('corrupt');
+    const dest = path.join(root, 'dest');
+    expect(await codeOf(cache.checkout(hash.md5, dest))).toBe('CACHE_CORRUPT');
+    expect(await codeOf(cache.checkout(HELLO, path.join(root, 'one')))).toBe('CACHE_CORRUPT');
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('are read again before a small object is checked out, whatever the memo says', async () => {
+    const memo = HashMemo.inMemory();
+    const { root, cache } = await savedFixture({ memo });
+    await ageFiles(path.join(root, '.dvc/cache'));
+    const object = cache.objectPath(HELLO);
+    // bit rot: the bytes change and no stat field does; here the memo is told the old md5
+    rewriteInPlace(object, 'HELLO\n');
+    const stats = statSync(object, { bigint: true });
+    memo.learn(object, `${stats.ino}:${stats.mtimeNs}:${stats.ctimeNs}:${stats.size}`, HELLO);
+    expect(await cache.verify(HELLO)).toBe('ok'); // status trusts the memo (stat only)
+    expect(await cache.verify(HELLO, { beforeCheckout: true })).toBe('corrupt');
+    expect(await codeOf(cache.checkout(HELLO, path.join(root, 'one')))).toBe('CACHE_CORRUPT');
+    expect(existsSync(path.join(root, 'one'))).toBe(false);
+  });
+
+  it('are replaced when the object is saved again (files and manifests)', async () => {
+    const memo = HashMemo.inMemory();
+    const { root, data, cache, hash } = await savedFixture({ memo });
+    await ageFiles(path.join(root, '.dvc/cache'));
+    expect(await cache.verify(hash.md5)).toBe('ok'); // memoised
+    const object = cache.objectPath(HELLO);
+    const manifest = cache.objectPath(hash.md5);
+    rewriteInPlace(object, 'HELLO\n');
+    rewriteInPlace(manifest, DVC_FIXTURE.manifest.replace('"a"', '"A"'));
+    expect(await cache.verify(hash.md5)).toBe('corrupt');
+
+    await cache.save(data, hash);
+    expect(readFileSync(object, 'utf8')).toBe('hello\n');
+    expect(readFileSync(manifest, 'utf8')).toBe(DVC_FIXTURE.manifest);
+    expect(statSync(object).mode & 0o777).toBe(0o444);
+    expect(statSync(manifest).mode & 0o777).toBe(0o444);
+    expect(await cache.verify(hash.md5)).toBe('ok');
+    expect(readdirSync(path.dirname(object)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    // a single file too, without a memo
+    const plain = new ObjectCache(cache.root);
+    rewriteInPlace(object, 'jello\n');
+    await plain.save(path.join(data, 'a.txt'), { kind: 'file', md5: HELLO, size: 6, isexec: false });
+    expect(readFileSync(object, 'utf8')).toBe('hello\n');
+  });
+});
+
+describe('ObjectCache.unprotect', () => {
+  it.each<[LinkType]>([['hardlink'], ['symlink']])(
+    'turns files checked out as a %s into private copies, leaving the cache alone',
+    async (link) => {
+      const { root, cache, hash } = await savedFixture();
+      const dest = path.join(root, `out-${link}`);
+      await cache.checkout(hash.md5, dest, { linkTypes: [link] });
+      const single = path.join(root, `single-${link}`);
+      await cache.checkout(HELLO, single, { linkTypes: [link] });
+      await cache.unprotect(dest);
+      await cache.unprotect(single);
+      for (const file of [single, path.join(dest, 'a.txt')]) {
+        const stats = await lstat(file);
+        expect(stats.isSymbolicLink()).toBe(false);
+        expect(stats.nlink).toBe(1);
+        expect(stats.ino).not.toBe((await stat(cache.objectPath(HELLO))).ino);
+        expect(stats.mode & 0o777).toBe(0o666 & ~process.umask());
+        await writeFile(file, 'appended\n', { flag: 'a' });
+      }
+      expect(readFileSync(cache.objectPath(HELLO), 'utf8')).toBe('hello\n');
+      expect(await cache.verify(hash.md5)).toBe('ok');
+      // the rest of the tree is intact and no temporary is left behind
+      await writeFile(path.join(dest, 'a.txt'), 'hello\n');
+      expect((await hashDirectory(dest)).md5).toBe(hash.md5);
+    },
+  );
+
+  it('leaves plain files, missing paths and broken links alone', async () => {
+    const root = temporaryDirectory();
+    const cache = new ObjectCache(path.join(root, 'cache'));
+    const file = path.join(root, 'f');
+    writeFileSync(file, 'mine\n');
+    const before = statSync(file);
+    await cache.unprotect(file);
+    expect(statSync(file).ino).toBe(before.ino);
+    await cache.unprotect(path.join(root, 'missing'));
+    await symlink(path.join(root, 'nowhere'), path.join(root, 'broken'));
+    await cache.unprotect(path.join(root, 'broken'));
+    expect((await lstat(path.join(root, 'broken'))).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('integrity: hostile manifests', () => {
+  it('are reported as corrupt or hostile, naming the manifest and the relpath', async () => {
+    const root = temporaryDirectory();
+    const cache = new ObjectCache(path.join(root, 'cache'));
+    const text = `[{"md5": "${HELLO}", "relpath": "../../escaped"}]`;
+    const md5dir = `${createHash('md5').update(text).digest('hex')}.dir`;
+    const manifest = cache.objectPath(md5dir);
+    await mkdir(path.dirname(manifest), { recursive: true });
+    await writeFile(manifest, text);
+    const error = await cache.checkout(md5dir, path.join(root, 'dest')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HashError);
+    expect((error as HashError).code).toBe('CACHE_CORRUPT');
+    expect((error as HashError).path).toBe(manifest);
+    expect((error as HashError).message).toContain('corrupt or hostile');
+    expect((error as HashError).message).toContain('../../escaped');
+    expect((error as HashError).message).toContain(manifest);
   });
 });
