@@ -45,7 +45,7 @@ export async function checkoutRecorded(tvc: Tvc): Promise<CheckoutResult> {
       const md5 = recorded.get(out.path)?.md5;
       if (typeof md5 !== 'string') continue;
       const display = out.repoPath ?? out.path;
-      if ((await workspace.verify(md5)) !== 'ok') {
+      if ((await workspace.verify(md5, { beforeCheckout: true })) !== 'ok') {
         missing.push(display);
         continue;
       }

@@ -274,10 +274,17 @@ async function depItems(context: Context, stage: Stage): Promise<LockItem[]> {
   );
 }
 
-/** Removes a stage's outputs before it runs (persistent ones are kept), as DVC does. */
+/**
+ * Removes a stage's outputs before it runs, as DVC does. Persistent ones are kept, but the cached
+ * ones are unprotected (links into the cache become private copies): the command may modify them.
+ */
 async function removeOutputs(stage: Stage, context: Context): Promise<void> {
   for (const output of stage.outs) {
-    if (output.persist) continue;
+    if (output.persist) {
+      if (output.cache) await context.workspace.unprotect(output.absolute);
+      context.checker.forget(output.absolute);
+      continue;
+    }
     await rm(output.absolute, { recursive: true, force: true });
     context.checker.forget(output.absolute);
   }
@@ -389,7 +396,7 @@ async function findRestorable(
     for (const output of stage.outs) {
       const item = candidate.outs?.find((out) => out.path === output.path);
       if (!item?.md5) return false;
-      const state = await context.workspace.verify(item.md5);
+      const state = await context.workspace.verify(item.md5, { beforeCheckout: true });
       if (state !== 'ok') {
         if (state === 'corrupt') {
           context.tvc.hooks.log.call({

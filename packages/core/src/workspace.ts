@@ -1,8 +1,17 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { HashMemo, hashPath, type LinkType, md5Dos2Unix, ObjectCache, type PathHash } from '@tvc/hash';
+import {
+  HashError,
+  HashMemo,
+  hashPath,
+  type LinkType,
+  md5Dos2Unix,
+  ObjectCache,
+  type PathHash,
+} from '@tvc/hash';
 import { configValue, type DvcConfig, readDvcConfig } from './dvc-config';
 import { DvcIgnore } from './dvcignore';
+import { TvcError } from './errors';
 import { isWithin, toPosix } from './paths';
 
 const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
@@ -58,9 +67,9 @@ export class Workspace {
   }
 
   /**
-   * A file whose (inode, mtime, size) the memo already knows, answered on this thread: a no-op
-   * status then never wakes the hashing workers. The key is the one @tvc/hash records
-   * (`<ino>:<mtime ns>:<size>`); a test checks that the two agree.
+   * A file whose (inode, mtime, ctime, size) the memo already knows, answered on this thread: a
+   * no-op status then never wakes the hashing workers. The key is the one @tvc/hash records
+   * (`<ino>:<mtime ns>:<ctime ns>:<size>`); a test checks that the two agree.
    */
   async #remembered(absolute: string): Promise<{ md5: string; size: number; isexec: boolean } | undefined> {
     const memo = await this.memo();
@@ -69,7 +78,8 @@ export class Workspace {
     // Synchronous: a no-op status makes one of these per dependency, output and cache object,
     // and a promise per stat cost several times the stat itself.
     const stats = statSync(absolute, { bigint: true, throwIfNoEntry: false });
-    if (!stats?.isFile() || record.key !== `${stats.ino}:${stats.mtimeNs}:${stats.size}`) return undefined;
+    if (!stats?.isFile() || record.key !== `${stats.ino}:${stats.mtimeNs}:${stats.ctimeNs}:${stats.size}`)
+      return undefined;
     return { md5: memo.hit(record), size: Number(stats.size), isexec: (Number(stats.mode) & 0o111) !== 0 };
   }
 
@@ -91,24 +101,54 @@ export class Workspace {
     });
   }
 
-  /** Whether the cache holds the object intact ('ok'), lacks it, or holds a corrupt copy. */
-  async verify(md5: string): Promise<'ok' | 'missing' | 'corrupt'> {
+  /**
+   * Whether the cache holds the object intact ('ok'), lacks it, or holds a corrupt copy. Objects
+   * are trusted on the memo (whose key catches in-place rewrites); with `beforeCheckout`, as
+   * strictly as {@link checkout} will check them (small objects read), so that a checkout it
+   * approves does not fail.
+   */
+  async verify(md5: string, options: { beforeCheckout?: boolean } = {}): Promise<'ok' | 'missing' | 'corrupt'> {
     try {
-      if (!md5.endsWith('.dir')) {
+      if (!md5.endsWith('.dir') && !options.beforeCheckout) {
         // An object the memo saw intact, unchanged since: no need to read it again.
         const known = await this.#remembered(this.cache.objectPath(md5));
         if (known?.md5 === md5.toLowerCase()) return 'ok';
       }
-      return await this.cache.verify(md5, { memo: await this.memo() });
+      return await this.cache.verify(md5, { memo: await this.memo(), beforeCheckout: options.beforeCheckout });
     } catch {
       return 'corrupt';
     }
   }
 
-  /** Checks an object out to `dest` with the configured link types (verified first; never links a corrupt object). */
+  /**
+   * Checks an object out to `dest` with the configured link types (verified first; never links a
+   * corrupt object). A missing or corrupt object (a hostile manifest included) is a TvcError
+   * naming the object's file.
+   */
   async checkout(md5: string, dest: string): Promise<void> {
-    await this.cache.checkout(md5, dest, { linkTypes: this.linkTypes(), memo: await this.memo() });
-    this.forget(dest);
+    try {
+      await this.cache.checkout(md5, dest, { linkTypes: this.linkTypes(), memo: await this.memo() });
+    } catch (error) {
+      if (error instanceof HashError && (error.code === 'CACHE_CORRUPT' || error.code === 'CACHE_MISSING')) {
+        throw new TvcError(error.code, `cannot check out '${toPosix(path.relative(this.root, dest))}': ${error.message}`, {
+          hint: error.hint,
+          cause: error,
+        });
+      }
+      throw error;
+    } finally {
+      this.forget(dest);
+    }
+  }
+
+  /**
+   * Before a command runs with a persistent output in place: the output's files that are links
+   * into the cache (cache.type hardlink or symlink) become private copies, so that a command
+   * appending to them does not rewrite the cache objects (DVC's `unprotect`).
+   */
+  async unprotect(absolute: string): Promise<void> {
+    await this.cache.unprotect(absolute);
+    this.forget(absolute);
   }
 
   /** DVC 2's md5-dos2unix hash of a file, for lock entries written without `hash: md5`. */

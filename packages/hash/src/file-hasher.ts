@@ -1,5 +1,5 @@
 import { abortError, type HashError, itemError } from './errors.js';
-import type { HashMemo, MemoRecord } from './memo.js';
+import { HashMemo, type MemoRecord } from './memo.js';
 import { hashPool } from './pool.js';
 import { HASHED_CACHEABLE, HASHED_EXECUTABLE, HASHED_FAILED, HASHED_KNOWN } from './protocol.js';
 import type { FileHash, HashProgress } from './types.js';
@@ -11,6 +11,11 @@ export interface FileHasherOptions {
   /** when set, files are added as posix paths relative to it (cheaper than absolute ones) */
   root?: string | undefined;
   memo?: HashMemo | undefined;
+  /**
+   * the memo vouches only for files at least this large: smaller ones are read whatever it says
+   * (checkout reads small cache objects, so that even bit rot no stat field shows is caught)
+   */
+  trustFrom?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: HashProgress) => void) | undefined;
   dos2unix?: boolean | undefined;
@@ -52,7 +57,9 @@ export class FileHasher<Tag> {
     this.paths.push(file);
     // The memo holds plain MD5s: md5-dos2unix always reads.
     if (memo && !dos2unix) {
-      const record = memo.lookup(this.absolute(file));
+      let record = memo.lookup(this.absolute(file));
+      const { trustFrom } = this.options;
+      if (record && trustFrom !== undefined && HashMemo.keySize(record.key) < trustFrom) record = undefined;
       this.records.push(record);
       this.known.push(record?.key ?? '');
     }

@@ -118,12 +118,14 @@ export function isSafeRelpath(relpath: string): boolean {
  */
 export function parseManifest(text: string, source: string): { relpath: string; md5: string }[] {
   const corrupt = (why: string) =>
-    new HashError('CACHE_CORRUPT', `Corrupt directory manifest '${source}': ${why}`, { path: source });
+    new HashError('CACHE_CORRUPT', `directory manifest '${source}' is corrupt or hostile: ${why}`, {
+      path: source,
+    });
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new HashError('CACHE_CORRUPT', `Corrupt directory manifest '${source}': not JSON`, {
+    throw new HashError('CACHE_CORRUPT', `directory manifest '${source}' is corrupt: not JSON`, {
       path: source,
       cause: error,
     });
@@ -136,7 +138,7 @@ export function parseManifest(text: string, source: string): { relpath: string; 
     const { md5, relpath } = item as { md5?: unknown; relpath?: unknown };
     if (!isMd5(md5, false)) throw corrupt(`invalid md5 ${JSON.stringify(md5)}`);
     if (typeof relpath !== 'string' || !isSafeRelpath(relpath)) {
-      throw corrupt(`unsafe relpath ${JSON.stringify(relpath)}`);
+      throw corrupt(`relpath ${JSON.stringify(relpath)} would lead outside its directory`);
     }
     if (seen.has(relpath)) throw corrupt(`duplicate relpath ${JSON.stringify(relpath)}`);
     seen.add(relpath);

@@ -3,13 +3,14 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const FORMAT = 'tvc-hash-memo';
-const VERSION = 1;
+/** 2: keys hold the ctime (version 1's `inode:mtime:size` keys are dropped, so files are read once more) */
+const VERSION = 2;
 /** Past this many entries, those not used since the memo was opened are dropped on save. */
 const MAX_ENTRIES = 1_000_000;
 
 /** @internal */
 export interface MemoRecord {
-  /** `<inode>:<mtime ns>:<size>` when the file was hashed */
+  /** `<inode>:<mtime ns>:<ctime ns>:<size>` when the file was hashed */
   key: string;
   md5: string;
   used: boolean;
@@ -25,9 +26,11 @@ export interface MemoStats {
 }
 
 /**
- * What tvc knows about files it has hashed: absolute path + (inode, mtime in ns, size) → md5, so
- * an unchanged file is never read again. The file format is tvc's own (DVC's state database is
- * not shared): `{"format": "tvc-hash-memo", "version": 1, "entries": [path, key, md5, …]}`, one
+ * What tvc knows about files it has hashed: absolute path + (inode, mtime in ns, ctime in ns,
+ * size) → md5, so an unchanged file is never read again. The ctime is there because it changes
+ * on every write and cannot be set: a file rewritten in place with its mtime put back (`cp -p`,
+ * `rsync --inplace`) is read again. The file format is tvc's own (DVC's state database is not
+ * shared): `{"format": "tvc-hash-memo", "version": 2, "entries": [path, key, md5, …]}`, one
  * flat array of strings: JSON.parse reads it as fast as a hand-parsed text format did, and opening
  * 100k entries takes ~0.1 s (bench/hash.mjs measures it).
  * A missing or unreadable memo file is an empty memo: it is only a cache.
@@ -91,6 +94,11 @@ export class HashMemo {
   clear(): void {
     if (this.records.size > 0) this.changed = true;
     this.records.clear();
+  }
+
+  /** @internal The file size a key records. */
+  static keySize(key: string): number {
+    return Number(key.slice(key.lastIndexOf(':') + 1));
   }
 
   /** @internal What the memo holds for `file`, if anything. */

@@ -1,5 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { HashError, itemError } from './errors.js';
 import { FileHasher } from './file-hasher.js';
@@ -15,6 +28,12 @@ const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy
 const DEFAULT_LINK_TYPES: readonly LinkType[] = ['reflink', 'copy'];
 /** Items per worker message for store and place. */
 const BATCH = 128;
+/**
+ * Objects smaller than this are read before they are checked out, whatever the memo says: the
+ * memo's key catches in-place rewrites (its ctime), but only reading catches bit rot, and for
+ * small objects reading costs little next to placing them. Larger ones are trusted on the memo.
+ */
+export const VERIFY_BY_CONTENT_BELOW = 1 << 20;
 
 export interface ObjectCacheOptions {
   /** memo used by verify/checkout to avoid re-reading unchanged cache and workspace files */
@@ -31,9 +50,20 @@ export interface CheckoutOptions {
   ignore?: Ignore | undefined;
 }
 
+export interface VerifyOptions {
+  memo?: HashMemo | undefined;
+  /**
+   * verify as checkout does, before it places anything: objects smaller than
+   * {@link VERIFY_BY_CONTENT_BELOW} are read whatever the memo says
+   */
+  beforeCheckout?: boolean | undefined;
+}
+
 interface Inspection {
   status: ObjectStatus;
   entries?: { relpath: string; md5: string }[];
+  /** why the object is missing or corrupt, naming the file concerned */
+  error?: HashError;
 }
 
 /** Runs `op` over `items` in batches spread over the workers; `check` sees each item's result. */
@@ -62,9 +92,9 @@ function code(error: unknown): string | undefined {
 /**
  * DVC's local object store, `<repo>/.dvc/cache/files/md5/<2>/<30>` (a directory's `.dir` manifest
  * is stored the same way, with its suffix). Objects are written atomically (a temporary file in
- * the cache, its MD5 checked against the expected one, then renamed) and made read-only (0444);
- * writing an object that is already there does nothing, so concurrent saves of the same object
- * by several processes all succeed.
+ * the cache, its MD5 checked against the expected one, then renamed) and made read-only (0444).
+ * An object already there is kept when it holds its md5 (known from the memo, or read), and
+ * replaced when it does not; concurrent saves of the same object by several processes all succeed.
  */
 export class ObjectCache {
   readonly root: string;
@@ -141,8 +171,33 @@ export class ObjectCache {
   }
 
   /** 'ok' | 'missing' | 'corrupt'; for a `.dir`, of the manifest and of every object it lists. */
-  async verify(md5: string, options: { memo?: HashMemo | undefined } = {}): Promise<ObjectStatus> {
-    return (await this.inspect(md5, options.memo ?? this.memo)).status;
+  async verify(md5: string, options: VerifyOptions = {}): Promise<ObjectStatus> {
+    const trustFrom = options.beforeCheckout ? VERIFY_BY_CONTENT_BELOW : undefined;
+    return (await this.inspect(md5, options.memo ?? this.memo, trustFrom)).status;
+  }
+
+  /**
+   * Makes the files at `target` (a file, or the files of a directory) that are links into the
+   * cache, symlinks or hardlinks, private writable copies, as DVC's `unprotect` does before a
+   * command may modify a persistent output: writing through a link would rewrite the cache
+   * object, which other commits and experiments share. Each copy is written beside the file and
+   * renamed over it. Plain files, missing paths and broken symlinks are left alone.
+   */
+  async unprotect(target: string): Promise<void> {
+    const absolute = path.resolve(target);
+    const stats = await lstat(absolute).catch(() => undefined);
+    if (!stats) return;
+    if (stats.isDirectory()) {
+      const files: string[] = [];
+      for (const dirent of await readdir(absolute, { withFileTypes: true, recursive: true })) {
+        if (dirent.isFile() || dirent.isSymbolicLink()) files.push(path.join(dirent.parentPath, dirent.name));
+      }
+      for (let index = 0; index < files.length; index += BATCH) {
+        await Promise.all(files.slice(index, index + BATCH).map((file) => unprotectFile(file)));
+      }
+      return;
+    }
+    await unprotectFile(absolute, stats);
   }
 
   /**
@@ -173,17 +228,19 @@ export class ObjectCache {
         hint: `Use some of ${LINK_TYPES.join(', ')}.`,
       });
     }
-    const { status, entries } = await this.inspect(md5, memo);
+    const { status, entries, error } = await this.inspect(md5, memo, VERIFY_BY_CONTENT_BELOW);
     if (status === 'missing') {
       throw new HashError('CACHE_MISSING', `Object ${md5} is not in the cache '${this.root}'`, {
-        path: this.objectPath(md5),
+        path: error?.path ?? this.objectPath(md5),
         hint: 'Fetch it from a remote, or reproduce the stage that makes it.',
       });
     }
     if (status === 'corrupt') {
-      throw new HashError('CACHE_CORRUPT', `Object ${md5} in the cache '${this.root}' is corrupt`, {
-        path: this.objectPath(md5),
-        hint: 'Remove the object and fetch or reproduce it again.',
+      const file = error?.path ?? this.objectPath(md5);
+      const why = error ? `: ${error.message}` : '';
+      throw new HashError('CACHE_CORRUPT', `Object ${md5} in the cache '${this.root}' is corrupt${why}`, {
+        path: file,
+        hint: `Remove '${file}', then reproduce the stage that makes it or fetch it again.`,
       });
     }
     if (entries) {
@@ -194,6 +251,13 @@ export class ObjectCache {
   }
 
   private async storeAll(items: StoreItem[]): Promise<void> {
+    const memo = this.memo;
+    if (memo) {
+      for (const item of items) {
+        const record = memo.lookup(item.dest);
+        if (record?.md5 === item.md5) item.known = record.key;
+      }
+    }
     await inBatches('store', items, (item, result) => {
       if (result.error) throw itemError(result.error, item.src);
       if (this.memo) {
@@ -227,46 +291,61 @@ export class ObjectCache {
     return parseManifest(bytes.toString('utf8'), file);
   }
 
-  private async inspect(md5: string, memo: HashMemo | undefined): Promise<Inspection> {
+  private async inspect(
+    md5: string,
+    memo: HashMemo | undefined,
+    trustFrom: number | undefined,
+  ): Promise<Inspection> {
     const objectPath = this.objectPath(md5);
     if (!md5.endsWith('.dir')) {
-      return { status: await this.checkObjects([[objectPath, md5.toLowerCase()]], memo) };
+      return this.checkObjects([[objectPath, md5.toLowerCase()]], memo, trustFrom);
     }
     let entries: { relpath: string; md5: string }[];
     try {
       entries = await this.loadManifest(md5);
     } catch (error) {
-      if (error instanceof HashError && error.code === 'CACHE_MISSING') return { status: 'missing' };
-      if (error instanceof HashError && error.code === 'CACHE_CORRUPT') return { status: 'corrupt' };
+      if (error instanceof HashError && error.code === 'CACHE_MISSING') return { status: 'missing', error };
+      if (error instanceof HashError && error.code === 'CACHE_CORRUPT') return { status: 'corrupt', error };
       throw error;
     }
     const unique = new Map<string, string>();
     for (const entry of entries) unique.set(this.objectPath(entry.md5), entry.md5);
-    return { status: await this.checkObjects([...unique], memo), entries };
+    return { ...(await this.checkObjects([...unique], memo, trustFrom)), entries };
   }
 
   /** Hashes cache objects (through the memo) and compares them with their names. */
-  private async checkObjects(objects: [string, string][], memo: HashMemo | undefined): Promise<ObjectStatus> {
-    let missing = false;
-    let corrupt = false;
+  private async checkObjects(
+    objects: [string, string][],
+    memo: HashMemo | undefined,
+    trustFrom: number | undefined,
+  ): Promise<Inspection> {
+    let missing: HashError | undefined;
+    let corrupt: HashError | undefined;
     let failure: unknown;
-    const hasher = new FileHasher<string>(
-      (md5, hash) => {
-        if (hash.md5 !== md5) corrupt = true;
+    const hasher = new FileHasher<[string, string]>(
+      ([objectPath, md5], hash) => {
+        if (hash.md5 !== md5) {
+          corrupt ??= new HashError('CACHE_CORRUPT', `'${objectPath}' holds md5 ${hash.md5}`, {
+            path: objectPath,
+          });
+        }
       },
       {
         memo,
+        trustFrom,
         onError: (_file, error) => {
-          if (error.code === 'NOT_FOUND') missing = true;
-          else if (error.code === 'NOT_A_FILE') corrupt = true;
+          if (error.code === 'NOT_FOUND') missing ??= error;
+          else if (error.code === 'NOT_A_FILE') corrupt ??= error;
           else failure ??= error;
         },
       },
     );
-    for (const [objectPath, md5] of objects) hasher.add(objectPath, md5);
+    for (const object of objects) hasher.add(object[0], object);
     await hasher.finish();
     if (failure !== undefined) throw failure;
-    return corrupt ? 'corrupt' : missing ? 'missing' : 'ok';
+    if (corrupt) return { status: 'corrupt', error: corrupt };
+    if (missing) return { status: 'missing', error: missing };
+    return { status: 'ok' };
   }
 
   /** Whether each target already holds its md5 (symlinks followed); unreadable counts as no. */
@@ -389,10 +468,16 @@ export class ObjectCache {
   }
 }
 
-/** Writes a small object (a manifest) atomically and read-only, unless it is already there. */
+/**
+ * Writes a small object (a manifest) atomically and read-only, unless it is already there with
+ * these bytes (one holding other bytes is replaced).
+ */
 async function writeObject(file: string, text: string): Promise<void> {
   const existing = await lstat(file).catch(() => undefined);
-  if (existing?.isFile() && existing.size === Buffer.byteLength(text)) return;
+  if (existing?.isFile() && existing.size === Buffer.byteLength(text)) {
+    const bytes = await readFile(file).catch(() => undefined);
+    if (bytes?.equals(Buffer.from(text))) return;
+  }
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = path.join(
     path.dirname(file),
@@ -401,6 +486,28 @@ async function writeObject(file: string, text: string): Promise<void> {
   try {
     await writeFile(temporary, text, { flag: 'wx', mode: 0o444 });
     await chmod(temporary, 0o444);
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => {});
+    throw error;
+  }
+}
+
+/** A private copy of one file, if it is a link (a symlink to a file, or a hardlink). */
+async function unprotectFile(file: string, known?: Stats): Promise<void> {
+  const stats = known ?? (await lstat(file).catch(() => undefined));
+  if (!stats) return;
+  let source: Stats | undefined = stats;
+  if (stats.isSymbolicLink()) source = await stat(file).catch(() => undefined);
+  else if (!stats.isFile() || stats.nlink <= 1) return;
+  if (!source?.isFile()) return; // a broken link, or one to a directory: nothing to copy
+  const temporary = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    await copyFile(file, temporary, fsConstants.COPYFILE_EXCL);
+    await chmod(temporary, (0o666 & ~process.umask()) | (source.mode & 0o100));
     await rename(temporary, file);
   } catch (error) {
     await unlink(temporary).catch(() => {});

@@ -100,12 +100,17 @@ export interface StoreItem {
   dest: string;
   md5: string;
   size: number;
+  /**
+   * the memo's stat key for `dest` when the memo holds `md5` for it: an object already there with
+   * this key is not read again (without one, an existing object is hashed before it is kept)
+   */
+  known?: string | undefined;
 }
 
 export interface StoreResult {
-  /** false when the object was already there */
+  /** false when the object was already there, intact */
   stored: boolean;
-  /** stat key of the new object (for the memo) */
+  /** stat key of the object now at dest, when its content was checked (for the memo) */
   key?: string | undefined;
   bytesRead: number;
   error?: ItemError | undefined;

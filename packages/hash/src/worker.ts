@@ -85,8 +85,13 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     checkCancelled();
   }
 
+  /**
+   * The memo's key: `<inode>:<mtime ns>:<ctime ns>:<size>`. The ctime changes on every write,
+   * chmod, link and rename and cannot be set (utimes sets only atime and mtime), so a file
+   * rewritten in place with its mtime put back (`cp -p`, `rsync --inplace`) gets a new key.
+   */
   function statKey(stats: import('node:fs').BigIntStats): string {
-    return `${stats.ino}:${stats.mtimeNs}:${stats.size}`;
+    return `${stats.ino}:${stats.mtimeNs}:${stats.ctimeNs}:${stats.size}`;
   }
 
   function isCacheable(stats: import('node:fs').BigIntStats): boolean {
@@ -621,23 +626,48 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     }
   }
 
-  function storeOne(item: StoreItem): StoreResult {
-    const existing = fs.lstatSync(item.dest, { throwIfNoEntry: false });
-    if (existing?.isFile() && existing.size === item.size) {
-      if ((existing.mode & 0o777) !== 0o444) {
-        try {
-          fs.chmodSync(item.dest, 0o444);
-        } catch {
-          // not ours to protect (a shared cache); DVC ignores this too
-        }
+  /**
+   * The object at `item.dest` when it holds `item.md5`: its stat key (for the memo) and the bytes
+   * read to know it, or undefined when it is missing, not a regular file of the right size, or
+   * holds other bytes (then it is replaced).
+   */
+  function intactObject(item: StoreItem): { key: string; bytesRead: number } | undefined {
+    const existing = fs.lstatSync(item.dest, { bigint: true, throwIfNoEntry: false });
+    if (!existing?.isFile() || Number(existing.size) !== item.size) return undefined;
+    if ((Number(existing.mode) & 0o777) !== 0o444) {
+      try {
+        fs.chmodSync(item.dest, 0o444);
+      } catch {
+        // not ours to protect (a shared cache); DVC ignores this too
       }
-      return { stored: false, bytesRead: 0 };
     }
+    if (item.known !== undefined) {
+      const stats = fs.statSync(item.dest, { bigint: true, throwIfNoEntry: false });
+      if (stats && statKey(stats) === item.known) return { key: item.known, bytesRead: 0 };
+    }
+    let opened: { fd: number; stats: import('node:fs').BigIntStats };
+    try {
+      opened = openRegular(item.dest);
+    } catch {
+      return undefined;
+    }
+    try {
+      const { md5, bytesRead } = consume(opened.fd, Number(opened.stats.size));
+      return md5 === item.md5 ? { key: statKey(opened.stats), bytesRead } : undefined;
+    } finally {
+      fs.closeSync(opened.fd);
+    }
+  }
+
+  function storeOne(item: StoreItem): StoreResult {
+    // An object already there is kept only if it holds its md5: one rewritten in place (same
+    // size, other bytes) is replaced below, atomically (rename over a 0444 file works).
+    const intact = intactObject(item);
+    if (intact) return { stored: false, key: intact.key, bytesRead: intact.bytesRead };
     fs.mkdirSync(path.dirname(item.dest), { recursive: true });
     const temporary = temporaryName(item.dest);
     try {
       let consumed: { bytesRead: number; md5: string };
-      let key: string;
       let cloned = false;
       try {
         fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
@@ -651,7 +681,6 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         const { fd, stats } = openRegular(temporary);
         try {
           consumed = consume(fd, Number(stats.size));
-          key = statKey(stats);
         } finally {
           fs.closeSync(fd);
         }
@@ -661,7 +690,6 @@ export function runHashWorker(environment: WorkerEnvironment): void {
           const out = fs.openSync(temporary, 'wx', 0o444);
           try {
             consumed = consume(source.fd, Number(source.stats.size), out);
-            key = statKey(fs.fstatSync(out, { bigint: true }));
           } finally {
             fs.closeSync(out);
           }
@@ -678,7 +706,9 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       }
       fs.chmodSync(temporary, 0o444);
       fs.renameSync(temporary, item.dest);
-      return { stored: true, key, bytesRead };
+      // the key after the chmod and the rename, which both change the ctime
+      const stats = fs.lstatSync(item.dest, { bigint: true });
+      return { stored: true, key: statKey(stats), bytesRead };
     } catch (error) {
       removeQuietly(temporary);
       throw error;
