@@ -237,10 +237,10 @@ export class ObjectCache {
     }
     if (status === 'corrupt') {
       const file = error?.path ?? this.objectPath(md5);
-      const why = error ? `: ${error.message}` : '';
-      throw new HashError('CACHE_CORRUPT', `Object ${md5} in the cache '${this.root}' is corrupt${why}`, {
+      const why = error ? `: ${error.message}` : ` ('${file}')`;
+      throw new HashError('CACHE_CORRUPT', `cache object ${md5} is corrupt${why}`, {
         path: file,
-        hint: `Remove '${file}', then reproduce the stage that makes it or fetch it again.`,
+        hint: 'Reproduce the stage that makes it (a wrong object is then replaced), or remove it and fetch it again.',
       });
     }
     if (entries) {
