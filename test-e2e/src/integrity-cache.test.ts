@@ -214,7 +214,9 @@ describe('a hostile directory manifest', () => {
       await runIn(
         repo,
         ['git', 'mktree'],
-        (await repo.git('ls-tree', commit))
+        (
+          await repo.git('ls-tree', commit)
+        )
           .split('\n')
           .filter(Boolean)
           .map((line) => (line.endsWith('\tdvc.lock') ? `100644 blob ${blob}\tdvc.lock` : line))

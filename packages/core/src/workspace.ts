@@ -107,14 +107,20 @@ export class Workspace {
    * strictly as {@link checkout} will check them (small objects read), so that a checkout it
    * approves does not fail.
    */
-  async verify(md5: string, options: { beforeCheckout?: boolean } = {}): Promise<'ok' | 'missing' | 'corrupt'> {
+  async verify(
+    md5: string,
+    options: { beforeCheckout?: boolean } = {},
+  ): Promise<'ok' | 'missing' | 'corrupt'> {
     try {
       if (!md5.endsWith('.dir') && !options.beforeCheckout) {
         // An object the memo saw intact, unchanged since: no need to read it again.
         const known = await this.#remembered(this.cache.objectPath(md5));
         if (known?.md5 === md5.toLowerCase()) return 'ok';
       }
-      return await this.cache.verify(md5, { memo: await this.memo(), beforeCheckout: options.beforeCheckout });
+      return await this.cache.verify(md5, {
+        memo: await this.memo(),
+        beforeCheckout: options.beforeCheckout,
+      });
     } catch {
       return 'corrupt';
     }
@@ -130,10 +136,14 @@ export class Workspace {
       await this.cache.checkout(md5, dest, { linkTypes: this.linkTypes(), memo: await this.memo() });
     } catch (error) {
       if (error instanceof HashError && (error.code === 'CACHE_CORRUPT' || error.code === 'CACHE_MISSING')) {
-        throw new TvcError(error.code, `cannot check out '${toPosix(path.relative(this.root, dest))}': ${error.message}`, {
-          hint: error.hint,
-          cause: error,
-        });
+        throw new TvcError(
+          error.code,
+          `cannot check out '${toPosix(path.relative(this.root, dest))}': ${error.message}`,
+          {
+            hint: error.hint,
+            cause: error,
+          },
+        );
       }
       throw error;
     } finally {

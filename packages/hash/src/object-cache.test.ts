@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  constants,
   chmodSync,
+  constants,
   copyFileSync,
   existsSync,
   readdirSync,
