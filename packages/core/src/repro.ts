@@ -330,7 +330,7 @@ async function commitOutputs(
     const hash = await hashRequired(context, stage, output, 'output');
     hashes.push(hash);
     outs.push(itemOf(output, hash));
-    if (output.cache || includeUncached) await context.workspace.cache.save(output.absolute, hash);
+    if (output.cache || includeUncached) await context.workspace.save(output.absolute, hash);
   }
   return { outs, hashes };
 }

@@ -152,6 +152,15 @@ export class Workspace {
   }
 
   /**
+   * Saves what is at `absolute` (hashed as `hash`) into the cache, through the memo: an object
+   * already there is kept without reading it when the memo vouches for it, read otherwise, and
+   * replaced when it holds other bytes.
+   */
+  async save(absolute: string, hash: PathHash): Promise<void> {
+    await this.cache.save(absolute, hash, { memo: await this.memo() });
+  }
+
+  /**
    * Before a command runs with a persistent output in place: the output's files that are links
    * into the cache (cache.type hardlink or symlink) become private copies, so that a command
    * appending to them does not rewrite the cache objects (DVC's `unprotect`).

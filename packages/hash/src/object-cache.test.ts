@@ -532,6 +532,24 @@ describe('integrity: objects rewritten in place', () => {
   });
 });
 
+describe('integrity: saving over intact objects', () => {
+  it('reads an existing object only when the memo cannot vouch for it', async () => {
+    const memo = HashMemo.inMemory();
+    const { data, cache, hash } = await savedFixture({ memo });
+    const read = memo.stats.bytesRead;
+    await cache.save(data, hash);
+    expect(memo.stats.bytesRead).toBe(read); // the objects it wrote are known
+
+    const cold = HashMemo.inMemory();
+    await cache.save(data, hash, { memo: cold });
+    expect(cold.stats.bytesRead).toBe(DVC_FIXTURE.size); // each object read once, then known
+    await cache.save(data, hash, { memo: cold });
+    expect(cold.stats.bytesRead).toBe(DVC_FIXTURE.size);
+    expect(await cache.verify(hash.md5, { memo: cold })).toBe('ok');
+    expect(cold.stats.bytesRead).toBe(DVC_FIXTURE.size);
+  });
+});
+
 describe('ObjectCache.unprotect', () => {
   it.each<[LinkType]>([['hardlink'], ['symlink']])(
     'turns files checked out as a %s into private copies, leaving the cache alone',

@@ -126,13 +126,14 @@ export class ObjectCache {
   }
 
   /** Stores a file, or a directory's files and then its `.dir` manifest. */
-  async save(source: string, hash: PathHash): Promise<void> {
+  async save(source: string, hash: PathHash, options: { memo?: HashMemo | undefined } = {}): Promise<void> {
+    const memo = options.memo ?? this.memo;
     const absolute = path.resolve(source);
     if (hash.kind === 'file') {
       const md5 = hash.md5.toLowerCase();
       if (!isMd5(md5, false))
         throw new HashError('INVALID_HASH', `Not a file md5: ${JSON.stringify(hash.md5)}`);
-      await this.storeAll([{ src: absolute, dest: this.objectPath(md5), md5, size: hash.size }]);
+      await this.storeAll([{ src: absolute, dest: this.objectPath(md5), md5, size: hash.size }], memo);
       return;
     }
     const manifestPath = this.objectPath(hash.md5);
@@ -165,7 +166,7 @@ export class ObjectCache {
         });
       }
     }
-    await this.storeAll([...unique.values()]);
+    await this.storeAll([...unique.values()], memo);
     // The manifest last: its presence means every object it lists is there.
     await writeObject(manifestPath, text);
   }
@@ -250,8 +251,7 @@ export class ObjectCache {
     }
   }
 
-  private async storeAll(items: StoreItem[]): Promise<void> {
-    const memo = this.memo;
+  private async storeAll(items: StoreItem[], memo: HashMemo | undefined): Promise<void> {
     if (memo) {
       for (const item of items) {
         const record = memo.lookup(item.dest);
@@ -260,9 +260,9 @@ export class ObjectCache {
     }
     await inBatches('store', items, (item, result) => {
       if (result.error) throw itemError(result.error, item.src);
-      if (this.memo) {
-        this.memo.stats.bytesRead += result.bytesRead;
-        if (result.key) this.memo.learn(item.dest, result.key, item.md5);
+      if (memo) {
+        memo.stats.bytesRead += result.bytesRead;
+        if (result.key) memo.learn(item.dest, result.key, item.md5);
       }
     });
   }
