@@ -134,6 +134,11 @@ export class HashMemo {
 
   /** @internal Records a file whose content is known without reading it (a cache object just written). */
   learn(file: string, key: string, md5: string): void {
+    const record = this.records.get(file);
+    if (record && record.key === key && record.md5 === md5) {
+      record.used = true;
+      return;
+    }
     this.records.set(file, { key, md5, used: true });
     this.changed = true;
   }
