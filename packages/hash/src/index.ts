@@ -4,8 +4,8 @@ export { hashDirectory, hashFile, hashPath, md5Dos2Unix } from './hash.js';
 export { compareRelpaths, manifestMd5, serializeManifest } from './manifest.js';
 export type { MemoStats } from './memo.js';
 export { HashMemo } from './memo.js';
-export type { CheckoutOptions, ObjectCacheOptions } from './object-cache.js';
-export { ObjectCache } from './object-cache.js';
+export type { CheckoutOptions, ObjectCacheOptions, VerifyOptions } from './object-cache.js';
+export { ObjectCache, VERIFY_BY_CONTENT_BELOW } from './object-cache.js';
 export { terminateHashWorkers } from './pool.js';
 export type {
   DirEntry,
