@@ -336,11 +336,11 @@ const flat = [];
 for (let index = 0; index < memoEntries; index++) {
   flat.push(
     `${smallTree()}/d${String(index % 200).padStart(3, '0')}/file-${index}.bin`,
-    `${4_000_000 + index}:1732489123${String(index).padStart(9, '0')}:${2048 + (index % 2048)}`,
+    `${4_000_000 + index}:1732489123${String(index).padStart(9, '0')}:1732489124${String(index).padStart(9, '0')}:${2048 + (index % 2048)}`,
     createHash('md5').update(String(index)).digest('hex'),
   );
 }
-fs.writeFileSync(syntheticMemo, `{"format":"tvc-hash-memo","version":1,"entries":${JSON.stringify(flat)}}\n`);
+fs.writeFileSync(syntheticMemo, `{"format":"tvc-hash-memo","version":2,"entries":${JSON.stringify(flat)}}\n`);
 const loads = [];
 for (let run = 0; run < runs; run++) {
   const start = performance.now();
