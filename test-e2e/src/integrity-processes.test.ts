@@ -2,7 +2,7 @@
 // `status` says while a command rewrites its outputs.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunResult, TempRepo, TVC_BIN } from './harness';
 
@@ -84,4 +84,107 @@ describe('status while repro rewrites a directory output', () => {
     // the churn really was seen: some calls found `out` changed
     expect(results.some((result) => /modified|deleted/.test(result.stdout) || result.code === 1)).toBe(true);
   }, 180_000);
+});
+
+/** Whether a process with this pid exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
+
+/** The records tvc keeps of the commands it runs (.dvc/tmp/tvc-running). */
+async function runningRecords(current: TempRepo): Promise<{ stage: string; pid: number; owner: number }[]> {
+  const directory = current.path('.dvc/tmp/tvc-running');
+  if (!existsSync(directory)) return [];
+  const names = (await readdir(directory)).filter((name) => name.endsWith('.json'));
+  return Promise.all(names.map(async (name) => JSON.parse(await readFile(`${directory}/${name}`, 'utf8'))));
+}
+
+/** The record of the one command running, once tvc has written it (just after printing `> cmd`). */
+async function runningRecord(current: TempRepo): Promise<{ stage: string; pid: number; owner: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [record] = await runningRecords(current);
+    if (record) return record;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('tvc recorded no running command');
+}
+
+describe('stage commands of a tvc that is killed', () => {
+  it('SIGKILL to tvc’s process group ends the command too; the next status and repro report it interrupted', async () => {
+    repo = await TempRepo.create();
+    const current = repo;
+    await current.write(
+      'dvc.yaml',
+      'stages:\n  slow:\n    cmd: echo $$ > cmd.pid && sleep 4 && echo late > late.txt\n    outs: [late.txt]\n',
+    );
+    // detached: tvc leads its own process group, as a job started by a shell or a CI runner does
+    const run = await startTvc(current.dir, ['repro'], '> echo $$', { detached: true });
+    expect(await waitFor(() => existsSync(current.path('cmd.pid')), 5000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const pid = Number((await current.read('cmd.pid')).trim());
+    expect(alive(pid)).toBe(true);
+    process.kill(-run.child.pid!, 'SIGKILL');
+    await run.closed;
+    // the command went with tvc's group: gone, and late.txt (due after 4 s) never appears
+    expect(await waitFor(() => !alive(pid), 2000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(existsSync(current.path('late.txt'))).toBe(false);
+
+    const status = await current.tvc('status');
+    expect(status.code).toBe(0);
+    expect(status.stderr).toContain("stage 'slow' was interrupted");
+    const again = await current.tvc('repro');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("stage 'slow' was interrupted");
+    expect(await current.read('late.txt')).toBe('late\n');
+    expect(await runningRecords(current)).toEqual([]);
+    expect((await current.tvc('status')).stderr).not.toContain('interrupted');
+  }, 60_000);
+
+  it('a command left running by a tvc killed alone is reported by status and refused by repro', async () => {
+    repo = await TempRepo.create();
+    const current = repo;
+    await current.write(
+      'dvc.yaml',
+      'stages:\n  slow:\n    cmd: sleep 30 && echo late > late.txt\n    outs: [late.txt]\n',
+    );
+    const run = await startTvc(current.dir, ['repro'], '> sleep 30', { detached: true });
+    try {
+      const record = await runningRecord(current);
+      run.child.kill('SIGKILL'); // tvc alone: its command stays, re-parented
+      await run.closed;
+      expect(alive(record.pid)).toBe(true);
+
+      const status = await current.tvc('status');
+      expect(status.stderr).toContain(
+        `stage 'slow' is still running: its command (pid ${record.pid}) was started by a tvc process that is gone (pid ${record.owner})`,
+      );
+      const refused = await current.tvc('repro');
+      expect(refused.code).toBe(255);
+      expect(refused.stderr).toContain("stage 'slow' is still running");
+      expect(refused.stderr).toContain(`kill ${record.pid}`);
+      expect(refused.stderr).not.toContain('unexpected error');
+      expect(alive(record.pid)).toBe(true); // refused: nothing was killed or started
+    } finally {
+      try {
+        process.kill(-run.child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }, 60_000);
 });
