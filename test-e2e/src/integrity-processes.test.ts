@@ -1,7 +1,7 @@
 // Integrity around processes: what a stage command leaves behind when tvc is killed, and what
 // `status` says while a command rewrites its outputs.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunResult, TempRepo, TVC_BIN } from './harness';
@@ -86,13 +86,18 @@ describe('status while repro rewrites a directory output', () => {
   }, 180_000);
 });
 
-/** Whether a process with this pid exists. */
+/** Whether a process with this pid exists and has not ended (a zombie has). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return !existsSync('/proc/self');
   }
 }
 

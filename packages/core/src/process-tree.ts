@@ -22,6 +22,11 @@ export function processStartTime(pid: number): string | undefined {
   return procStat(pid)?.[19];
 }
 
+/** Whether the process has ended but is not reaped yet (a zombie counts as gone); Linux only. */
+export function processZombie(pid: number): boolean {
+  return procStat(pid)?.[0] === 'Z';
+}
+
 /** The process group of a process (Linux); undefined where it cannot be read. */
 export function processGroup(pid: number): number | undefined {
   const group = procStat(pid)?.[2];

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processGroup, processStartTime, processTree } from './process-tree';
-import { processAlive } from './repo-lock';
+import { ownerRunning } from './repo-lock';
 
 /**
  * Where tvc records the stage commands it is running, one JSON file per stage (a tvc file, not
@@ -39,14 +39,6 @@ export interface StaleRun {
 
 function recordFile(root: string, stage: string): string {
   return path.join(root, RUNNING_DIR, `${encodeURIComponent(stage)}.json`);
-}
-
-/** Whether the process recorded (pid and start time) is still that process. */
-function stillAlive(pid: number, start: string | undefined): boolean {
-  if (!processAlive(pid)) return false;
-  if (start === undefined) return true;
-  const now = processStartTime(pid);
-  return now === undefined || now === start;
 }
 
 /** Records that this process started `command` of `stage` as `pid` (atomically: temp + rename). */
@@ -92,9 +84,9 @@ export function staleRuns(root: string): StaleRun[] {
       continue; // removed meanwhile, or not ours
     }
     if (typeof record.pid !== 'number' || typeof record.owner !== 'number') continue;
-    if (stillAlive(record.owner, record.ownerStart)) {
+    if (ownerRunning(record.owner, record.ownerStart)) {
       runs.push({ record, state: 'running', pids: [] });
-    } else if (stillAlive(record.pid, record.pidStart)) {
+    } else if (ownerRunning(record.pid, record.pidStart)) {
       runs.push({ record, state: 'orphaned', pids: processTree(record.pid) });
     } else {
       runs.push({ record, state: 'interrupted', pids: [] });
