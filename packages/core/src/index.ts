@@ -95,14 +95,6 @@ export { pluginName } from './plugin';
 export { defaultPreset, extendPreset } from './preset';
 export { processGroup, processStartTime, processTree, signalAll } from './process-tree';
 export { processAlive, REPO_LOCK_FILE, RepoLock } from './repo-lock';
-export type { RunningRecord, StaleRun } from './running-stages';
-export {
-  clearRunning,
-  describeStaleRun,
-  RUNNING_DIR,
-  recordRunning,
-  staleRuns,
-} from './running-stages';
 export type {
   CommitStagesResult,
   ReproOptions,
@@ -123,6 +115,14 @@ export {
 } from './revision';
 export type { RunCacheStage } from './run-cache';
 export { canUseRunCache, RunCache, runCacheKey, runCacheValue } from './run-cache';
+export type { RunningRecord, StaleRun } from './running-stages';
+export {
+  clearRunning,
+  describeStaleRun,
+  RUNNING_DIR,
+  recordRunning,
+  staleRuns,
+} from './running-stages';
 export { suggest } from './schema';
 export type { ParamsFileChange, PlannedParamsFile, SetParamsResult } from './set-params';
 export { planParams, setParams } from './set-params';

@@ -42,7 +42,7 @@ function parents(): Map<number, number> {
   } catch {
     entries = undefined;
   }
-  if (entries && entries.some((entry) => entry === 'self')) {
+  if (entries?.includes('self')) {
     for (const entry of entries) {
       if (!/^\d+$/.test(entry)) continue;
       const ppid = procStat(Number(entry))?.[1];

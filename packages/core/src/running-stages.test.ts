@@ -52,7 +52,9 @@ describe('running-stage records', () => {
     const runs = new Map(staleRuns(root).map((run) => [run.record.stage, run]));
     expect(runs.get('left')?.state).toBe('orphaned');
     expect(runs.get('left')?.pids[0]).toBe(child.pid);
-    expect(describeStaleRun(runs.get('left')!)).toContain(`stage 'left' is still running: its command (pid ${child.pid})`);
+    expect(describeStaleRun(runs.get('left')!)).toContain(
+      `stage 'left' is still running: its command (pid ${child.pid})`,
+    );
     expect(runs.get('gone')?.state).toBe('interrupted');
     expect(describeStaleRun(runs.get('gone')!)).toContain("stage 'gone' was interrupted");
   });

@@ -52,7 +52,9 @@ export default async function status(
       // runs a killed tvc left behind (a command still running, or outputs it may not have finished)
       for (const run of staleRuns(tvc.root)) {
         if (run.state === 'orphaned') {
-          context.io.stderr.write(`WARNING: ${describeStaleRun(run)}; stop it with: kill ${run.pids.join(' ')}\n`);
+          context.io.stderr.write(
+            `WARNING: ${describeStaleRun(run)}; stop it with: kill ${run.pids.join(' ')}\n`,
+          );
         } else if (run.state === 'interrupted') {
           context.io.stderr.write(`WARNING: ${describeStaleRun(run)}; tvc repro runs it again\n`);
         }
