@@ -569,8 +569,8 @@ async function runCommands(
 
 /**
  * Runs left behind by a tvc process that was killed (running-stages.ts): a command still running
- * is refused (it may still write outputs this run would read or replace); a stage whose command
- * died with its tvc is reported and returned, to be run again.
+ * is refused (it may still write outputs this run would read or replace); the stages whose
+ * command died with their tvc are returned, to be run again.
  */
 function checkStaleRuns(tvc: Tvc): StaleRun[] {
   const stale = staleRuns(tvc.root);
@@ -581,11 +581,26 @@ function checkStaleRuns(tvc: Tvc): StaleRun[] {
       hint: `wait for it to end, or stop it (kill ${pids.join(' ')}), then run tvc again; the stage will run again`,
     });
   }
-  const interrupted = stale.filter((run) => run.state === 'interrupted');
+  return stale.filter((run) => run.state === 'interrupted');
+}
+
+/**
+ * Warns about the interrupted stages: those in the plan run again; the record of a stage no
+ * longer in the pipeline is dropped; the others stay until a reproduction runs them.
+ */
+function reportInterrupted(tvc: Tvc, pipeline: Pipeline, plan: readonly Stage[], interrupted: StaleRun[]) {
+  const planned = new Set(plan.map((stage) => stage.addressing));
+  const known = new Set(pipeline.stages.map((stage) => stage.addressing));
   for (const run of interrupted) {
-    tvc.hooks.log.call({ level: 'warn', message: `${describeStaleRun(run)}; it will run again` });
+    const { stage } = run.record;
+    if (!known.has(stage)) clearRunning(tvc.root, stage);
+    else {
+      tvc.hooks.log.call({
+        level: 'warn',
+        message: `${describeStaleRun(run)}; ${planned.has(stage) ? 'it will run again' : `run it again with: tvc repro ${stage}`}`,
+      });
+    }
   }
-  return interrupted;
 }
 
 /**
@@ -602,6 +617,7 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
     const interrupted = options.dry ? [] : checkStaleRuns(tvc);
     const pipeline = await tvc.loadPipeline();
     const plan = planRepro(pipeline, options, tvc.cwd);
+    reportInterrupted(tvc, pipeline, plan, interrupted);
     const jobs = Math.max(1, options.jobs ?? 1);
     const run: ReproRun = { options, plan, jobs };
     const context: Context = {
