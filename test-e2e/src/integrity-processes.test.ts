@@ -193,3 +193,32 @@ describe('stage commands of a tvc that is killed', () => {
     }
   }, 60_000);
 });
+
+describe('Ctrl+C on a terminal (SIGINT to tvc’s whole process group)', () => {
+  it('stops the command and everything it started, exits 252, records nothing half-done', async () => {
+    repo = await TempRepo.create();
+    const current = repo;
+    await current.write(
+      'dvc.yaml',
+      'stages:\n  quick:\n    cmd: echo q > q.txt\n    outs: [q.txt]\n  slow:\n    cmd: sleep 30 & echo $! > bg.pid; sleep 30; echo s > s.txt\n    deps: [q.txt]\n    outs: [s.txt]\n',
+    );
+    const run = await startTvc(current.dir, ['repro'], '> sleep 30 &', { detached: true });
+    expect(await waitFor(() => existsSync(current.path('bg.pid')), 5000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const background = Number((await current.read('bg.pid')).trim());
+    const started = Date.now();
+    process.kill(-run.child.pid!, 'SIGINT');
+    expect(await run.closed).toBe(252);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(run.output()).toContain('interrupted by the user');
+    expect(await waitFor(() => !alive(background), 5000)).toBe(true);
+    const lock = await current.read('dvc.lock');
+    expect(lock).toContain('  quick:\n');
+    expect(lock).not.toContain('  slow:\n');
+    expect(existsSync(current.path('.dvc/tmp/tvc.lock'))).toBe(false);
+    expect(await runningRecords(current)).toEqual([]);
+    const status = await current.tvc('status', '--json');
+    expect(status.stderr).toBe('');
+    expect(Object.keys(JSON.parse(status.stdout))).toEqual(['slow']);
+  }, 60_000);
+});

@@ -93,7 +93,13 @@ export { Pipeline } from './pipeline';
 export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
 export { pluginName } from './plugin';
 export { defaultPreset, extendPreset } from './preset';
-export { processGroup, processStartTime, processTree, signalAll } from './process-tree';
+export {
+  processesWithEnv,
+  processGroup,
+  processStartTime,
+  processTree,
+  signalAll,
+} from './process-tree';
 export { processAlive, REPO_LOCK_FILE, RepoLock } from './repo-lock';
 export type {
   CommitStagesResult,

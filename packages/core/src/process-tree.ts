@@ -79,6 +79,33 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
+/**
+ * The processes whose environment has `name=value` (Linux: /proc/<pid>/environ; empty
+ * elsewhere). Finds what a command started even after its parent died and it was re-parented.
+ */
+export function processesWithEnv(name: string, value: string): number[] {
+  const wanted = Buffer.from(`${name}=${value}\0`);
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`);
+      // each variable ends with NUL; the first has none before it
+      if (environ.indexOf(wanted) === 0 || environ.includes(Buffer.concat([Buffer.from([0]), wanted])))
+        found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
 /** Sends `signal` to each pid; those already gone are skipped. Returns the pids signalled. */
 export function signalAll(pids: Iterable<number>, signal: NodeJS.Signals): number[] {
   const reached: number[] = [];

@@ -95,6 +95,32 @@ describe('LocalExecutor', () => {
     expect(alive(background)).toBe(false);
   });
 
+  it('kills what the command started even once its shell is gone (Ctrl+C reaches the shell first)', async () => {
+    const cwd = workspace();
+    const controller = new AbortController();
+    let shell = 0;
+    const started = Date.now();
+    const running = new LocalExecutor().run(
+      { id: 'x', commands: ['sleep 30 & echo $! > bg.pid; sleep 30'], cwd, env: {} },
+      {
+        signal: controller.signal,
+        onSpawn: (_index, pid) => {
+          shell = pid;
+        },
+      },
+    );
+    setTimeout(() => {
+      process.kill(shell, 'SIGKILL'); // the background sleep is re-parented, still holding stdout
+      setTimeout(() => controller.abort(), 100);
+    }, 300);
+    await running;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const background = Number(readFileSync(path.join(cwd, 'bg.pid'), 'utf8').trim());
+    const until = Date.now() + 2000;
+    while (alive(background) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive(background)).toBe(false);
+  });
+
   it('kills the whole process tree when aborted', async () => {
     const cwd = workspace();
     const controller = new AbortController();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask, Tvc } from '@tvc/core';
-import { HOOK_STAGE, processTree, signalAll } from '@tvc/core';
+import { HOOK_STAGE, processesWithEnv, processTree, signalAll } from '@tvc/core';
 
 /**
  * The shell a command runs in, as DVC chooses it: `$SHELL` (bash without its startup files) or
@@ -25,15 +25,31 @@ export const KILL_GRACE_MS = 3000;
  * abort signals their process trees instead, since signalling tvc's group would signal tvc and
  * whoever started it.
  */
-const running = new Set<ChildProcess>();
+const running = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
+let spawned = 0;
+
+/**
+ * Set in each command's environment to a value of its own: what the command starts inherits
+ * it, so its processes are found even once re-parented (a terminal's Ctrl+C kills the shell
+ * before tvc looks for its children).
+ */
+export const COMMAND_ID_ENV = 'TVC_COMMAND_ID';
+
+/** The command's processes: its tree, and whatever carries its id (see COMMAND_ID_ENV). */
+function commandProcesses(child: ChildProcess, id: string): number[] {
+  const tree = child.pid === undefined ? [] : processTree(child.pid);
+  return [...new Set([...tree, ...processesWithEnv(COMMAND_ID_ENV, id)])].filter(
+    (pid) => pid !== process.pid,
+  );
+}
 
 /** When tvc exits (a second Ctrl+C exits at once), the commands it still runs are killed with it. */
 function killOnExit(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of running) if (child.pid !== undefined) signalAll(processTree(child.pid), 'SIGKILL');
+    for (const [child, id] of running) signalAll(commandProcesses(child, id), 'SIGKILL');
   });
 }
 
@@ -42,13 +58,11 @@ function killOnExit(): void {
  * the grace period. The tree is taken before the first signal: a child whose shell dies is
  * re-parented, but is still in the set.
  */
-function killTree(child: ChildProcess): () => void {
-  if (child.pid === undefined) return () => {};
-  const pid = child.pid;
-  const tree = new Set(processTree(pid));
+function killTree(child: ChildProcess, id: string): () => void {
+  const tree = new Set(commandProcesses(child, id));
   signalAll(tree, 'SIGTERM');
   const timer = setTimeout(() => {
-    for (const below of processTree(pid)) tree.add(below);
+    for (const below of commandProcesses(child, id)) tree.add(below);
     signalAll(tree, 'SIGKILL');
   }, KILL_GRACE_MS);
   timer.unref();
@@ -61,17 +75,18 @@ function runOne(
   task: ExecutorTask,
   context: ExecutorContext,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const env = { ...process.env, ...task.env };
+  const id = `${process.pid}.${++spawned}.${Date.now()}`;
+  const env = { ...process.env, ...task.env, [COMMAND_ID_ENV]: id };
   const [shell, args] = shellCommand(command, env);
   return new Promise((resolve, reject) => {
     // Not detached: in tvc's process group (see `running`).
     const child = spawn(shell, args, { cwd: task.cwd, env, stdio: ['inherit', 'pipe', 'pipe'] });
     let cancelKill: (() => void) | undefined;
     const abort = () => {
-      cancelKill ??= killTree(child);
+      cancelKill ??= killTree(child, id);
     };
     if (child.pid !== undefined) {
-      running.add(child);
+      running.set(child, id);
       killOnExit();
       try {
         context.onSpawn?.(index, child.pid);
