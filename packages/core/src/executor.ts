@@ -139,8 +139,13 @@ export interface ExecutorTask {
 }
 
 export interface ExecutorContext {
-  /** Aborting kills the task's whole process group. */
+  /** Aborting kills the task's processes (the command and everything it started). */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Called as each command's process starts, with its pid (the local executor: the shell, in
+   * tvc's own process group), so that a run left behind by a killed tvc can be found.
+   */
+  readonly onSpawn?: ((index: number, pid: number) => void) | undefined;
   /** Receives the task's output as it comes. */
   readonly onOutput?: ((chunk: Buffer, stream: 'stdout' | 'stderr') => void) | undefined;
   /** Called as each command starts (DVC prints `> command` then). */

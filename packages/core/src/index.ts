@@ -93,6 +93,13 @@ export { Pipeline } from './pipeline';
 export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
 export { pluginName } from './plugin';
 export { defaultPreset, extendPreset } from './preset';
+export {
+  processesWithEnv,
+  processGroup,
+  processStartTime,
+  processTree,
+  signalAll,
+} from './process-tree';
 export { processAlive, REPO_LOCK_FILE, RepoLock } from './repo-lock';
 export type {
   CommitStagesResult,
@@ -114,6 +121,14 @@ export {
 } from './revision';
 export type { RunCacheStage } from './run-cache';
 export { canUseRunCache, RunCache, runCacheKey, runCacheValue } from './run-cache';
+export type { RunningRecord, StaleRun } from './running-stages';
+export {
+  clearRunning,
+  describeStaleRun,
+  RUNNING_DIR,
+  recordRunning,
+  staleRuns,
+} from './running-stages';
 export { suggest } from './schema';
 export type { ParamsFileChange, PlannedParamsFile, SetParamsResult } from './set-params';
 export { planParams, setParams } from './set-params';

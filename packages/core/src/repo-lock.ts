@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { TvcError } from './errors';
+import { processStartTime, processZombie } from './process-tree';
 
 export const REPO_LOCK_FILE = path.join('.dvc', 'tmp', 'tvc.lock');
 
@@ -12,6 +13,17 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Whether the process that wrote a lock or a record is still running: alive, not a zombie, and,
+ * when its start time was recorded (Linux), not a later process that reuses its pid.
+ */
+export function ownerRunning(pid: number, start: string | undefined): boolean {
+  if (!processAlive(pid) || processZombie(pid)) return false;
+  if (start === undefined) return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === start;
 }
 
 /**
@@ -32,19 +44,27 @@ export class RepoLock {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(lock.file, 'wx');
-        writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() }));
+        writeSync(
+          fd,
+          JSON.stringify({
+            pid: process.pid,
+            start: processStartTime(process.pid),
+            command,
+            since: new Date().toISOString(),
+          }),
+        );
         closeSync(fd);
         lock.#held = true;
         return lock;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        let owner: { pid?: number; command?: string } = {};
+        let owner: { pid?: number; start?: string; command?: string } = {};
         try {
           owner = JSON.parse(readFileSync(lock.file, 'utf8')) as typeof owner;
         } catch {
           // being written right now, or garbage: treat as held unless its writer is gone
         }
-        if (owner.pid !== undefined && !processAlive(owner.pid)) {
+        if (owner.pid !== undefined && !ownerRunning(owner.pid, owner.start)) {
           rmSync(lock.file, { force: true });
           continue;
         }

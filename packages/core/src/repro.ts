@@ -22,6 +22,7 @@ import { isWithin, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
 import { RepoLock } from './repo-lock';
 import { canUseRunCache, RunCache } from './run-cache';
+import { clearRunning, describeStaleRun, recordRunning, type StaleRun, staleRuns } from './running-stages';
 import { type Stage, type StageOutput, stageCommands } from './stage';
 import { isCallbackStage, isCheckpointStage, needsRun, type StageStatus, StatusChecker } from './status';
 import { resolveTargets } from './targets';
@@ -553,10 +554,13 @@ async function runCommands(
         },
       });
     }
+    const commands = stageCommands(stage);
     const result = await tvc.executor('local').run(
-      { id: stage.addressing, commands: stageCommands(stage), cwd: stage.wdir, env },
+      { id: stage.addressing, commands, cwd: stage.wdir, env },
       {
         signal: controller.signal,
+        // recorded so that a tvc killed meanwhile leaves a trace the next run finds (running-stages.ts)
+        onSpawn: (index, pid) => recordRunning(tvc.root, stage.addressing, commands[index] ?? '', pid),
         onCommand: (_index, command) => tvc.hooks.stageCommand.call(event, command),
         onOutput: (chunk, stream) => tvc.hooks.stageOutput.call(event, chunk, stream),
       },
@@ -566,6 +570,43 @@ async function runCommands(
   } finally {
     await watch?.stop();
     options.signal?.removeEventListener('abort', forward);
+    clearRunning(tvc.root, stage.addressing);
+  }
+}
+
+/**
+ * Runs left behind by a tvc process that was killed (running-stages.ts): a command still running
+ * is refused (it may still write outputs this run would read or replace); the stages whose
+ * command died with their tvc are returned, to be run again.
+ */
+function checkStaleRuns(tvc: Tvc): StaleRun[] {
+  const stale = staleRuns(tvc.root);
+  const orphaned = stale.filter((run) => run.state === 'orphaned');
+  if (orphaned.length > 0) {
+    const pids = orphaned.flatMap((run) => run.pids);
+    throw new TvcError('STAGE_LEFT_RUNNING', orphaned.map(describeStaleRun).join('\n'), {
+      hint: `wait for it to end, or stop it (kill ${pids.join(' ')}), then run tvc again; the stage will run again`,
+    });
+  }
+  return stale.filter((run) => run.state === 'interrupted');
+}
+
+/**
+ * Warns about the interrupted stages: those in the plan run again; the record of a stage no
+ * longer in the pipeline is dropped; the others stay until a reproduction runs them.
+ */
+function reportInterrupted(tvc: Tvc, pipeline: Pipeline, plan: readonly Stage[], interrupted: StaleRun[]) {
+  const planned = new Set(plan.map((stage) => stage.addressing));
+  const known = new Set(pipeline.stages.map((stage) => stage.addressing));
+  for (const run of interrupted) {
+    const { stage } = run.record;
+    if (!known.has(stage)) clearRunning(tvc.root, stage);
+    else {
+      tvc.hooks.log.call({
+        level: 'warn',
+        message: `${describeStaleRun(run)}; ${planned.has(stage) ? 'it will run again' : `run it again with: tvc repro ${stage}`}`,
+      });
+    }
   }
 }
 
@@ -580,8 +621,10 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
     onProgress: (progress) => tvc.hooks.hashProgress.call(progress),
   });
   try {
+    const interrupted = options.dry ? [] : checkStaleRuns(tvc);
     const pipeline = await tvc.loadPipeline();
     const plan = planRepro(pipeline, options, tvc.cwd);
+    reportInterrupted(tvc, pipeline, plan, interrupted);
     const jobs = Math.max(1, options.jobs ?? 1);
     const run: ReproRun = { options, plan, jobs };
     const context: Context = {
@@ -606,7 +649,8 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
         });
       }
     }
-    const result = await schedule(context, pipeline, plan, jobs);
+    const rerun = new Set(interrupted.map((run) => run.record.stage));
+    const result = await schedule(context, pipeline, plan, jobs, rerun);
     await tvc.hooks.afterRepro.promise(run, result);
     const failed = result.failures;
     if (failed.length > 0 && options.onError !== 'ignore') {
@@ -689,12 +733,15 @@ async function schedule(
   pipeline: Pipeline,
   plan: readonly Stage[],
   jobs: number,
+  interrupted: ReadonlySet<string> = new Set(),
 ): Promise<ReproResult> {
   const { options } = context;
   const onError = options.onError ?? 'fail';
   const inPlan = new Set(plan);
   const outcomes = new Map<Stage, StageOutcome>();
-  const forced = new Map<Stage, boolean>(plan.map((stage) => [stage, options.force === true]));
+  const forced = new Map<Stage, boolean>(
+    plan.map((stage) => [stage, options.force === true || interrupted.has(stage.addressing)]),
+  );
   const failures: { stage: Stage; error: TvcError }[] = [];
   const reproduced: Stage[] = [];
   const running = new Map<Stage, Promise<void>>();

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import type { PathHash } from '@tvc/hash';
+import { HashError } from '@tvc/hash';
 import { getParam, type ParamsTree, type ParamsValue, paramsEqual } from '@tvc/params';
+import { TvcError } from './errors';
 import { type LockEntry, LockFile, type LockItem } from './lockfile';
 import { toPosix } from './paths';
 import type { Stage, StageOutput, StageParams, StagePath } from './stage';
@@ -78,6 +79,61 @@ function dataFileItem(output: StageOutput): LockItem | undefined {
   };
 }
 
+/** How many times a path that changes while it is hashed is hashed again before it counts as modified. */
+const HASH_ATTEMPTS = 3;
+
+function lstatOrUndefined(file: string) {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // ENOTDIR: a directory above it is a file now
+  }
+}
+
+/**
+ * Whether a hashing failure comes from the path changing while it was hashed (a command writing
+ * it right now): a file listed then removed, a file replaced by a directory or the reverse. A
+ * failure about something that is still there as it was (a FIFO, a broken symlink) is not one.
+ */
+export function isHashRace(error: unknown): boolean {
+  const { code, path: file } = error as { code?: unknown; path?: unknown };
+  if (typeof code !== 'string' || typeof file !== 'string') return false;
+  const now = lstatOrUndefined(file);
+  switch (code) {
+    case 'NOT_FOUND':
+    case 'ENOENT':
+      return now === undefined;
+    case 'ENOTDIR':
+      return now === undefined || !now.isDirectory();
+    case 'NOT_A_FILE':
+    case 'EISDIR':
+      return now === undefined || now.isDirectory();
+    case 'NOT_A_DIRECTORY':
+      // hashPath found a directory there a moment before
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A hashing failure as the error the CLI reports (a HashError or an fs error is not a TvcError). */
+function hashFailure(error: unknown, label: string): unknown {
+  if (error instanceof TvcError) return error;
+  if (error instanceof HashError) {
+    return new TvcError('HASH_FAILED', `cannot hash '${label}': ${error.message}`, {
+      hint: error.hint,
+      cause: error,
+    });
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('E')) {
+    return new TvcError('HASH_FAILED', `cannot hash '${label}': ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return error;
+}
+
 /**
  * Computes stage status against the lock files, reading each lock and params file once and
  * hashing each path once (through the workspace's memo, so unchanged files are not read).
@@ -129,14 +185,37 @@ export class StatusChecker {
     return toPosix(path.relative(this.tvc.cwd, target.absolute)) || '.';
   }
 
+  /**
+   * `work` on a path that a running command may be rewriting: a failure that comes from the path
+   * changing under it (see isHashRace) is retried, and after HASH_ATTEMPTS gives 'changing'; any
+   * other failure is reported as a TvcError naming the path.
+   */
+  async #settled<T>(absolute: string, work: () => Promise<T>): Promise<T | 'changing'> {
+    const label = toPosix(path.relative(this.tvc.cwd, absolute)) || '.';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isHashRace(error)) throw hashFailure(error, label);
+        this.workspace.forget(absolute);
+        if (attempt >= HASH_ATTEMPTS) return 'changing';
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      }
+    }
+  }
+
   /** Whether the hash of what is at `absolute` matches `item` ('' when it does, else a status word). */
   async #compare(absolute: string, item: LockItem | undefined): Promise<'' | 'deleted' | 'modified'> {
-    const current: PathHash | undefined = await this.workspace.hash(absolute);
+    const current = await this.#settled(absolute, () => this.workspace.hash(absolute));
+    // Still changing after a few attempts: something is writing it; it is not what was recorded.
+    if (current === 'changing') return existsSync(absolute) ? 'modified' : 'deleted';
     if (!current) return 'deleted';
     if (!item?.md5) return 'modified';
     if (item.hash === undefined && current.kind === 'file') {
       // A DVC 2 entry: its md5 is md5-dos2unix (CRLF normalised in text files).
-      return (await this.workspace.legacyHash(absolute)) === item.md5 ? '' : 'modified';
+      const legacy = await this.#settled(absolute, () => this.workspace.legacyHash(absolute));
+      if (legacy === 'changing') return existsSync(absolute) ? 'modified' : 'deleted';
+      return legacy === item.md5 ? '' : 'modified';
     }
     return current.md5 === item.md5 ? '' : 'modified';
   }
@@ -152,7 +231,15 @@ export class StatusChecker {
   async #paramsStatus(params: StageParams, locked: Readonly<Record<string, ParamsValue>> | undefined) {
     if (!existsSync(params.absolute)) return 'deleted';
     if (locked === undefined) return 'new';
-    const actual = await this.readParams(params.absolute);
+    let actual: ParamsTree;
+    try {
+      actual = await this.readParams(params.absolute);
+    } catch (error) {
+      // removed since existsSync, or being replaced right now
+      this.#params.delete(params.absolute);
+      if (!existsSync(params.absolute)) return 'deleted';
+      throw error;
+    }
     const keys = params.keys ?? [...new Set([...Object.keys(actual), ...Object.keys(locked)])];
     const changes: Record<string, string> = {};
     for (const key of keys) {

@@ -1,8 +1,37 @@
-import { abortError, type HashError, itemError } from './errors.js';
+import { lstatSync } from 'node:fs';
+import { abortError, HashError, type ItemError, itemError } from './errors.js';
 import { HashMemo, type MemoRecord } from './memo.js';
 import { hashPool } from './pool.js';
 import { HASHED_CACHEABLE, HASHED_EXECUTABLE, HASHED_FAILED, HASHED_KNOWN } from './protocol.js';
 import type { FileHash, HashProgress } from './types.js';
+
+/**
+ * The error for a file that could not be hashed. A file removed, or replaced, between being
+ * listed and being read is a race with whatever changes the workspace, not a broken file: it is
+ * NOT_FOUND when it (or a directory above it) is gone, and a NOT_A_FILE saying so when a
+ * directory stands in its place now, so that callers can tell both from a socket or a FIFO.
+ */
+export function fileError(error: ItemError, file: string): HashError {
+  if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
+    return new HashError('NOT_FOUND', `No such file: '${file}'`, { path: file });
+  }
+  if (error.code === 'NOT_A_FILE' || error.code === 'EISDIR') {
+    let now: ReturnType<typeof lstatSync>;
+    try {
+      now = lstatSync(file, { throwIfNoEntry: false });
+    } catch {
+      now = undefined; // ENOTDIR: a directory above it became a file
+    }
+    if (now === undefined) return new HashError('NOT_FOUND', `No such file: '${file}'`, { path: file });
+    if (now.isDirectory()) {
+      return new HashError('NOT_A_FILE', `'${file}' is a directory, not a file`, {
+        path: file,
+        hint: 'it was replaced by a directory while it was being hashed, or a file was expected there',
+      });
+    }
+  }
+  return itemError(error, file);
+}
 
 /** Files per message to a worker: enough to make the round trip negligible, few enough to balance. */
 const BATCH = 256;
@@ -120,7 +149,7 @@ export class FileHasher<Tag> {
           const flag = flags[index]!;
           if (flag & HASHED_FAILED) {
             const file = this.absolute(paths[index]!);
-            const error = itemError(errors[index]!, file);
+            const error = fileError(errors[index]!, file);
             if (!onError) throw error;
             onError(file, error);
             continue;

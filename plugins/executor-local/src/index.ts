@@ -1,1 +1,7 @@
-export { KILL_GRACE_MS, LocalExecutor, LocalExecutorPlugin, shellCommand } from './local-executor';
+export {
+  COMMAND_ID_ENV,
+  KILL_GRACE_MS,
+  LocalExecutor,
+  LocalExecutorPlugin,
+  shellCommand,
+} from './local-executor';

@@ -1,8 +1,24 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { processGroup } from '@tvc/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalExecutor, shellCommand } from './local-executor';
+
+/** Whether a process exists and has not ended (a zombie has ended). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -44,7 +60,68 @@ describe('LocalExecutor', () => {
     expect(result).toEqual({ failedCommand: 1, exitCode: 3, signal: null });
   });
 
-  it('kills the whole process group when aborted', async () => {
+  it('runs commands in the caller’s process group, so that killing that group kills them', async () => {
+    const cwd = workspace();
+    const pids: number[] = [];
+    let group: number | undefined;
+    const result = await new LocalExecutor().run(
+      { id: 'x', commands: ['sleep 0.3'], cwd, env: {} },
+      {
+        onSpawn: (index, pid) => {
+          pids.push(index, pid);
+          group = processGroup(pid);
+        },
+      },
+    );
+    expect(result.exitCode).toBe(0);
+    expect(pids[0]).toBe(0);
+    expect(pids[1]).toBeGreaterThan(0);
+    if (processGroup(process.pid) !== undefined) expect(group).toBe(processGroup(process.pid));
+  });
+
+  it('kills everything the command started when aborted, background processes included', async () => {
+    const cwd = workspace();
+    const controller = new AbortController();
+    const running = new LocalExecutor().run(
+      { id: 'x', commands: ['sleep 30 & echo $! > bg.pid; sleep 30'], cwd, env: {} },
+      { signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 300);
+    const result = await running;
+    expect(result.signal).toBe('SIGTERM');
+    const background = Number(readFileSync(path.join(cwd, 'bg.pid'), 'utf8').trim());
+    const until = Date.now() + 2000;
+    while (alive(background) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive(background)).toBe(false);
+  });
+
+  it('kills what the command started even once its shell is gone (Ctrl+C reaches the shell first)', async () => {
+    const cwd = workspace();
+    const controller = new AbortController();
+    let shell = 0;
+    const started = Date.now();
+    const running = new LocalExecutor().run(
+      { id: 'x', commands: ['sleep 30 & echo $! > bg.pid; sleep 30'], cwd, env: {} },
+      {
+        signal: controller.signal,
+        onSpawn: (_index, pid) => {
+          shell = pid;
+        },
+      },
+    );
+    setTimeout(() => {
+      process.kill(shell, 'SIGKILL'); // the background sleep is re-parented, still holding stdout
+      setTimeout(() => controller.abort(), 100);
+    }, 300);
+    await running;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const background = Number(readFileSync(path.join(cwd, 'bg.pid'), 'utf8').trim());
+    const until = Date.now() + 2000;
+    while (alive(background) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive(background)).toBe(false);
+  });
+
+  it('kills the whole process tree when aborted', async () => {
     const cwd = workspace();
     const controller = new AbortController();
     const started = Date.now();

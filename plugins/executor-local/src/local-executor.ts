@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask, Tvc } from '@tvc/core';
-import { HOOK_STAGE } from '@tvc/core';
+import { HOOK_STAGE, processesWithEnv, processTree, signalAll } from '@tvc/core';
 
 /**
  * The shell a command runs in, as DVC chooses it: `$SHELL` (bash without its startup files) or
@@ -16,46 +16,97 @@ export function shellCommand(
   return [shell, [...flags, command]];
 }
 
-/** How long a process group gets between SIGTERM and SIGKILL when a run is aborted. */
+/** How long a command's processes get between SIGTERM and SIGKILL when a run is aborted. */
 export const KILL_GRACE_MS = 3000;
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // the group is already gone
-  }
+/**
+ * The commands running now. They are in tvc's own process group, as DVC runs them: whatever
+ * kills tvc's group (a terminal's Ctrl+C, a CI job's or systemd's SIGKILL) reaches them too. An
+ * abort signals their process trees instead, since signalling tvc's group would signal tvc and
+ * whoever started it.
+ */
+const running = new Map<ChildProcess, string>();
+let exitHookInstalled = false;
+let spawned = 0;
+
+/**
+ * Set in each command's environment to a value of its own: what the command starts inherits
+ * it, so its processes are found even once re-parented (a terminal's Ctrl+C kills the shell
+ * before tvc looks for its children).
+ */
+export const COMMAND_ID_ENV = 'TVC_COMMAND_ID';
+
+/** The command's processes: its tree, and whatever carries its id (see COMMAND_ID_ENV). */
+function commandProcesses(child: ChildProcess, id: string): number[] {
+  const tree = child.pid === undefined ? [] : processTree(child.pid);
+  return [...new Set([...tree, ...processesWithEnv(COMMAND_ID_ENV, id)])].filter(
+    (pid) => pid !== process.pid,
+  );
+}
+
+/** When tvc exits (a second Ctrl+C exits at once), the commands it still runs are killed with it. */
+function killOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const [child, id] of running) signalAll(commandProcesses(child, id), 'SIGKILL');
+  });
+}
+
+/**
+ * SIGTERM to the command and everything below it, then SIGKILL to whatever of them is left after
+ * the grace period. The tree is taken before the first signal: a child whose shell dies is
+ * re-parented, but is still in the set.
+ */
+function killTree(child: ChildProcess, id: string): () => void {
+  const tree = new Set(commandProcesses(child, id));
+  signalAll(tree, 'SIGTERM');
+  const timer = setTimeout(() => {
+    for (const below of commandProcesses(child, id)) tree.add(below);
+    signalAll(tree, 'SIGKILL');
+  }, KILL_GRACE_MS);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 function runOne(
   command: string,
+  index: number,
   task: ExecutorTask,
   context: ExecutorContext,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const env = { ...process.env, ...task.env };
+  const id = `${process.pid}.${++spawned}.${Date.now()}`;
+  const env = { ...process.env, ...task.env, [COMMAND_ID_ENV]: id };
   const [shell, args] = shellCommand(command, env);
   return new Promise((resolve, reject) => {
-    const child = spawn(shell, args, {
-      cwd: task.cwd,
-      env,
-      // Its own process group, so that an abort (Ctrl+C) ends everything the command started.
-      detached: true,
-      stdio: ['inherit', 'pipe', 'pipe'],
-    });
-    let killTimer: NodeJS.Timeout | undefined;
+    // Not detached: in tvc's process group (see `running`).
+    const child = spawn(shell, args, { cwd: task.cwd, env, stdio: ['inherit', 'pipe', 'pipe'] });
+    let cancelKill: (() => void) | undefined;
     const abort = () => {
-      killGroup(child, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
+      cancelKill ??= killTree(child, id);
     };
+    if (child.pid !== undefined) {
+      running.set(child, id);
+      killOnExit();
+      try {
+        context.onSpawn?.(index, child.pid);
+      } catch (error) {
+        abort();
+        child.once('close', () => reject(error));
+        return;
+      }
+    }
     if (context.signal?.aborted) abort();
     context.signal?.addEventListener('abort', abort, { once: true });
     child.stdout?.on('data', (chunk: Buffer) => context.onOutput?.(chunk, 'stdout'));
     child.stderr?.on('data', (chunk: Buffer) => context.onOutput?.(chunk, 'stderr'));
-    child.on('error', reject);
+    child.on('error', (error) => {
+      running.delete(child);
+      reject(error);
+    });
     child.on('close', (code, signal) => {
-      if (killTimer) clearTimeout(killTimer);
+      running.delete(child);
+      cancelKill?.();
       context.signal?.removeEventListener('abort', abort);
       resolve({ code, signal });
     });
@@ -75,7 +126,7 @@ export class LocalExecutor implements Executor {
     for (const [index, command] of task.commands.entries()) {
       if (context.signal?.aborted) return { failedCommand: index, exitCode: null, signal: 'SIGINT' };
       context.onCommand?.(index, command);
-      const { code, signal } = await runOne(command, task, context);
+      const { code, signal } = await runOne(command, index, task, context);
       if (code !== 0) return { failedCommand: index, exitCode: code, signal };
     }
     return { failedCommand: undefined, exitCode: 0, signal: null };

@@ -1,4 +1,13 @@
-import { dvcStatusEntry, isChanged, resolveTargets, StatusChecker, TvcError, Workspace } from '@tvc/core';
+import {
+  describeStaleRun,
+  dvcStatusEntry,
+  isChanged,
+  resolveTargets,
+  StatusChecker,
+  staleRuns,
+  TvcError,
+  Workspace,
+} from '@tvc/core';
 import { pythonJsonDumps } from '@tvc/params';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
@@ -39,6 +48,18 @@ export default async function status(
 ): Promise<number> {
   try {
     const tvc = await context.tvc();
+    if (!options.quiet) {
+      // runs a killed tvc left behind (a command still running, or outputs it may not have finished)
+      for (const run of staleRuns(tvc.root)) {
+        if (run.state === 'orphaned') {
+          context.io.stderr.write(
+            `WARNING: ${describeStaleRun(run)}; stop it with: kill ${run.pids.join(' ')}\n`,
+          );
+        } else if (run.state === 'interrupted') {
+          context.io.stderr.write(`WARNING: ${describeStaleRun(run)}; tvc repro runs it again\n`);
+        }
+      }
+    }
     const pipeline = await tvc.loadPipeline();
     let stages = resolveTargets(pipeline, targets, {
       cwd: context.io.cwd,
