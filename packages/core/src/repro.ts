@@ -16,7 +16,7 @@ import {
 } from './checkpoint-signal';
 import { TvcError } from './errors';
 import type { ExecutorResult } from './executor';
-import { addToGitignore, removeFromGitignore } from './gitignore';
+import { addToGitignore, assertInGitRepository, removeFromGitignore } from './gitignore';
 import { type LockEntry, type LockItem, toLockEntry } from './lockfile';
 import { isWithin, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
@@ -319,6 +319,13 @@ async function commitOutputs(
   const hashes: PathHash[] = [];
   const outs: LockItem[] = [];
   for (const output of stage.outs) context.checker.forget(output.absolute);
+  // As DVC, an output whose `.gitignore` would be written outside the git work tree (through a
+  // symlinked directory) stops the stage before anything is cached or locked.
+  const gitRoot = context.tvc.scmRoot;
+  for (const output of stage.outs) {
+    if (gitRoot && output.cache && isWithin(context.tvc.root, output.absolute))
+      assertInGitRepository(gitRoot, output.absolute);
+  }
   for (const output of stage.outs) {
     const hash = await hashRequired(context, stage, output, 'output');
     hashes.push(hash);
