@@ -25,6 +25,7 @@ import { canUseRunCache, RunCache } from './run-cache';
 import { type Stage, type StageOutput, stageCommands } from './stage';
 import { isCallbackStage, isCheckpointStage, needsRun, type StageStatus, StatusChecker } from './status';
 import { resolveTargets } from './targets';
+import { decodeUtf8 } from './text-decode';
 import type { Tvc } from './tvc';
 import { Workspace } from './workspace';
 import { isMap, isScalar, isSeq, yaml } from './yaml-lib';
@@ -286,7 +287,7 @@ async function removeOutputs(stage: Stage, context: Context): Promise<void> {
 /** Updates the md5/size/nfiles of a `.dvc` file's outputs, keeping everything else of the file. */
 async function updateDataFile(context: Context, stage: Stage, hashes: PathHash[]): Promise<boolean> {
   const file = path.join(context.tvc.root, stage.file);
-  const text = await readFile(file, 'utf8');
+  const text = decodeUtf8(await readFile(file), stage.file);
   const document = yaml().parseDocument(text);
   const outs = document.get('outs', true);
   if (!isSeq(outs)) return false;

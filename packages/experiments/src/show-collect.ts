@@ -6,11 +6,13 @@ import {
   collectParamsFiles,
   DEFAULT_PARAMS_FILE,
   GitRevisionReader,
+  isContainedRepoPath,
   MetricsReadError,
   type OpenSnapshotTvc,
   type ParamsFileKeys,
   type Pipeline,
   readMetricsText,
+  repoFsName,
   type Tvc,
   toPosix,
   withRevisionTvc,
@@ -583,6 +585,8 @@ async function collectWith(
           if (!livePipeline) await tvc.loadPipeline();
           const shape = pipelineShape(tvc, livePipeline!, paramDeps);
           const read: FileReader = async (repoPath) => {
+            // A file outside the repository (`metrics: [../x]`) is never read.
+            if (!isContainedRepoPath(repoPath)) throw missing(repoFsName(repoPath));
             try {
               return { content: await readFile(path.join(tvc.root, repoPath)) };
             } catch (error) {
