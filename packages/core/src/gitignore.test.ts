@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -114,7 +122,7 @@ describe('addToGitignore', () => {
 });
 
 describe('addToGitignore and symlinks leading out of the repository (issue 14 item 11)', () => {
-  it("refuses, as DVC, to write a .gitignore through a symlinked directory, and writes nothing there", async () => {
+  it('refuses, as DVC, to write a .gitignore through a symlinked directory, and writes nothing there', async () => {
     const outside = mkdtempSync(path.join(tmpdir(), 'tvc-gitignore-outside-'));
     try {
       symlinkSync(outside, at('link'));

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDvcYaml } from './dvc-yaml';
 import { fastDvcYamlValue } from './dvc-yaml/fast-reader';
-import { MAX_ALIAS_NODES, MAX_NESTING, nestingProblem, sharedExpansion, yamlCharacterProblem } from './input-limits';
+import {
+  MAX_ALIAS_NODES,
+  MAX_NESTING,
+  nestingProblem,
+  sharedExpansion,
+  yamlCharacterProblem,
+} from './input-limits';
 import { LockFile } from './lockfile';
 import { ParsedValueCache } from './parsed-cache';
 import { parseYamlFast } from './yaml-source';
@@ -47,7 +53,10 @@ describe('nestingProblem', () => {
   it('counts YAML block nesting: compact `- - -` and deeper indentation', () => {
     const compact = `a:\n  ${'- '.repeat(MAX_NESTING + 1)}x\n`;
     expect(nestingProblem(compact, { yaml: true })?.depth).toBeGreaterThan(MAX_NESTING);
-    const indented = Array.from({ length: MAX_NESTING + 2 }, (_, level) => `${' '.repeat(level)}k${level}:`).join('\n');
+    const indented = Array.from(
+      { length: MAX_NESTING + 2 },
+      (_, level) => `${' '.repeat(level)}k${level}:`,
+    ).join('\n');
     expect(nestingProblem(indented, { yaml: true })).toBeDefined();
     const flat = Array.from({ length: MAX_NESTING + 2 }, (_, index) => `k${index}: [1, [2]]`).join('\n');
     expect(nestingProblem(flat, { yaml: true })).toBeUndefined();
@@ -103,7 +112,9 @@ describe('hostile YAML on every reading path (issue 14 items 12-14)', () => {
   });
 
   it('the positional dvc.yaml reader refuses it too', () => {
-    const result = quickly(() => parseYamlFast('dvc.yaml', `vars:\n  - ${bomb.replace(/\n(?=.)/g, '\n    ')}`));
+    const result = quickly(() =>
+      parseYamlFast('dvc.yaml', `vars:\n  - ${bomb.replace(/\n(?=.)/g, '\n    ')}`),
+    );
     expect(result.source).toBeUndefined();
     expect(result.problems[0]?.location?.file).toBe('dvc.yaml');
     expect(result.problems[0]?.message).toMatch(/aliases expand/);
@@ -131,10 +142,15 @@ describe('hostile YAML on every reading path (issue 14 items 12-14)', () => {
     const deep = `a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
     expect(fastDvcYamlValue(deep)).toBeUndefined();
     expect(() => parseDvcYaml(deep, 'p.yaml')).toThrow(
-      expect.objectContaining({ code: 'NESTING_TOO_DEEP', location: { file: 'p.yaml', line: 1, column: 1003 } }),
+      expect.objectContaining({
+        code: 'NESTING_TOO_DEEP',
+        location: { file: 'p.yaml', line: 1, column: 1003 },
+      }),
     );
     const block = `a:\n  ${'- '.repeat(50_000)}x\n`;
-    expect(() => parseDvcYaml(block, 'p.yaml')).toThrow(expect.objectContaining({ code: 'NESTING_TOO_DEEP' }));
+    expect(() => parseDvcYaml(block, 'p.yaml')).toThrow(
+      expect.objectContaining({ code: 'NESTING_TOO_DEEP' }),
+    );
   });
 
   it('a refused dvc.lock is never cached as a value', () => {
@@ -147,9 +163,9 @@ describe('hostile YAML on every reading path (issue 14 items 12-14)', () => {
           /aliases expand/,
         );
       }
-      expect(() => LockFile.parse('schema: "2.0"\nstages: {s: {cmd: "\x00"}}\n', '/r/dvc.lock', 'dvc.lock', cache)).toThrow(
-        /special characters/,
-      );
+      expect(() =>
+        LockFile.parse('schema: "2.0"\nstages: {s: {cmd: "\x00"}}\n', '/r/dvc.lock', 'dvc.lock', cache),
+      ).toThrow(/special characters/);
       expect(readdirSync(directory).filter((name) => name.endsWith('.json'))).toEqual([]);
     } finally {
       rmSync(directory, { recursive: true, force: true });

@@ -29,9 +29,15 @@ describe('decodeUtf8', () => {
   });
 
   it('names truncated and broken sequences as Python does', () => {
-    expect(failure(bytes('é', [0xe2, 0x82])).message).toMatch(/byte 0xe2 in position 2: unexpected end of data$/);
-    expect(failure(bytes([0xe2, 0x41, 0x41])).message).toMatch(/byte 0xe2 in position 0: invalid continuation byte$/);
-    expect(failure(bytes([0xed, 0xa0, 0x80])).message).toMatch(/byte 0xed in position 0: invalid continuation byte$/);
+    expect(failure(bytes('é', [0xe2, 0x82])).message).toMatch(
+      /byte 0xe2 in position 2: unexpected end of data$/,
+    );
+    expect(failure(bytes([0xe2, 0x41, 0x41])).message).toMatch(
+      /byte 0xe2 in position 0: invalid continuation byte$/,
+    );
+    expect(failure(bytes([0xed, 0xa0, 0x80])).message).toMatch(
+      /byte 0xed in position 0: invalid continuation byte$/,
+    );
     expect(failure(bytes([0xc0, 0x80])).message).toMatch(/byte 0xc0 in position 0: invalid start byte$/);
   });
 });

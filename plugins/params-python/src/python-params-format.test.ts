@@ -489,7 +489,7 @@ describe('hostile input (issue 14 item 13)', () => {
 });
 
 describe('control characters (issue 14 item 14)', () => {
-  it("refuses a NUL as CPython does, located", () => {
+  it('refuses a NUL as CPython does, located', () => {
     expect(() => format.read('a = 1\nb = "x\0y"\n', 'params.py')).toThrow(
       expect.objectContaining({ message: 'source code cannot contain null bytes', line: 2, column: 7 }),
     );
