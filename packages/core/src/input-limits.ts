@@ -46,63 +46,89 @@ export function nestingProblem(
   const limit = options.limit ?? MAX_NESTING;
   // Most files are far from the limit: no scan unless the text could hold that many levels.
   if (text.length < limit) return undefined;
+  const yaml = options.yaml === true;
+  const parentheses = options.parentheses === true;
   let flow = 0;
-  let quote = '';
+  let quote = 0;
   const indents: number[] = [];
   let lineStart = true;
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index]!;
-    if (quote) {
-      if (char === '\\' && quote === '"') index++;
-      else if (char === quote) quote = '';
+  const length = text.length;
+  for (let index = 0; index < length; index++) {
+    const code = text.charCodeAt(index);
+    if (quote !== 0) {
+      if (code === BACKSLASH && quote === DOUBLE) index++;
+      else if (code === quote) quote = 0;
       continue;
     }
-    if (lineStart && options.yaml && flow === 0) {
+    if (lineStart) {
       lineStart = false;
-      let cursor = index;
-      while (text[cursor] === ' ') cursor++;
-      const next = text[cursor];
-      if (next !== undefined && next !== '\n' && next !== '\r' && next !== '#') {
-        const indent = cursor - index;
-        while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
-        indents.push(indent);
-        let compact = 0;
-        while ((text[cursor] === '-' || text[cursor] === '?') && text[cursor + 1] === ' ') {
-          compact++;
-          cursor += 2;
-          while (text[cursor] === ' ') cursor++;
+      if (yaml && flow === 0) {
+        let cursor = index;
+        while (text.charCodeAt(cursor) === SPACE) cursor++;
+        const next = text.charCodeAt(cursor);
+        if (cursor < length && next !== NEWLINE && next !== RETURN && next !== HASH) {
+          const indent = cursor - index;
+          while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
+          indents.push(indent);
+          let compact = 0;
+          for (;;) {
+            const marker = text.charCodeAt(cursor);
+            if ((marker !== DASH && marker !== QUESTION) || text.charCodeAt(cursor + 1) !== SPACE) break;
+            compact++;
+            cursor += 2;
+            while (text.charCodeAt(cursor) === SPACE) cursor++;
+          }
+          const depth = indents.length + compact;
+          if (depth > limit) return { offset: cursor, depth };
         }
-        const depth = indents.length + compact;
-        if (depth > limit) return { offset: cursor, depth };
       }
     }
-    lineStart = false;
-    if (char === '\n') {
-      lineStart = true;
-      continue;
-    }
-    if (char === '#') {
-      const previous = index === 0 ? '\n' : text[index - 1]!;
-      if (/\s/.test(previous)) {
-        const end = text.indexOf('\n', index);
-        if (end === -1) break;
-        index = end - 1;
-        continue;
+    switch (code) {
+      case NEWLINE:
+        lineStart = true;
+        break;
+      case HASH: {
+        const previous = index === 0 ? SPACE : text.charCodeAt(index - 1);
+        if (previous === SPACE || previous === TAB || previous === NEWLINE || previous === RETURN) {
+          const end = text.indexOf('\n', index);
+          if (end === -1) return undefined;
+          index = end - 1;
+        }
+        break;
       }
+      case DOUBLE:
+      case SINGLE: {
+        const previous = index === 0 ? SPACE : text.charCodeAt(index - 1);
+        if (!yaml || OPENS_YAML_QUOTE.has(previous)) quote = code;
+        break;
+      }
+      case OPEN_PAREN:
+      case OPEN_BRACKET:
+      case OPEN_BRACE: {
+        if (code === OPEN_PAREN && !parentheses) break;
+        flow++;
+        const depth = flow + (yaml ? indents.length : 0);
+        if (depth > limit) return { offset: index, depth };
+        break;
+      }
+      case CLOSE_PAREN:
+      case CLOSE_BRACKET:
+      case CLOSE_BRACE:
+        if (flow > 0 && (code !== CLOSE_PAREN || parentheses)) flow--;
+        break;
     }
-    if (char === '"' || char === "'") {
-      const previous = index === 0 ? ' ' : text[index - 1]!;
-      if (!options.yaml || /[\s[{,:]/.test(previous)) quote = char;
-      continue;
-    }
-    if (char === '[' || char === '{' || (options.parentheses && char === '(')) {
-      flow++;
-      const depth = flow + (options.yaml ? indents.length : 0);
-      if (depth > limit) return { offset: index, depth };
-    } else if ((char === ']' || char === '}' || (options.parentheses && char === ')')) && flow > 0) flow--;
   }
   return undefined;
 }
+
+const [TAB, NEWLINE, RETURN, SPACE, DOUBLE, HASH, SINGLE, OPEN_PAREN, CLOSE_PAREN] = [
+  9, 10, 13, 32, 34, 35, 39, 40, 41,
+];
+const [DASH, QUESTION, OPEN_BRACKET, BACKSLASH, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [
+  45, 63, 91, 92, 93, 123, 125,
+];
+// What may stand before a quote that opens a YAML quoted scalar: white space, `[`, `{`, `,`, `:`.
+const OPENS_YAML_QUOTE = new Set([TAB, NEWLINE, RETURN, SPACE, OPEN_BRACKET, OPEN_BRACE, 44, 58]);
 
 /** The error for a file nested deeper than {@link MAX_NESTING} (found at `offset` of `text`, when known). */
 export function nestingError(file: string, text?: string, offset?: number): TvcError {
