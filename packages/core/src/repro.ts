@@ -324,8 +324,13 @@ async function commitOutputs(
   // symlinked directory) stops the stage before anything is cached or locked.
   const gitRoot = context.tvc.scmRoot;
   for (const output of stage.outs) {
-    if (gitRoot && output.cache && isWithin(context.tvc.root, output.absolute))
+    if (!gitRoot || !output.cache || !isWithin(context.tvc.root, output.absolute)) continue;
+    try {
       assertInGitRepository(gitRoot, output.absolute);
+    } catch (error) {
+      if (!(error instanceof TvcError)) throw error;
+      throw new StageFailedError(stage, error.message, null, { hint: error.hint, cause: error });
+    }
   }
   for (const output of stage.outs) {
     const hash = await hashRequired(context, stage, output, 'output');

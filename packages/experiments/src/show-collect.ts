@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   collectParamsFiles,
   DEFAULT_PARAMS_FILE,
+  decodeUtf8,
   GitRevisionReader,
   isContainedRepoPath,
   MetricsReadError,
@@ -292,12 +293,14 @@ function parsedOnce<T>(
   use: string,
   file: RevisionFile,
   parse: (text: string) => T | Promise<T>,
+  name = use.slice(use.indexOf(' ') + 1),
 ): Promise<T> {
-  if (file.blob === undefined) return Promise.resolve().then(() => parse(file.content.toString('utf8')));
+  // Strict UTF-8, as DVC reads the files: a bad byte is an error, never a U+FFFD in the table.
+  if (file.blob === undefined) return Promise.resolve().then(() => parse(decodeUtf8(file.content, name)));
   const key = `${use}\0${file.blob}`;
   let pending = parsed.get(key) as Promise<T> | undefined;
   if (!pending) {
-    pending = Promise.resolve().then(() => parse(file.content.toString('utf8')));
+    pending = Promise.resolve().then(() => parse(decodeUtf8(file.content, name)));
     parsed.set(key, pending);
   }
   return pending;
@@ -353,7 +356,7 @@ async function readRevision(
     if (!pending) {
       pending = read(lock)
         .then((file) =>
-          parsedOnce(parsed, 'lock', file, (text) => {
+          parsedOnce(parsed, `lock ${lock}`, file, (text) => {
             const data = tvc.paramsFormat('dvc.lock.yaml').read(text, lock);
             return isParamsMapping(data) && isParamsMapping(data.stages)
               ? (data.stages as Record<string, unknown>)
