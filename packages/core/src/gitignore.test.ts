@@ -1,8 +1,16 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addToGitignore, GitIgnoreRules, gitignoreEntry } from './gitignore';
+import { addToGitignore, assertInGitRepository, GitIgnoreRules, gitignoreEntry } from './gitignore';
 
 let root: string;
 
@@ -110,5 +118,22 @@ describe('addToGitignore', () => {
     await expect(addToGitignore(root, [path.join(path.dirname(root), 'elsewhere.txt')])).rejects.toThrow(
       /is outside of git repository/,
     );
+  });
+});
+
+describe('addToGitignore and symlinks leading out of the repository (issue 14 item 11)', () => {
+  it('refuses, as DVC, to write a .gitignore through a symlinked directory, and writes nothing there', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'tvc-gitignore-outside-'));
+    try {
+      symlinkSync(outside, at('link'));
+      await expect(addToGitignore(root, [at('link', 'out.txt')])).rejects.toThrow(
+        `'${at('link', 'out.txt')}' is outside of git repository '${root}'`,
+      );
+      expect(readdirSync(outside)).toEqual([]);
+      expect(() => assertInGitRepository(root, at('link', 'out.txt'))).toThrow(/outside of git repository/);
+      expect(() => assertInGitRepository(root, at('data', 'out.txt'))).not.toThrow();
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

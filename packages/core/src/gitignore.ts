@@ -3,7 +3,7 @@ import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { TvcError } from './errors';
-import { findUp, isWithin, toPosix } from './paths';
+import { findUp, isWithinReal, toPosix } from './paths';
 
 /**
  * Keeping cached outputs out of git, as DVC does: each output gets a `/<name>` line in the
@@ -120,6 +120,18 @@ function hasLine(text: string, line: string): boolean {
 }
 
 /**
+ * Throws DVC's `'…' is outside of git repository '…'` unless the `.gitignore` that would take
+ * `output`'s line lies inside the git work tree `gitRoot` once symlinks are resolved: a directory
+ * on the output's path that is a symlink out of the repository would have tvc write there.
+ */
+export function assertInGitRepository(gitRoot: string, output: string): void {
+  if (isWithinReal(gitRoot, path.join(path.dirname(output), '.gitignore'))) return;
+  throw new TvcError('OUTSIDE_GIT_REPOSITORY', `'${output}' is outside of git repository '${gitRoot}'`, {
+    hint: 'an output git should ignore must lie inside the git work tree: a directory on its path is a symlink leading out of it; use the real path inside the repository, or `cache: false`',
+  });
+}
+
+/**
  * Adds a `/<name>` line for each output (absolute paths, in order) to the `.gitignore` of its
  * directory, as DVC does for cached outputs: nothing for a path git already ignores, never a line
  * twice, each file rewritten atomically. Returns the `.gitignore` files changed, relative to
@@ -136,11 +148,7 @@ export async function addToGitignore(
   for (const output of outputs) {
     const directory = path.dirname(output);
     const gitignore = path.join(directory, '.gitignore');
-    if (!isWithin(gitRoot, directory)) {
-      throw new TvcError('OUTSIDE_GIT_REPOSITORY', `'${output}' is outside of git repository '${gitRoot}'`, {
-        hint: 'outputs that git should ignore must lie inside the git work tree',
-      });
-    }
+    assertInGitRepository(gitRoot, output);
     if (rules.ignores(output)) continue;
     let text = '';
     try {

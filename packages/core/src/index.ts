@@ -57,6 +57,17 @@ export type {
 } from './hooks';
 export { createHooks, HOOK_STAGE } from './hooks';
 export {
+  isStackOverflow,
+  lineColumn,
+  MAX_ALIAS_NODES,
+  MAX_NESTING,
+  nestingError,
+  nestingProblem,
+  sharedExpansion,
+  withStackGuard,
+  yamlCharacterProblem,
+} from './input-limits';
+export {
   DATA_FILE_SUFFIX,
   DEFAULT_PARAMS_FILE,
   loadDataFile,
@@ -88,7 +99,17 @@ export { OutputTrie } from './output-trie';
 export type { GatherParamsOptions, ParamsFileKeys } from './params-show';
 export { collectParamsFiles, gatherParams, mergeParamsFileKeys, notAGitRepository } from './params-show';
 export type { ResolvedPath } from './paths';
-export { findUp, isPathPrefix, isWithin, resolvePath, toPosix } from './paths';
+export {
+  findUp,
+  isContainedRepoPath,
+  isPathPrefix,
+  isWithin,
+  isWithinReal,
+  realPathOfExisting,
+  repoFsName,
+  resolvePath,
+  toPosix,
+} from './paths';
 export { Pipeline } from './pipeline';
 export type { PluginSpec, Preset, TvcPlugin, TvcPluginFunction, TvcPluginObject } from './plugin';
 export { pluginName } from './plugin';
@@ -153,6 +174,7 @@ export type { DictExpansionConfig } from './templating/format';
 export { expandDict, shellQuote, toText } from './templating/format';
 export { readParsingConfig, TemplatingPlugin } from './templating/plugin';
 export { FileResolver, needsResolution, TEMPLATING_ERROR } from './templating/resolver';
+export { decodeUtf8, NotUtf8Error, readUtf8File } from './text-decode';
 export type { AppliedPlugin, TvcOptions } from './tvc';
 export { Tvc } from './tvc';
 export type { FoundFile, WalkOptions } from './walk';

@@ -13,6 +13,7 @@ import {
   type StageParams,
   type StagePath,
 } from './stage';
+import { decodeUtf8, NotUtf8Error } from './text-decode';
 import type { Tvc } from './tvc';
 import { locate, parseYamlFast, type YamlPath, type YamlSource } from './yaml-source';
 
@@ -22,8 +23,9 @@ export const DEFAULT_PARAMS_FILE = 'params.yaml';
 
 /** Reads a file's text; a missing or unreadable file is one clear problem. */
 async function readText(request: PipelineFileRequest): Promise<{ text?: string; problem?: TvcError }> {
+  let bytes: Buffer;
   try {
-    return { text: await readFile(request.absolute, 'utf8') };
+    bytes = await readFile(request.absolute);
   } catch (error) {
     return {
       problem: new TvcError(
@@ -34,6 +36,12 @@ async function readText(request: PipelineFileRequest): Promise<{ text?: string; 
         },
       ),
     };
+  }
+  try {
+    return { text: decodeUtf8(bytes, request.repoPath) };
+  } catch (error) {
+    if (error instanceof NotUtf8Error) return { problem: error };
+    throw error;
   }
 }
 

@@ -15,6 +15,7 @@ import {
 import { type SourceLocation, TvcError, throwIfProblems } from './errors';
 import { DEFAULT_PARAMS_FILE } from './loaders';
 import type { ParsedValueCache } from './parsed-cache';
+import { decodeUtf8 } from './text-decode';
 import { isMap, isScalar, isSeq } from './yaml-lib';
 
 // dvc.lock and the run-cache must be byte for byte what DVC writes, so they are read and written
@@ -176,9 +177,9 @@ export class LockFile {
 
   /** Reads a lock file; a missing file is an empty one. Problems are thrown with their locations. */
   static async read(absolute: string, display: string, cache?: ParsedValueCache): Promise<LockFile> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(absolute, 'utf8');
+      bytes = await readFile(absolute);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return new LockFile(absolute, display, undefined, undefined, {});
@@ -187,7 +188,7 @@ export class LockFile {
         cause: error,
       });
     }
-    return LockFile.parse(text, absolute, display, cache);
+    return LockFile.parse(decodeUtf8(bytes, display), absolute, display, cache);
   }
 
   /** A lock file from its text (what {@link read} does after reading). */

@@ -66,3 +66,14 @@ describe('collectMetricsFiles', () => {
     ]);
   });
 });
+
+describe('collectMetricsFiles outside the repository (issue 14 item 10)', () => {
+  it('names an absolute top-level metric from the root, as DVC (`../x.json`)', () => {
+    const pipeline = {
+      root: '/r/repo',
+      stages: [],
+      files: [{ file: 'dvc.yaml', kind: 'pipeline', topLevel: { metrics: ['/r/x.json', '../../y.json'] } }],
+    } as unknown as Parameters<typeof collectMetricsFiles>[0];
+    expect(collectMetricsFiles(pipeline)).toEqual(['../x.json', '../../y.json']);
+  });
+});

@@ -9,9 +9,12 @@ import {
 } from '@tvc/params';
 import { fastDvcYamlValue, parseDvcYaml } from './dvc-yaml';
 import { TvcError, TvcErrorList } from './errors';
+import { isStackOverflow } from './input-limits';
 import { OutputFileMissingError, OutputFiles } from './output-files';
 import { expandRepoPath } from './params-show';
+import { isContainedRepoPath, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
+import { decodeUtf8, NotUtf8Error } from './text-decode';
 import type { Tvc } from './tvc';
 
 /**
@@ -54,7 +57,9 @@ export interface GatherMetricsOptions {
  * (index order), then each dvc.yaml's top-level `metrics:` (relative to that file's directory),
  * duplicates dropped. Paths relative to the DVC root, posix.
  */
-export function collectMetricsFiles(pipeline: Pick<Pipeline, 'stages' | 'files'>): string[] {
+export function collectMetricsFiles(
+  pipeline: Pick<Pipeline, 'stages' | 'files'> & Partial<Pick<Pipeline, 'root'>>,
+): string[] {
   const files: string[] = [];
   for (const stage of pipeline.stages) {
     for (const output of stage.outs) {
@@ -66,7 +71,10 @@ export function collectMetricsFiles(pipeline: Pick<Pipeline, 'stages' | 'files'>
     if (file.kind !== 'pipeline' || !Array.isArray(listed)) continue;
     const directory = path.posix.dirname(file.file);
     for (const item of listed) {
-      if (typeof item === 'string') files.push(path.posix.normalize(path.posix.join(directory, item)));
+      if (typeof item !== 'string') continue;
+      // An absolute path is named from the root as DVC names it (`../x.json`); it is never read.
+      if (path.isAbsolute(item) && pipeline.root) files.push(toPosix(path.relative(pipeline.root, item)));
+      else files.push(path.posix.normalize(path.posix.join(directory, item)));
     }
   }
   return [...new Set(files)];
@@ -171,6 +179,11 @@ export async function gatherMetrics(
   const reader = new OutputFiles(tvc.root, pipeline.stages, options.cacheRoot ?? tvc.root);
   const expanded: string[] = [];
   for (const repoPath of wanted) {
+    // Outside the repository: not looked at (reading it gives DVC's `No such file`).
+    if (!isContainedRepoPath(repoPath)) {
+      expanded.push(repoPath);
+      continue;
+    }
     const below = await expandRepoPath(tvc.root, repoPath);
     const fromCache =
       below.length === 1 && below[0] === repoPath ? await reader.expand(reader.output(repoPath)) : [];
@@ -234,7 +247,8 @@ async function parseMetrics(tvc: Tvc, repoPath: string, text: string, cwd: strin
     if (
       !(error instanceof ParamsSyntaxError) &&
       !(error instanceof TvcError) &&
-      !(error instanceof SyntaxError)
+      !(error instanceof SyntaxError) &&
+      !isStackOverflow(error)
     ) {
       throw error;
     }
@@ -283,10 +297,12 @@ function bareJson(text: string): unknown {
 /** A metrics file's text from the tree or the cache; a missing one is DVC's `FileNotFoundError`. */
 async function readText(reader: OutputFiles, repoPath: string): Promise<string> {
   try {
-    return (await reader.bytes(repoPath)).toString('utf8');
+    return decodeUtf8(await reader.bytes(repoPath), repoPath);
   } catch (error) {
+    // DVC: `unable to read: 'm.json', is not valid utf-8`, a UnicodeDecodeError.
+    if (error instanceof NotUtf8Error) throw new MetricsReadError('UnicodeDecodeError', error.message);
     if (error instanceof OutputFileMissingError) {
-      throw error.storage ? noStorage(repoPath) : notFound(repoPath);
+      throw error.storage ? noStorage(repoPath) : notFound(error.repoPath);
     }
     throw error;
   }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LockFile } from './lockfile';
-import { toPosix } from './paths';
+import { isContainedRepoPath, repoFsName, toPosix } from './paths';
 import type { Stage } from './stage';
 import { LOCK_FILE } from './status';
 import { Workspace } from './workspace';
@@ -72,6 +72,7 @@ export class OutputFiles {
 
   /** The cached output that is `repoPath` or holds it (a directory output). */
   owner(repoPath: string): CachedOutputRef | undefined {
+    if (!isContainedRepoPath(repoPath)) return undefined;
     for (let current = repoPath; current && current !== '.'; current = path.posix.dirname(current)) {
       const output = this.#cached.get(current);
       if (output) return output;
@@ -144,6 +145,9 @@ export class OutputFiles {
 
   /** A file's bytes: from the working tree, else from the cache. Throws {@link OutputFileMissingError}. */
   async bytes(repoPath: string): Promise<Buffer> {
+    // A path leading out of the repository (`../x`, `/etc/x`) is not read: DVC's file system is
+    // rooted at the repository and names it as if `..` stopped there.
+    if (!isContainedRepoPath(repoPath)) throw new OutputFileMissingError(repoFsName(repoPath), false);
     try {
       return await readFile(path.join(this.#root, repoPath));
     } catch (error) {

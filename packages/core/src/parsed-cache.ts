@@ -7,7 +7,8 @@ import { isParamsMapping, isPythonFloat, type ParamsValue, PythonFloat } from '@
 export const PARSED_CACHE_DIRECTORY = path.join('.dvc', 'tmp', 'tvc-parsed');
 
 // Bumped whenever what a reader returns for the same text could change.
-const FORMAT = 1;
+// 2: hostile input (control characters, deep nesting, alias bombs) is no longer read as a value.
+const FORMAT = 2;
 // Entries kept by default: two per pipeline file of hundreds of pipelines (a dvc.yaml and its
 // lock), and their recent versions; the oldest half is removed when a new entry would pass it.
 const MAX_ENTRIES = 512;

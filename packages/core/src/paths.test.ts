@@ -1,6 +1,16 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isWithin, resolvePath, toPosix } from './paths';
+import {
+  isContainedRepoPath,
+  isWithin,
+  isWithinReal,
+  realPathOfExisting,
+  repoFsName,
+  resolvePath,
+  toPosix,
+} from './paths';
 
 /** What resolvePath must give: path.resolve, then path.relative when inside the root. */
 function reference(root: string, baseDir: string, value: string) {
@@ -61,6 +71,44 @@ describe('resolvePath', () => {
       expect(resolvePath(root, baseDir, value), `${root} ${baseDir} ${value}`).toEqual(
         reference(root, baseDir, value),
       );
+    }
+  });
+});
+
+describe('repository containment (issue 14 items 9-11)', () => {
+  it('isContainedRepoPath refuses absolute paths and paths climbing out', () => {
+    for (const inside of ['m.json', 'a/../m.json', 'a/./b', '..data/x', '...']) {
+      expect(isContainedRepoPath(inside)).toBe(true);
+    }
+    for (const outside of ['../x', '../../../etc/passwd', 'a/../../x', '..', '/etc/passwd', '/tmp/x.json']) {
+      expect(isContainedRepoPath(outside)).toBe(false);
+    }
+  });
+
+  it("repoFsName names a path as DVC's rooted file system does", () => {
+    expect(repoFsName('../outside.json')).toBe('outside.json');
+    expect(repoFsName('../../inp/x.json')).toBe('inp/x.json');
+    expect(repoFsName('a/b.json')).toBe('a/b.json');
+  });
+
+  it('isWithinReal resolves the symlinks of the existing part of a path', () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'tvc-paths-'));
+    try {
+      const root = path.join(base, 'repo');
+      const outside = path.join(base, 'outside');
+      mkdirSync(path.join(root, 'data'), { recursive: true });
+      mkdirSync(outside);
+      symlinkSync(outside, path.join(root, 'link'));
+      symlinkSync(path.join(root, 'data'), path.join(root, 'inner'));
+      expect(isWithin(root, path.join(root, 'link', 'x', '.gitignore'))).toBe(true);
+      expect(isWithinReal(root, path.join(root, 'link', 'x', '.gitignore'))).toBe(false);
+      expect(isWithinReal(root, path.join(root, 'inner', 'new', '.gitignore'))).toBe(true);
+      expect(isWithinReal(root, path.join(root, 'missing', 'deeper', 'x'))).toBe(true);
+      expect(realPathOfExisting(path.join(root, 'link', 'a', 'b'))).toBe(
+        path.join(realpathSync(outside), 'a', 'b'),
+      );
+    } finally {
+      rmSync(base, { recursive: true, force: true });
     }
   });
 });

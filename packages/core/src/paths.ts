@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** A path with forward slashes, as DVC records paths in its files. */
@@ -12,6 +12,50 @@ export function isWithin(parent: string, child: string): boolean {
   if (relative === '' || path.isAbsolute(relative)) return relative === '';
   // `..foo` and `...` are names inside `parent`, not a way out of it.
   return relative !== '..' && !relative.startsWith(`..${path.sep}`);
+}
+
+/**
+ * Whether a repo path (posix, relative to the DVC root, as joined from what a pipeline file
+ * lists) stays inside the repository: not absolute, and no `..` leads out once normalised. The
+ * one test every reader of user-named files applies before touching the file system: tvc never
+ * reads or writes outside the repository but for the cache and the remotes.
+ */
+export function isContainedRepoPath(repoPath: string): boolean {
+  if (repoPath.startsWith('/') || /^[A-Za-z]:[\\/]/.test(repoPath) || repoPath.startsWith('\\')) return false;
+  const normal = path.posix.normalize(repoPath);
+  return normal !== '..' && !normal.startsWith('../');
+}
+
+/**
+ * The name DVC's repository file system gives a repo path: rooted at the repository, so `..`
+ * above the root stays at it (`../x.json` is `x.json`), as its `No such file` errors name it.
+ */
+export function repoFsName(repoPath: string): string {
+  return path.posix.normalize(`/${repoPath}`).slice(1);
+}
+
+/**
+ * `absolute` with the symlinks of its longest existing prefix resolved (what the path would reach
+ * if the missing rest were created). Used to test writes, such as a `.gitignore`, for containment.
+ */
+export function realPathOfExisting(absolute: string): string {
+  let existing = path.resolve(absolute);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(existing), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return path.resolve(absolute);
+      rest.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+/** Whether `child` (absolute) lies within `parent` once the symlinks of both are resolved. */
+export function isWithinReal(parent: string, child: string): boolean {
+  return isWithin(realPathOfExisting(parent), realPathOfExisting(child));
 }
 
 /** Whether `child` (posix, relative) is `parent` or below it, comparing whole segments. */

@@ -16,7 +16,7 @@ import {
 } from './checkpoint-signal';
 import { TvcError } from './errors';
 import type { ExecutorResult } from './executor';
-import { addToGitignore, removeFromGitignore } from './gitignore';
+import { addToGitignore, assertInGitRepository, removeFromGitignore } from './gitignore';
 import { type LockEntry, type LockItem, toLockEntry } from './lockfile';
 import { isWithin, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
@@ -26,6 +26,7 @@ import { clearRunning, describeStaleRun, recordRunning, type StaleRun, staleRuns
 import { type Stage, type StageOutput, stageCommands } from './stage';
 import { isCallbackStage, isCheckpointStage, needsRun, type StageStatus, StatusChecker } from './status';
 import { resolveTargets } from './targets';
+import { decodeUtf8 } from './text-decode';
 import type { Tvc } from './tvc';
 import { Workspace } from './workspace';
 import { isMap, isScalar, isSeq, yaml } from './yaml-lib';
@@ -294,7 +295,7 @@ async function removeOutputs(stage: Stage, context: Context): Promise<void> {
 /** Updates the md5/size/nfiles of a `.dvc` file's outputs, keeping everything else of the file. */
 async function updateDataFile(context: Context, stage: Stage, hashes: PathHash[]): Promise<boolean> {
   const file = path.join(context.tvc.root, stage.file);
-  const text = await readFile(file, 'utf8');
+  const text = decodeUtf8(await readFile(file), stage.file);
   const document = yaml().parseDocument(text);
   const outs = document.get('outs', true);
   if (!isSeq(outs)) return false;
@@ -327,6 +328,18 @@ async function commitOutputs(
   const hashes: PathHash[] = [];
   const outs: LockItem[] = [];
   for (const output of stage.outs) context.checker.forget(output.absolute);
+  // As DVC, an output whose `.gitignore` would be written outside the git work tree (through a
+  // symlinked directory) stops the stage before anything is cached or locked.
+  const gitRoot = context.tvc.scmRoot;
+  for (const output of stage.outs) {
+    if (!gitRoot || !output.cache || !isWithin(context.tvc.root, output.absolute)) continue;
+    try {
+      assertInGitRepository(gitRoot, output.absolute);
+    } catch (error) {
+      if (!(error instanceof TvcError)) throw error;
+      throw new StageFailedError(stage, error.message, null, { hint: error.hint, cause: error });
+    }
+  }
   for (const output of stage.outs) {
     const hash = await hashRequired(context, stage, output, 'output');
     hashes.push(hash);

@@ -13,6 +13,7 @@ import {
 } from '@tvc/params';
 import { writeFileAtomic } from './atomic-write';
 import { TvcError } from './errors';
+import { decodeUtf8 } from './text-decode';
 import type { Tvc } from './tvc';
 
 /** What `-S` overrides did to one params file. */
@@ -90,7 +91,7 @@ export async function planParams(
     await format.prepare?.();
     let original: string | undefined;
     try {
-      original = await readFile(absolute, 'utf8');
+      original = decodeUtf8(await readFile(absolute), file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw new TvcError(

@@ -14,11 +14,13 @@ import {
   type PipelineFileRequest,
   type TvcHooks,
 } from './hooks';
+import { withStackGuard } from './input-limits';
 import { PARSED_CACHE_DIRECTORY, ParsedValueCache } from './parsed-cache';
 import { findUp } from './paths';
 import { Pipeline } from './pipeline';
 import { guardHooks, type PluginSpec, type Preset, pluginName, type TvcPlugin } from './plugin';
 import { defaultPreset } from './preset';
+import { decodeUtf8 } from './text-decode';
 import { walkPipelineFiles } from './walk';
 
 export interface TvcOptions {
@@ -168,9 +170,9 @@ export class Tvc {
     const display = path.relative(this.cwd, absolute) || file;
     const format = this.paramsFormat(absolute);
     await format.prepare?.();
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(absolute, 'utf8');
+      bytes = await readFile(absolute);
     } catch (error) {
       throw new TvcError(
         'PARAMS_FILE_MISSING',
@@ -180,8 +182,9 @@ export class Tvc {
         },
       );
     }
+    const text = decodeUtf8(bytes, display);
     try {
-      return format.read(text, display);
+      return withStackGuard(display, () => format.read(text, display));
     } catch (error) {
       if (error instanceof ParamsSyntaxError) {
         throw new TvcError('PARAMS_SYNTAX', error.message, {

@@ -1,7 +1,15 @@
 import type { ParamsValue } from '@tvc/params';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import type { Document, LineCounter, Node } from 'yaml';
+import { checkAliases, checkYamlInput } from './dvc-yaml/reader';
 import { type SourceLocation, TvcError } from './errors';
+import {
+  MAX_ALIAS_NODES,
+  nestingProblem,
+  sharedExpansion,
+  withStackGuard,
+  yamlCharacterProblem,
+} from './input-limits';
 import type { ParsedValueCache } from './parsed-cache';
 import { isMap, isPair, isScalar, yaml } from './yaml-lib';
 
@@ -39,11 +47,15 @@ export function parseYamlFast(
   cache?: ParsedValueCache,
 ): { source?: YamlSource; problems: TvcError[] } {
   const fast = () => {
+    // Hostile input takes the positional parser's path, which refuses it with its place.
+    if (yamlCharacterProblem(text) || nestingProblem(text, { yaml: true })) return undefined;
+    let value: ParamsValue;
     try {
-      return load(text, { schema: CORE_SCHEMA, json: false }) as ParamsValue;
+      value = load(text, { schema: CORE_SCHEMA, json: false }) as ParamsValue;
     } catch {
       return undefined;
     }
+    return text.includes('*') && sharedExpansion(value) > MAX_ALIAS_NODES ? undefined : value;
   };
   const value = cache ? cache.read('dvc.yaml', text, fast) : fast();
   if (value === undefined) return parseYamlSource(file, text);
@@ -75,7 +87,15 @@ export type YamlPath = readonly (string | number)[];
  * syntax problem of the file with its line and column, not only the first.
  */
 export function parseYamlSource(file: string, text: string): { source?: YamlSource; problems: TvcError[] } {
-  const { document, lineCounter } = parseWithPositions(text);
+  let document: Document.Parsed;
+  let lineCounter: LineCounter;
+  try {
+    checkYamlInput(text, file);
+    ({ document, lineCounter } = withStackGuard(file, () => parseWithPositions(text)));
+  } catch (error) {
+    if (error instanceof TvcError) return { problems: [error] };
+    throw error;
+  }
   const problems = document.errors.map((error) => {
     const position = lineCounter.linePos(error.pos[0]);
     return new TvcError('YAML_SYNTAX', `malformed YAML: ${firstLine(error.message)}`, {
@@ -86,8 +106,11 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
   if (problems.length > 0) return { problems };
   let value: unknown;
   try {
-    value = document.toJS({ maxAliasCount: 10_000 });
+    checkAliases(document, lineCounter, file);
+    // Bounded by checkAliases, which names the place.
+    value = withStackGuard(file, () => document.toJS({ maxAliasCount: -1 }));
   } catch (error) {
+    if (error instanceof TvcError) return { problems: [error] };
     return {
       problems: [
         new TvcError('YAML_SYNTAX', `malformed YAML: ${(error as Error).message}`, { location: { file } }),

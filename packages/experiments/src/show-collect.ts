@@ -5,12 +5,15 @@ import path from 'node:path';
 import {
   collectParamsFiles,
   DEFAULT_PARAMS_FILE,
+  decodeUtf8,
   GitRevisionReader,
+  isContainedRepoPath,
   MetricsReadError,
   type OpenSnapshotTvc,
   type ParamsFileKeys,
   type Pipeline,
   readMetricsText,
+  repoFsName,
   type Tvc,
   toPosix,
   withRevisionTvc,
@@ -290,12 +293,14 @@ function parsedOnce<T>(
   use: string,
   file: RevisionFile,
   parse: (text: string) => T | Promise<T>,
+  name = use.slice(use.indexOf(' ') + 1),
 ): Promise<T> {
-  if (file.blob === undefined) return Promise.resolve().then(() => parse(file.content.toString('utf8')));
+  // Strict UTF-8, as DVC reads the files: a bad byte is an error, never a U+FFFD in the table.
+  if (file.blob === undefined) return Promise.resolve().then(() => parse(decodeUtf8(file.content, name)));
   const key = `${use}\0${file.blob}`;
   let pending = parsed.get(key) as Promise<T> | undefined;
   if (!pending) {
-    pending = Promise.resolve().then(() => parse(file.content.toString('utf8')));
+    pending = Promise.resolve().then(() => parse(decodeUtf8(file.content, name)));
     parsed.set(key, pending);
   }
   return pending;
@@ -351,7 +356,7 @@ async function readRevision(
     if (!pending) {
       pending = read(lock)
         .then((file) =>
-          parsedOnce(parsed, 'lock', file, (text) => {
+          parsedOnce(parsed, `lock ${lock}`, file, (text) => {
             const data = tvc.paramsFormat('dvc.lock.yaml').read(text, lock);
             return isParamsMapping(data) && isParamsMapping(data.stages)
               ? (data.stages as Record<string, unknown>)
@@ -583,6 +588,8 @@ async function collectWith(
           if (!livePipeline) await tvc.loadPipeline();
           const shape = pipelineShape(tvc, livePipeline!, paramDeps);
           const read: FileReader = async (repoPath) => {
+            // A file outside the repository (`metrics: [../x]`) is never read.
+            if (!isContainedRepoPath(repoPath)) throw missing(repoFsName(repoPath));
             try {
               return { content: await readFile(path.join(tvc.root, repoPath)) };
             } catch (error) {

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  isContainedRepoPath,
   OutputFileMissingError,
   OutputFiles,
   type Pipeline,
@@ -38,6 +39,8 @@ export class RepositoryFiles implements PlotFiles {
   }
 
   async list(repoPath: string): Promise<string[]> {
+    // Nothing outside the repository is listed or read (DVC's file system is rooted at it).
+    if (!isContainedRepoPath(repoPath)) return [];
     if (this.#snapshot) await this.#snapshot.materialise([repoPath]);
     const inTree = await walk(this.#root, repoPath);
     if (inTree.length > 0) return inTree;

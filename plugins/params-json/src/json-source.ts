@@ -1,3 +1,4 @@
+import { lineColumn, MAX_NESTING, nestingProblem } from '@tvc/core';
 import { ParamsSyntaxError, type ParamsTree, type ParamsValue, PythonFloat } from '@tvc/params';
 
 /** A JSON value with where it stands in the text (`start` to `end`, end exclusive). */
@@ -34,6 +35,12 @@ const ESCAPES: Readonly<Record<string, string>> = {
  * place and its last value. Errors carry Python's wording and the line and column.
  */
 export function parseJson(text: string, file: string): JsonNode {
+  // The parser is recursive: refuse what nests deeper than any params file should, with its place.
+  const deep = nestingProblem(text);
+  if (deep) {
+    const { line, column } = lineColumn(text, deep.offset);
+    throw new ParamsSyntaxError(`nesting deeper than ${MAX_NESTING} levels`, file, line, column);
+  }
   let position = 0;
 
   const fail = (message: string, at = position): never => {

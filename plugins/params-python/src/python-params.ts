@@ -1,5 +1,6 @@
 import type { SyntaxNode, Tree } from '@lezer/common';
-import type { ParamsTree } from '@tvc/params';
+import { lineColumn, MAX_NESTING, nestingProblem } from '@tvc/core';
+import { ParamsSyntaxError, type ParamsTree } from '@tvc/params';
 import { evaluateAssignedValue, type LiteralNode, NOT_LITERAL, put, UNREPRESENTABLE } from './python-literal';
 import { parsePython } from './python-syntax';
 
@@ -146,6 +147,17 @@ export function lastDefinition(scope: Scope, key: string): Definition | undefine
 
 /** Parses a `.py` params file as DVC does. */
 export function parsePythonParams(text: string, file: string): PythonParams {
+  // CPython refuses a NUL anywhere in source (`source code cannot contain null bytes`), as DVC does.
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    const { line, column } = lineColumn(text, nul);
+    throw new ParamsSyntaxError('source code cannot contain null bytes', file, line, column);
+  }
+  const deep = nestingProblem(text, { parentheses: true });
+  if (deep) {
+    const { line, column } = lineColumn(text, deep.offset);
+    throw new ParamsSyntaxError(`nesting deeper than ${MAX_NESTING} levels`, file, line, column);
+  }
   const syntax = parsePython(text, file);
   const scope: Scope = { body: undefined, definitions: [] };
   walk(text, syntax.topNode, false, scope.definitions);

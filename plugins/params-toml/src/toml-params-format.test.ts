@@ -538,3 +538,36 @@ describe('TomlParamsPlugin', () => {
     }
   });
 });
+
+describe('hostile input (issue 14 item 13)', () => {
+  it('refuses nesting deeper than the limit with an ordinary, located error', () => {
+    for (const depth of [5000, 100_000]) {
+      const text = `a = OPEN1CLOSE`.replace('OPEN', '['.repeat(depth)).replace('CLOSE', ']'.repeat(depth));
+      let error: unknown;
+      try {
+        format.read(text, 'params.toml');
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ParamsSyntaxError);
+      expect((error as ParamsSyntaxError).message).toMatch(/nesting deeper than 1000 levels/);
+      expect((error as ParamsSyntaxError).line).toBe(1);
+      expect((error as ParamsSyntaxError).column).toBeGreaterThan(1000);
+    }
+  });
+
+  it('still reads nesting within the limit', () => {
+    const text = `a = OPEN1CLOSE`.replace('OPEN', '['.repeat(200)).replace('CLOSE', ']'.repeat(200));
+    let value: unknown = format.read(text, 'params.toml').a;
+    for (let depth = 0; depth < 200; depth++) value = (value as unknown[])[0];
+    expect(value).toBe(1);
+  });
+});
+
+describe('control characters (issue 14 item 14)', () => {
+  it('refuses NUL, control characters and DEL, as tomlkit does', () => {
+    for (const char of ['\0', '\x01', '\x7f']) {
+      expect(() => format.read(`a = "x${char}y"\n`, 'params.toml')).toThrow(ParamsSyntaxError);
+    }
+  });
+});

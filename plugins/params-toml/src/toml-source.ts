@@ -1,3 +1,4 @@
+import { isStackOverflow, lineColumn, MAX_NESTING, nestingProblem } from '@tvc/core';
 import { ParamsSyntaxError, type ParamsTree, type ParamsValue, PythonFloat } from '@tvc/params';
 import { type AST, ParseError, parseTOML } from 'toml-eslint-parser';
 
@@ -6,9 +7,16 @@ import { type AST, ParseError, parseTOML } from 'toml-eslint-parser';
 
 /** Parses TOML 1.1 (tomlkit, DVC's reader, accepts it), or throws a {@link ParamsSyntaxError} with the place. */
 export function parseToml(text: string, file: string): AST.TOMLProgram {
+  const deep = nestingProblem(text);
+  if (deep) {
+    const { line, column } = lineColumn(text, deep.offset);
+    throw new ParamsSyntaxError(`nesting deeper than ${MAX_NESTING} levels`, file, line, column);
+  }
   try {
     return parseTOML(text, { tomlVersion: '1.1' });
   } catch (error) {
+    if (isStackOverflow(error))
+      throw new ParamsSyntaxError(`nesting deeper than ${MAX_NESTING} levels`, file);
     if (error instanceof ParseError) {
       const message = error.message.replace(/^./, (first) => first.toLowerCase());
       // The parser counts columns from 0; tvc's locations count from 1.

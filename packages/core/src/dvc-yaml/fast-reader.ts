@@ -1,5 +1,6 @@
 import type { ParamsValue } from '@tvc/params';
 import { defineScalarTag, load, mapTag, NOT_RESOLVED, Schema, seqTag, strTag } from 'js-yaml';
+import { MAX_ALIAS_NODES, nestingProblem, sharedExpansion, yamlCharacterProblem } from '../input-limits';
 import { constructScalar } from './reader';
 import { resolvePlainScalarTag, type ScalarTag } from './resolver';
 
@@ -50,9 +51,15 @@ const RUAMEL_SCHEMA = new Schema([strTag, seqTag, mapTag, ...implicit]);
  */
 export function fastDvcYamlValue(text: string): ParamsValue | undefined {
   if (text.includes('!') || text.includes('<<')) return undefined;
+  // Hostile input (control characters, deep nesting, an alias bomb) goes to the full reader,
+  // which refuses it with its place; it is never returned (nor cached) as a value.
+  if (yamlCharacterProblem(text) || nestingProblem(text, { yaml: true })) return undefined;
+  let value: ParamsValue;
   try {
-    return load(text, { schema: RUAMEL_SCHEMA }) as ParamsValue;
+    value = load(text, { schema: RUAMEL_SCHEMA }) as ParamsValue;
   } catch {
     return undefined;
   }
+  if (text.includes('*') && sharedExpansion(value) > MAX_ALIAS_NODES) return undefined;
+  return value;
 }

@@ -1,7 +1,15 @@
 import { isParamsMapping, type ParamsValue, PythonFloat } from '@tvc/params';
 import type { Document, LineCounter, Node, Pair } from 'yaml';
 import { type SourceLocation, TvcError, throwIfProblems } from '../errors';
-import { isAlias, isMap, isScalar, isSeq, yaml } from '../yaml-lib';
+import {
+  MAX_ALIAS_NODES,
+  nestingError,
+  nestingProblem,
+  withStackGuard,
+  yamlCharacterError,
+  yamlCharacterProblem,
+} from '../input-limits';
+import { aliasExpansionProblem, isAlias, isMap, isScalar, isSeq, yaml } from '../yaml-lib';
 import { keyTagsOf, setKeyTags } from './key-tags';
 import { resolvePlainScalarTag, type ScalarTag, yamlFloat } from './resolver';
 
@@ -222,6 +230,31 @@ export interface DvcYamlSource {
   readonly value: ParamsValue | undefined;
 }
 
+/**
+ * Refuses, with its place, YAML text that DVC's reader refuses (control characters) or that no
+ * reader should take on (nesting deeper than {@link MAX_NESTING}): before any recursive parse.
+ */
+export function checkYamlInput(text: string, file: string): void {
+  const character = yamlCharacterProblem(text);
+  if (character) throw yamlCharacterError(file, text, character);
+  const deep = nestingProblem(text, { yaml: true });
+  if (deep) throw nestingError(file, text, deep.offset);
+}
+
+/** Refuses a document whose aliases would expand past {@link MAX_ALIAS_NODES} nodes (an alias bomb). */
+export function checkAliases(document: Document.Parsed, lineCounter: LineCounter, file: string): void {
+  const alias = withStackGuard(file, () => aliasExpansionProblem(document, MAX_ALIAS_NODES));
+  if (!alias) return;
+  throw new TvcError(
+    'YAML_ALIAS_LIMIT',
+    `malformed YAML: aliases expand to more than ${MAX_ALIAS_NODES} values (an alias bomb?)`,
+    {
+      location: nodeLocation({ lineCounter }, file, alias),
+      hint: 'use fewer aliases (`*name`) of large anchored values; tvc refuses documents that would grow without bound',
+    },
+  );
+}
+
 /** The location of a node (or offset) of a parsed file. */
 export function nodeLocation(
   source: Pick<DvcYamlSource, 'lineCounter'>,
@@ -241,15 +274,18 @@ export function nodeLocation(
 export function parseDvcYaml(text: string, file: string): DvcYamlSource {
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, {
-    lineCounter,
-    version: '1.2',
-    schema: 'failsafe',
-    uniqueKeys: true,
-    merge: false,
-    prettyErrors: false,
-    strict: true,
-  });
+  checkYamlInput(text, file);
+  const document = withStackGuard(file, () =>
+    parseDocument(text, {
+      lineCounter,
+      version: '1.2',
+      schema: 'failsafe',
+      uniqueKeys: true,
+      merge: false,
+      prettyErrors: false,
+      strict: true,
+    }),
+  );
   const problem = (message: string, at: Node | number | undefined) =>
     new TvcError('YAML_SYNTAX', `malformed YAML: ${message}`, {
       location: nodeLocation({ lineCounter }, file, at),
@@ -259,10 +295,13 @@ export function parseDvcYaml(text: string, file: string): DvcYamlSource {
     problem(error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), error.pos[0]),
   );
   throwIfProblems(problems);
+  checkAliases(document, lineCounter, file);
   const value =
     document.contents === null
       ? undefined
-      : dvcYamlValue(document, (message, node) => problems.push(problem(message, node)));
+      : withStackGuard(file, () =>
+          dvcYamlValue(document, (message, node) => problems.push(problem(message, node))),
+        );
   throwIfProblems(problems);
   return { text, document, lineCounter, value };
 }

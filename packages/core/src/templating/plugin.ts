@@ -4,6 +4,7 @@ import type { ParamsTree } from '@tvc/params';
 import { configValue, readDvcConfig } from '../dvc-config';
 import { fastDvcYamlValue, parseDvcYaml } from '../dvc-yaml';
 import { HOOK_STAGE, type StageDefinition } from '../hooks';
+import { decodeUtf8 } from '../text-decode';
 import type { Tvc } from '../tvc';
 import type { DictExpansionConfig } from './format';
 import { FileResolver, needsResolution } from './resolver';
@@ -92,5 +93,6 @@ async function readVarsFile(tvc: Tvc, absolute: string): Promise<ParamsTree> {
   const yaml = tvc.hooks.paramsFormat.call({ path: absolute, extension: '.yaml' });
   if (!yaml) return tvc.readParams(absolute);
   await yaml.prepare?.();
-  return yaml.read(await readFile(absolute, 'utf8'), path.relative(tvc.cwd, absolute) || absolute);
+  const display = path.relative(tvc.cwd, absolute) || absolute;
+  return yaml.read(decodeUtf8(await readFile(absolute), display), display);
 }
