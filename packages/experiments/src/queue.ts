@@ -160,7 +160,8 @@ export function findQueueEntry(entries: readonly QueueEntry[], query: string): Q
 }
 
 export interface WorkerEvent {
-  readonly type: 'start' | 'finish' | 'retry';
+  /** `interrupted`: the worker's signal stopped it and it is queued again. */
+  readonly type: 'start' | 'finish' | 'retry' | 'interrupted';
   readonly entry: QueueEntry;
   readonly outcome?: ExperimentOutcome;
 }
@@ -318,6 +319,7 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
           rmSync(store.killPath(task.id), { force: true });
           await store.putWorker(record());
           if (interrupted && outcome.workspace) rmSync(outcome.workspace, { recursive: true, force: true });
+          if (updated && interrupted) options.onEvent?.({ type: 'interrupted', entry: updated, outcome });
           if (!updated || interrupted) return;
           if (updated.status === 'success') {
             await git.deleteRefs([queueRef(task.id)]).catch(() => {});

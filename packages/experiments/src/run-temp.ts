@@ -5,11 +5,12 @@ import {
   type ExperimentContext,
   type ExperimentOutcome,
   type ExperimentReproOptions,
+  planParams,
   readDvcConfig,
   type Tvc,
   TvcError,
 } from '@tvc/core';
-import { assertNoSweep, ParamsOverrideError, parseOverrides } from '@tvc/params';
+import { parseOverrides } from '@tvc/params';
 import { checkpointTaskStart } from './checkpoint';
 import { chooseName } from './names';
 import { listExperiments } from './refs';
@@ -68,21 +69,10 @@ export async function runTempExperiment(
 ): Promise<{ name: string; outcome: ExperimentOutcome }> {
   const { git, prefix } = gitOf(tvc);
   const baseline = await baselineOf(git);
-  const overrides = (() => {
-    try {
-      const parsed = parseOverrides(options.overrides ?? []);
-      assertNoSweep(parsed);
-      return parsed;
-    } catch (error) {
-      if (error instanceof ParamsOverrideError) {
-        throw new TvcError(error.code, error.message, {
-          hint:
-            error.code === 'OVERRIDE_SWEEP' ? 'queue one experiment per combination with --queue' : undefined,
-        });
-      }
-      throw error;
-    }
-  })();
+  // `-S` mistakes (a missing key, a sweep, bad syntax) are refused before a name is chosen, with
+  // the errors of a run in the workspace; the overrides go into the stash commit only.
+  if (options.overrides && options.overrides.length > 0) await planParams(tvc, options.overrides);
+  const overrides = parseOverrides(options.overrides ?? []);
   const taken = new Set(
     (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
   );

@@ -14,6 +14,9 @@ import { attachExperimentReporter, linePrefixer } from '../experiment-log';
 import { type Io, writeLine } from '../io';
 import { ReproReporter } from '../reporter';
 
+/** `repro`'s exit code for Ctrl+C (DVC's). */
+const EXIT_INTERRUPTED = 252;
+
 export interface ExpRunCommandOptions {
   readonly setParam?: string[];
   readonly name?: string;
@@ -209,8 +212,10 @@ function applyHint(io: Io, names: readonly string[]): void {
 }
 
 /** Aborts `controller` on Ctrl+C / SIGTERM while `work` runs. */
-async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
+async function interruptible<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  controller = new AbortController(),
+): Promise<T> {
   const onInterrupt = () => controller.abort();
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
@@ -271,6 +276,8 @@ async function runTemp(
 
 /** `exp run --run-all`: the queue's experiments, in the foreground, up to `jobs` at once. */
 async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?: string): Promise<number> {
+  const controller = new AbortController();
+  const interrupted: string[] = [];
   const finished: QueueEntry[] = await interruptible((signal) =>
     runQueueWorker(tvc, {
       jobs,
@@ -292,6 +299,7 @@ async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?:
         );
       },
       onEvent: (event) => {
+        if (event.type === 'interrupted') interrupted.push(event.entry.name);
         if (quiet) return;
         if (event.type === 'start' && jobs === 1)
           writeLine(io.stdout, `Reproducing experiment '${event.entry.name}'`);
@@ -304,14 +312,34 @@ async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?:
           );
       },
     }),
+    controller,
   );
   const succeeded = finished.filter((entry) => entry.status === 'success').map((entry) => entry.name);
   const failed = finished.filter((entry) => entry.status === 'failed');
+  if (controller.signal.aborted) {
+    // as `repro`: 252, and what the interrupt stopped (queued again, not failed)
+    if (!quiet && succeeded.length > 0) applyHint(io, succeeded);
+    reportFailed(io, failed);
+    const names = interrupted.map((name) => `'${name}'`).join(', ');
+    writeLine(
+      io.stderr,
+      interrupted.length > 0
+        ? `ERROR: interrupted by the user: experiment${interrupted.length === 1 ? '' : 's'} ${names} stopped and queued again (\`tvc exp run --run-all\` or \`tvc queue start\` runs ${interrupted.length === 1 ? 'it' : 'them'})`
+        : 'ERROR: interrupted by the user',
+    );
+    return EXIT_INTERRUPTED;
+  }
   if (finished.length === 0) {
     if (!quiet) writeLine(io.stdout, 'No queued experiments to run.');
     return 0;
   }
   if (!quiet && succeeded.length > 0) applyHint(io, succeeded);
+  reportFailed(io, failed);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** One `ERROR:` line per failed queued experiment, pointing at its log. */
+function reportFailed(io: Io, failed: readonly QueueEntry[]): void {
   for (const entry of failed) {
     const error = entry.outcome?.error;
     const exit = exitSuffix(error?.exitCode);
@@ -320,5 +348,4 @@ async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?:
       `ERROR: experiment '${entry.name}' failed: ${error?.message ?? 'unknown error'}${exit}${keptCheckpoints(entry.outcome?.ref, entry.outcome?.sha, entry.outcome?.checkpoints)}; see \`tvc queue logs ${entry.name}\``,
     );
   }
-  return failed.length > 0 ? 1 : 0;
 }
