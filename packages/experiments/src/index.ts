@@ -79,6 +79,14 @@ export {
 export type { CheckpointMade, CheckpointRunInfo, RunExperimentOptions, RunExperimentResult } from './run';
 export { baselineOf, CheckpointRunError, gitOf, runExperiment } from './run';
 export type { RunTempOptions } from './run-temp';
+export {
+  claimWorkspace,
+  keepWorkspace,
+  removeWorkspace,
+  sweepWorkspaces,
+  TEMP_WORKSPACES,
+  WORKSPACE_OWNER_FILE,
+} from './temp-workspaces';
 export { cacheDirectory, experimentExecutor, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
 export type {
   CollectOptions,

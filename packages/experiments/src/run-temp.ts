@@ -16,6 +16,7 @@ import { chooseName } from './names';
 import { listExperiments } from './refs';
 import { baselineOf, type CheckpointRunInfo, gitOf } from './run';
 import { commitDataSources, stashExperiment } from './stash';
+import { keepWorkspace, removeWorkspace } from './temp-workspaces';
 
 /** The executor named `name`, or a clear error when there is none or it cannot run experiments. */
 export function experimentExecutor(
@@ -56,12 +57,15 @@ export interface RunTempOptions {
   readonly rev?: string;
   /** `--reset`: a checkpoint experiment starts over. */
   readonly reset?: boolean;
+  /** `--keep-failed`: a failed run's temporary workspace is kept for its partial results (else removed). */
+  readonly keepFailed?: boolean;
 }
 
 /**
  * `exp run --temp`: records the workspace (with the `-S` overrides applied in the commit only) as
  * a stash commit, runs it through the `temp` executor in an isolated copy, and leaves the result as
  * an experiment ref; the user's workspace is never touched. Sweeps are refused, as without `--queue`.
+ * The copy is removed when the run ends, unless it failed and `keepFailed` asks to keep it.
  */
 export async function runTempExperiment(
   tvc: Tvc,
@@ -126,6 +130,11 @@ export async function runTempExperiment(
         onTvc: options.onTvc,
       },
     );
+    if (outcome.workspace && !(options.keepFailed && outcome.status === 'failed')) {
+      removeWorkspace(outcome.workspace);
+      return { name, outcome: { ...outcome, workspace: undefined } };
+    }
+    if (outcome.workspace) keepWorkspace(outcome.workspace);
     return { name, outcome };
   } finally {
     await git.deleteRefs([ref]);

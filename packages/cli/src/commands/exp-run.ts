@@ -38,6 +38,7 @@ export interface ExpRunCommandOptions {
   readonly quiet?: boolean;
   readonly rev?: string;
   readonly reset?: boolean;
+  readonly keepFailed?: boolean;
 }
 
 /** What `exp run` says as a checkpoint run starts (DVC 2's words). */
@@ -139,8 +140,15 @@ export default async function expRun(
       '--executor applies to --temp and --run-all (queued runs: `tvc queue start --executor`)',
     );
   }
+  if (options.keepFailed && !options.temp && !options.runAll) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      '--keep-failed applies to --temp and --run-all (queued runs: `tvc queue start --keep-failed`)',
+    );
+  }
   if (options.executor !== undefined) experimentExecutor(tvc, options.executor);
-  if (options.runAll) return runAll(tvc, io, jobs, options.quiet === true, options.executor);
+  if (options.runAll)
+    return runAll(tvc, io, jobs, options.quiet === true, options.executor, options.keepFailed === true);
   if (options.temp) return runTemp(tvc, io, options, repro);
   if (!options.quiet) new ReproReporter(io).attach(tvc);
   const controller = new AbortController();
@@ -245,6 +253,7 @@ async function runTemp(
       reset: options.reset,
       repro,
       executor: options.executor,
+      keepFailed: options.keepFailed === true,
       signal,
       onStart: (chosen, checkpoints) => {
         name = chosen;
@@ -275,7 +284,14 @@ async function runTemp(
 }
 
 /** `exp run --run-all`: the queue's experiments, in the foreground, up to `jobs` at once. */
-async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?: string): Promise<number> {
+async function runAll(
+  tvc: Tvc,
+  io: Io,
+  jobs: number,
+  quiet: boolean,
+  executor: string | undefined,
+  keepFailed: boolean,
+): Promise<number> {
   const controller = new AbortController();
   const interrupted: string[] = [];
   const finished: QueueEntry[] = await interruptible((signal) =>
@@ -283,6 +299,7 @@ async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?:
       jobs,
       signal,
       executor,
+      keepFailed,
       attach: (experimentTvc, write, entry) => {
         const toTerminal = quiet
           ? () => {}
