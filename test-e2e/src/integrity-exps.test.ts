@@ -270,7 +270,10 @@ describe('-S mistakes are refused before anything starts (item 16)', () => {
 
   it('queued: the same errors, nothing queued', async () => {
     const repo = await project();
-    for (const args of [['-S', 'train.lrr=0.1'], ['-S', 'x=[1,']]) {
+    for (const args of [
+      ['-S', 'train.lrr=0.1'],
+      ['-S', 'x=[1,'],
+    ]) {
       const result = await repo.tvc('exp', 'run', '--queue', ...args);
       expect(result.code).toBe(255);
       expect(result.stderr.split('\n').filter((line) => line.startsWith('ERROR'))).toHaveLength(1);

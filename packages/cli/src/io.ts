@@ -21,7 +21,9 @@ let guarded = false;
  * process exits at once; a lock it held is taken over by the next command (its pid is dead), and
  * a temporary workspace it made is removed by the next queue command.
  */
-export function exitQuietlyOnClosedPipe(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+export function exitQuietlyOnClosedPipe(
+  streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr],
+): void {
   if (guarded) return;
   guarded = true;
   for (const stream of streams) {

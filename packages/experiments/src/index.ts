@@ -79,14 +79,6 @@ export {
 export type { CheckpointMade, CheckpointRunInfo, RunExperimentOptions, RunExperimentResult } from './run';
 export { baselineOf, CheckpointRunError, gitOf, runExperiment } from './run';
 export type { RunTempOptions } from './run-temp';
-export {
-  claimWorkspace,
-  keepWorkspace,
-  removeWorkspace,
-  sweepWorkspaces,
-  TEMP_WORKSPACES,
-  WORKSPACE_OWNER_FILE,
-} from './temp-workspaces';
 export { cacheDirectory, experimentExecutor, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
 export type {
   CollectOptions,
@@ -127,4 +119,12 @@ export {
 } from './show-table';
 export type { StashedExperiment, StashOptions } from './stash';
 export { commitDataSources, parseStashMessage, stashExperiment, stashMessage } from './stash';
+export {
+  claimWorkspace,
+  keepWorkspace,
+  removeWorkspace,
+  sweepWorkspaces,
+  TEMP_WORKSPACES,
+  WORKSPACE_OWNER_FILE,
+} from './temp-workspaces';
 export { ADJECTIVES, NOUNS } from './words';

@@ -139,7 +139,11 @@ describe('apply', () => {
     const repo = await withExperiments();
     const md5 = createHash('md5').update('model 0.2\n').digest('hex');
     rmSync(path.join(repo.root, '.dvc/cache/files/md5', md5.slice(0, 2), md5.slice(2)), { force: true });
-    const before = { params: repo.read('params.yaml'), lock: repo.read('dvc.lock'), model: repo.read('model.bin') };
+    const before = {
+      params: repo.read('params.yaml'),
+      lock: repo.read('dvc.lock'),
+      model: repo.read('model.bin'),
+    };
     const error = await applyExperiment(await repo.tvc(), 'a').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TvcError);
     expect((error as TvcError).code).toBe('CHECKOUT_FAILED');
@@ -147,9 +151,11 @@ describe('apply', () => {
       'Checkout failed for following targets:\nmodel.bin\nIs your cache up to date?',
     );
     expect((error as TvcError).hint).toContain('tvc pull');
-    expect({ params: repo.read('params.yaml'), lock: repo.read('dvc.lock'), model: repo.read('model.bin') }).toEqual(
-      before,
-    );
+    expect({
+      params: repo.read('params.yaml'),
+      lock: repo.read('dvc.lock'),
+      model: repo.read('model.bin'),
+    }).toEqual(before);
     expect(existsSync(path.join(repo.root, '.dvc/tmp', `exp-apply-${process.pid}`))).toBe(false);
   });
 

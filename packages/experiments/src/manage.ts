@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { commitStages, LockFile, RepoLock, type Tvc, TvcError, Workspace } from '@tvc/core';
 import { resolveExperimentOrCheckpoint } from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
@@ -246,7 +246,9 @@ export async function applyExperiment(
 }
 
 /** A file's bytes and mode before `exp apply`, or undefined when it did not exist. */
-type FileSnapshot = { readonly file: string; readonly bytes: Buffer; readonly mode: number } | { readonly file: string; readonly bytes?: undefined };
+type FileSnapshot =
+  | { readonly file: string; readonly bytes: Buffer; readonly mode: number }
+  | { readonly file: string; readonly bytes?: undefined };
 
 async function snapshotFiles(root: string, files: readonly string[]): Promise<FileSnapshot[]> {
   return Promise.all(
@@ -278,7 +280,10 @@ async function restoreFiles(root: string, snapshots: readonly FileSnapshot[]): P
 
 /** Writes `bytes` with `mode` through a temporary file beside `file` and a rename. */
 async function writeBytesAtomic(file: string, bytes: Buffer, mode: number): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     await writeFile(temporary, bytes, { mode });
     await chmod(temporary, mode);

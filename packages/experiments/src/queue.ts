@@ -291,7 +291,10 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
           const logFile = store.logPath(task.id);
           const current = store.get(task.id); // undefined: removed while it ran
           const retry =
-            outcome.status === 'failed' && !killed && current !== undefined && current.attempts <= current.retries;
+            outcome.status === 'failed' &&
+            !killed &&
+            current !== undefined &&
+            current.attempts <= current.retries;
           const status: QueueStatus = interrupted || retry ? 'queued' : (outcome.status as QueueStatus);
           // the copy stays only for a failure that ends the entry, and only on request
           const kept =

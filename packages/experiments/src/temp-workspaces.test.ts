@@ -23,7 +23,7 @@ function workspace(root: string, name: string): string {
 }
 
 describe('sweepWorkspaces', () => {
-  it("removes copies of dead tvc processes; keeps live ones, kept ones and copies tvc did not make", () => {
+  it('removes copies of dead tvc processes; keeps live ones, kept ones and copies tvc did not make', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'tvc-sweep-'));
     roots.push(root);
     const dead = deadPid();

@@ -294,41 +294,42 @@ async function runAll(
 ): Promise<number> {
   const controller = new AbortController();
   const interrupted: string[] = [];
-  const finished: QueueEntry[] = await interruptible((signal) =>
-    runQueueWorker(tvc, {
-      jobs,
-      signal,
-      executor,
-      keepFailed,
-      attach: (experimentTvc, write, entry) => {
-        const toTerminal = quiet
-          ? () => {}
-          : jobs > 1
-            ? linePrefixer(`[${entry.name}] `, (text) => io.stdout.write(text))
-            : (text: string) => io.stdout.write(text);
-        attachExperimentReporter(
-          experimentTvc,
-          (text) => {
-            write(text);
-            toTerminal(text);
-          },
-          io.env,
-        );
-      },
-      onEvent: (event) => {
-        if (event.type === 'interrupted') interrupted.push(event.entry.name);
-        if (quiet) return;
-        if (event.type === 'start' && jobs === 1)
-          writeLine(io.stdout, `Reproducing experiment '${event.entry.name}'`);
-        if (event.type === 'start' && jobs > 1)
-          writeLine(io.stdout, `[${event.entry.name}] Reproducing experiment '${event.entry.name}'`);
-        if (event.type === 'retry')
-          writeLine(
-            io.stderr,
-            `experiment '${event.entry.name}' failed; retrying (attempt ${event.entry.attempts + 1} of ${event.entry.retries + 1})`,
+  const finished: QueueEntry[] = await interruptible(
+    (signal) =>
+      runQueueWorker(tvc, {
+        jobs,
+        signal,
+        executor,
+        keepFailed,
+        attach: (experimentTvc, write, entry) => {
+          const toTerminal = quiet
+            ? () => {}
+            : jobs > 1
+              ? linePrefixer(`[${entry.name}] `, (text) => io.stdout.write(text))
+              : (text: string) => io.stdout.write(text);
+          attachExperimentReporter(
+            experimentTvc,
+            (text) => {
+              write(text);
+              toTerminal(text);
+            },
+            io.env,
           );
-      },
-    }),
+        },
+        onEvent: (event) => {
+          if (event.type === 'interrupted') interrupted.push(event.entry.name);
+          if (quiet) return;
+          if (event.type === 'start' && jobs === 1)
+            writeLine(io.stdout, `Reproducing experiment '${event.entry.name}'`);
+          if (event.type === 'start' && jobs > 1)
+            writeLine(io.stdout, `[${event.entry.name}] Reproducing experiment '${event.entry.name}'`);
+          if (event.type === 'retry')
+            writeLine(
+              io.stderr,
+              `experiment '${event.entry.name}' failed; retrying (attempt ${event.entry.attempts + 1} of ${event.entry.retries + 1})`,
+            );
+        },
+      }),
     controller,
   );
   const succeeded = finished.filter((entry) => entry.status === 'success').map((entry) => entry.name);
