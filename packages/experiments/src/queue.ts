@@ -72,6 +72,7 @@ export async function queueExperiments(
     throw overridesError(error);
   }
   const store = new QueueStore(tvc.root);
+  sweepWorkspaces(tvc.root);
   const taken = new Set(
     (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
   );
@@ -483,6 +484,7 @@ export async function removeQueued(tvc: Tvc, options: RemoveQueuedOptions): Prom
 /** The log of an entry (by name or id) and the entry. */
 export function queueLog(tvc: Tvc, query: string): { entry: QueueEntry; log: string; path: string } {
   const store = new QueueStore(tvc.root);
+  sweepWorkspaces(tvc.root);
   const entry = findQueueEntry(store.list(), query);
   if (!entry) throw new TvcError('QUEUE_NOT_FOUND', `'${query}' is not a queued experiment`);
   const file = store.logPath(entry.id);
