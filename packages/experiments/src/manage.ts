@@ -360,15 +360,19 @@ async function recordedOutputs(tvc: Tvc): Promise<RecordedOutput[]> {
 }
 
 /**
- * Checks out the cached outputs the (applied) dvc.lock and `.dvc` files record. Every object is
- * verified first: a missing or corrupt one stops it before any output is touched, naming them all.
+ * Checks out the cached outputs the (applied) dvc.lock and `.dvc` files record, but for those the
+ * workspace already holds. Every object needed is verified first: a missing or corrupt one stops it before any output is touched, naming them all.
  * Each output is moved aside before being replaced and put back if a checkout fails.
  */
 async function checkoutOutputs(tvc: Tvc): Promise<void> {
   const workspace = new Workspace(tvc.root);
-  const outputs = await recordedOutputs(tvc);
+  const outputs: RecordedOutput[] = [];
   const problems: string[] = [];
-  for (const out of outputs) {
+  for (const out of await recordedOutputs(tvc)) {
+    // already what is recorded: nothing to check out, and its object is not needed (as DVC)
+    const current = await workspace.hash(out.absolute).catch(() => undefined);
+    if (current?.md5 === out.md5) continue;
+    outputs.push(out);
     const status = await workspace.verify(out.md5);
     if (status === 'missing') problems.push(out.display);
     if (status === 'corrupt') problems.push(`${out.display} (its cache object is corrupt)`);
