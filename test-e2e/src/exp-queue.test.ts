@@ -240,9 +240,9 @@ describe('tvc exp run --temp', () => {
     expect(await repo.read('model.bin')).toBe('model 5\n');
   });
 
-  it('a failing command: no ref, the error names stage and exit code, the partial results are kept', async () => {
+  it('a failing command: no ref, the error names stage and exit code, --keep-failed keeps the partial results', async () => {
     const repo = await project();
-    const result = await repo.tvc('exp', 'run', '--temp', '-S', 'lr=13', '-n', 'bad');
+    const result = await repo.tvc('exp', 'run', '--temp', '-S', 'lr=13', '-n', 'bad', '--keep-failed');
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(
       /experiment 'bad' failed: .*'train'.*\(exit code 3\); no experiment was recorded, the partial results are in (\S+)/,
@@ -339,7 +339,7 @@ describe('tvc queue', () => {
       '1',
     );
     const [broken] = await queue(repo, '-n', 'broken', '-S', `flaky=${repo.path('.flaky-2')}`);
-    const run = await repo.tvc('exp', 'run', '--run-all');
+    const run = await repo.tvc('exp', 'run', '--run-all', '--keep-failed');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("experiment 'flaky' failed; retrying (attempt 2 of 2)");
     expect(run.stderr).toMatch(

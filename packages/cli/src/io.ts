@@ -9,7 +9,33 @@ export interface Io extends CommandIo {
   readonly columns?: number | undefined;
 }
 
+/** DVC's exit code when the reader of its output went away (128 + SIGPIPE). */
+export const EXIT_CLOSED_PIPE = 141;
+
+let guarded = false;
+
+/**
+ * A reader that closed early (`tvc queue status | head -1`) makes the next write fail with EPIPE;
+ * unhandled, Node prints a stack trace. tvc ends quietly instead, with 141 as DVC does (the shell
+ * sees what a program killed by SIGPIPE returns). Nothing more can be said to that reader, so the
+ * process exits at once; a lock it held is taken over by the next command (its pid is dead), and
+ * a temporary workspace it made is removed by the next queue command.
+ */
+export function exitQuietlyOnClosedPipe(
+  streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr],
+): void {
+  if (guarded) return;
+  guarded = true;
+  for (const stream of streams) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(EXIT_CLOSED_PIPE);
+      throw error;
+    });
+  }
+}
+
 export function processIo(): Io {
+  exitQuietlyOnClosedPipe();
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -35,6 +35,10 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     )
     .option('--temp', 'run in a temporary copy of the repository; the workspace is left alone')
     .option('--run-all', 'run the queued experiments in the foreground (with -j, that many at once)')
+    .option(
+      '--keep-failed',
+      'with --temp or --run-all: keep the temporary copy of a failed experiment for its partial results',
+    )
     .option('--retries <n>', 'with --queue: run a failed experiment again up to n times')
     .option(
       '--executor <name>',

@@ -13,6 +13,7 @@ export function registerQueueCommands(program: Command, { run, common }: Registr
     .argument('[experiments...]', 'only these queued experiments (names or task ids)')
     .option('-j, --jobs <n>', 'experiments to run at the same time', '1')
     .option('--executor <name>', 'the executor plugin each experiment runs through', 'temp')
+    .option('--keep-failed', "keep a failed experiment's temporary copy (until `queue remove`)")
     .action(run(() => import('./commands/queue-start')));
 
   common(queue.command('status'))
@@ -55,5 +56,6 @@ export function registerQueueCommands(program: Command, { run, common }: Registr
     .argument('[experiments...]')
     .option('-j, --jobs <n>', 'experiments at once', '1')
     .option('--executor <name>', 'executor', 'temp')
+    .option('--keep-failed', 'keep failed copies')
     .action(run(() => import('./commands/queue-worker')));
 }

@@ -119,4 +119,12 @@ export {
 } from './show-table';
 export type { StashedExperiment, StashOptions } from './stash';
 export { commitDataSources, parseStashMessage, stashExperiment, stashMessage } from './stash';
+export {
+  claimWorkspace,
+  keepWorkspace,
+  removeWorkspace,
+  sweepWorkspaces,
+  TEMP_WORKSPACES,
+  WORKSPACE_OWNER_FILE,
+} from './temp-workspaces';
 export { ADJECTIVES, NOUNS } from './words';

@@ -135,6 +135,45 @@ describe('apply', () => {
     expect(repo.read('params.yaml')).toContain('lr: 0.2');
   });
 
+  it('a missing cache object: refused before anything changes, every such output named', async () => {
+    const repo = await withExperiments();
+    const md5 = createHash('md5').update('model 0.2\n').digest('hex');
+    rmSync(path.join(repo.root, '.dvc/cache/files/md5', md5.slice(0, 2), md5.slice(2)), { force: true });
+    const before = {
+      params: repo.read('params.yaml'),
+      lock: repo.read('dvc.lock'),
+      model: repo.read('model.bin'),
+    };
+    const error = await applyExperiment(await repo.tvc(), 'a').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TvcError);
+    expect((error as TvcError).code).toBe('CHECKOUT_FAILED');
+    expect((error as TvcError).message).toBe(
+      'Checkout failed for following targets:\nmodel.bin\nIs your cache up to date?',
+    );
+    expect((error as TvcError).hint).toContain('tvc pull');
+    expect({
+      params: repo.read('params.yaml'),
+      lock: repo.read('dvc.lock'),
+      model: repo.read('model.bin'),
+    }).toEqual(before);
+    expect(existsSync(path.join(repo.root, '.dvc/tmp', `exp-apply-${process.pid}`))).toBe(false);
+  });
+
+  it('an output the workspace already holds needs no cache object', async () => {
+    const repo = await withExperiments();
+    // the workspace holds b's model.bin: applying b again does not need its object
+    const md5 = createHash('md5').update('model 0.5\n').digest('hex');
+    rmSync(path.join(repo.root, '.dvc/cache/files/md5', md5.slice(0, 2), md5.slice(2)), { force: true });
+    await applyExperiment(await repo.tvc(), 'a');
+    await expect(applyExperiment(await repo.tvc(), 'b')).rejects.toThrow('Checkout failed');
+    rmSync(path.join(repo.root, 'model.bin')); // never write through a link into the cache
+    repo.write('model.bin', 'model 0.5\n');
+    const applied = await applyExperiment(await repo.tvc(), 'b');
+    expect(applied.experiment.name).toBe('b');
+    expect(repo.read('model.bin')).toBe('model 0.5\n');
+    expect(repo.read('params.yaml')).toContain('lr: 0.5');
+  });
+
   it('overwrites without asking what another experiment already holds', async () => {
     const repo = await withExperiments();
     // The workspace holds b's results, which git has in b's commit: nothing is at risk.

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { commitStages, LockFile, RepoLock, type Tvc, TvcError, Workspace } from '@tvc/core';
 import { resolveExperimentOrCheckpoint } from './checkpoint';
@@ -219,18 +220,78 @@ export async function applyExperiment(
   }
   if (atRisk.length > 0) await saveWorkspace(git, baseline, atRisk, query);
 
-  for (const file of writes) {
-    const target = path.join(git.root, file);
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, await blobBytes(git, expTree.get(file)!.sha), {
-      mode: expTree.get(file)!.mode === '100755' ? 0o755 : 0o644,
-    });
+  // All or nothing: the files are written with their old contents kept, every output the
+  // experiment records is verified in the cache before any output is touched, and outputs are
+  // moved aside before being replaced. A missing or corrupt object puts everything back.
+  const before = await snapshotFiles(git.root, [...writes, ...removals]);
+  try {
+    for (const file of writes) {
+      const target = path.join(git.root, file);
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeBytesAtomic(
+        target,
+        await blobBytes(git, expTree.get(file)!.sha),
+        expTree.get(file)!.mode === '100755' ? 0o755 : 0o644,
+      );
+    }
+    for (const file of removals) await rm(path.join(git.root, file), { force: true });
+    await checkoutOutputs(tvc);
+  } catch (error) {
+    await restoreFiles(git.root, before);
+    throw error;
   }
-  for (const file of removals) await rm(path.join(git.root, file), { force: true });
-  await checkoutOutputs(tvc);
   await git.updateRef(APPLY_HEAD, baseline, 'tvc: exp apply');
   await git.updateRef(EXEC_APPLY, experiment.sha, 'tvc: exp apply');
   return { experiment, changed: [...writes, ...removals].sort(), saved: atRisk };
+}
+
+/** A file's bytes and mode before `exp apply`, or undefined when it did not exist. */
+type FileSnapshot =
+  | { readonly file: string; readonly bytes: Buffer; readonly mode: number }
+  | { readonly file: string; readonly bytes?: undefined };
+
+async function snapshotFiles(root: string, files: readonly string[]): Promise<FileSnapshot[]> {
+  return Promise.all(
+    files.map(async (file): Promise<FileSnapshot> => {
+      const absolute = path.join(root, file);
+      try {
+        const [bytes, stats] = await Promise.all([readFile(absolute), stat(absolute)]);
+        return { file, bytes, mode: stats.mode & 0o777 };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file };
+        throw error;
+      }
+    }),
+  );
+}
+
+/** Puts files back as {@link snapshotFiles} found them (each written atomically). */
+async function restoreFiles(root: string, snapshots: readonly FileSnapshot[]): Promise<void> {
+  for (const snapshot of snapshots) {
+    const absolute = path.join(root, snapshot.file);
+    if (snapshot.bytes === undefined) {
+      await rm(absolute, { force: true });
+      continue;
+    }
+    await mkdir(path.dirname(absolute), { recursive: true });
+    await writeBytesAtomic(absolute, snapshot.bytes, snapshot.mode);
+  }
+}
+
+/** Writes `bytes` with `mode` through a temporary file beside `file` and a rename. */
+async function writeBytesAtomic(file: string, bytes: Buffer, mode: number): Promise<void> {
+  const temporary = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    await writeFile(temporary, bytes, { mode });
+    await chmod(temporary, mode);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** A blob's exact bytes (binary files must not go through a string). */
@@ -263,27 +324,111 @@ async function saveWorkspace(
   }
 }
 
-/** Checks out the cached outputs dvc.lock names, where the cache has them (DVC's checkout, missing allowed). */
-async function checkoutOutputs(tvc: Tvc): Promise<void> {
+/** A cached output dvc.lock or a `.dvc` file records, with its hash. */
+interface RecordedOutput {
+  /** As the user knows it (relative to the DVC root). */
+  readonly display: string;
+  readonly absolute: string;
+  readonly md5: string;
+}
+
+/** Every cached output with a recorded hash: pipeline stages' (dvc.lock) and `.dvc` files'. */
+async function recordedOutputs(tvc: Tvc): Promise<RecordedOutput[]> {
   const pipeline = await tvc.loadPipeline();
-  const workspace = new Workspace(tvc.root);
   const locks = new Map<string, LockFile | undefined>();
+  const found: RecordedOutput[] = [];
   for (const stage of pipeline.stages) {
-    if (stage.kind !== 'pipeline') continue;
-    const display = path.posix.join(path.posix.dirname(stage.file), 'dvc.lock');
-    if (!locks.has(display)) {
-      const absolute = path.join(tvc.root, display);
-      locks.set(display, existsSync(absolute) ? await LockFile.read(absolute, display) : undefined);
+    let recorded: ReadonlyMap<string, string | undefined>;
+    if (stage.kind === 'data') {
+      recorded = new Map(stage.outs.map((out) => [out.path, out.properties.md5 as string | undefined]));
+    } else {
+      const display = path.posix.join(path.posix.dirname(stage.file), 'dvc.lock');
+      if (!locks.has(display)) {
+        const absolute = path.join(tvc.root, display);
+        locks.set(display, existsSync(absolute) ? await LockFile.read(absolute, display) : undefined);
+      }
+      const entry = locks.get(display)?.get(stage.name);
+      recorded = new Map((entry?.outs ?? []).map((item) => [item.path, item.md5]));
     }
-    const entry = locks.get(display)?.get(stage.name);
-    for (const item of entry?.outs ?? []) {
-      const out = stage.outs.find((candidate) => candidate.path === item.path);
-      if (!out?.cache || !item.md5) continue;
-      if ((await workspace.cache.has(item.md5)) === false) continue;
-      await rm(out.absolute, { recursive: true, force: true });
-      await workspace.checkout(item.md5, out.absolute);
+    for (const out of stage.outs) {
+      const md5 = recorded.get(out.path);
+      if (!out.cache || typeof md5 !== 'string') continue;
+      found.push({ display: out.repoPath ?? out.path, absolute: out.absolute, md5 });
     }
   }
+  return found;
+}
+
+/**
+ * Checks out the cached outputs the (applied) dvc.lock and `.dvc` files record, but for those the
+ * workspace already holds. Every object needed is verified first: a missing or corrupt one stops it before any output is touched, naming them all.
+ * Each output is moved aside before being replaced and put back if a checkout fails.
+ */
+async function checkoutOutputs(tvc: Tvc): Promise<void> {
+  const workspace = new Workspace(tvc.root);
+  const outputs: RecordedOutput[] = [];
+  const problems: string[] = [];
+  for (const out of await recordedOutputs(tvc)) {
+    // already what is recorded: nothing to check out, and its object is not needed (as DVC)
+    const current = await workspace.hash(out.absolute).catch(() => undefined);
+    if (current?.md5 === out.md5) continue;
+    outputs.push(out);
+    const status = await workspace.verify(out.md5);
+    if (status === 'missing') problems.push(out.display);
+    if (status === 'corrupt') problems.push(`${out.display} (its cache object is corrupt)`);
+  }
+  if (problems.length > 0) throw checkoutFailed(problems);
+  const aside = path.join(tvc.root, '.dvc', 'tmp', `exp-apply-${process.pid}`);
+  const moved: { from: string; to: string }[] = [];
+  const written: string[] = [];
+  try {
+    for (const [index, out] of outputs.entries()) {
+      const stats = await lstat(out.absolute).catch(() => undefined);
+      if (stats) {
+        const to = path.join(aside, String(index));
+        await mkdir(aside, { recursive: true });
+        try {
+          await rename(out.absolute, to);
+          moved.push({ from: out.absolute, to });
+        } catch {
+          await rm(out.absolute, { recursive: true, force: true }); // another filesystem: not kept
+        }
+      }
+      written.push(out.absolute);
+      try {
+        await workspace.checkout(out.md5, out.absolute);
+      } catch (error) {
+        // the hash package's HashError (found missing or corrupt as it links)
+        const code = (error as { code?: unknown }).code;
+        if (code === 'CACHE_MISSING' || code === 'CACHE_CORRUPT') {
+          throw checkoutFailed([
+            code === 'CACHE_MISSING' ? out.display : `${out.display} (its cache object is corrupt)`,
+          ]);
+        }
+        throw error;
+      }
+    }
+  } catch (error) {
+    for (const file of written) await rm(file, { recursive: true, force: true });
+    for (const { from, to } of moved.reverse()) {
+      await mkdir(path.dirname(from), { recursive: true });
+      await rename(to, from);
+    }
+    throw error;
+  } finally {
+    await rm(aside, { recursive: true, force: true });
+  }
+}
+
+/** DVC's words for outputs it cannot check out, and what to do. */
+function checkoutFailed(targets: readonly string[]): TvcError {
+  return new TvcError(
+    'CHECKOUT_FAILED',
+    `Checkout failed for following targets:\n${targets.join('\n')}\nIs your cache up to date?`,
+    {
+      hint: 'nothing was changed. Fetch the objects with `tvc pull` (once tvc has remotes), or make them again: run the experiment again (`tvc exp run` with its params), or `tvc repro` after checking out its files',
+    },
+  );
 }
 
 // ─── save ────────────────────────────────────────────────────────────────────────────────────────

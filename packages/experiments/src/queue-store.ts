@@ -18,6 +18,7 @@ import {
   TvcError,
   writeFileAtomic,
 } from '@tvc/core';
+import { sweepWorkspaces } from './temp-workspaces';
 
 /** Where tvc's queue lives, under the DVC root (`.dvc/tmp` is git-ignored, as DVC's queue is). */
 export const QUEUE_DIRECTORY = '.dvc/tmp/exps/tvc-queue';
@@ -72,8 +73,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class QueueStore {
   readonly directory: string;
+  readonly #dvcRoot: string;
 
   constructor(dvcRoot: string) {
+    this.#dvcRoot = dvcRoot;
     this.directory = path.join(dvcRoot, QUEUE_DIRECTORY);
   }
 
@@ -166,7 +169,10 @@ export class QueueStore {
     rmSync(this.killPath(id), { force: true });
   }
 
-  /** Entries whose worker died while they ran are failed now (their logs stay). Returns them. */
+  /**
+   * Entries whose worker died while they ran are failed now (their logs stay), and the temporary
+   * workspaces of dead tvc processes (not kept on request) are removed. Returns the entries.
+   */
   async recover(): Promise<QueueEntry[]> {
     const recovered: QueueEntry[] = [];
     for (const entry of this.list()) {
@@ -190,6 +196,7 @@ export class QueueStore {
     for (const worker of this.workers(false)) {
       if (!alive(worker.pid)) rmSync(path.join(this.#workers, `${worker.pid}.json`), { force: true });
     }
+    sweepWorkspaces(this.#dvcRoot);
     return recovered;
   }
 

@@ -25,6 +25,7 @@ import { listExperiments } from './refs';
 import { baselineOf, gitOf } from './run';
 import { experimentExecutor } from './run-temp';
 import { commitDataSources, stashExperiment } from './stash';
+import { keepWorkspace, removeWorkspace, sweepWorkspaces } from './temp-workspaces';
 
 export interface QueueExperimentOptions {
   /** `-S` overrides; sweeps (`a=1,2`, `choice()`, `range()`) queue one experiment per combination. */
@@ -71,6 +72,7 @@ export async function queueExperiments(
     throw overridesError(error);
   }
   const store = new QueueStore(tvc.root);
+  sweepWorkspaces(tvc.root);
   const taken = new Set(
     (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
   );
@@ -160,7 +162,8 @@ export function findQueueEntry(entries: readonly QueueEntry[], query: string): Q
 }
 
 export interface WorkerEvent {
-  readonly type: 'start' | 'finish' | 'retry';
+  /** `interrupted`: the worker's signal stopped it and it is queued again. */
+  readonly type: 'start' | 'finish' | 'retry' | 'interrupted';
   readonly entry: QueueEntry;
   readonly outcome?: ExperimentOutcome;
 }
@@ -179,6 +182,11 @@ export interface QueueWorkerOptions {
   readonly onEvent?: (event: WorkerEvent) => void;
   /** How often kill and stop requests are looked for (default 200 ms). */
   readonly pollMs?: number;
+  /**
+   * `--keep-failed`: keep the temporary workspace of an experiment that failed (its last attempt)
+   * for its partial results, until its entry is removed. Otherwise every copy goes when its run ends.
+   */
+  readonly keepFailed?: boolean;
 }
 
 /**
@@ -186,7 +194,8 @@ export interface QueueWorkerOptions {
  * at once, each in its own temporary workspace, until the queue has nothing left to run (entries
  * queued meanwhile are picked up) or a stop is asked for. Entries are claimed under the queue's
  * lock, so several workers never run one twice. Each experiment's output goes to its log as it
- * comes; a failed one is run again while it has retries left, else kept (log and workspace) as failed.
+ * comes; a failed one is run again while it has retries left, else kept (its log; its workspace
+ * only with `keepFailed`) as failed. Every other temporary workspace is removed as its run ends.
  */
 export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {}): Promise<QueueEntry[]> {
   const { git } = gitOf(tvc);
@@ -281,6 +290,20 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
           // the whole worker interrupted (Ctrl+C on --run-all, SIGTERM): back in the queue, not failed
           const interrupted = killed && options.signal?.aborted === true;
           const logFile = store.logPath(task.id);
+          const current = store.get(task.id); // undefined: removed while it ran
+          const retry =
+            outcome.status === 'failed' &&
+            !killed &&
+            current !== undefined &&
+            current.attempts <= current.retries;
+          const status: QueueStatus = interrupted || retry ? 'queued' : (outcome.status as QueueStatus);
+          // the copy stays only for a failure that ends the entry, and only on request
+          const kept =
+            status === 'failed' && options.keepFailed === true && current !== undefined
+              ? outcome.workspace
+              : undefined;
+          if (outcome.workspace && outcome.workspace !== kept) removeWorkspace(outcome.workspace);
+          if (kept) keepWorkspace(kept);
           if (outcome.status === 'failed') {
             const error = outcome.error;
             const exit =
@@ -295,29 +318,31 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
                     (outcome.ref && outcome.sha
                       ? `The checkpoints are kept: ${outcome.ref} is at ${outcome.sha.slice(0, 7)}\n`
                       : '') +
-                    (outcome.workspace ? `The partial results are in ${outcome.workspace}\n` : ''),
+                    (kept ? `The partial results are in ${kept}\n` : ''),
             );
           }
           const updated = await store.locked(async () => {
             const entry = store.get(task.id);
             if (!entry) return undefined; // removed while it ran
-            const retry = outcome.status === 'failed' && !killed && entry.attempts <= entry.retries;
             const next: QueueEntry = {
               ...entry,
-              status: interrupted || retry ? 'queued' : (outcome.status as QueueStatus),
+              status,
               attempts: interrupted ? entry.attempts - 1 : entry.attempts,
               worker: undefined,
               finished: new Date().toISOString(),
-              outcome: killed
-                ? { ...outcome, status: 'failed', error: { code: 'KILLED', message: 'killed' } }
-                : outcome,
+              outcome: {
+                ...(killed
+                  ? { ...outcome, status: 'failed', error: { code: 'KILLED', message: 'killed' } }
+                  : outcome),
+                workspace: kept,
+              },
             };
             await store.put(next);
             return next;
           });
           rmSync(store.killPath(task.id), { force: true });
           await store.putWorker(record());
-          if (interrupted && outcome.workspace) rmSync(outcome.workspace, { recursive: true, force: true });
+          if (updated && interrupted) options.onEvent?.({ type: 'interrupted', entry: updated, outcome });
           if (!updated || interrupted) return;
           if (updated.status === 'success') {
             await git.deleteRefs([queueRef(task.id)]).catch(() => {});
@@ -353,7 +378,10 @@ export interface QueueState {
 /** The queue as it is: entries (those of dead workers failed first) and the live workers. */
 export async function queueState(tvc: Tvc): Promise<QueueState> {
   const store = new QueueStore(tvc.root);
-  if (!existsSync(store.directory)) return { entries: [], workers: [] };
+  if (!existsSync(store.directory)) {
+    sweepWorkspaces(tvc.root); // copies left by a killed `exp run --temp`
+    return { entries: [], workers: [] };
+  }
   await store.locked(() => store.recover());
   return { entries: store.list(), workers: store.workers() };
 }
@@ -456,6 +484,7 @@ export async function removeQueued(tvc: Tvc, options: RemoveQueuedOptions): Prom
 /** The log of an entry (by name or id) and the entry. */
 export function queueLog(tvc: Tvc, query: string): { entry: QueueEntry; log: string; path: string } {
   const store = new QueueStore(tvc.root);
+  sweepWorkspaces(tvc.root);
   const entry = findQueueEntry(store.list(), query);
   if (!entry) throw new TvcError('QUEUE_NOT_FOUND', `'${query}' is not a queued experiment`);
   const file = store.logPath(entry.id);

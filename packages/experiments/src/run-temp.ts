@@ -5,16 +5,18 @@ import {
   type ExperimentContext,
   type ExperimentOutcome,
   type ExperimentReproOptions,
+  planParams,
   readDvcConfig,
   type Tvc,
   TvcError,
 } from '@tvc/core';
-import { assertNoSweep, ParamsOverrideError, parseOverrides } from '@tvc/params';
+import { parseOverrides } from '@tvc/params';
 import { checkpointTaskStart } from './checkpoint';
 import { chooseName } from './names';
 import { listExperiments } from './refs';
 import { baselineOf, type CheckpointRunInfo, gitOf } from './run';
 import { commitDataSources, stashExperiment } from './stash';
+import { keepWorkspace, removeWorkspace } from './temp-workspaces';
 
 /** The executor named `name`, or a clear error when there is none or it cannot run experiments. */
 export function experimentExecutor(
@@ -55,12 +57,15 @@ export interface RunTempOptions {
   readonly rev?: string;
   /** `--reset`: a checkpoint experiment starts over. */
   readonly reset?: boolean;
+  /** `--keep-failed`: a failed run's temporary workspace is kept for its partial results (else removed). */
+  readonly keepFailed?: boolean;
 }
 
 /**
  * `exp run --temp`: records the workspace (with the `-S` overrides applied in the commit only) as
  * a stash commit, runs it through the `temp` executor in an isolated copy, and leaves the result as
  * an experiment ref; the user's workspace is never touched. Sweeps are refused, as without `--queue`.
+ * The copy is removed when the run ends, unless it failed and `keepFailed` asks to keep it.
  */
 export async function runTempExperiment(
   tvc: Tvc,
@@ -68,21 +73,10 @@ export async function runTempExperiment(
 ): Promise<{ name: string; outcome: ExperimentOutcome }> {
   const { git, prefix } = gitOf(tvc);
   const baseline = await baselineOf(git);
-  const overrides = (() => {
-    try {
-      const parsed = parseOverrides(options.overrides ?? []);
-      assertNoSweep(parsed);
-      return parsed;
-    } catch (error) {
-      if (error instanceof ParamsOverrideError) {
-        throw new TvcError(error.code, error.message, {
-          hint:
-            error.code === 'OVERRIDE_SWEEP' ? 'queue one experiment per combination with --queue' : undefined,
-        });
-      }
-      throw error;
-    }
-  })();
+  // `-S` mistakes (a missing key, a sweep, bad syntax) are refused before a name is chosen, with
+  // the errors of a run in the workspace; the overrides go into the stash commit only.
+  if (options.overrides && options.overrides.length > 0) await planParams(tvc, options.overrides);
+  const overrides = parseOverrides(options.overrides ?? []);
   const taken = new Set(
     (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
   );
@@ -136,6 +130,11 @@ export async function runTempExperiment(
         onTvc: options.onTvc,
       },
     );
+    if (outcome.workspace && !(options.keepFailed && outcome.status === 'failed')) {
+      removeWorkspace(outcome.workspace);
+      return { name, outcome: { ...outcome, workspace: undefined } };
+    }
+    if (outcome.workspace) keepWorkspace(outcome.workspace);
     return { name, outcome };
   } finally {
     await git.deleteRefs([ref]);

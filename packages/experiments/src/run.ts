@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  planParams,
   planRepro,
   RepoLock,
   type ReproOptions,
@@ -141,6 +142,9 @@ export async function runExperiment(
     const taken = new Set(
       (await listExperiments(git)).filter((exp) => exp.baseline === baseline).map((exp) => exp.name),
     );
+    // `-S` mistakes (a missing key, a sweep, bad syntax) are refused before a name is chosen or
+    // anything runs: nothing is written until the overrides are known to apply.
+    if (options.overrides && options.overrides.length > 0) await planParams(tvc, options.overrides);
     const repro = reproOptions(options);
     const plan = planRepro(await tvc.loadPipeline(), repro, tvc.cwd);
     if (hasCheckpoints(plan))

@@ -21,6 +21,7 @@ import {
 } from '@tvc/core';
 import {
   CheckpointRecorder,
+  claimWorkspace,
   commitExperiment,
   experimentHash,
   experimentPaths,
@@ -28,12 +29,13 @@ import {
   Git,
   hasCheckpoints,
   removeCheckpointOutputs,
+  removeWorkspace,
+  TEMP_WORKSPACES,
 } from '@tvc/experiments';
 
 const run = promisify(execFile);
 
-/** Where temporary workspaces are made, under the DVC root (as DVC's `.dvc/tmp/exps/tmpXXXX`). */
-export const TEMP_WORKSPACES = '.dvc/tmp/exps';
+export { TEMP_WORKSPACES };
 
 async function git(cwd: string, args: readonly string[], env?: Record<string, string>): Promise<string> {
   const { stdout } = await run('git', [...args], {
@@ -65,7 +67,8 @@ export function localConfigWithCache(existing: string | undefined, cacheDir: str
  * Makes an isolated copy of the repository at a commit: a new git repository under
  * `.dvc/tmp/exps/` that borrows the source's objects (`objects/info/alternates`, nothing copied),
  * with the commit checked out (detached) and the source's identity, and a DVC config that shares the
- * source's cache. Returns the copy's git root and DVC root.
+ * source's cache. Returns the copy's git root and DVC root. The copy is marked as this process's
+ * (`.git/tvc-owner`), so that one left by a killed process is swept by the next queue command.
  */
 export async function prepareWorkspace(
   context: Pick<ExperimentContext, 'scmRoot' | 'dvcRoot' | 'cacheDir'>,
@@ -74,6 +77,21 @@ export async function prepareWorkspace(
   const parent = path.join(context.dvcRoot, TEMP_WORKSPACES);
   mkdirSync(parent, { recursive: true });
   const directory = mkdtempSync(path.join(parent, 'tmp'));
+  // marked as this process's at once: if it dies, the next queue command removes the copy
+  claimWorkspace(directory);
+  try {
+    return await fillWorkspace(context, rev, directory);
+  } catch (error) {
+    removeWorkspace(directory);
+    throw error;
+  }
+}
+
+async function fillWorkspace(
+  context: Pick<ExperimentContext, 'scmRoot' | 'dvcRoot' | 'cacheDir'>,
+  rev: string,
+  directory: string,
+): Promise<{ directory: string; dvcRoot: string }> {
   await git(directory, ['init', '-q']);
   const objects = path.resolve(
     context.scmRoot,
@@ -122,8 +140,9 @@ function failure(error: unknown, workspace: string): ExperimentOutcome {
  * Runs an experiment in an isolated copy of the repository (see {@link prepareWorkspace}): the
  * outputs dvc.lock records are checked out from the shared cache, the pipeline is reproduced there,
  * the result is committed in the copy and fetched into the source repository as the experiment's
- * ref. The user's workspace is never touched. A successful copy is removed; a failed one is kept
- * with its partial results (its path is in the outcome).
+ * ref. The user's workspace is never touched. A successful copy is removed; a failed one is left
+ * with its partial results (its path is in the outcome) for the caller to remove or keep
+ * (`--keep-failed`).
  */
 export class TempExecutor implements Executor {
   readonly specificationVersion = 'v1' as const;

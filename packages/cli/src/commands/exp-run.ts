@@ -14,6 +14,9 @@ import { attachExperimentReporter, linePrefixer } from '../experiment-log';
 import { type Io, writeLine } from '../io';
 import { ReproReporter } from '../reporter';
 
+/** `repro`'s exit code for Ctrl+C (DVC's). */
+const EXIT_INTERRUPTED = 252;
+
 export interface ExpRunCommandOptions {
   readonly setParam?: string[];
   readonly name?: string;
@@ -35,6 +38,7 @@ export interface ExpRunCommandOptions {
   readonly quiet?: boolean;
   readonly rev?: string;
   readonly reset?: boolean;
+  readonly keepFailed?: boolean;
 }
 
 /** What `exp run` says as a checkpoint run starts (DVC 2's words). */
@@ -136,8 +140,15 @@ export default async function expRun(
       '--executor applies to --temp and --run-all (queued runs: `tvc queue start --executor`)',
     );
   }
+  if (options.keepFailed && !options.temp && !options.runAll) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      '--keep-failed applies to --temp and --run-all (queued runs: `tvc queue start --keep-failed`)',
+    );
+  }
   if (options.executor !== undefined) experimentExecutor(tvc, options.executor);
-  if (options.runAll) return runAll(tvc, io, jobs, options.quiet === true, options.executor);
+  if (options.runAll)
+    return runAll(tvc, io, jobs, options.quiet === true, options.executor, options.keepFailed === true);
   if (options.temp) return runTemp(tvc, io, options, repro);
   if (!options.quiet) new ReproReporter(io).attach(tvc);
   const controller = new AbortController();
@@ -209,8 +220,10 @@ function applyHint(io: Io, names: readonly string[]): void {
 }
 
 /** Aborts `controller` on Ctrl+C / SIGTERM while `work` runs. */
-async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
+async function interruptible<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  controller = new AbortController(),
+): Promise<T> {
   const onInterrupt = () => controller.abort();
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
@@ -240,6 +253,7 @@ async function runTemp(
       reset: options.reset,
       repro,
       executor: options.executor,
+      keepFailed: options.keepFailed === true,
       signal,
       onStart: (chosen, checkpoints) => {
         name = chosen;
@@ -270,48 +284,80 @@ async function runTemp(
 }
 
 /** `exp run --run-all`: the queue's experiments, in the foreground, up to `jobs` at once. */
-async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?: string): Promise<number> {
-  const finished: QueueEntry[] = await interruptible((signal) =>
-    runQueueWorker(tvc, {
-      jobs,
-      signal,
-      executor,
-      attach: (experimentTvc, write, entry) => {
-        const toTerminal = quiet
-          ? () => {}
-          : jobs > 1
-            ? linePrefixer(`[${entry.name}] `, (text) => io.stdout.write(text))
-            : (text: string) => io.stdout.write(text);
-        attachExperimentReporter(
-          experimentTvc,
-          (text) => {
-            write(text);
-            toTerminal(text);
-          },
-          io.env,
-        );
-      },
-      onEvent: (event) => {
-        if (quiet) return;
-        if (event.type === 'start' && jobs === 1)
-          writeLine(io.stdout, `Reproducing experiment '${event.entry.name}'`);
-        if (event.type === 'start' && jobs > 1)
-          writeLine(io.stdout, `[${event.entry.name}] Reproducing experiment '${event.entry.name}'`);
-        if (event.type === 'retry')
-          writeLine(
-            io.stderr,
-            `experiment '${event.entry.name}' failed; retrying (attempt ${event.entry.attempts + 1} of ${event.entry.retries + 1})`,
+async function runAll(
+  tvc: Tvc,
+  io: Io,
+  jobs: number,
+  quiet: boolean,
+  executor: string | undefined,
+  keepFailed: boolean,
+): Promise<number> {
+  const controller = new AbortController();
+  const interrupted: string[] = [];
+  const finished: QueueEntry[] = await interruptible(
+    (signal) =>
+      runQueueWorker(tvc, {
+        jobs,
+        signal,
+        executor,
+        keepFailed,
+        attach: (experimentTvc, write, entry) => {
+          const toTerminal = quiet
+            ? () => {}
+            : jobs > 1
+              ? linePrefixer(`[${entry.name}] `, (text) => io.stdout.write(text))
+              : (text: string) => io.stdout.write(text);
+          attachExperimentReporter(
+            experimentTvc,
+            (text) => {
+              write(text);
+              toTerminal(text);
+            },
+            io.env,
           );
-      },
-    }),
+        },
+        onEvent: (event) => {
+          if (event.type === 'interrupted') interrupted.push(event.entry.name);
+          if (quiet) return;
+          if (event.type === 'start' && jobs === 1)
+            writeLine(io.stdout, `Reproducing experiment '${event.entry.name}'`);
+          if (event.type === 'start' && jobs > 1)
+            writeLine(io.stdout, `[${event.entry.name}] Reproducing experiment '${event.entry.name}'`);
+          if (event.type === 'retry')
+            writeLine(
+              io.stderr,
+              `experiment '${event.entry.name}' failed; retrying (attempt ${event.entry.attempts + 1} of ${event.entry.retries + 1})`,
+            );
+        },
+      }),
+    controller,
   );
   const succeeded = finished.filter((entry) => entry.status === 'success').map((entry) => entry.name);
   const failed = finished.filter((entry) => entry.status === 'failed');
+  if (controller.signal.aborted) {
+    // as `repro`: 252, and what the interrupt stopped (queued again, not failed)
+    if (!quiet && succeeded.length > 0) applyHint(io, succeeded);
+    reportFailed(io, failed);
+    const names = interrupted.map((name) => `'${name}'`).join(', ');
+    writeLine(
+      io.stderr,
+      interrupted.length > 0
+        ? `ERROR: interrupted by the user: experiment${interrupted.length === 1 ? '' : 's'} ${names} stopped and queued again (\`tvc exp run --run-all\` or \`tvc queue start\` runs ${interrupted.length === 1 ? 'it' : 'them'})`
+        : 'ERROR: interrupted by the user',
+    );
+    return EXIT_INTERRUPTED;
+  }
   if (finished.length === 0) {
     if (!quiet) writeLine(io.stdout, 'No queued experiments to run.');
     return 0;
   }
   if (!quiet && succeeded.length > 0) applyHint(io, succeeded);
+  reportFailed(io, failed);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** One `ERROR:` line per failed queued experiment, pointing at its log. */
+function reportFailed(io: Io, failed: readonly QueueEntry[]): void {
   for (const entry of failed) {
     const error = entry.outcome?.error;
     const exit = exitSuffix(error?.exitCode);
@@ -320,5 +366,4 @@ async function runAll(tvc: Tvc, io: Io, jobs: number, quiet: boolean, executor?:
       `ERROR: experiment '${entry.name}' failed: ${error?.message ?? 'unknown error'}${exit}${keptCheckpoints(entry.outcome?.ref, entry.outcome?.sha, entry.outcome?.checkpoints)}; see \`tvc queue logs ${entry.name}\``,
     );
   }
-  return failed.length > 0 ? 1 : 0;
 }

@@ -13,7 +13,7 @@ import { writeLine } from '../io';
 export default async function queueStart(
   context: CommandContext,
   only: string[],
-  options: { jobs: string; executor: string },
+  options: { jobs: string; executor: string; keepFailed?: boolean },
 ): Promise<number> {
   const jobs = Number(options.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
@@ -37,7 +37,17 @@ export default async function queueStart(
   if (!bin) throw new TvcError('INTERNAL', 'cannot find the tvc executable to start a worker');
   const child = spawn(
     process.execPath,
-    [bin, 'queue', 'worker', '-j', String(jobs), '--executor', options.executor, ...only],
+    [
+      bin,
+      'queue',
+      'worker',
+      '-j',
+      String(jobs),
+      '--executor',
+      options.executor,
+      ...(options.keepFailed ? ['--keep-failed'] : []),
+      ...only,
+    ],
     {
       cwd: tvc.root,
       detached: true,

@@ -7,7 +7,7 @@ import { writeLine } from '../io';
 export default async function queueWorker(
   context: CommandContext,
   only: string[],
-  options: { jobs: string; executor: string },
+  options: { jobs: string; executor: string; keepFailed?: boolean },
 ): Promise<number> {
   const tvc = await context.tvc();
   const controller = new AbortController();
@@ -18,6 +18,7 @@ export default async function queueWorker(
     jobs: Math.max(1, Number(options.jobs) || 1),
     only: only.length > 0 ? only : undefined,
     executor: options.executor,
+    keepFailed: options.keepFailed === true,
     signal: controller.signal,
     attach: (experimentTvc, write) => attachExperimentReporter(experimentTvc, write, context.io.env),
     onEvent: (event) =>
