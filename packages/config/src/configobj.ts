@@ -319,5 +319,6 @@ export function writeIni(document: IniDocument, data: IniData): string {
     if (block.header) text.push(block.header.text);
     for (const line of block.body) text.push(line.text);
   }
-  return text.length === 0 ? '' : `${text.join(document.newline)}${document.newline}`;
+  // configobj writes an empty config as one newline.
+  return `${text.join(document.newline)}${document.newline}`;
 }
