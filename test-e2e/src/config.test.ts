@@ -98,7 +98,8 @@ const CASES: Record<string, readonly (readonly string[])[]> = {
   ],
 };
 
-describe.skipIf(!binary)('tvc config and tvc remote, against DVC', () => {
+// A DVC start costs 1-3 s on a loaded machine, and a case runs a dozen commands through each tool.
+describe.skipIf(!binary)('tvc config and tvc remote, against DVC', { timeout: 300_000 }, () => {
   for (const [name, steps] of Object.entries(CASES)) {
     it(`${name}: the same files, output and exit codes`, async () => {
       const results: Record<Tool, { outputs: string[]; files: string[] }> = {
@@ -118,7 +119,12 @@ describe.skipIf(!binary)('tvc config and tvc remote, against DVC', () => {
           const stdout = result.code === 254 ? '' : result.stdout;
           results[tool].outputs.push(`${step.join(' ')} -> ${result.code}\n${stdout}`);
         }
-        for (const args of [['config', '-l'], ['remote', 'list'], ['remote', 'default'], ['config', 'core.remote']]) {
+        for (const args of [
+          ['config', '-l'],
+          ['remote', 'list'],
+          ['remote', 'default'],
+          ['config', 'core.remote'],
+        ]) {
           const result = await runIn(target, tool, args);
           results[tool].outputs.push(`${args.join(' ')} -> ${result.code}\n${result.stdout}`);
         }
@@ -146,7 +152,9 @@ describe.skipIf(!binary)('tvc config and tvc remote, against DVC', () => {
       `ERROR: configuration error - config file error: extra keys not allowed @ data['core']['nosuch'] (in ${target.path('.dvc', 'config')})\n`,
     );
     const dvcResult = await target.dvc('config', 'core.nosuch', 'x');
-    expect(dvcResult.stderr).toContain("ERROR: configuration error - config file error: extra keys not allowed @ data['core']['nosuch']");
+    expect(dvcResult.stderr).toContain(
+      "ERROR: configuration error - config file error: extra keys not allowed @ data['core']['nosuch']",
+    );
     const usage = await target.tvc('config', 'a.b.c.d', 'x');
     expect(usage.code).toBe(254);
     expect(usage.stderr).toContain(
@@ -182,7 +190,7 @@ describe.skipIf(!binary)('tvc config and tvc remote, against DVC', () => {
       '  autostage = true',
       '',
       '# the team bucket',
-      "['remote \"origin\"']",
+      '[\'remote "origin"\']',
       '  url = s3://team/data  # ask ops for access',
       '',
     ].join('\n');
@@ -197,7 +205,7 @@ describe.skipIf(!binary)('tvc config and tvc remote, against DVC', () => {
         '  autostage = false',
         '',
         '# the team bucket',
-        "['remote \"origin\"']",
+        '[\'remote "origin"\']',
         '  url = s3://team/data  # ask ops for access',
         '  region = eu-west-1',
         '',
@@ -206,7 +214,9 @@ describe.skipIf(!binary)('tvc config and tvc remote, against DVC', () => {
     // and DVC reads the result
     const listed = await target.dvc('config', '-l');
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toBe('remote.origin.url=s3://team/data\nremote.origin.region=eu-west-1\ncore.remote=origin\ncore.autostage=false\n');
+    expect(listed.stdout).toBe(
+      'remote.origin.url=s3://team/data\nremote.origin.region=eu-west-1\ncore.remote=origin\ncore.autostage=false\n',
+    );
   });
 });
 

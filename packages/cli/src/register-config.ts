@@ -11,7 +11,9 @@ function levelOptions(command: Command): Command {
     local: 'use the local config (.dvc/config.local)',
   };
   for (const level of levels) {
-    command.addOption(new Option(`--${level}`, help[level]).conflicts(levels.filter((other) => other !== level)));
+    command.addOption(
+      new Option(`--${level}`, help[level]).conflicts(levels.filter((other) => other !== level)),
+    );
   }
   return command;
 }

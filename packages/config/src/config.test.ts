@@ -26,7 +26,10 @@ const read = (file: string): string => readFileSync(file, 'utf8');
 beforeEach(() => {
   root = mkdtempSync(path.join(os.tmpdir(), 'tvc-config-'));
   mkdirSync(path.join(root, 'repo', '.dvc'), { recursive: true });
-  env = { DVC_GLOBAL_CONFIG_DIR: path.join(root, 'global'), DVC_SYSTEM_CONFIG_DIR: path.join(root, 'system') };
+  env = {
+    DVC_GLOBAL_CONFIG_DIR: path.join(root, 'global'),
+    DVC_SYSTEM_CONFIG_DIR: path.join(root, 'system'),
+  };
   config = new Config({ dvcDir: path.join(root, 'repo', '.dvc'), env });
 });
 
@@ -58,11 +61,17 @@ describe('Config', () => {
     const tree = config.read();
     expect(tree.core).toEqual({ remote: 'r', autostage: 'true' });
     expect(tree.cache).toEqual({ type: 'copy' });
-    expect(getConfigValue(config, parseConfigName('core.autostage')!)).toEqual({ value: 'true', level: 'global' });
+    expect(getConfigValue(config, parseConfigName('core.autostage')!)).toEqual({
+      value: 'true',
+      level: 'global',
+    });
   });
 
   it('resolves relative paths against the file they are in, and keeps them relative when written', () => {
-    writeFileSync(path.join(root, 'repo', '.dvc', 'config'), `['remote "a"']\n    url = ../../store\n[cache]\n    dir = ./c/\n`);
+    writeFileSync(
+      path.join(root, 'repo', '.dvc', 'config'),
+      `['remote "a"']\n    url = ../../store\n[cache]\n    dir = ./c/\n`,
+    );
     expect((config.read().remote as Record<string, unknown>).a).toEqual({ url: path.join(root, 'store') });
     const sub = path.join(root, 'repo', 'sub');
     addRemote(config, 'B', '../st2', { cwd: sub });
@@ -102,7 +111,9 @@ describe('Config', () => {
       error = caught as ConfigError;
     }
     expect(error?.location).toEqual({ file, line: 3 });
-    expect(() => new Config({ dvcDir: path.join(root, 'repo', '.dvc'), env }).validate()).toThrow(ConfigError);
+    expect(() => new Config({ dvcDir: path.join(root, 'repo', '.dvc'), env }).validate()).toThrow(
+      ConfigError,
+    );
   });
 
   it('runs the remote commands as DVC does', () => {
@@ -125,7 +136,9 @@ describe('Config', () => {
     expect(read(file)).toBe(
       `[core]\n    remote = first\n['remote "other"']\n    url = s3://b/p\n    region = eu\n['remote "first"']\n    url = /tmp/store\n`,
     );
-    expect(() => setDefaultRemote(config, 'nosuch')).toThrow('default remote must be present in remote list.');
+    expect(() => setDefaultRemote(config, 'nosuch')).toThrow(
+      'default remote must be present in remote list.',
+    );
     removeRemote(config, 'first');
     expect(read(file)).toBe(`['remote "other"']\n    url = s3://b/p\n    region = eu\n`);
     expect(read(`${file}.local`)).toBe('\n'); // written empty by the level walk, as DVC does
@@ -133,7 +146,10 @@ describe('Config', () => {
   });
 
   it('lists each level apart, as `dvc config -l`', () => {
-    writeFileSync(path.join(root, 'repo', '.dvc', 'config'), `[core]\n    remote = a\n['remote "a"']\n    url = s3://b\n`);
+    writeFileSync(
+      path.join(root, 'repo', '.dvc', 'config'),
+      `[core]\n    remote = a\n['remote "a"']\n    url = s3://b\n`,
+    );
     writeFileSync(path.join(root, 'repo', '.dvc', 'config.local'), '[core]\n    remote = b\n');
     const listed = listConfig(config).filter((level) => level.entries.length > 0);
     expect(listed.map((level) => [level.level, level.entries])).toEqual([
@@ -151,7 +167,9 @@ describe('Config', () => {
   it('works outside a repository with the system and global levels only', () => {
     const outside = new Config({ env });
     expect(outside.levels()).toEqual(['system', 'global']);
-    expect(() => setConfigValue(outside, parseConfigName('core.remote')!, 'x')).toThrow('Not inside a DVC repo');
+    expect(() => setConfigValue(outside, parseConfigName('core.remote')!, 'x')).toThrow(
+      'Not inside a DVC repo',
+    );
     setConfigValue(outside, parseConfigName('core.remote')!, 'x', { level: 'global' });
     expect(read(path.join(root, 'global', 'config'))).toBe('[core]\n    remote = x\n');
   });

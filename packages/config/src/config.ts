@@ -1,9 +1,23 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { emptyIniDocument, type IniData, type IniDocument, type IniValue, parseIni, writeIni } from './configobj';
+import {
+  emptyIniDocument,
+  type IniData,
+  type IniDocument,
+  type IniValue,
+  parseIni,
+  writeIni,
+} from './configobj';
 import { ConfigError, type ConfigLocation } from './errors';
-import { type ConfigLevel, configFiles, LEVELS, type LocationOptions, REPO_LEVELS, SYSTEM_LEVELS } from './locations';
+import {
+  type ConfigLevel,
+  configFiles,
+  LEVELS,
+  type LocationOptions,
+  REPO_LEVELS,
+  SYSTEM_LEVELS,
+} from './locations';
 import { type ConfigNode, type ConfigTree, NAMED_SECTIONS, SCHEMA_ORDER, validateTree } from './schema';
 
 export interface ConfigOptions extends LocationOptions {
@@ -18,7 +32,10 @@ interface LoadedLevel {
   /** `section.name.key` → the file and line it was read from. */
   readonly origins: Map<string, ConfigLocation>;
   /** Resolved paths that were relative (`rel`) or began with `~` (`exp`, with what was written). */
-  readonly pathForms: Map<string, { readonly kind: 'rel' } | { readonly kind: 'exp'; readonly written: string }>;
+  readonly pathForms: Map<
+    string,
+    { readonly kind: 'rel' } | { readonly kind: 'exp'; readonly written: string }
+  >;
 }
 
 /** Options whose values are paths, relative to the config file they are in (DVC's `_map_dirs`). */
@@ -172,7 +189,8 @@ export class Config {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(String((error as Error).message), { location: { file } });
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new ConfigError(String((error as Error).message), { location: { file } });
     }
     const parsed = text === undefined ? undefined : parseIni(text, file);
     const tree: ConfigTree = { remote: {}, machine: {}, db: {} };
@@ -182,7 +200,8 @@ export class Config {
       const target: ConfigTree = {};
       for (const [key, value] of values) {
         target[key] = value;
-        const treePath = section === '' ? key : named ? `${named[1]}.${named[2]}.${key}` : `${section}.${key}`;
+        const treePath =
+          section === '' ? key : named ? `${named[1]}.${named[2]}.${key}` : `${section}.${key}`;
         origins.set(treePath, { file, line: parsed?.lines.get(`${section}\0${key}`) });
       }
       if (section === '') Object.assign(tree, target);
@@ -229,7 +248,8 @@ export class Config {
   /** Where each value of the merged config comes from (the file and line of the level that wins). */
   origins(): Map<string, ConfigLocation> {
     const origins = new Map<string, ConfigLocation>();
-    for (const level of this.levels()) for (const [key, where] of this.#load(level).origins) origins.set(key, where);
+    for (const level of this.levels())
+      for (const [key, where] of this.#load(level).origins) origins.set(key, where);
     return origins;
   }
 
@@ -268,7 +288,8 @@ export class Config {
     options: { cwd?: string | undefined; validate?: boolean } = {},
   ): void {
     const target = level ?? 'repo';
-    if (this.dvcDir === undefined && REPO_LEVELS.includes(target)) throw new ConfigError('Not inside a DVC repo');
+    if (this.dvcDir === undefined && REPO_LEVELS.includes(target))
+      throw new ConfigError('Not inside a DVC repo');
     const file = this.#file(target);
     const loaded = this.#load(target);
     const before = cloneTree(loaded.tree);

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { emptyIniDocument, formatIniValue, type IniData, type IniValue, parseIni, writeIni } from './configobj';
+import {
+  emptyIniDocument,
+  formatIniValue,
+  type IniData,
+  type IniValue,
+  parseIni,
+  writeIni,
+} from './configobj';
 
 const data = (sections: Record<string, Record<string, IniValue>>): IniData =>
-  new Map([['', new Map()], ...Object.entries(sections).map(([name, values]) => [name, new Map(Object.entries(values))] as const)]);
+  new Map([
+    ['', new Map()],
+    ...Object.entries(sections).map(([name, values]) => [name, new Map(Object.entries(values))] as const),
+  ]);
 
 describe('configobj values', () => {
   it('quotes as configobj does (outputs taken from configobj 5)', () => {
@@ -30,7 +40,7 @@ describe('configobj values', () => {
       "  s = 'it is' # why",
       '  one = x,',
       '  t = """a\'b"c"""',
-      "['remote \"Origin\"']",
+      '[\'remote "Origin"\']',
       '    url = s3://b/p',
     ].join('\n');
     const { data: parsed, lines } = parseIni(text, 'config');
@@ -48,14 +58,19 @@ describe('configobj values', () => {
   });
 
   it('names the file and line of a syntax error', () => {
-    expect(() => parseIni('[core]\nnot a line\n', '/x/config')).toThrow(/Invalid line \('not a line'\).*at line 2/);
+    expect(() => parseIni('[core]\nnot a line\n', '/x/config')).toThrow(
+      /Invalid line \('not a line'\).*at line 2/,
+    );
     expect(() => parseIni('[core]\na = 1\na = 2\n', '/x/config')).toThrow(/Duplicate keyword name at line 3/);
   });
 });
 
 describe('writeIni', () => {
   it('writes a new file byte for byte as DVC does', () => {
-    const text = writeIni(emptyIniDocument(), data({ core: { remote: 'myremote' }, 'remote "myremote"': { url: '/tmp/store' } }));
+    const text = writeIni(
+      emptyIniDocument(),
+      data({ core: { remote: 'myremote' }, 'remote "myremote"': { url: '/tmp/store' } }),
+    );
     expect(text).toBe(`[core]\n    remote = myremote\n['remote "myremote"']\n    url = /tmp/store\n`);
   });
 
@@ -67,7 +82,7 @@ describe('writeIni', () => {
       '  autostage = true',
       '',
       '# remotes below',
-      "['remote \"old\"']",
+      '[\'remote "old"\']',
       '  url = /a # local',
       '',
     ].join('\n');
@@ -87,9 +102,9 @@ describe('writeIni', () => {
         '    type = "hardlink,symlink"',
         '',
         '# remotes below',
-        "['remote \"old\"']",
+        '[\'remote "old"\']',
         '  url = /a # local',
-        "['remote \"new\"']",
+        '[\'remote "new"\']',
         '    url = s3://b',
         '',
       ].join('\n'),

@@ -88,7 +88,8 @@ function parseValue(raw: string): { value: IniValue; comment: string } | undefin
       // a lone comma: the empty list
       if (!sawComma && items.length === 0) {
         const after = text.slice(index + 1);
-        if (after.trim() === '' || /^\s*#/.test(after)) return { value: [], comment: after.trim() ? after : '' };
+        if (after.trim() === '' || /^\s*#/.test(after))
+          return { value: [], comment: after.trim() ? after : '' };
       }
       return undefined;
     }
@@ -163,7 +164,10 @@ const SECTION = /^(\s*)(\[+)\s*((?:"\s*\S.*?\s*")|(?:'\s*\S.*?\s*')|(?:[^'"\s].*
 const KEYWORD = /^(\s*)((?:".*?")|(?:'.*?')|(?:[^'"=].*?))\s*=\s*/;
 
 /** Parses configobj text; `file` names it in errors. Keys and section names keep their case. */
-export function parseIni(text: string, file: string): { document: IniDocument; data: IniData; lines: IniLines } {
+export function parseIni(
+  text: string,
+  file: string,
+): { document: IniDocument; data: IniData; lines: IniLines } {
   const newline = text.includes('\r\n') ? '\r\n' : '\n';
   const rawLines = text.split(/\r?\n/);
   if (rawLines[rawLines.length - 1] === '') rawLines.pop();
@@ -173,11 +177,13 @@ export function parseIni(text: string, file: string): { document: IniDocument; d
   let section = '';
   const error = (message: string, line: number): ConfigError =>
     new ConfigError(`${message} at line ${line}.`, { location: { file, line } });
-  rawLines.forEach((text, index) => {
+  for (const [index, text] of rawLines.entries()) {
     const number = index + 1;
     const stripped = text.trim();
-    if (stripped === '') return void lines.push({ kind: 'blank', text });
-    if (stripped.startsWith('#')) return void lines.push({ kind: 'comment', text });
+    if (stripped === '' || stripped.startsWith('#')) {
+      lines.push({ kind: stripped === '' ? 'blank' : 'comment', text });
+      continue;
+    }
     const header = SECTION.exec(text);
     if (header) {
       if (header[2]?.length !== header[4]?.length) throw error('Cannot compute the section depth', number);
@@ -186,7 +192,8 @@ export function parseIni(text: string, file: string): { document: IniDocument; d
       if (data.has(name)) throw error('Duplicate section name', number);
       data.set(name, new Map());
       section = name;
-      return void lines.push({ kind: 'section', text, name: unquote(header[3] ?? '') });
+      lines.push({ kind: 'section', text, name: unquote(header[3] ?? '') });
+      continue;
     }
     const keyword = KEYWORD.exec(text);
     if (keyword) {
@@ -198,10 +205,11 @@ export function parseIni(text: string, file: string): { document: IniDocument; d
       if (values.has(key.toLowerCase())) throw error('Duplicate keyword name', number);
       values.set(key.toLowerCase(), parsed.value);
       keyLines.set(`${section}\0${key.toLowerCase()}`, number);
-      return void lines.push({ kind: 'key', text, key: key.toLowerCase(), prefix, ...parsed });
+      lines.push({ kind: 'key', text, key: key.toLowerCase(), prefix, ...parsed });
+      continue;
     }
     throw error(`Invalid line ('${text}') (matched as neither section nor keyword)`, number);
-  });
+  }
   return { document: { lines, newline }, data, lines: keyLines };
 }
 
@@ -301,7 +309,14 @@ export function writeIni(document: IniDocument, data: IniData): string {
     };
     for (const [key, value] of values) {
       const prefix = `    ${formatName(key)} = `;
-      block.body.push({ kind: 'key', key, prefix, value, comment: '', text: `${prefix}${formatIniValue(value)}` });
+      block.body.push({
+        kind: 'key',
+        key,
+        prefix,
+        value,
+        comment: '',
+        text: `${prefix}${formatIniValue(value)}`,
+      });
     }
     // A block that ends in blank lines or comments (which belong to what follows) gets the new
     // section before them.

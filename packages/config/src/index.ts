@@ -5,7 +5,14 @@ export { emptyIniDocument, formatIniValue, parseIni, writeIni } from './configob
 export type { ConfigLocation } from './errors';
 export { ConfigError } from './errors';
 export type { ConfigLevel, LocationOptions } from './locations';
-export { configFiles, globalConfigDir, LEVELS, REPO_LEVELS, SYSTEM_LEVELS, systemConfigDir } from './locations';
+export {
+  configFiles,
+  globalConfigDir,
+  LEVELS,
+  REPO_LEVELS,
+  SYSTEM_LEVELS,
+  systemConfigDir,
+} from './locations';
 export type { ConfigName, RemoteOptions } from './operations';
 export {
   addRemote,

@@ -1,5 +1,5 @@
-import type { IniValue } from './configobj';
 import { type Config, displayValue, flattenTree, isTree } from './config';
+import type { IniValue } from './configobj';
 import { ConfigError } from './errors';
 import { type ConfigLevel, LEVELS } from './locations';
 import type { ConfigTree } from './schema';
@@ -165,7 +165,9 @@ export function modifyRemote(
       if (!(remote in remotes(merged)) && !(remote in remotes(tree))) {
         throw new ConfigError(`remote '${remote}' doesn't exist.`);
       }
-      const section = (remotes(tree)[remote] ??= {}) as ConfigTree;
+      const all = remotes(tree);
+      if (!isTree(all[remote])) all[remote] = {};
+      const section = all[remote] as ConfigTree;
       if (options.unset) delete section[option];
       else section[option] = value ?? '';
     },
@@ -210,7 +212,12 @@ export function removeRemote(config: Config, name: string, options: RemoteOption
 }
 
 /** `tvc remote rename NAME NEW`: the remote and every `core.remote` naming it, at that level and above. */
-export function renameRemote(config: Config, name: string, newName: string, options: RemoteOptions = {}): void {
+export function renameRemote(
+  config: Config,
+  name: string,
+  newName: string,
+  options: RemoteOptions = {},
+): void {
   const remote = name.toLowerCase();
   if (newName in remotes(config.read())) {
     throw new ConfigError(`Rename failed. Remote name '${newName}' already exists.`);
@@ -240,7 +247,11 @@ export function defaultRemote(config: Config, level?: ConfigLevel): string | und
 }
 
 /** `tvc remote default NAME` (or `undefined` to unset it): the remote must be configured somewhere. */
-export function setDefaultRemote(config: Config, name: string | undefined, options: RemoteOptions = {}): void {
+export function setDefaultRemote(
+  config: Config,
+  name: string | undefined,
+  options: RemoteOptions = {},
+): void {
   config.edit(
     options.level,
     (tree) => {
@@ -249,7 +260,8 @@ export function setDefaultRemote(config: Config, name: string | undefined, optio
         return;
       }
       const remote = name.toLowerCase();
-      if (remote in remotes(tree) || remote in remotes(config.readBelow(options.level))) core(tree).remote = remote;
+      if (remote in remotes(tree) || remote in remotes(config.readBelow(options.level)))
+        core(tree).remote = remote;
       else throw new ConfigError('default remote must be present in remote list.');
     },
     { cwd: options.cwd },

@@ -26,12 +26,17 @@ export interface SchemaProblem {
 const str: Check = (value) => (typeof value === 'string' ? undefined : 'expected str');
 const any: Check = () => undefined;
 const bool: Check = (value) =>
-  typeof value === 'string' && ['true', 'false'].includes(value.toLowerCase()) ? undefined : 'expected true or false';
+  typeof value === 'string' && ['true', 'false'].includes(value.toLowerCase())
+    ? undefined
+    : 'expected true or false';
 const pythonBool: Check = () => 'expected bool';
 const pythonInt: Check = () => 'expected int';
 
 function number(kind: 'int' | 'float', min?: number, max?: number): Check {
-  const pattern = kind === 'int' ? /^\s*[+-]?\d+(?:_\d+)*\s*$/ : /^\s*[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|inf|nan)\s*$/i;
+  const pattern =
+    kind === 'int'
+      ? /^\s*[+-]?\d+(?:_\d+)*\s*$/
+      : /^\s*[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|inf|nan)\s*$/i;
   return (value) => {
     if (typeof value !== 'string' || !pattern.test(value)) return `expected ${kind}`;
     const parsed = Number(value.replace(/_/g, ''));
@@ -51,7 +56,9 @@ function choices(...allowed: string[]): Check {
 /** DVC's `supported_cache_type`: a comma-separated list (or a list) of link types. */
 const cacheType: Check = (value) => {
   const types = typeof value === 'string' ? value.split(',').map((type) => type.trim()) : value;
-  const unsupported = [...new Set(types.filter((type) => !['reflink', 'hardlink', 'symlink', 'copy'].includes(type)))];
+  const unsupported = [
+    ...new Set(types.filter((type) => !['reflink', 'hardlink', 'symlink', 'copy'].includes(type))),
+  ];
   return unsupported.length > 0 ? `Unsupported cache type(s): ${unsupported.join(', ')}` : undefined;
 };
 
@@ -63,7 +70,13 @@ const REMOTE_COMMON = {
   no_traverse: bool,
   version_aware: bool,
 };
-const LOCAL_COMMON = { type: cacheType, protected: bool, shared: choices('group'), slow_link_warning: bool, verify: bool };
+const LOCAL_COMMON = {
+  type: cacheType,
+  protected: bool,
+  shared: choices('group'),
+  slow_link_warning: bool,
+  verify: bool,
+};
 const HTTP_COMMON = {
   auth: choices('basic', 'digest', 'custom'),
   custom_auth_header: str,
@@ -215,7 +228,17 @@ export const SECTIONS: Readonly<Record<string, SectionSchema>> = {
     },
   },
   cache: {
-    keys: { local: str, s3: str, gs: str, hdfs: str, webhdfs: str, ssh: str, azure: str, dir: str, ...LOCAL_COMMON },
+    keys: {
+      local: str,
+      s3: str,
+      gs: str,
+      hdfs: str,
+      webhdfs: str,
+      ssh: str,
+      azure: str,
+      dir: str,
+      ...LOCAL_COMMON,
+    },
   },
   state: { keys: { dir: str, row_limit: number('int', 1), row_cleanup_quota: number('int', 0, 100) } },
   index: { keys: { dir: str } },
@@ -291,7 +314,7 @@ function isTree(node: ConfigNode | undefined): node is ConfigTree {
 /** The scheme DVC picks a remote's schema by (urlparse: a scheme counts only with a netloc). */
 export function remoteScheme(url: string): string {
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(url);
-  if (!match || !match[2]) return '';
+  if (!match?.[2]) return '';
   return (match[1] ?? '').toLowerCase();
 }
 
@@ -310,15 +333,20 @@ function checkSection(
     const keyPath = [...path, key];
     const check = schema.keys[key];
     if (!check) {
-      if (!schema.removeExtra) problems.push({ path: keyPath, message: `extra keys not allowed @ ${describePath(keyPath)}` });
+      if (!schema.removeExtra)
+        problems.push({ path: keyPath, message: `extra keys not allowed @ ${describePath(keyPath)}` });
       continue;
     }
     if (isTree(value)) {
-      problems.push({ path: keyPath, message: `expected str for dictionary value @ ${describePath(keyPath)}` });
+      problems.push({
+        path: keyPath,
+        message: `expected str for dictionary value @ ${describePath(keyPath)}`,
+      });
       continue;
     }
     const message = check(value);
-    if (message) problems.push({ path: keyPath, message: `${message} for dictionary value @ ${describePath(keyPath)}` });
+    if (message)
+      problems.push({ path: keyPath, message: `${message} for dictionary value @ ${describePath(keyPath)}` });
     if (schema.exclusive?.keys.includes(key)) {
       if (exclusive !== undefined) {
         problems.push({
@@ -345,7 +373,10 @@ export function validateTree(tree: ConfigTree): SchemaProblem[] {
       continue;
     }
     if (!isTree(value)) {
-      problems.push({ path: [section], message: `expected a dictionary for dictionary value @ ${describePath([section])}` });
+      problems.push({
+        path: [section],
+        message: `expected a dictionary for dictionary value @ ${describePath([section])}`,
+      });
       continue;
     }
     for (const [name, options] of Object.entries(value)) {
@@ -354,7 +385,10 @@ export function validateTree(tree: ConfigTree): SchemaProblem[] {
       else if (section === 'db') checkSection(options, DB, path, problems);
       else {
         if (!isTree(options)) {
-          problems.push({ path, message: `expected a dictionary for dictionary value @ ${describePath(path)}` });
+          problems.push({
+            path,
+            message: `expected a dictionary for dictionary value @ ${describePath(path)}`,
+          });
           continue;
         }
         const url = options.url;
@@ -365,7 +399,10 @@ export function validateTree(tree: ConfigTree): SchemaProblem[] {
         const scheme = remoteScheme(url);
         const keys = REMOTE_SCHEMAS[scheme];
         if (!keys) {
-          problems.push({ path, message: `Unsupported URL type ${scheme}:// for dictionary value @ ${describePath(path)}` });
+          problems.push({
+            path,
+            message: `Unsupported URL type ${scheme}:// for dictionary value @ ${describePath(path)}`,
+          });
           continue;
         }
         checkSection(options, { keys }, path, problems);

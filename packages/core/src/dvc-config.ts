@@ -62,6 +62,3 @@ export function configFlag(config: DvcConfig, section: string, key: string): boo
   const value = configValue(config, section, key)?.toLowerCase();
   return value === 'true' || value === 'yes' || value === '1' || value === 'on';
 }
-
-
-

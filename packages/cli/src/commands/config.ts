@@ -1,4 +1,11 @@
-import { CONFIG_NAME_ERROR, displayValue, getConfigValue, listConfig, parseConfigName, setConfigValue } from '@tvc/config';
+import {
+  CONFIG_NAME_ERROR,
+  displayValue,
+  getConfigValue,
+  listConfig,
+  parseConfigName,
+  setConfigValue,
+} from '@tvc/config';
 import { TvcError } from '@tvc/core';
 import type { CommandContext } from '../context';
 import { type LevelOptions, levelOf, openConfig, originName } from './config-level';
@@ -18,14 +25,18 @@ export default async function config(
 ): Promise<number> {
   const { stdout, stderr } = context.io;
   if (options.showOrigin && (value !== undefined || options.unset)) {
-    stderr.write("ERROR: --show-origin can't be used together with any of these options: -u/--unset, value\n");
+    stderr.write(
+      "ERROR: --show-origin can't be used together with any of these options: -u/--unset, value\n",
+    );
     return 1;
   }
   const level = levelOf(options);
   const files = openConfig(context);
   if (options.list) {
     if (name !== undefined || value !== undefined || options.unset) {
-      stderr.write("ERROR: -l/--list can't be used together with any of these options: -u/--unset, name, value\n");
+      stderr.write(
+        "ERROR: -l/--list can't be used together with any of these options: -u/--unset, name, value\n",
+      );
       return 1;
     }
     for (const listed of listConfig(files, level)) {

@@ -1,4 +1,14 @@
-import { copyFileSync, constants, existsSync, linkSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  constants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, globalConfigDir, isTree, remoteScheme, systemConfigDir } from '@tvc/config';
@@ -55,14 +65,18 @@ export function filesystemOf(target: string): string {
   } catch {
     resolved = path.resolve(target);
   }
-  const unescape = (text: string): string => text.replace(/\\([0-7]{3})/g, (_, code: string) => String.fromCharCode(Number.parseInt(code, 8)));
+  const decode = (text: string): string =>
+    text.replace(/\\([0-7]{3})/g, (_, code: string) => String.fromCharCode(Number.parseInt(code, 8)));
   let best: { point: string; text: string } | undefined;
   for (const line of mounts.split('\n')) {
     const [device, point, type] = line.split(' ');
     if (!device || !point || !type) continue;
-    const mountPoint = unescape(point);
-    const inside = resolved === mountPoint || resolved.startsWith(mountPoint.endsWith('/') ? mountPoint : `${mountPoint}/`);
-    if (inside && (!best || mountPoint.length >= best.point.length)) best = { point: mountPoint, text: `${type} on ${unescape(device)}` };
+    const mountPoint = decode(point);
+    const inside =
+      resolved === mountPoint ||
+      resolved.startsWith(mountPoint.endsWith('/') ? mountPoint : `${mountPoint}/`);
+    if (inside && (!best || mountPoint.length >= best.point.length))
+      best = { point: mountPoint, text: `${type} on ${decode(device)}` };
   }
   return best?.text ?? 'unknown';
 }
@@ -72,7 +86,8 @@ function repoLines(config: Config): string[] {
   const root = path.dirname(config.dvcDir);
   const tree = config.read();
   const cacheSection = isTree(tree.cache) ? tree.cache : {};
-  const cacheDir = typeof cacheSection.dir === 'string' ? cacheSection.dir : path.join(config.dvcDir, 'cache');
+  const cacheDir =
+    typeof cacheSection.dir === 'string' ? cacheSection.dir : path.join(config.dvcDir, 'cache');
   const lines: string[] = [];
   if (existsSync(cacheDir)) {
     lines.push(`Cache types: ${workingLinkTypes(cacheDir, root).join(', ') || 'copy only'}`);
