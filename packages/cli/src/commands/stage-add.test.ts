@@ -251,7 +251,7 @@ describe('tvc stage add', () => {
     it('a cached output outside the repository (05e out-outside-repo)', () =>
       refused(
         ['-n', 'ext', '-o', '../outside.txt', 'echo ext'],
-        `Cached output(s) outside of DVC project: ${path.join(path.dirname(repo), 'outside.txt')}.`,
+        `Cached output(s) outside of DVC project: ${path.join(path.dirname(repo), 'outside.txt')}.\n  hint: the cache only holds outputs inside the project: move them in, or make them uncached (-O)`,
       ));
 
     it('an output in .dvc (05e out-dvc-dir)', () =>
