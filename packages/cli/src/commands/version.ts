@@ -91,9 +91,10 @@ function repoLines(config: Config): string[] {
   const lines: string[] = [];
   if (existsSync(cacheDir)) {
     lines.push(`Cache types: ${workingLinkTypes(cacheDir, root).join(', ') || 'copy only'}`);
-    lines.push(`Cache directory: ${filesystemOf(cacheDir)}`);
+    lines.push(`Cache directory: ${cacheDir} (${filesystemOf(cacheDir)})`);
   } else {
     lines.push('Cache types: not known yet (the cache directory does not exist)');
+    lines.push(`Cache directory: ${cacheDir} (not created yet)`);
   }
   lines.push('Caches: local');
   const remotes = isTree(tree.remote) ? Object.values(tree.remote) : [];
