@@ -285,7 +285,12 @@ export class Config {
   edit(
     level: ConfigLevel | undefined,
     update: (tree: ConfigTree) => void,
-    options: { cwd?: string | undefined; validate?: boolean } = {},
+    options: {
+      cwd?: string | undefined;
+      validate?: boolean;
+      /** Sections renamed by `update` (`remote "old"` → `remote "new"`): their comments follow. */
+      renames?: ReadonlyMap<string, string>;
+    } = {},
   ): void {
     const target = level ?? 'repo';
     if (this.dvcDir === undefined && REPO_LEVELS.includes(target))
@@ -324,7 +329,7 @@ export class Config {
       }
       this.#check(merged, origins, file);
     }
-    writeAtomic(file, writeIni(loaded.document, packTree(tree)));
+    writeAtomic(file, writeIni(loaded.document, packTree(tree), options.renames));
   }
 }
 

@@ -117,6 +117,34 @@ describe('writeIni', () => {
     expect(writeIni(document, parsed)).toBe('[cache]\n    dir = c\n');
   });
 
+  it("keeps the comments before the next section when a section goes, and a renamed one's own", () => {
+    const text = [
+      '[\'remote "a"\']',
+      '    # the old store',
+      '    url = /a',
+      '',
+      '# the team bucket',
+      '[\'remote "b"\']',
+      '    url = s3://b',
+      '',
+    ].join('\n');
+    const { document, data: parsed } = parseIni(text, 'config');
+    parsed.delete('remote "a"');
+    parsed.set('remote "c"', new Map([['url', '/a']]));
+    expect(writeIni(document, parsed, new Map([['remote "a"', 'remote "c"']]))).toBe(
+      [
+        '',
+        '# the team bucket',
+        '[\'remote "b"\']',
+        '    url = s3://b',
+        '[\'remote "c"\']',
+        '    # the old store',
+        '    url = /a',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('puts new plain sections before the remotes, in the order given', () => {
     const { document, data: parsed } = parseIni(`['remote "a"']\n    url = x\n`, 'config');
     parsed.set('core', new Map([['remote', 'a']]));

@@ -238,9 +238,14 @@ function sectionRank(name: string): number {
  * Writes `data` back over `document`: lines whose values did not change are kept as they are,
  * changed values are rewritten in place (their inline comments kept), removed keys and sections
  * (and sections left empty, which DVC drops) disappear, new keys go after the last key of their
- * section and new sections where DVC puts them. Keys in `data` are lower case.
+ * section and new sections where DVC puts them. Keys in `data` are lower case. `renames` (old
+ * section name → new) carries a renamed section's comments to where its new name is written.
  */
-export function writeIni(document: IniDocument, data: IniData): string {
+export function writeIni(
+  document: IniDocument,
+  data: IniData,
+  renames: ReadonlyMap<string, string> = new Map(),
+): string {
   interface Block {
     name: string;
     header: Line | undefined;
@@ -256,12 +261,21 @@ export function writeIni(document: IniDocument, data: IniData): string {
     const key = block.body.find((line): line is KeyLine => line.kind === 'key');
     return key ? (/^\s*/.exec(key.prefix)?.[0] ?? '') : block.name === '' ? '' : '    ';
   };
-  for (const block of blocks) {
-    const wanted = data.get(block.name);
-    if (block.name !== '' && (!wanted || wanted.size === 0)) continue; // removed or empty: dropped
+  /** Where a block's own lines end: after its last key (what follows belongs to the next section). */
+  const ownEnd = (body: readonly Line[]): number => {
+    let end = body.length;
+    while (end > 0 && body[end - 1]?.kind !== 'key') end--;
+    return end;
+  };
+  /** A section's lines rewritten to `wanted`: kept, changed in place, removed, new keys after the last. */
+  const rewrite = (
+    lines: readonly Line[],
+    wanted: Map<string, IniValue> | undefined,
+    indent: string,
+  ): Line[] => {
     const body: Line[] = [];
     const seen = new Set<string>();
-    for (const line of block.body) {
+    for (const line of lines) {
       if (line.kind !== 'key') {
         body.push(line);
         continue;
@@ -270,24 +284,31 @@ export function writeIni(document: IniDocument, data: IniData): string {
       if (value === undefined) continue;
       seen.add(line.key);
       if (sameValue(value, line.value)) body.push(line);
-      else {
-        const text = `${line.prefix}${formatIniValue(value)}${line.comment}`;
-        body.push({ ...line, text, value });
-      }
+      else body.push({ ...line, text: `${line.prefix}${formatIniValue(value)}${line.comment}`, value });
     }
-    const indent = indentOf(block);
     const added: Line[] = [];
     for (const [key, value] of wanted ?? []) {
       if (seen.has(key)) continue;
       const prefix = `${indent}${formatName(key)} = `;
       added.push({ kind: 'key', key, prefix, value, comment: '', text: `${prefix}${formatIniValue(value)}` });
     }
-    let lastKey = -1;
-    body.forEach((line, index) => {
-      if (line.kind === 'key') lastKey = index;
-    });
-    body.splice(lastKey + 1, 0, ...added);
-    out.push({ ...block, body });
+    body.splice(ownEnd(body), 0, ...added);
+    return body;
+  };
+  // A renamed section's own lines (its comments), carried to where the new name is written.
+  const carried = new Map<string, { lines: Line[]; indent: string }>();
+  for (const block of blocks) {
+    const wanted = data.get(block.name);
+    if (block.name !== '' && (!wanted || wanted.size === 0)) {
+      // Removed or left empty: dropped, as DVC drops it; the comments before the next section stay.
+      const end = ownEnd(block.body);
+      const renamed = renames.get(block.name);
+      if (renamed !== undefined)
+        carried.set(renamed, { lines: block.body.slice(0, end), indent: indentOf(block) });
+      out[out.length - 1]?.body.push(...block.body.slice(end));
+      continue;
+    }
+    out.push({ ...block, body: rewrite(block.body, wanted, indentOf(block)) });
   }
   for (const [name, values] of data) {
     if (name === '' || values.size === 0 || blocks.some((block) => block.name === name)) continue;
@@ -302,30 +323,17 @@ export function writeIni(document: IniDocument, data: IniData): string {
       const first = out.findIndex((block) => block.name !== '');
       if (first >= 0) at = first;
     }
+    const from = carried.get(name);
     const block: Block = {
       name,
       header: { kind: 'section', name, text: `[${formatName(name)}]` },
-      body: [],
+      body: rewrite(from?.lines ?? [], values, from?.indent ?? '    '),
     };
-    for (const [key, value] of values) {
-      const prefix = `    ${formatName(key)} = `;
-      block.body.push({
-        kind: 'key',
-        key,
-        prefix,
-        value,
-        comment: '',
-        text: `${prefix}${formatIniValue(value)}`,
-      });
-    }
     // A block that ends in blank lines or comments (which belong to what follows) gets the new
     // section before them.
     const previous = out[at - 1];
     if (previous && at === after + 1) {
-      let lastKey = previous.body.length - 1;
-      while (lastKey >= 0 && previous.body[lastKey]?.kind !== 'key') lastKey--;
-      const trailing = previous.body.splice(lastKey + 1);
-      block.body.push(...trailing);
+      block.body.push(...previous.body.splice(ownEnd(previous.body)));
     }
     out.splice(at, 0, block);
   }

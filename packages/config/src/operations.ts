@@ -234,7 +234,7 @@ export function renameRemote(
       delete all[remote];
       renameDefault(tree);
     },
-    { cwd: options.cwd },
+    { cwd: options.cwd, renames: new Map([[`remote "${remote}"`, `remote "${newName}"`]]) },
   );
   editShadowing(config, options.level, renameDefault, { includeLevel: false, cwd: options.cwd });
 }
