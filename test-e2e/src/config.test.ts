@@ -217,6 +217,23 @@ describe.skipIf(!binary)('tvc config and tvc remote, against DVC', { timeout: 30
     expect(listed.stdout).toBe(
       'remote.origin.url=s3://team/data\nremote.origin.region=eu-west-1\ncore.remote=origin\ncore.autostage=false\n',
     );
+    // a rename moves the remote's lines, comments included, and follows core.remote
+    expect((await target.tvc('remote', 'rename', 'origin', 'team')).code).toBe(0);
+    expect(await target.read('.dvc/config')).toBe(
+      [
+        '# project settings',
+        '[core]',
+        '  remote = team   # where we push',
+        '  autostage = false',
+        '',
+        '# the team bucket',
+        '[\'remote "team"\']',
+        '  url = s3://team/data  # ask ops for access',
+        '  region = eu-west-1',
+        '',
+      ].join('\n'),
+    );
+    expect((await target.dvc('remote', 'list')).stdout).toBe('team    s3://team/data  (default)\n');
   });
 });
 

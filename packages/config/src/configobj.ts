@@ -248,6 +248,8 @@ export function writeIni(
 ): string {
   interface Block {
     name: string;
+    /** Comment lines written just above the header (a renamed section's). */
+    lead?: Line[];
     header: Line | undefined;
     body: Line[];
   }
@@ -296,16 +298,22 @@ export function writeIni(
     return body;
   };
   // A renamed section's own lines (its comments), carried to where the new name is written.
-  const carried = new Map<string, { lines: Line[]; indent: string }>();
+  const carried = new Map<string, { lead: Line[]; lines: Line[]; indent: string }>();
   for (const block of blocks) {
     const wanted = data.get(block.name);
     if (block.name !== '' && (!wanted || wanted.size === 0)) {
       // Removed or left empty: dropped, as DVC drops it; the comments before the next section stay.
       const end = ownEnd(block.body);
       const renamed = renames.get(block.name);
-      if (renamed !== undefined)
-        carried.set(renamed, { lines: block.body.slice(0, end), indent: indentOf(block) });
-      out[out.length - 1]?.body.push(...block.body.slice(end));
+      const previous = out[out.length - 1];
+      if (renamed !== undefined) {
+        // The comment lines right above its header go with it too.
+        let start = previous?.body.length ?? 0;
+        while (start > 0 && previous?.body[start - 1]?.kind === 'comment') start--;
+        const lead = previous?.body.splice(start) ?? [];
+        carried.set(renamed, { lead, lines: block.body.slice(0, end), indent: indentOf(block) });
+      }
+      previous?.body.push(...block.body.slice(end));
       continue;
     }
     out.push({ ...block, body: rewrite(block.body, wanted, indentOf(block)) });
@@ -326,19 +334,21 @@ export function writeIni(
     const from = carried.get(name);
     const block: Block = {
       name,
+      lead: from?.lead ?? [],
       header: { kind: 'section', name, text: `[${formatName(name)}]` },
       body: rewrite(from?.lines ?? [], values, from?.indent ?? '    '),
     };
-    // A block that ends in blank lines or comments (which belong to what follows) gets the new
-    // section before them.
+    // A block that ends in blank lines or comments (which belong to the section that follows)
+    // gets the new section before them.
     const previous = out[at - 1];
-    if (previous && at === after + 1) {
+    if (previous && at === after + 1 && at < out.length) {
       block.body.push(...previous.body.splice(ownEnd(previous.body)));
     }
     out.splice(at, 0, block);
   }
   const text: string[] = [];
   for (const block of out) {
+    for (const line of block.lead ?? []) text.push(line.text);
     if (block.header) text.push(block.header.text);
     for (const line of block.body) text.push(line.text);
   }
