@@ -7,7 +7,7 @@ import { baseConfig } from '../../tsup.base';
 // with the params plugins); cosmiconfig is imported lazily.
 export default defineConfig(
   baseConfig({
-    noExternal: ['tapable', 'ignore', 'picomatch', 'fastest-levenshtein', 'ini'],
+    noExternal: ['tapable', 'ignore', 'picomatch', 'fastest-levenshtein'],
     banner: {
       js: "import { createRequire as __tvcCreateRequire } from 'node:module';\nconst require = __tvcCreateRequire(import.meta.url);",
     },

@@ -21,7 +21,10 @@ async function compare(dir: string, args: readonly string[], exact: boolean): Pr
   const [theirs, ours] = await Promise.all([dvc(dir, ...args), tvc(dir, ...args)]);
   expect(ours.code, ours.stderr).toBe(theirs.code);
   const errors = (result: RunResult): string[] =>
-    result.stderr.split('\n').filter((line) => line.startsWith('DVC failed') || line.startsWith('ERROR'));
+    result.stderr
+      .split('\n')
+      .map((line) => line.replace(/^DVC failed/, 'tvc failed')) // each says its own name
+      .filter((line) => line.startsWith('tvc failed') || line.startsWith('ERROR'));
   // A usage error: DVC prints its usage too (to stdout), tvc one line.
   if (theirs.code === 254) return ours;
   expect(errors(ours)).toEqual(errors(theirs));
@@ -121,7 +124,7 @@ describe('tvc metrics', () => {
 
   it('metrics show (without DVC: recorded from DVC 3.67.1)', async () => {
     const result = await repo.tvc('metrics', 'show');
-    expect(result.stderr).toBe("DVC failed to load some metrics for following revisions: ''.\n");
+    expect(result.stderr).toBe("tvc failed to load some metrics for following revisions: ''.\n");
     expect(result.stdout).toBe(
       [
         'Path                                       acc      auc    b     big         d1    d2    deep.x    epoch    eval.score    f    f1    loss    n    nested.a.b    new    s    sec.k    shared    top',

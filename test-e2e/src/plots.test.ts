@@ -291,7 +291,7 @@ describe('tvc plots show with bad input', () => {
       expect(result.code).toBe(0);
       expect(result.stderr).toBe(
         [
-          "DVC failed to load some plots for following revisions: 'workspace'.",
+          "tvc failed to load some plots for following revisions: 'workspace'.",
           "WARNING: In 'workspace', could not find provided field ('nope') in data fields ('step, value').",
           "WARNING: In 'workspace', template 'no_such_template' not found.",
           '',

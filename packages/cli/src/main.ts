@@ -5,6 +5,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { CommandContext, openIfInRepository } from './context';
 import { reportError } from './errors';
 import { type Io, processIo } from './io';
+import { registerConfigCommands } from './register-config';
 import { registerExperimentCommands } from './register-experiments';
 import { registerMetricsCommands } from './register-metrics';
 import { registerPlotsCommands } from './register-plots';
@@ -169,6 +170,7 @@ export function createProgram(
   registerExperimentCommands(program, { run, common, collect });
   registerQueueCommands(program, { run, common, collect });
   registerPlotsCommands(program, { run, common, collect });
+  registerConfigCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')

@@ -1,35 +1,54 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import ini from 'ini';
+import { Config, ConfigError, type ConfigTree, isTree } from '@tvc/config';
+import { TvcError } from './errors';
 
-/** The parts of `.dvc/config` (+ `config.local`) tvc reads: configobj INI files as DVC writes them. */
+/**
+ * The repository's DVC config as tvc's engine reads it: the system, global, project
+ * (`.dvc/config`) and local (`.dvc/config.local`) levels merged as DVC merges them (see
+ * `@tvc/config`). Sections are named as in the files (`cache`, `remote "origin"`); values are
+ * strings (lists joined with `,`), and path options (`cache.dir`, remote urls) absolute.
+ */
 export interface DvcConfig {
   readonly sections: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
-function readIni(file: string): Record<string, Record<string, string>> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
+function values(tree: ConfigTree): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tree)) {
+    if (!isTree(value)) result[key] = typeof value === 'string' ? value : value.join(',');
   }
-  const parsed = ini.parse(text) as Record<string, unknown>;
-  const sections: Record<string, Record<string, string>> = {};
-  for (const [name, value] of Object.entries(parsed)) {
-    if (typeof value === 'object' && value !== null) {
-      sections[name] = Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
-    }
-  }
-  return sections;
+  return result;
 }
 
-/** Reads `.dvc/config`, then `.dvc/config.local` over it. */
+/** A config problem as a TvcError the CLI reports as DVC does (`configuration error`, exit 251). */
+export function configProblem(error: ConfigError): TvcError {
+  return new TvcError('CONFIG_ERROR', `config file error: ${error.message}`, {
+    location: error.location,
+    hint: error.hint,
+    cause: error,
+  });
+}
+
+/** Reads the merged config of the repository at `root` (not validated: tvc reads what it needs). */
 export function readDvcConfig(root: string): DvcConfig {
-  const base = readIni(path.join(root, '.dvc', 'config'));
-  const local = readIni(path.join(root, '.dvc', 'config.local'));
-  const sections: Record<string, Record<string, string>> = { ...base };
-  for (const [name, values] of Object.entries(local)) sections[name] = { ...sections[name], ...values };
+  let tree: ConfigTree;
+  try {
+    tree = new Config({ dvcDir: path.join(root, '.dvc') }).read();
+  } catch (error) {
+    if (error instanceof ConfigError) throw configProblem(error);
+    throw error;
+  }
+  const sections: Record<string, Record<string, string>> = {};
+  for (const [name, section] of Object.entries(tree)) {
+    if (!isTree(section)) continue;
+    if (name === 'remote' || name === 'machine' || name === 'db') {
+      for (const [entry, options] of Object.entries(section)) {
+        if (isTree(options)) sections[`${name} "${entry}"`] = values(options);
+      }
+    } else if (Object.keys(section).length > 0) {
+      sections[name] = values(section);
+    }
+  }
   return { sections };
 }
 
@@ -38,7 +57,7 @@ export function configValue(config: DvcConfig, section: string, key: string): st
   return config.sections[section]?.[key];
 }
 
-/** A boolean config value as configobj reads it (`true`, `True`, `yes`, `1`). */
+/** A boolean config value as DVC reads it (`true`, `True`; configobj's `yes`, `1` too). */
 export function configFlag(config: DvcConfig, section: string, key: string): boolean {
   const value = configValue(config, section, key)?.toLowerCase();
   return value === 'true' || value === 'yes' || value === '1' || value === 'on';

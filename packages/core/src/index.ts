@@ -16,7 +16,7 @@ export { CommandRegistry } from './commands';
 export type { LoadedConfig, TvcConfig } from './config';
 export { loadConfig } from './config';
 export type { DvcConfig } from './dvc-config';
-export { configFlag, configValue, readDvcConfig } from './dvc-config';
+export { configFlag, configProblem, configValue, readDvcConfig } from './dvc-config';
 export type { DvcYamlDumpOptions, DvcYamlSource } from './dvc-yaml';
 export { dumpDvcYaml, dvcYamlValue, fastDvcYamlValue, parseDvcYaml, resolvePlainScalarTag } from './dvc-yaml';
 export { DvcIgnore } from './dvcignore';

@@ -199,7 +199,7 @@ function trackedVars(
 export function notAGitRepository(): TvcError {
   return new TvcError(
     'NOT_A_GIT_REPO',
-    "Only supported for Git repositories. If you're seeing this error in a Git repo, try updating the DVC configuration with `dvc config core.no_scm false`.",
+    "Only supported for Git repositories. If you're seeing this error in a Git repo, try updating the DVC configuration with `tvc config core.no_scm false`.",
     { hint: 'run `git init` first, or compare inside a git work tree' },
   );
 }

@@ -518,7 +518,7 @@ describe('errors', () => {
     [
       'out-dup-other-stage',
       { name: 'dup', outs: ['y.txt'], cmd: 'echo dup' },
-      "output 'y.txt' is already specified in stage: 'single'.\nUse `dvc remove single` to stop tracking the overlapping output.",
+      "output 'y.txt' is already specified in stage: 'single'.\nRemove stage 'single' from its dvc.yaml to stop tracking the overlapping output.",
     ],
     [
       'out-inside-other-out',

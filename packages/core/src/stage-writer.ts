@@ -348,7 +348,7 @@ function checkGraph(
         throw new TvcError(
           'OUTPUT_DUPLICATED',
           `output '${output.path}' is already specified in stage: '${other.stage}'.\n` +
-            `Use \`dvc remove ${other.stage}\` to stop tracking the overlapping output.`,
+            `Remove stage '${other.stage}' from its dvc.yaml to stop tracking the overlapping output.`,
         );
       }
       if (isInside(other.entry.resolved, output.resolved)) {

@@ -13,16 +13,18 @@ export interface InitOptions {
 }
 
 const DVC_GITIGNORE = '/config.local\n/tmp\n/cache\n';
+// The same bytes as `dvc init` writes (a file DVC reads, not a tvc message).
 const DVCIGNORE = `# Add patterns of files dvc should ignore, which could improve
 # the performance. Learn more at
 # https://dvc.org/doc/user-guide/dvcignore
 `;
 
+// DVC's closing lines, in tvc's words: its documentation, chat and GitHub links are DVC's.
 const WHATS_NEXT = `What's next?
 ------------
-- Check out the documentation: <https://dvc.org/doc>
-- Get help and share ideas: <https://dvc.org/chat>
-- Star us on GitHub: <https://github.com/treeverse/dvc>
+- See the commands: \`tvc --help\`
+- Add a pipeline stage: \`tvc stage add -n NAME -d DEPENDENCY -o OUTPUT COMMAND\`, then \`tvc repro\`
+- Set up a data remote: \`tvc remote add -d NAME URL\`
 `;
 
 function failed(message: string, hint?: string): TvcError {

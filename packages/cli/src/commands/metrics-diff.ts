@@ -67,7 +67,7 @@ export default async function metricsDiff(
     ];
     if (errored.length > 0) {
       context.io.stderr.write(
-        `DVC failed to load some metrics for following revisions: '${errored.join(', ')}'.\n`,
+        `tvc failed to load some metrics for following revisions: '${errored.join(', ')}'.\n`,
       );
     }
     diff = diffParams(oldResult, newResult, { all: options.all === true });

@@ -226,7 +226,7 @@ export default async function metricsShow(
   const errored = [...results].filter(([, result]) => hasMetricsErrors(result)).map(([rev]) => rev);
   if (errored.length > 0) {
     context.io.stderr.write(
-      `DVC failed to load some metrics for following revisions: '${errored.join(', ')}'.\n`,
+      `tvc failed to load some metrics for following revisions: '${errored.join(', ')}'.\n`,
     );
   }
   const shownPath = (file: string): string =>

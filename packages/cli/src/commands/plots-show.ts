@@ -91,7 +91,7 @@ export async function showPlots(
   for (const plot of plots)
     for (const error of plot.errors) if (error.source !== undefined) errored.add(error.rev);
   if (errored.size > 0) {
-    writeLine(stderr, `DVC failed to load some plots for following revisions: '${[...errored].join(', ')}'.`);
+    writeLine(stderr, `tvc failed to load some plots for following revisions: '${[...errored].join(', ')}'.`);
   }
   for (const plot of plots) {
     for (const error of plot.errors) {

@@ -82,7 +82,7 @@ const write = (file: string, text: string) => {
 };
 
 const HINT = (files: string) =>
-  `\nTo track the changes with git, run:\n\n\tgit add ${files}\n\nTo enable auto staging, run:\n\n\tdvc config core.autostage true\n`;
+  `\nTo track the changes with git, run:\n\n\tgit add ${files}\n\nTo enable auto staging, run:\n\n\ttvc config core.autostage true\n`;
 
 beforeEach(async () => {
   repo = mkdtempSync(path.join(tmpdir(), 'tvc-stage-add-'));
@@ -251,7 +251,7 @@ describe('tvc stage add', () => {
     it('a cached output outside the repository (05e out-outside-repo)', () =>
       refused(
         ['-n', 'ext', '-o', '../outside.txt', 'echo ext'],
-        `Cached output(s) outside of DVC project: ${path.join(path.dirname(repo), 'outside.txt')}. See <https://dvc.org/doc/user-guide/pipelines/external-dependencies-and-outputs> for more info.`,
+        `Cached output(s) outside of DVC project: ${path.join(path.dirname(repo), 'outside.txt')}.\n  hint: the cache only holds outputs inside the project: move them in, or make them uncached (-O)`,
       ));
 
     it('an output in .dvc (05e out-dvc-dir)', () =>

@@ -52,8 +52,6 @@ const OUTPUT_OPTIONS = [
   'plotsNoCache',
 ] as const;
 
-const EXTERNAL_OUTPUTS_LINK = 'https://dvc.org/doc/user-guide/pipelines/external-dependencies-and-outputs';
-
 /**
  * DVC's `parse_cmd`: one word is the command as it is; several are joined with spaces, an empty
  * word written `""` and a word holding a space (but no `"`) put in double quotes.
@@ -140,7 +138,8 @@ function checkOutputs(tvc: Tvc, spec: StageSpec, wdir: string): void {
   if (external.length > 0) {
     throw new TvcError(
       'CACHED_OUTPUT_OUTSIDE_REPO',
-      `Cached output(s) outside of DVC project: ${external.join(', ')}. See <${EXTERNAL_OUTPUTS_LINK}> for more info.`,
+      `Cached output(s) outside of DVC project: ${external.join(', ')}.`,
+      { hint: 'the cache only holds outputs inside the project: move them in, or make them uncached (-O)' },
     );
   }
 }
@@ -267,7 +266,7 @@ export default async function stageAdd(
     out.write(`Added stage '${spec.name}' in '${PIPELINE_FILE}'\n`);
     if (scm && !autostage) {
       out.write(`\nTo track the changes with git, run:\n\n\tgit add ${changed.map(shellQuote).join(' ')}\n`);
-      out.write('\nTo enable auto staging, run:\n\n\tdvc config core.autostage true\n');
+      out.write('\nTo enable auto staging, run:\n\n\ttvc config core.autostage true\n');
     }
   }
   return 0;

@@ -22,7 +22,7 @@ export interface StatusOptions {
 const STATUS_LEN = 20;
 const UP_TO_DATE = 'Data and pipelines are up to date.';
 const EMPTY_PROJECT =
-  'There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!';
+  'There are no data or pipelines tracked in this project yet.\nSee `tvc stage add --help` to get started!';
 
 /** DVC's text rendering of a status tree: tab-indented, status words padded to 20 columns. */
 export function renderStatus(status: unknown, indent = 0): string[] {
