@@ -5,6 +5,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { CommandContext, openIfInRepository } from './context';
 import { reportError } from './errors';
 import { type Io, processIo } from './io';
+import { registerDataCommands } from './register-data';
 import { registerExperimentCommands } from './register-experiments';
 import { registerMetricsCommands } from './register-metrics';
 import { registerPlotsCommands } from './register-plots';
@@ -165,6 +166,7 @@ export function createProgram(
     .action(run(() => import('./commands/params-show')));
 
   // Command groups declared in their own modules.
+  registerDataCommands(program, { run, common, collect });
   registerMetricsCommands(program, { run, common, collect });
   registerExperimentCommands(program, { run, common, collect });
   registerQueueCommands(program, { run, common, collect });

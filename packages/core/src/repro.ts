@@ -623,7 +623,7 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
 }
 
 export interface CommitStagesResult {
-  /** The stages committed (every stage of the pipeline). */
+  /** The stages committed (every stage of the pipeline, or those `only` selects). */
   readonly stages: readonly Stage[];
   /** Files written (dvc.lock, `.dvc` files, .gitignore), relative to the DVC root. */
   readonly changedFiles: readonly string[];
@@ -638,7 +638,7 @@ export interface CommitStagesResult {
  */
 export async function commitStages(
   tvc: Tvc,
-  options: { readonly lockHeld?: boolean } = {},
+  options: { readonly lockHeld?: boolean; readonly only?: (stage: Stage) => boolean } = {},
 ): Promise<CommitStagesResult> {
   const lock = options.lockHeld ? undefined : RepoLock.acquire(tvc.root, 'commit');
   const workspace = new Workspace(tvc.root, {
@@ -659,7 +659,8 @@ export async function commitStages(
       changedFiles: new Set(),
       ignored: [],
     };
-    for (const stage of pipeline.stages) {
+    const stages = options.only ? pipeline.stages.filter(options.only) : pipeline.stages;
+    for (const stage of stages) {
       if (stage.kind === 'data') {
         const { hashes } = await commitOutputs(context, stage, false);
         if (await updateDataFile(context, stage, hashes)) context.changedFiles.add(stage.file);
@@ -670,7 +671,7 @@ export async function commitStages(
       const { outs } = await commitOutputs(context, stage, useRunCache);
       await recordStage(context, stage, outs, useRunCache);
     }
-    return { stages: pipeline.stages, changedFiles: [...context.changedFiles] };
+    return { stages, changedFiles: [...context.changedFiles] };
   } finally {
     await workspace.close().catch(() => {});
     lock?.release();
