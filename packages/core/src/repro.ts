@@ -451,6 +451,18 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     // Data sources and frozen stages are not run: their outputs are verified and recorded.
     await tvc.hooks.stageVerify.promise(event);
     if (options.dry) return 'dry';
+    if (stage.kind === 'data') {
+      // A fresh clone: the data is tracked but not checked out (DVC's MissingDataSource).
+      const missing = stage.outs.filter((output) => !existsSync(output.absolute));
+      if (missing.length > 0) {
+        throw new StageFailedError(
+          stage,
+          `missing data 'source': ${missing.map((output) => repoLabel(context, output.absolute)).join(', ')}`,
+          null,
+          { hint: 'bring it from the cache with `tvc checkout` (or from a remote with `tvc pull`)' },
+        );
+      }
+    }
     const { outs, hashes } = await commitOutputs(context, stage, false);
     if (stage.kind === 'data') {
       if (await context.metadata.run(() => updateDataFile(context, stage, hashes)))
