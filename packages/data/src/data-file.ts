@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isSeq, type SourceLocation, TvcError, toPosix, writeFileAtomic, yaml } from '@tvc/core';
+import { dumpDvcYaml, isMap, isSeq, type SourceLocation, TvcError, toPosix, writeFileAtomic, yaml } from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
 
 /** A hash as DVC records it: 32 hex digits, `.dir` for a directory's manifest. */
@@ -27,10 +27,7 @@ function outputFields(output: DataOutput): [string, unknown][] {
 
 /** The text `dvc add` writes for a new `.dvc` file (byte for byte). */
 export function dataFileText(outputs: readonly DataOutput[]): string {
-  const document = new (yaml().Document)({
-    outs: outputs.map((output) => Object.fromEntries(outputFields(output))),
-  });
-  return document.toString({ indentSeq: false, lineWidth: 0 });
+  return dumpDvcYaml({ outs: outputs.map((output) => Object.fromEntries(outputFields(output))) });
 }
 
 /**
