@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { comparisonDvc, listFiles, TempRepo, tvc } from './harness';
+import { comparisonDvc, listFiles, TempRepo, TVC_BIN, tvc } from './harness';
 
 /**
  * Data commands against the real DVC: the same command on two copies of the same repository
@@ -337,5 +338,63 @@ describe.skipIf(!binary)('tvc commit, remove and move do what DVC does', () => {
     expect(await snapshot(ours.dir)).toEqual(await snapshot(theirs.dir));
     const failed = await ours.tvc('move', 'notes.md', 'x.md');
     expect(failed.stderr).toContain("Unable to find DVC file with output 'notes.md'");
+  });
+});
+
+describe('a killed add or checkout', () => {
+  /** Runs tvc and SIGKILLs it after `delay` ms (or lets it finish first). */
+  function killed(cwd: string, delay: number, ...args: string[]): Promise<void> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [TVC_BIN, ...args], { cwd, stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Every cache object holds what its name says. */
+  async function cacheIntact(root: string): Promise<void> {
+    const cache = path.join(root, '.dvc/cache/files/md5');
+    for (const file of await listFiles(cache)) {
+      if (/(^|\/)\.[^/]*\.tmp$/.test(file)) continue; // a temporary file: never a name an object has
+      const md5 = createHash('md5').update(readFileSync(path.join(cache, file))).digest('hex');
+      expect(`${md5}${file.endsWith('.dir') ? '.dir' : ''}`).toBe(file.replace('/', ''));
+    }
+  }
+
+  async function bigDirectory(side: TempRepo): Promise<void> {
+    for (let index = 0; index < 600; index++) {
+      await side.write(`data/big/${index % 10}/${index}.txt`, `${index}\n`.repeat(200));
+    }
+  }
+
+  it('leaves no half-written .dvc file or cache object, and every user file', async () => {
+    const side = await repo();
+    await bigDirectory(side);
+    for (const delay of [150, 400, 700]) {
+      await killed(side.dir, delay, 'add', 'data/big');
+      await cacheIntact(side.dir);
+      if (existsSync(side.path('data/big.dvc'))) expect(await side.read('data/big.dvc')).toMatch(/nfiles: 600\n/);
+      expect(await side.read('data/big/3/13.txt')).toBe('13\n'.repeat(200));
+      expect((await listFiles(side.path('data/big'))).length).toBe(600);
+    }
+    const finished = await side.tvc('add', 'data/big');
+    expect(finished.code, finished.stderr).toBe(0);
+    await commitAll(side);
+    rmSync(side.path('data/big'), { recursive: true });
+    for (const delay of [150, 400]) {
+      await killed(side.dir, delay, 'checkout');
+      for (const file of await listFiles(side.path('data/big'))) {
+        const index = Number(path.basename(file, '.txt'));
+        expect(readFileSync(side.path('data/big', file), 'utf8')).toBe(`${index}\n`.repeat(200));
+      }
+    }
+    const done = await side.tvc('checkout');
+    expect(done.code, done.stderr).toBe(0);
+    expect((await listFiles(side.path('data/big'))).length).toBe(600);
+    const status = await side.tvc('status');
+    expect(status.stdout).toBe('Data and pipelines are up to date.\n');
   });
 });
