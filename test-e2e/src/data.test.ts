@@ -1,6 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -93,7 +102,13 @@ describe.skipIf(!binary)('tvc add writes what dvc add writes', () => {
     ['--glob', [['add', '--glob', 'o*.txt']]],
     ['-o/--out', [['add', 'notes.md', '-o', 'data/notes-copy.md']]],
     ['--no-commit', [['add', '--no-commit', 'one.txt']]],
-    ['a re-add after a change', [['add', 'data/images'], ['add', 'data/raw.csv']]],
+    [
+      'a re-add after a change',
+      [
+        ['add', 'data/images'],
+        ['add', 'data/raw.csv'],
+      ],
+    ],
   ];
   for (const [name, commands] of cases) {
     it(name, async () => {
@@ -135,7 +150,11 @@ describe.skipIf(!binary)('tvc add writes what dvc add writes', () => {
       await side.git('add', 'tracked.txt', 'dvc.yaml');
       await side.git('commit', '-q', '-m', 'tracked');
     };
-    const { theirs, ours, results } = await both(setup, [['add', 'so.txt'], ['add', 'tracked.txt'], ['add', 'nothing']]);
+    const { theirs, ours, results } = await both(setup, [
+      ['add', 'so.txt'],
+      ['add', 'tracked.txt'],
+      ['add', 'nothing'],
+    ]);
     const [stageOutput, tracked, missing] = results;
     for (const result of results) {
       expect(result.dvc.code).not.toBe(0);
@@ -210,9 +229,9 @@ describe.skipIf(!binary)('tvc checkout', () => {
     expect(forced.stdout.split('\n').filter(Boolean).sort()).toEqual(['M\tdata/images/', 'M\tdata/raw.csv']);
     expect(await source.read('data/raw.csv')).toBe('a,b\n1,2\n');
     expect(existsSync(source.path('data/images/extra.txt'))).toBe(false);
-    expect(JSON.parse(execFileSync(binary!, ['status', '--json'], { cwd: source.dir, encoding: 'utf8' }))).toEqual(
-      {},
-    );
+    expect(
+      JSON.parse(execFileSync(binary!, ['status', '--json'], { cwd: source.dir, encoding: 'utf8' })),
+    ).toEqual({});
   });
 
   it('reports a missing or corrupt object by path and links nothing from it', async () => {
@@ -236,12 +255,18 @@ describe.skipIf(!binary)('tvc checkout', () => {
 
   it('refuses a .dvc file whose path or hash is hostile, naming the file', async () => {
     const side = await repo();
-    await side.write('evil.dvc', 'outs:\n- md5: ../../../etc/passwd\n  size: 1\n  hash: md5\n  path: evil.txt\n');
+    await side.write(
+      'evil.dvc',
+      'outs:\n- md5: ../../../etc/passwd\n  size: 1\n  hash: md5\n  path: evil.txt\n',
+    );
     const badHash = await side.tvc('checkout');
     expect(badHash.code).not.toBe(0);
     expect(badHash.stderr).toContain('evil.dvc');
     expect(badHash.stderr).toContain('is not an md5 hash');
-    await side.write('evil.dvc', 'outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 1\n  hash: md5\n  path: ../../outside.txt\n');
+    await side.write(
+      'evil.dvc',
+      'outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 1\n  hash: md5\n  path: ../../outside.txt\n',
+    );
     const badPath = await side.tvc('checkout');
     expect(badPath.code).not.toBe(0);
     expect(badPath.stderr).toContain('evil.dvc');
@@ -278,13 +303,17 @@ describe.skipIf(!binary)('a fresh clone of a project with .dvc files', () => {
     const dir = clone(source, true);
     const failed = await tvc(dir, 'repro');
     expect(failed.code).not.toBe(0);
-    expect(failed.stderr).toContain("failed to reproduce 'data/raw.csv.dvc': missing data 'source': data/raw.csv");
+    expect(failed.stderr).toContain(
+      "failed to reproduce 'data/raw.csv.dvc': missing data 'source': data/raw.csv",
+    );
     expect(failed.stderr).toContain('tvc checkout');
     expect(failed.stderr).not.toContain('the command must write it');
     expect((await tvc(dir, 'checkout')).code).toBe(0);
     const ran = await tvc(dir, 'repro');
     expect(ran.code, ran.stderr).toBe(0);
-    expect(JSON.parse(execFileSync(binary!, ['status', '--json'], { cwd: dir, encoding: 'utf8' }))).toEqual({});
+    expect(JSON.parse(execFileSync(binary!, ['status', '--json'], { cwd: dir, encoding: 'utf8' }))).toEqual(
+      {},
+    );
   });
 });
 
@@ -310,7 +339,10 @@ describe.skipIf(!binary)('tvc commit, remove and move do what DVC does', () => {
   });
 
   it('commit after add --no-commit caches the data', async () => {
-    const { theirs, ours } = await both(DATA, [['add', '--no-commit', 'one.txt'], ['commit', 'one.txt.dvc']]);
+    const { theirs, ours } = await both(DATA, [
+      ['add', '--no-commit', 'one.txt'],
+      ['commit', 'one.txt.dvc'],
+    ]);
     expect(await snapshot(ours.dir)).toEqual(await snapshot(theirs.dir));
   });
 
@@ -359,7 +391,9 @@ describe('a killed add or checkout', () => {
     const cache = path.join(root, '.dvc/cache/files/md5');
     for (const file of await listFiles(cache)) {
       if (/(^|\/)\.[^/]*\.tmp$/.test(file)) continue; // a temporary file: never a name an object has
-      const md5 = createHash('md5').update(readFileSync(path.join(cache, file))).digest('hex');
+      const md5 = createHash('md5')
+        .update(readFileSync(path.join(cache, file)))
+        .digest('hex');
       expect(`${md5}${file.endsWith('.dir') ? '.dir' : ''}`).toBe(file.replace('/', ''));
     }
   }
@@ -376,7 +410,8 @@ describe('a killed add or checkout', () => {
     for (const delay of [150, 400, 700]) {
       await killed(side.dir, delay, 'add', 'data/big');
       await cacheIntact(side.dir);
-      if (existsSync(side.path('data/big.dvc'))) expect(await side.read('data/big.dvc')).toMatch(/nfiles: 600\n/);
+      if (existsSync(side.path('data/big.dvc')))
+        expect(await side.read('data/big.dvc')).toMatch(/nfiles: 600\n/);
       expect(await side.read('data/big/3/13.txt')).toBe('13\n'.repeat(200));
       expect((await listFiles(side.path('data/big'))).length).toBe(600);
     }

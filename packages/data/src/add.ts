@@ -9,9 +9,9 @@ import {
   isWithin,
   type Pipeline,
   RepoLock,
+  type Tvc,
   TvcError,
   toPosix,
-  type Tvc,
   Workspace,
 } from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
@@ -101,8 +101,13 @@ interface Planned {
  * target is checked before anything is written. Hashes go through the memo: re-adding a
  * directory reads only the files that changed.
  */
-export async function addData(tvc: Tvc, targets: readonly string[], options: AddOptions = {}): Promise<AddResult> {
-  if (targets.length === 0) throw new TvcError('USAGE', 'nothing to add', { hint: 'name files or directories' });
+export async function addData(
+  tvc: Tvc,
+  targets: readonly string[],
+  options: AddOptions = {},
+): Promise<AddResult> {
+  if (targets.length === 0)
+    throw new TvcError('USAGE', 'nothing to add', { hint: 'name files or directories' });
   if (options.out !== undefined && targets.length > 1) {
     throw new TvcError('USAGE', '-o/--out takes a single target', { hint: 'add the targets one at a time' });
   }
@@ -126,14 +131,22 @@ export async function addData(tvc: Tvc, targets: readonly string[], options: Add
     const dest = options.out === undefined ? source : path.resolve(tvc.cwd, options.out);
     const shown = toPosix(path.relative(tvc.cwd, dest));
     if (!existsSync(source)) {
-      throw new TvcError('OUTPUT_NOT_FOUND', `output '${toPosix(path.relative(tvc.cwd, source))}' does not exist`, {
-        hint: 'check the path',
-      });
+      throw new TvcError(
+        'OUTPUT_NOT_FOUND',
+        `output '${toPosix(path.relative(tvc.cwd, source))}' does not exist`,
+        {
+          hint: 'check the path',
+        },
+      );
     }
     if (!isWithin(tvc.root, dest) || dest === tvc.root || isWithin(path.join(tvc.root, '.dvc'), dest)) {
-      throw new TvcError('PATH_OUTSIDE_REPO', `cannot add '${shown}': it is not a path inside the repository`, {
-        hint: 'tvc tracks paths inside the repository (not the repository itself or .dvc/)',
-      });
+      throw new TvcError(
+        'PATH_OUTSIDE_REPO',
+        `cannot add '${shown}': it is not a path inside the repository`,
+        {
+          hint: 'tvc tracks paths inside the repository (not the repository itself or .dvc/)',
+        },
+      );
     }
     if (path.basename(dest).endsWith(DATA_FILE_SUFFIX) || path.basename(dest) === '.git') {
       throw new TvcError('INVALID_TARGET', `cannot add '${shown}': it is a DVC or git metadata file`);
@@ -155,7 +168,11 @@ export async function addData(tvc: Tvc, targets: readonly string[], options: Add
   try {
     for (const { source, dest } of planned) {
       const hash: PathHash | undefined = await workspace.hash(source);
-      if (!hash) throw new TvcError('OUTPUT_NOT_FOUND', `output '${toPosix(path.relative(tvc.cwd, source))}' does not exist`);
+      if (!hash)
+        throw new TvcError(
+          'OUTPUT_NOT_FOUND',
+          `output '${toPosix(path.relative(tvc.cwd, source))}' does not exist`,
+        );
       if (!options.noCommit || source !== dest) await workspace.cache.save(source, hash);
       if (source !== dest) await workspace.checkout(hash.md5, dest);
       const dataFile = `${dest}${DATA_FILE_SUFFIX}`;

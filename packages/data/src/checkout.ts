@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { RepoLock, resolveTargets, TvcError, type Tvc, toPosix, Workspace } from '@tvc/core';
+import { RepoLock, resolveTargets, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
 import { type RecordedOutput, recordedOutputs } from './recorded';
 
@@ -88,7 +88,11 @@ export async function checkoutData(
   options: CheckoutOptions = {},
 ): Promise<CheckoutSummary> {
   const pipeline = await tvc.loadPipeline();
-  const stages = resolveTargets(pipeline, targets, { cwd: tvc.cwd, recursive: options.recursive, outputs: true });
+  const stages = resolveTargets(pipeline, targets, {
+    cwd: tvc.cwd,
+    recursive: options.recursive,
+    outputs: true,
+  });
   const recorded = await recordedOutputs(tvc, stages);
   const lock = RepoLock.acquire(tvc.root, 'checkout');
   const workspace = new Workspace(tvc.root);
@@ -103,7 +107,12 @@ export async function checkoutData(
       const current = await workspace.hash(output.absolute);
       if (current?.md5 === md5) {
         if (options.relink && !isDirectory) {
-          plans.push({ recorded: item, display, state: 'relink', stats: { added: 0, modified: 0, deleted: 0 } });
+          plans.push({
+            recorded: item,
+            display,
+            state: 'relink',
+            stats: { added: 0, modified: 0, deleted: 0 },
+          });
         }
         continue;
       }
@@ -113,13 +122,20 @@ export async function checkoutData(
       }
       if (!current) {
         const files = isDirectory ? (await workspace.cache.readManifest(md5)).length : 1;
-        plans.push({ recorded: item, display, state: 'added', stats: { added: files, modified: 0, deleted: 0 } });
+        plans.push({
+          recorded: item,
+          display,
+          state: 'added',
+          stats: { added: files, modified: 0, deleted: 0 },
+        });
         continue;
       }
       const { touched, stats } = await compare(workspace, md5, current);
       for (const file of touched) {
         if (!(await workspace.cache.has(file.md5))) {
-          unsaved.push(file.relpath ? path.join(output.absolute, ...file.relpath.split('/')) : output.absolute);
+          unsaved.push(
+            file.relpath ? path.join(output.absolute, ...file.relpath.split('/')) : output.absolute,
+          );
         }
       }
       plans.push({ recorded: item, display, state: 'modified', stats });

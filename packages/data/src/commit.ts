@@ -1,4 +1,4 @@
-import { commitStages, resolveTargets, StatusChecker, TvcError, type Tvc, Workspace } from '@tvc/core';
+import { commitStages, resolveTargets, StatusChecker, type Tvc, TvcError, Workspace } from '@tvc/core';
 
 export interface CommitOptions {
   /** Commit stages whose dependencies or outputs changed, without asking. */
@@ -26,7 +26,11 @@ export async function commitData(
   options: CommitOptions = {},
 ): Promise<CommitResult> {
   const pipeline = await tvc.loadPipeline();
-  const stages = resolveTargets(pipeline, targets, { cwd: tvc.cwd, recursive: options.recursive, outputs: true });
+  const stages = resolveTargets(pipeline, targets, {
+    cwd: tvc.cwd,
+    recursive: options.recursive,
+    outputs: true,
+  });
   if (!options.force) {
     const workspace = new Workspace(tvc.root);
     try {

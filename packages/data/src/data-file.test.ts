@@ -46,9 +46,9 @@ describe('a recorded entry', () => {
       ['/etc/passwd', '/etc/passwd'],
       ['.', '/repo'],
     ]) {
-      expect(() => checkRecorded(root, { path: written!, absolute: absolute!, md5: FILE.md5 }, location)).toThrow(
-        /leaves the repository/,
-      );
+      expect(() =>
+        checkRecorded(root, { path: written!, absolute: absolute!, md5: FILE.md5 }, location),
+      ).toThrow(/leaves the repository/);
     }
     try {
       checkRecorded(root, { path: '../x', absolute: '/x', md5: FILE.md5 }, location);
@@ -63,6 +63,8 @@ describe('a recorded entry', () => {
         /is not an md5 hash/,
       );
     }
-    expect(checkRecorded(root, { path: 'x', absolute: '/repo/x', md5: DIRECTORY.md5 }, location)).toBe(DIRECTORY.md5);
+    expect(checkRecorded(root, { path: 'x', absolute: '/repo/x', md5: DIRECTORY.md5 }, location)).toBe(
+      DIRECTORY.md5,
+    );
   });
 });

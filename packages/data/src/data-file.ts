@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { dumpDvcYaml, isMap, isSeq, type SourceLocation, TvcError, toPosix, writeFileAtomic, yaml } from '@tvc/core';
+import {
+  dumpDvcYaml,
+  isMap,
+  isSeq,
+  type SourceLocation,
+  TvcError,
+  toPosix,
+  writeFileAtomic,
+  yaml,
+} from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
 
 /** A hash as DVC records it: 32 hex digits, `.dir` for a directory's manifest. */

@@ -59,7 +59,10 @@ describe('add, then checkout', () => {
     const text = readFileSync(path.join(root, 'data.dvc'), 'utf8');
     expect(text).toContain('nfiles: 3');
     const md5 = /md5: ([0-9a-f]{32}\.dir)/.exec(text)![1]!;
-    const manifest = readFileSync(path.join(root, '.dvc/cache/files/md5', md5.slice(0, 2), md5.slice(2)), 'utf8');
+    const manifest = readFileSync(
+      path.join(root, '.dvc/cache/files/md5', md5.slice(0, 2), md5.slice(2)),
+      'utf8',
+    );
     // md5('a\n'): the file was not read again.
     expect(manifest).toContain('"md5": "60b725f10c9c85c70d97880dfe8191b3", "relpath": "a.txt"');
   });

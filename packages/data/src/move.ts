@@ -9,8 +9,8 @@ import {
   isWithin,
   RepoLock,
   removeFromGitignore,
-  TvcError,
   type Tvc,
+  TvcError,
   toPosix,
   writeFileAtomic,
   yaml,
@@ -46,17 +46,28 @@ export async function moveData(tvc: Tvc, source: string, destination: string): P
   }
   const { stage } = found;
   if (stage.kind !== 'data') {
-    throw new TvcError('NOT_DATA_SOURCE', `failed to move '${source}' -> '${destination}' - '${stage.addressing}' is not a data source`, {
-      hint: 'only data tracked by a .dvc file can be moved; change the stage in dvc.yaml instead',
-    });
+    throw new TvcError(
+      'NOT_DATA_SOURCE',
+      `failed to move '${source}' -> '${destination}' - '${stage.addressing}' is not a data source`,
+      {
+        hint: 'only data tracked by a .dvc file can be moved; change the stage in dvc.yaml instead',
+      },
+    );
   }
   if (!isWithin(tvc.root, to) || to === tvc.root) {
-    throw new TvcError('PATH_OUTSIDE_REPO', `cannot move '${source}' to '${destination}': outside the repository`);
+    throw new TvcError(
+      'PATH_OUTSIDE_REPO',
+      `cannot move '${source}' to '${destination}': outside the repository`,
+    );
   }
   if (existsSync(to)) {
-    throw new TvcError('DESTINATION_EXISTS', `cannot move '${source}' to '${destination}': it already exists`, {
-      hint: 'remove it first, or choose another destination',
-    });
+    throw new TvcError(
+      'DESTINATION_EXISTS',
+      `cannot move '${source}' to '${destination}': it already exists`,
+      {
+        hint: 'remove it first, or choose another destination',
+      },
+    );
   }
   const oldFile = path.join(tvc.root, stage.file);
   const named = path.basename(oldFile, DATA_FILE_SUFFIX) === path.basename(from);
@@ -66,7 +77,8 @@ export async function moveData(tvc: Tvc, source: string, destination: string): P
   const outs = document.get('outs', true);
   if (isSeq(outs)) {
     for (const item of outs.items) {
-      if (isMap(item) && path.resolve(stage.wdir, String(item.get('path'))) === from) item.set('path', newPath);
+      if (isMap(item) && path.resolve(stage.wdir, String(item.get('path'))) === from)
+        item.set('path', newPath);
     }
   }
   const lock = RepoLock.acquire(tvc.root, 'move');
@@ -77,7 +89,8 @@ export async function moveData(tvc: Tvc, source: string, destination: string): P
     await rename(from, to);
     await writeFileAtomic(newFile, document.toString({ indentSeq: false, lineWidth: 0 }));
     if (newFile !== oldFile) await rm(oldFile, { force: true });
-    for (const file of await removeFromGitignore(tvc.root, [from])) changed.add(label(path.join(tvc.root, file)));
+    for (const file of await removeFromGitignore(tvc.root, [from]))
+      changed.add(label(path.join(tvc.root, file)));
     if (tvc.scmRoot) {
       for (const file of await addToGitignore(tvc.root, [to], { gitRoot: tvc.scmRoot }))
         changed.add(label(path.join(tvc.root, file)));
@@ -85,5 +98,8 @@ export async function moveData(tvc: Tvc, source: string, destination: string): P
   } finally {
     lock.release();
   }
-  return { dataFile: label(newFile), changedFiles: [label(newFile), ...(newFile !== oldFile ? [label(oldFile)] : []), ...changed] };
+  return {
+    dataFile: label(newFile),
+    changedFiles: [label(newFile), ...(newFile !== oldFile ? [label(oldFile)] : []), ...changed],
+  };
 }

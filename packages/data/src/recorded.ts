@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LockFile, LOCK_FILE, lockItem, type Stage, type StageOutput, type Tvc, toPosix } from '@tvc/core';
+import { LOCK_FILE, LockFile, lockItem, type Stage, type StageOutput, type Tvc, toPosix } from '@tvc/core';
 import { checkRecorded } from './data-file';
 
 /** A cached output with the hash its `.dvc` file or dvc.lock entry records. */

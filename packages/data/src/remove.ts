@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DATA_FILE_SUFFIX, RepoLock, removeFromGitignore, TvcError, type Tvc, toPosix } from '@tvc/core';
+import { DATA_FILE_SUFFIX, RepoLock, removeFromGitignore, type Tvc, TvcError, toPosix } from '@tvc/core';
 
 export interface RemoveOptions {
   /** Remove the tracked data from the workspace too (the cache keeps it). */
@@ -27,7 +27,9 @@ export async function removeData(
   const planned = targets.map((target) => {
     const absolute = path.resolve(tvc.cwd, target);
     const repoPath = toPosix(path.relative(tvc.root, absolute));
-    const stage = pipeline.stages.find((candidate) => candidate.kind === 'data' && candidate.file === repoPath);
+    const stage = pipeline.stages.find(
+      (candidate) => candidate.kind === 'data' && candidate.file === repoPath,
+    );
     if (!target.endsWith(DATA_FILE_SUFFIX) || !stage) {
       throw new TvcError('TARGET_NOT_FOUND', `'${target}' is not a .dvc file of this repository`, {
         hint: 'name the .dvc file (`data.csv.dvc`); stages of dvc.yaml are removed by editing dvc.yaml',

@@ -42,7 +42,9 @@ export default async function checkout(
     throw new TvcError(
       'CHECKOUT_FAILED',
       `Checkout failed for following targets:\n${result.failed.join('\n')}\nIs your cache up to date?`,
-      { hint: 'their objects are missing from the cache or corrupt: `tvc pull` them, or reproduce the stages' },
+      {
+        hint: 'their objects are missing from the cache or corrupt: `tvc pull` them, or reproduce the stages',
+      },
     );
   }
   if (options.relink && !options.quiet) writeLine(out, 'Relinked successfully');

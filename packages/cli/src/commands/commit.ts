@@ -18,7 +18,9 @@ export default async function commit(
 ): Promise<number> {
   const tvc = await context.tvc();
   const result = await commitData(tvc, targets, options);
-  const files = result.changedFiles.map((file) => toPosix(path.relative(context.io.cwd, path.join(tvc.root, file))));
+  const files = result.changedFiles.map((file) =>
+    toPosix(path.relative(context.io.cwd, path.join(tvc.root, file))),
+  );
   await reportTracked(context, tvc, files, options.quiet);
   return 0;
 }

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { configFlag, readDvcConfig, type Tvc } from '@tvc/core';
-import { shellQuote } from '@tvc/core';
+import { configFlag, readDvcConfig, shellQuote, type Tvc } from '@tvc/core';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
 
