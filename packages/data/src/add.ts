@@ -92,6 +92,44 @@ interface Planned {
   readonly source: string;
   readonly dest: string;
   readonly shown: string;
+  /** The `.dvc` file that tracks `dest` (an existing one when it is already tracked). */
+  readonly dataFile: string;
+  /** `dest` as that file writes it. */
+  readonly outPath: string;
+}
+
+/**
+ * Where a target is tracked, as DVC decides: a path already tracked by a `.dvc` file (or inside
+ * a directory one tracks) updates that file's output; a directory holding outputs of other `.dvc`
+ * files is refused; anything else gets `<path>.dvc` beside it.
+ */
+function dataTarget(
+  tvc: Tvc,
+  pipeline: Pipeline,
+  dest: string,
+): { dest: string; dataFile: string; outPath: string } {
+  const tracked = pipeline.outputs.overlapping(dest).filter((entry) => entry.stage.kind === 'data');
+  const enclosing = tracked.find((entry) => isWithin(entry.output.absolute, dest));
+  if (enclosing) {
+    return {
+      dest: enclosing.output.absolute,
+      dataFile: path.join(tvc.root, enclosing.stage.file),
+      outPath: enclosing.output.path,
+    };
+  }
+  const inside = tracked[0];
+  if (inside) {
+    const shown = toPosix(path.relative(tvc.cwd, dest));
+    const other = toPosix(path.relative(tvc.cwd, inside.output.absolute));
+    throw new TvcError(
+      'OVERLAPPING_OUTPUT',
+      `Cannot add '${shown}', because it is overlapping with other DVC tracked output: '${other}'.`,
+      {
+        hint: `to include '${other}' in '${shown}', run 'tvc remove ${toPosix(path.relative(tvc.cwd, path.join(tvc.root, inside.stage.file)))}' and then 'tvc add ${shown}'`,
+      },
+    );
+  }
+  return { dest, dataFile: `${dest}${DATA_FILE_SUFFIX}`, outPath: path.basename(dest) };
 }
 
 /**
@@ -158,7 +196,8 @@ export async function addData(
     }
     refuseStageOutput(pipeline, dest, path.basename(dest));
     await refuseGitTracked(tvc, dest, shown);
-    planned.push({ source, dest, shown });
+    const target = dataTarget(tvc, pipeline, dest);
+    planned.push({ source: source === dest ? target.dest : source, shown, ...target });
   }
 
   const lock = RepoLock.acquire(tvc.root, 'add');
@@ -166,7 +205,7 @@ export async function addData(
   const dataFiles: string[] = [];
   const gitignores = new Set<string>();
   try {
-    for (const { source, dest } of planned) {
+    for (const { source, dest, dataFile, outPath } of planned) {
       const hash: PathHash | undefined = await workspace.hash(source);
       if (!hash)
         throw new TvcError(
@@ -175,8 +214,7 @@ export async function addData(
         );
       if (!options.noCommit || source !== dest) await workspace.cache.save(source, hash);
       if (source !== dest) await workspace.checkout(hash.md5, dest);
-      const dataFile = `${dest}${DATA_FILE_SUFFIX}`;
-      await writeDataFile(dataFile, [{ path: path.basename(dest), hash }]);
+      await writeDataFile(dataFile, [{ path: outPath, hash }]);
       dataFiles.push(toPosix(path.relative(tvc.cwd, dataFile)));
       if (tvc.scmRoot) {
         for (const changed of await addToGitignore(tvc.root, [dest], { gitRoot: tvc.scmRoot })) {

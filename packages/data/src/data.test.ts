@@ -103,6 +103,21 @@ describe('add, then checkout', () => {
   });
 });
 
+describe('add of a path already tracked', () => {
+  it('inside a tracked directory updates that directory; around a tracked path is refused', async () => {
+    const { root, tvc } = await repo({ 'd/in/a.txt': 'a\n', 'd/b.txt': 'b\n' });
+    await addData(tvc, ['d/in']);
+    writeFileSync(path.join(root, 'd/in/new.txt'), 'new\n');
+    const result = await addData(await reopen(root), ['d/in/a.txt']);
+    expect(result.dataFiles).toEqual(['d/in.dvc']);
+    expect(readFileSync(path.join(root, 'd/in.dvc'), 'utf8')).toContain('nfiles: 2');
+    expect(existsSync(path.join(root, 'd/in/a.txt.dvc'))).toBe(false);
+    await expect(addData(await reopen(root), ['d'])).rejects.toThrow(
+      "Cannot add 'd', because it is overlapping with other DVC tracked output: 'd/in'.",
+    );
+  });
+});
+
 describe('remove and move', () => {
   it('remove keeps the data unless --outs', async () => {
     const { root, tvc } = await repo({ 'f.txt': 'f\n', 'g.txt': 'g\n' });
