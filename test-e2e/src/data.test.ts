@@ -335,6 +335,7 @@ describe.skipIf(!binary)('tvc commit, remove and move do what DVC does', () => {
     expect(results[0]!.tvc.stderr).toContain("unable to commit changed stage: 'data/raw.csv.dvc'");
     expect(results[1]!.dvc.code).toBe(0);
     expect(results[1]!.tvc.code, results[1]!.tvc.stderr).toBe(0);
+    expect(results[1]!.tvc.stdout).toBe(results[1]!.dvc.stdout);
     expect(await snapshot(ours.dir)).toEqual(await snapshot(theirs.dir));
   });
 
@@ -351,7 +352,10 @@ describe.skipIf(!binary)('tvc commit, remove and move do what DVC does', () => {
       ['remove', 'one.txt.dvc'],
       ['remove', '--outs', 'data/images.dvc'],
     ]);
-    for (const result of results) expect(result.tvc.code, result.tvc.stderr).toBe(0);
+    for (const result of results) {
+      expect(result.tvc.code, result.tvc.stderr).toBe(0);
+      expect(result.tvc.stdout).toBe(result.dvc.stdout);
+    }
     expect(await snapshot(ours.dir)).toEqual(await snapshot(theirs.dir));
   });
 

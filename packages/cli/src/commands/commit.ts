@@ -21,6 +21,7 @@ export default async function commit(
   const files = result.changedFiles.map((file) =>
     toPosix(path.relative(context.io.cwd, path.join(tvc.root, file))),
   );
-  await reportTracked(context, tvc, files, options.quiet);
+  // DVC prints nothing here; with core.autostage the files are still staged.
+  await reportTracked(context, tvc, files, true);
   return 0;
 }

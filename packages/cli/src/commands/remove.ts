@@ -15,6 +15,7 @@ export default async function remove(
 ): Promise<number> {
   const tvc = await context.tvc();
   const result = await removeData(tvc, targets, options);
-  await reportTracked(context, tvc, [...result.removed, ...result.gitignores], options.quiet);
+  // DVC prints nothing here; with core.autostage the files are still staged.
+  await reportTracked(context, tvc, [...result.removed, ...result.gitignores], true);
   return 0;
 }
