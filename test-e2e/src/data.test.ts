@@ -359,6 +359,26 @@ describe.skipIf(!binary)('tvc commit, remove and move do what DVC does', () => {
     expect(await snapshot(ours.dir)).toEqual(await snapshot(theirs.dir));
   });
 
+  it('remove of dvc.yaml stages, and --outs', async () => {
+    const setup: Setup = async (side) => {
+      await side.write(
+        'dvc.yaml',
+        'stages:\n  a:\n    cmd: echo a > a.txt\n    outs:\n    - a.txt\n  b:\n    cmd: echo b > b.txt\n    outs:\n    - b.txt\n  c:\n    cmd: echo c > c.txt\n    outs:\n    - c.txt\n',
+      );
+      execFileSync(binary!, ['repro', '-q'], { cwd: side.dir });
+    };
+    const { theirs, ours, results } = await both(setup, [
+      ['remove', 'b'],
+      ['remove', '--outs', 'dvc.yaml:c'],
+      ['remove', 'a'],
+    ]);
+    for (const result of results) {
+      expect(result.tvc.code, result.tvc.stderr).toBe(0);
+      expect(result.tvc.stdout).toBe(result.dvc.stdout);
+    }
+    expect(await snapshot(ours.dir)).toEqual(await snapshot(theirs.dir));
+  });
+
   it('move a file, a directory, and into a directory', async () => {
     const setup: Setup = async (side) => {
       await DATA(side);

@@ -28,9 +28,9 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .action(run(() => import('./commands/commit')));
 
   common(program.command('remove'))
-    .description('stop tracking data: remove .dvc files and their .gitignore lines')
-    .argument('<targets...>', '.dvc files')
-    .option('--outs', 'remove the tracked data from the workspace too')
+    .description('stop tracking: remove .dvc files or dvc.yaml stages (with their dvc.lock entries and .gitignore lines)')
+    .argument('<targets...>', '.dvc files or stages')
+    .option('--outs', 'remove the outputs from the workspace too')
     .action(run(() => import('./commands/remove')));
 
   common(program.command('move'))

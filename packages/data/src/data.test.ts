@@ -127,7 +127,8 @@ describe('remove and move', () => {
     expect(existsSync(path.join(root, 'f.txt'))).toBe(true);
     await removeData(await reopen(root), ['g.txt.dvc'], { outs: true });
     expect(existsSync(path.join(root, 'g.txt'))).toBe(false);
-    await expect(removeData(await reopen(root), ['f.txt'])).rejects.toThrow(/not a \.dvc file/);
+    await expect(removeData(await reopen(root), ['nothing.dvc'])).rejects.toThrow(/not a \.dvc file/);
+    await expect(removeData(await reopen(root), ['f.txt'])).rejects.toThrow(/not found inside/);
   });
 
   it('move renames the data and its .dvc file', async () => {
