@@ -28,7 +28,7 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .action(run(() => import('./commands/commit')));
 
   common(program.command('remove'))
-    .description('stop tracking: remove .dvc files or dvc.yaml stages, their lock entries and .gitignore lines')
+    .description('stop tracking .dvc files or dvc.yaml stages (lock entries, .gitignore lines)')
     .argument('<targets...>', '.dvc files or stages')
     .option('--outs', 'remove the outputs from the workspace too')
     .action(run(() => import('./commands/remove')));
