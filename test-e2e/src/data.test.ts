@@ -62,6 +62,9 @@ const DATA: Setup = async (repo) => {
   await repo.write('other.txt', '2\n');
   await repo.write('notes.md', 'x\n');
   await repo.write('run.sh', 'echo hi\n');
+  await mkdir(repo.path('empty'), { recursive: true });
+  await repo.write('sp ace é.txt', 'x\n');
+  await repo.write('dir ü/ä b', 'y\n');
   chmodSync(repo.path('run.sh'), 0o755);
 };
 
@@ -108,6 +111,10 @@ describe.skipIf(!binary)('tvc add writes what dvc add writes', () => {
         ['add', 'data/images'],
         ['add', 'data/raw.csv'],
       ],
+    ],
+    [
+      'an empty directory, names with spaces and non-ASCII letters',
+      [['add', 'empty', 'sp ace é.txt', 'dir ü']],
     ],
   ];
   for (const [name, commands] of cases) {
@@ -397,12 +404,14 @@ describe.skipIf(!binary)('tvc commit, remove and move do what DVC does', () => {
   });
 });
 
-describe('a killed add or checkout', () => {
-  /** Runs tvc and SIGKILLs it after `delay` ms (or lets it finish first). */
+describe('an interrupted or killed add or checkout', () => {
+  /** Runs tvc and kills it after `delay` ms (or lets it finish first). */
   function killed(cwd: string, delay: number, ...args: string[]): Promise<void> {
+    // Ctrl+C (SIGINT) at one delay, SIGKILL at the others.
+    const signal = delay === 400 ? 'SIGINT' : 'SIGKILL';
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [TVC_BIN, ...args], { cwd, stdio: 'ignore' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const timer = setTimeout(() => child.kill(signal), delay);
       child.on('close', () => {
         clearTimeout(timer);
         resolve();
