@@ -192,9 +192,9 @@ describe.skipIf(!binary)('tvc checkout', () => {
     const result = await tvc(dir, 'checkout');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual([
-      'A\tdata/images/',
-      'A\tdata/raw.csv',
-      'A\trun.sh',
+      'A       data/images/',
+      'A       data/raw.csv',
+      'A       run.sh',
     ]);
     expect(readFileSync(path.join(dir, 'data/images/nested/dog.txt'), 'utf8')).toBe('woof\n');
     expect(statSync(path.join(dir, 'run.sh')).mode & 0o100).not.toBe(0);
@@ -220,6 +220,20 @@ describe.skipIf(!binary)('tvc checkout', () => {
     expect(ours.stdout).toBe(theirs);
   });
 
+  it('a target inside a tracked directory restores only that part, as DVC', async () => {
+    const source = await added('tvc');
+    const ours = clone(source, true);
+    const theirs = clone(source, true);
+    const result = await tvc(ours, 'checkout', 'data/images/nested');
+    expect(result.code, result.stderr).toBe(0);
+    const expected = execFileSync(binary!, ['checkout', 'data/images/nested'], {
+      cwd: theirs,
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toBe(expected);
+    expect(await listFiles(path.join(ours, 'data'))).toEqual(await listFiles(path.join(theirs, 'data')));
+  });
+
   it('never overwrites an unsaved change without -f, and names it', async () => {
     const source = await added('tvc');
     await source.write('data/raw.csv', 'changed\n');
@@ -233,7 +247,10 @@ describe.skipIf(!binary)('tvc checkout', () => {
     expect(existsSync(source.path('data/images/extra.txt'))).toBe(true);
     const forced = await source.tvc('checkout', '-f');
     expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stdout.split('\n').filter(Boolean).sort()).toEqual(['M\tdata/images/', 'M\tdata/raw.csv']);
+    expect(forced.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'M       data/images/',
+      'M       data/raw.csv',
+    ]);
     expect(await source.read('data/raw.csv')).toBe('a,b\n1,2\n');
     expect(existsSync(source.path('data/images/extra.txt'))).toBe(false);
     expect(

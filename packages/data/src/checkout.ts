@@ -1,6 +1,15 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { RepoLock, resolveTargets, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
+import {
+  type ProducedOutput,
+  RepoLock,
+  resolveTargets,
+  type Tvc,
+  TvcError,
+  toPosix,
+  Workspace,
+} from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
 import { type RecordedOutput, recordedOutputs } from './recorded';
 
@@ -32,10 +41,17 @@ export interface CheckoutSummary {
 }
 
 interface Plan {
-  readonly recorded: RecordedOutput;
+  /** The object to place and where (a whole output, or a file inside a directory output). */
+  readonly md5: string;
+  readonly absolute: string;
+  readonly isexec: boolean;
   readonly display: string;
   readonly state: 'added' | 'modified' | 'relink';
   readonly stats: CheckoutStats;
+}
+
+function placement(item: RecordedOutput): Pick<Plan, 'md5' | 'absolute' | 'isexec'> {
+  return { md5: item.md5, absolute: item.output.absolute, isexec: item.isexec };
 }
 
 /** The files of `current` that a checkout of `md5` would overwrite or remove, and what changes. */
@@ -88,18 +104,69 @@ export async function checkoutData(
   options: CheckoutOptions = {},
 ): Promise<CheckoutSummary> {
   const pipeline = await tvc.loadPipeline();
-  const stages = resolveTargets(pipeline, targets, {
-    cwd: tvc.cwd,
-    recursive: options.recursive,
-    outputs: true,
-  });
+  // A target inside a tracked directory checks out only what is under it, as DVC does.
+  const whole: string[] = [];
+  const inside: { absolute: string; owner: ProducedOutput }[] = [];
+  for (const target of targets) {
+    const absolute = path.resolve(tvc.cwd, target);
+    const owner = pipeline.outputs
+      .producing(absolute)
+      .find((entry) => entry.output.cache && entry.output.absolute !== absolute);
+    if (owner) inside.push({ absolute, owner });
+    else whole.push(target);
+  }
+  const stages =
+    whole.length > 0 || inside.length === 0
+      ? resolveTargets(pipeline, whole, { cwd: tvc.cwd, recursive: options.recursive, outputs: true })
+      : [];
   const recorded = await recordedOutputs(tvc, stages);
+  const owners = await recordedOutputs(tvc, [...new Set(inside.map((entry) => entry.owner.stage))]);
   const lock = RepoLock.acquire(tvc.root, 'checkout');
   const workspace = new Workspace(tvc.root);
   const failed: string[] = [];
   const plans: Plan[] = [];
   const unsaved: string[] = [];
   try {
+    for (const { absolute, owner } of inside) {
+      const item = owners.find((candidate) => candidate.output === owner.output);
+      if (!item?.md5.endsWith('.dir')) continue;
+      const shown = toPosix(path.relative(tvc.cwd, absolute));
+      if ((await workspace.verify(item.md5)) !== 'ok') {
+        failed.push(shown);
+        continue;
+      }
+      const sub = toPosix(path.relative(owner.output.absolute, absolute));
+      const entries = (await workspace.cache.readManifest(item.md5)).filter(
+        (entry) => entry.relpath === sub || entry.relpath.startsWith(`${sub}/`),
+      );
+      if (entries.length === 0) {
+        throw new TvcError('TARGET_NOT_FOUND', `'${shown}' is not in the recorded '${owner.output.path}'`, {
+          hint: 'name a file or directory the .dvc file or dvc.lock records',
+        });
+      }
+      const display = `${toPosix(path.relative(tvc.cwd, owner.output.absolute))}/`;
+      const state = existsSync(owner.output.absolute) ? 'modified' : 'added';
+      for (const entry of entries) {
+        const file = path.join(owner.output.absolute, ...entry.relpath.split('/'));
+        const current = await workspace.hash(file);
+        if (current?.md5 === entry.md5) continue;
+        if (current?.kind === 'file' && !(await workspace.cache.has(current.md5))) unsaved.push(file);
+        if (current?.kind === 'directory') {
+          for (const held of current.entries) {
+            if (!(await workspace.cache.has(held.md5)))
+              unsaved.push(path.join(file, ...held.relpath.split('/')));
+          }
+        }
+        plans.push({
+          md5: entry.md5,
+          absolute: file,
+          isexec: false,
+          display,
+          state,
+          stats: { added: current ? 0 : 1, modified: current ? 1 : 0, deleted: 0 },
+        });
+      }
+    }
     for (const item of recorded) {
       const { output, md5 } = item;
       const isDirectory = md5.endsWith('.dir');
@@ -108,7 +175,7 @@ export async function checkoutData(
       if (current?.md5 === md5) {
         if (options.relink && !isDirectory) {
           plans.push({
-            recorded: item,
+            ...placement(item),
             display,
             state: 'relink',
             stats: { added: 0, modified: 0, deleted: 0 },
@@ -123,7 +190,7 @@ export async function checkoutData(
       if (!current) {
         const files = isDirectory ? (await workspace.cache.readManifest(md5)).length : 1;
         plans.push({
-          recorded: item,
+          ...placement(item),
           display,
           state: 'added',
           stats: { added: files, modified: 0, deleted: 0 },
@@ -138,7 +205,7 @@ export async function checkoutData(
           );
         }
       }
-      plans.push({ recorded: item, display, state: 'modified', stats });
+      plans.push({ ...placement(item), display, state: 'modified', stats });
     }
     if (unsaved.length > 0 && !options.force) {
       throw new TvcError(
@@ -153,16 +220,16 @@ export async function checkoutData(
     const modified: string[] = [];
     const stats = { added: 0, modified: 0, deleted: 0 };
     for (const plan of plans) {
-      const { output, md5, isexec } = plan.recorded;
-      if (plan.state === 'relink') await rm(output.absolute, { force: true });
-      await workspace.cache.checkout(md5, output.absolute, {
+      const { absolute, md5, isexec } = plan;
+      if (plan.state === 'relink') await rm(absolute, { force: true });
+      await workspace.cache.checkout(md5, absolute, {
         linkTypes: workspace.linkTypes(),
         memo: await workspace.memo(),
         isexec,
       });
-      workspace.forget(output.absolute);
-      if (plan.state === 'added') added.push(plan.display);
-      if (plan.state === 'modified') modified.push(plan.display);
+      workspace.forget(absolute);
+      if (plan.state === 'added' && !added.includes(plan.display)) added.push(plan.display);
+      if (plan.state === 'modified' && !modified.includes(plan.display)) modified.push(plan.display);
       stats.added += plan.stats.added;
       stats.modified += plan.stats.modified;
       stats.deleted += plan.stats.deleted;

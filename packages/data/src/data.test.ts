@@ -95,6 +95,20 @@ describe('add, then checkout', () => {
     expect(existsSync(path.join(root, 'f.txt'))).toBe(false);
   });
 
+  it('a target inside a tracked directory puts back only what is under it', async () => {
+    const { root, tvc } = await repo({ 'd/a.txt': 'a\n', 'd/sub/b.txt': 'b\n', 'd/c.txt': 'c\n' });
+    await addData(tvc, ['d']);
+    for (const file of ['d/a.txt', 'd/sub/b.txt', 'd/c.txt']) rmSync(path.join(root, file));
+    const summary = await checkoutData(await reopen(root), ['d/sub']);
+    expect(summary.modified).toEqual(['d/']);
+    expect(summary.stats).toEqual({ added: 1, modified: 0, deleted: 0 });
+    expect(readFileSync(path.join(root, 'd/sub/b.txt'), 'utf8')).toBe('b\n');
+    expect(existsSync(path.join(root, 'd/a.txt'))).toBe(false);
+    await checkoutData(await reopen(root), ['d/a.txt']);
+    expect(existsSync(path.join(root, 'd/a.txt'))).toBe(true);
+    expect(existsSync(path.join(root, 'd/c.txt'))).toBe(false);
+  });
+
   it('with --no-commit writes the .dvc file and caches nothing', async () => {
     const { root, tvc } = await repo({ 'f.txt': 'f\n' });
     await addData(tvc, ['f.txt'], { noCommit: true });

@@ -33,9 +33,10 @@ export default async function checkout(
       const { modified, added, deleted } = result.stats;
       writeLine(out, summaryLine({ modified, added, deleted }));
     } else {
-      for (const entry of result.modified) writeLine(out, `M\t${entry}`);
-      for (const entry of result.added) writeLine(out, `A\t${entry}`);
-      for (const entry of result.deleted) writeLine(out, `D\t${entry}`);
+      // DVC's rich console expands the tab: the letter, then spaces to column 8.
+      for (const entry of result.modified) writeLine(out, `M       ${entry}`);
+      for (const entry of result.added) writeLine(out, `A       ${entry}`);
+      for (const entry of result.deleted) writeLine(out, `D       ${entry}`);
     }
   }
   if (result.failed.length > 0) {
