@@ -472,13 +472,15 @@ describe('an interrupted or killed add or checkout', () => {
     for (const delay of [150, 400]) {
       await killed(side.dir, delay, 'checkout');
       for (const file of await listFiles(side.path('data/big'))) {
+        // A placement cut short leaves its temporary file (removed by the next checkout).
+        if (/(^|\/)\.[^/]*\.tmp$/.test(file)) continue;
         const index = Number(path.basename(file, '.txt'));
         expect(readFileSync(side.path('data/big', file), 'utf8')).toBe(`${index}\n`.repeat(200));
       }
     }
     const done = await side.tvc('checkout');
     expect(done.code, done.stderr).toBe(0);
-    expect((await listFiles(side.path('data/big'))).length).toBe(600);
+    expect((await listFiles(side.path('data/big'))).length).toBe(600); // no temporary file left
     const status = await side.tvc('status');
     expect(status.stdout).toBe('Data and pipelines are up to date.\n');
   });

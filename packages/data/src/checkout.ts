@@ -50,6 +50,17 @@ interface Plan {
   readonly stats: CheckoutStats;
 }
 
+/**
+ * The temporary file a placement cut short leaves (`.<name>.<pid>-<12 hex>.tmp`, @tvc/hash's
+ * naming): never the user's, so the next checkout removes it without asking.
+ */
+const PLACEMENT_LEFTOVER = /^\..+\.\d+-[0-9a-f]{12}\.tmp$/;
+
+/** Adds `file` to the unsaved files unless it is a leftover of an interrupted checkout. */
+function keepSafe(unsaved: string[], file: string): void {
+  if (!PLACEMENT_LEFTOVER.test(path.basename(file))) unsaved.push(file);
+}
+
 function placement(item: RecordedOutput): Pick<Plan, 'md5' | 'absolute' | 'isexec'> {
   return { md5: item.md5, absolute: item.output.absolute, isexec: item.isexec };
 }
@@ -150,11 +161,11 @@ export async function checkoutData(
         const file = path.join(owner.output.absolute, ...entry.relpath.split('/'));
         const current = await workspace.hash(file);
         if (current?.md5 === entry.md5) continue;
-        if (current?.kind === 'file' && !(await workspace.cache.has(current.md5))) unsaved.push(file);
+        if (current?.kind === 'file' && !(await workspace.cache.has(current.md5))) keepSafe(unsaved, file);
         if (current?.kind === 'directory') {
           for (const held of current.entries) {
             if (!(await workspace.cache.has(held.md5)))
-              unsaved.push(path.join(file, ...held.relpath.split('/')));
+              keepSafe(unsaved, path.join(file, ...held.relpath.split('/')));
           }
         }
         plans.push({
@@ -200,7 +211,8 @@ export async function checkoutData(
       const { touched, stats } = await compare(workspace, md5, current);
       for (const file of touched) {
         if (!(await workspace.cache.has(file.md5))) {
-          unsaved.push(
+          keepSafe(
+            unsaved,
             file.relpath ? path.join(output.absolute, ...file.relpath.split('/')) : output.absolute,
           );
         }

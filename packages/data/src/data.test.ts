@@ -80,6 +80,18 @@ describe('add, then checkout', () => {
     expect(readFileSync(path.join(root, 'f.txt'), 'utf8')).toBe('f\n');
   });
 
+  it('removes what an interrupted checkout left half-placed without asking', async () => {
+    const { root, tvc } = await repo({ 'd/a.txt': 'a\n' });
+    await addData(tvc, ['d']);
+    writeFileSync(path.join(root, 'd/.b.txt.4242-0123456789ab.tmp'), 'half');
+    writeFileSync(path.join(root, 'd/mine.txt'), 'mine');
+    await expect(checkoutData(await reopen(root))).rejects.toThrow(/d\/mine\.txt$/);
+    rmSync(path.join(root, 'd/mine.txt'));
+    const summary = await checkoutData(await reopen(root));
+    expect(summary.modified).toEqual(['d/']);
+    expect(existsSync(path.join(root, 'd/.b.txt.4242-0123456789ab.tmp'))).toBe(false);
+  });
+
   it('skips an output whose object is corrupt, and names it', async () => {
     const { root, tvc } = await repo({ 'f.txt': 'f\n', 'g.txt': 'g\n' });
     await addData(tvc, ['f.txt', 'g.txt']);
