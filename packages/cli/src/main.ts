@@ -6,6 +6,7 @@ import { CommandContext, openIfInRepository } from './context';
 import { reportError } from './errors';
 import { type Io, processIo } from './io';
 import { registerConfigCommands } from './register-config';
+import { registerDataCommands } from './register-data';
 import { registerExperimentCommands } from './register-experiments';
 import { registerMetricsCommands } from './register-metrics';
 import { registerPlotsCommands } from './register-plots';
@@ -166,6 +167,7 @@ export function createProgram(
     .action(run(() => import('./commands/params-show')));
 
   // Command groups declared in their own modules.
+  registerDataCommands(program, { run, common, collect });
   registerMetricsCommands(program, { run, common, collect });
   registerExperimentCommands(program, { run, common, collect });
   registerQueueCommands(program, { run, common, collect });

@@ -43,7 +43,7 @@ export type {
   ExperimentTask,
 } from './executor';
 export type { GitignoreOptions } from './gitignore';
-export { addToGitignore, GitIgnoreRules, gitignoreEntry } from './gitignore';
+export { addToGitignore, GitIgnoreRules, gitignoreEntry, removeFromGitignore } from './gitignore';
 export { DependencyGraph } from './graph';
 export type {
   DefinitionsContext,

@@ -472,6 +472,18 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     // Data sources and frozen stages are not run: their outputs are verified and recorded.
     await tvc.hooks.stageVerify.promise(event);
     if (options.dry) return 'dry';
+    if (stage.kind === 'data') {
+      // A fresh clone: the data is tracked but not checked out (DVC's MissingDataSource).
+      const missing = stage.outs.filter((output) => !existsSync(output.absolute));
+      if (missing.length > 0) {
+        throw new StageFailedError(
+          stage,
+          `missing data 'source': ${missing.map((output) => repoLabel(context, output.absolute)).join(', ')}`,
+          null,
+          { hint: 'bring it from the cache with `tvc checkout` (or from a remote with `tvc pull`)' },
+        );
+      }
+    }
     const { outs, hashes } = await commitOutputs(context, stage, false);
     if (stage.kind === 'data') {
       if (await context.metadata.run(() => updateDataFile(context, stage, hashes)))
@@ -687,7 +699,7 @@ export async function reproduce(tvc: Tvc, options: ReproOptions = {}): Promise<R
 }
 
 export interface CommitStagesResult {
-  /** The stages committed (every stage of the pipeline). */
+  /** The stages committed (every stage of the pipeline, or those `only` selects). */
   readonly stages: readonly Stage[];
   /** Files written (dvc.lock, `.dvc` files, .gitignore), relative to the DVC root. */
   readonly changedFiles: readonly string[];
@@ -702,7 +714,7 @@ export interface CommitStagesResult {
  */
 export async function commitStages(
   tvc: Tvc,
-  options: { readonly lockHeld?: boolean } = {},
+  options: { readonly lockHeld?: boolean; readonly only?: (stage: Stage) => boolean } = {},
 ): Promise<CommitStagesResult> {
   const lock = options.lockHeld ? undefined : RepoLock.acquire(tvc.root, 'commit');
   const workspace = new Workspace(tvc.root, {
@@ -723,7 +735,8 @@ export async function commitStages(
       changedFiles: new Set(),
       ignored: [],
     };
-    for (const stage of pipeline.stages) {
+    const stages = options.only ? pipeline.stages.filter(options.only) : pipeline.stages;
+    for (const stage of stages) {
       if (stage.kind === 'data') {
         const { hashes } = await commitOutputs(context, stage, false);
         if (await updateDataFile(context, stage, hashes)) context.changedFiles.add(stage.file);
@@ -734,7 +747,7 @@ export async function commitStages(
       const { outs } = await commitOutputs(context, stage, useRunCache);
       await recordStage(context, stage, outs, useRunCache);
     }
-    return { stages: pipeline.stages, changedFiles: [...context.changedFiles] };
+    return { stages, changedFiles: [...context.changedFiles] };
   } finally {
     await workspace.close().catch(() => {});
     lock?.release();

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import type { Registrar } from './registrar';
+
+/** `tvc add`, `checkout`, `commit`, `remove`, `move`: data tracked by `.dvc` files and dvc.lock. */
+export function registerDataCommands(program: Command, { run, common }: Registrar): void {
+  common(program.command('add'))
+    .description('track files or directories: cache them and write their .dvc files')
+    .argument('<targets...>', 'files or directories to track')
+    .option('--glob', 'targets are shell-style patterns')
+    .option('-o, --out <path>', 'track the (single) target at this path instead, copying it there')
+    .option('--no-commit', 'write the .dvc files without putting the data into the cache')
+    .action(run(() => import('./commands/add')));
+
+  common(program.command('checkout'))
+    .description('make the data in the workspace match the .dvc files and dvc.lock')
+    .argument('[targets...]', '.dvc files, stages or outputs (default: all)')
+    .option('-f, --force', 'overwrite changes that are not in the cache')
+    .option('--relink', 'link every file from the cache anew, even unchanged ones')
+    .option('-R, --recursive', 'every .dvc file and stage in the directories given')
+    .option('--summary', 'print how many files changed instead of each path')
+    .action(run(() => import('./commands/checkout')));
+
+  common(program.command('commit'))
+    .description('record the outputs as the workspace has them in .dvc files and dvc.lock, and cache them')
+    .argument('[targets...]', '.dvc files, stages or outputs (default: all)')
+    .option('-f, --force', 'commit even stages whose dependencies or outputs changed')
+    .option('-R, --recursive', 'every .dvc file and stage in the directories given')
+    .action(run(() => import('./commands/commit')));
+
+  common(program.command('remove'))
+    .description('stop tracking .dvc files or dvc.yaml stages (lock entries, .gitignore lines)')
+    .argument('<targets...>', '.dvc files or stages')
+    .option('--outs', 'remove the outputs from the workspace too')
+    .action(run(() => import('./commands/remove')));
+
+  common(program.command('move'))
+    .description('move data tracked by a .dvc file, updating the file and .gitignore')
+    .argument('<src>', 'the tracked path')
+    .argument('<dst>', 'where to move it (into it, if it is a directory)')
+    .action(run(() => import('./commands/move')));
+}

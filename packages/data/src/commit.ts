@@ -1,0 +1,54 @@
+import { commitStages, resolveTargets, StatusChecker, type Tvc, TvcError, Workspace } from '@tvc/core';
+
+export interface CommitOptions {
+  /** Commit stages whose dependencies or outputs changed, without asking. */
+  readonly force?: boolean;
+  /** A directory target means every `.dvc` file and stage below it. */
+  readonly recursive?: boolean;
+}
+
+export interface CommitResult {
+  /** The stages committed, as the user names them. */
+  readonly stages: readonly string[];
+  /** Files written (dvc.lock, `.dvc` files, .gitignore), relative to the DVC root. */
+  readonly changedFiles: readonly string[];
+}
+
+/**
+ * `tvc commit`: records the workspace's outputs of the targets (every stage when there are none)
+ * in their `.dvc` files and dvc.lock and saves them into the cache (objects first, then the file
+ * that names them, each written atomically). A stage whose dependencies or outputs changed is
+ * refused without `force`, as DVC refuses when it cannot ask.
+ */
+export async function commitData(
+  tvc: Tvc,
+  targets: readonly string[] = [],
+  options: CommitOptions = {},
+): Promise<CommitResult> {
+  const pipeline = await tvc.loadPipeline();
+  const stages = resolveTargets(pipeline, targets, {
+    cwd: tvc.cwd,
+    recursive: options.recursive,
+    outputs: true,
+  });
+  if (!options.force) {
+    const workspace = new Workspace(tvc.root);
+    try {
+      const checker = new StatusChecker(tvc, workspace);
+      for (const stage of stages) {
+        const status = await checker.status(stage);
+        const changedOuts = Object.values(status.outs).some((state) => state !== 'not in cache');
+        if (Object.keys(status.deps).length > 0 || changedOuts || status.commandChanged) {
+          throw new TvcError('STAGE_CHANGED', `unable to commit changed stage: '${stage.addressing}'`, {
+            hint: `use \`tvc commit -f ${stage.addressing}\` to commit it as the workspace has it`,
+          });
+        }
+      }
+    } finally {
+      await workspace.close().catch(() => {});
+    }
+  }
+  const selected = new Set(stages.map((stage) => `${stage.file}\0${stage.name}`));
+  const result = await commitStages(tvc, { only: (stage) => selected.has(`${stage.file}\0${stage.name}`) });
+  return { stages: result.stages.map((stage) => stage.addressing), changedFiles: result.changedFiles };
+}

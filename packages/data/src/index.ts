@@ -1,0 +1,14 @@
+export type { AddOptions, AddResult } from './add';
+export { addData } from './add';
+export type { CheckoutOptions, CheckoutStats, CheckoutSummary } from './checkout';
+export { checkoutData } from './checkout';
+export type { CommitOptions, CommitResult } from './commit';
+export { commitData } from './commit';
+export type { DataOutput } from './data-file';
+export { checkRecorded, dataFileText, HASH_PATTERN, updateDataFileText, writeDataFile } from './data-file';
+export type { MoveResult } from './move';
+export { moveData } from './move';
+export type { RecordedOutput } from './recorded';
+export { recordedOutputs } from './recorded';
+export type { RemoveOptions, RemoveResult } from './remove';
+export { removeData } from './remove';

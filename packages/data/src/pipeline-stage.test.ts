@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { removeStageText } from './pipeline-stage';
+
+const TEXT = `vars:
+- x: 1
+stages:
+  a:
+    cmd: echo a > a.txt
+    outs:
+    - a.txt
+  # about b
+  b:
+    cmd: echo b > b.txt
+    outs:
+    - b.txt
+  c:
+    cmd: echo c
+`;
+
+describe('removing a stage from dvc.yaml', () => {
+  it('cuts out its lines and keeps the rest byte for byte', () => {
+    expect(removeStageText(TEXT, 'a', 'dvc.yaml')).toBe(
+      'vars:\n- x: 1\nstages:\n  b:\n    cmd: echo b > b.txt\n    outs:\n    - b.txt\n  c:\n    cmd: echo c\n',
+    );
+    expect(removeStageText(TEXT, 'c', 'dvc.yaml')).toBe(TEXT.replace('  c:\n    cmd: echo c\n', ''));
+  });
+
+  it('leaves nothing when the last stage goes, even beside other keys (as DVC)', () => {
+    expect(removeStageText('stages:\n  a:\n    cmd: x\n', 'a', 'dvc.yaml')).toBe('');
+    expect(removeStageText('stages:\n  a:\n    cmd: x\nparams:\n- p.yaml\n', 'a', 'dvc.yaml')).toBe('');
+  });
+
+  it('names a stage that is not there', () => {
+    expect(() => removeStageText(TEXT, 'zz', 'dvc.yaml')).toThrow(
+      "Stage 'zz' not found inside 'dvc.yaml' file",
+    );
+  });
+});

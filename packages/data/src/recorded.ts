@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { LOCK_FILE, LockFile, lockItem, type Stage, type StageOutput, type Tvc, toPosix } from '@tvc/core';
+import { checkRecorded } from './data-file';
+
+/** A cached output with the hash its `.dvc` file or dvc.lock entry records. */
+export interface RecordedOutput {
+  readonly stage: Stage;
+  readonly output: StageOutput;
+  /** Checked: 32 hex digits (`.dir` for a directory). */
+  readonly md5: string;
+  readonly isexec: boolean;
+}
+
+/**
+ * The cached outputs of `stages` that have a recorded hash, in order. A hostile entry (a path
+ * leaving the repository, a hash that is not one) is refused with the file it is in.
+ */
+export async function recordedOutputs(tvc: Tvc, stages: readonly Stage[]): Promise<RecordedOutput[]> {
+  const locks = new Map<string, Promise<LockFile>>();
+  const result: RecordedOutput[] = [];
+  for (const stage of stages) {
+    let lockFile: string | undefined;
+    let items: ReturnType<typeof lockItem>[] = [];
+    if (stage.kind === 'pipeline') {
+      const file = path.join(tvc.root, path.posix.dirname(stage.file), LOCK_FILE);
+      lockFile = toPosix(path.relative(tvc.root, file));
+      let lock = locks.get(file);
+      if (!lock) {
+        lock = LockFile.read(file, lockFile, tvc.parsedValues);
+        locks.set(file, lock);
+      }
+      const entry = (await lock).get(stage.name);
+      items = stage.outs.map((output) => lockItem(entry?.outs, output.path));
+    }
+    stage.outs.forEach((output, index) => {
+      if (!output.cache) return;
+      const recorded =
+        stage.kind === 'data'
+          ? { md5: output.properties.md5, isexec: output.properties.isexec === true }
+          : { md5: items[index]?.md5, isexec: items[index]?.isexec === true };
+      if (recorded.md5 === undefined) return;
+      const location = lockFile === undefined ? stage.location : { file: lockFile };
+      const md5 = checkRecorded(tvc.root, { ...output, md5: recorded.md5 }, location);
+      result.push({ stage, output, md5, isexec: recorded.isexec });
+    });
+  }
+  return result;
+}
