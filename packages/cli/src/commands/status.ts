@@ -1,4 +1,12 @@
-import { dvcStatusEntry, isChanged, resolveTargets, StatusChecker, TvcError, Workspace } from '@tvc/core';
+import {
+  dvcStatusEntry,
+  isChanged,
+  isRepoImport,
+  resolveTargets,
+  StatusChecker,
+  TvcError,
+  Workspace,
+} from '@tvc/core';
 import { pythonJsonDumps } from '@tvc/params';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
@@ -56,7 +64,7 @@ export default async function status(
       for (const stageStatus of statuses) {
         if (
           stageStatus.stage.frozen &&
-          stageStatus.stage.kind === 'pipeline' &&
+          !isRepoImport(stageStatus.stage) &&
           !options.json &&
           !options.quiet
         ) {
