@@ -6,6 +6,7 @@ import { CommandContext, openIfInRepository } from './context';
 import { reportError } from './errors';
 import { type Io, processIo } from './io';
 import { registerExperimentCommands } from './register-experiments';
+import { registerImportCommands } from './register-imports';
 import { registerMetricsCommands } from './register-metrics';
 import { registerPlotsCommands } from './register-plots';
 import { registerQueueCommands } from './register-queue';
@@ -169,6 +170,7 @@ export function createProgram(
   registerExperimentCommands(program, { run, common, collect });
   registerQueueCommands(program, { run, common, collect });
   registerPlotsCommands(program, { run, common, collect });
+  registerImportCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')

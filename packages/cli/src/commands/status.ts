@@ -56,6 +56,11 @@ export default async function status(
       const upstream = pipeline.graph.ancestors(stages);
       stages = pipeline.order([...stages, ...upstream]);
     }
+    if (!options.json && !options.quiet) {
+      tvc.hooks.log.tap('tvc:status', (event) => {
+        if (event.level === 'warn') context.io.stderr.write(`WARNING: ${event.message}\n`);
+      });
+    }
     const workspace = new Workspace(tvc.root);
     const checker = new StatusChecker(tvc, workspace);
     const result: Record<string, unknown> = {};
