@@ -59,6 +59,11 @@ export async function resolveRevision(
 ): Promise<string> {
   if (rev && FULL_SHA.test(rev)) return rev.toLowerCase();
   const local = localRepository(url, bases);
+  if (local && !existsSync(local)) {
+    throw new ImportError('SOURCE_REPO_UNAVAILABLE', `no repository at '${url}' (${local})`, {
+      hint: 'check the path, or run from the directory the import was made in',
+    });
+  }
   try {
     if (local) return (await git(local, ['rev-parse', '--verify', `${rev ?? 'HEAD'}^{commit}`])).trim();
     const output = await git(undefined, ['ls-remote', url, rev ?? 'HEAD'], LS_REMOTE_TIMEOUT_MS);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configValue, readDvcConfig, type RepoSource, type Tvc, yaml } from '@tvc/core';
@@ -133,6 +134,9 @@ async function openSource(
   scratch: string,
 ): Promise<{ repository: string; revision: string }> {
   let repository = localRepository(url, bases);
+  if (repository && !existsSync(repository)) {
+    throw new ImportError('SOURCE_REPO_UNAVAILABLE', `no repository at '${url}' (${repository})`);
+  }
   try {
     if (!repository) {
       repository = path.join(scratch, 'repo');

@@ -1,7 +1,6 @@
 import {
   type ExternalDependency,
   type ExternalDependencyResolver,
-  externalLabel,
   HOOK_STAGE,
   type RepoDependency,
   type Tvc,
@@ -44,21 +43,32 @@ export function repoBases(tvc: Pick<Tvc, 'root'>, dep: RepoDependency): string[]
  * through the log and counts as unchanged: loading and status never fail for it.
  */
 export function repoResolver(tvc: Tvc): ExternalDependencyResolver {
+  // One question per source and revision (many imports often come from one registry), and one
+  // warning for a source that cannot be reached.
+  const revisions = new Map<string, Promise<string | undefined>>();
+  const revision = (dep: RepoDependency): Promise<string | undefined> => {
+    const bases = repoBases(tvc, dep);
+    const key = JSON.stringify([dep.repo.url, dep.repo.rev, bases]);
+    let pending = revisions.get(key);
+    if (!pending) {
+      pending = resolveRevision(dep.repo.url, dep.repo.rev, bases).catch((error: unknown) => {
+        if (!(error instanceof ImportError)) throw error;
+        tvc.hooks.log.call({
+          level: 'warn',
+          message: `cannot check '${dep.repo.url}' for updates: ${error.message}`,
+        });
+        return undefined;
+      });
+      revisions.set(key, pending);
+    }
+    return pending;
+  };
   return {
     name: 'repo',
     async status(dep) {
       if (dep.type !== 'repo') return '';
-      try {
-        const current = await resolveRevision(dep.repo.url, dep.repo.rev, repoBases(tvc, dep));
-        return current === dep.repo.rev_lock ? '' : 'update available';
-      } catch (error) {
-        if (!(error instanceof ImportError)) throw error;
-        tvc.hooks.log.call({
-          level: 'warn',
-          message: `cannot check '${externalLabel(dep)}' for updates: ${error.message}`,
-        });
-        return '';
-      }
+      const current = await revision(dep);
+      return current === undefined || current === dep.repo.rev_lock ? '' : 'update available';
     },
     async info(dep) {
       return { repo: (dep as RepoDependency).repo };
