@@ -160,7 +160,9 @@ describe('imports: tvc import-url, import, update, and the projects they make', 
       const normalise = (text: string) => {
         if (!skipsInAnyOrder) return text;
         const lines = text.split('\n');
-        const skips = lines.filter((line) => line.endsWith("didn't change, skipping") && line.startsWith("'"));
+        const skips = lines.filter(
+          (line) => line.endsWith("didn't change, skipping") && line.startsWith("'"),
+        );
         return [...skips.sort(), ...lines.filter((line) => !skips.includes(line))].join('\n');
       };
       expect(normalise(result.ours.stdout)).toBe(normalise(withoutPushHint(result.theirs.stdout)));
@@ -196,10 +198,21 @@ describe('imports: tvc import-url, import, update, and the projects they make', 
       expect(result.ours.code, result.ours.stderr).toBe(0);
       if (result.theirs) expect(result.theirs.code, result.theirs.stderr).toBe(0);
     }
-    await sameFiles('outside.txt.dvc', 'file.txt.dvc', 'tagged.txt.dvc', 'file.txt', 'tagged.txt', '.gitignore');
+    await sameFiles(
+      'outside.txt.dvc',
+      'file.txt.dvc',
+      'tagged.txt.dvc',
+      'file.txt',
+      'tagged.txt',
+      '.gitignore',
+    );
     const text = await readFile(path.join(ours(), 'tagged.txt.dvc'), 'utf8');
-    expect(text).toContain(`- checksum: '"${md5('tagged\n')}"'\n  size: 7\n  hash: md5\n  path: ${url('etag.txt')}\n`);
-    expect(await readFile(path.join(ours(), 'outside.txt.dvc'), 'utf8')).toContain('  path: ../outside.txt\n');
+    expect(text).toContain(
+      `- checksum: '"${md5('tagged\n')}"'\n  size: 7\n  hash: md5\n  path: ${url('etag.txt')}\n`,
+    );
+    expect(await readFile(path.join(ours(), 'outside.txt.dvc'), 'utf8')).toContain(
+      '  path: ../outside.txt\n',
+    );
   });
 
   it('import from a local DVC repository: a DVC-tracked file (same path as its output), a directory, a file inside it, a git file', async () => {
@@ -213,9 +226,19 @@ describe('imports: tvc import-url, import, update, and the projects they make', 
       expect(result.ours.code, result.ours.stderr).toBe(0);
       if (result.theirs) expect(result.theirs.code, result.theirs.stderr).toBe(0);
     }
-    await sameFiles('model.pkl.dvc', 'imported-dir.dvc', 'x-only.dvc', 'notes.txt.dvc', 'model.pkl', 'x-only', '.gitignore');
+    await sameFiles(
+      'model.pkl.dvc',
+      'imported-dir.dvc',
+      'x-only.dvc',
+      'notes.txt.dvc',
+      'model.pkl',
+      'x-only',
+      '.gitignore',
+    );
     const model = await readFile(path.join(ours(), 'model.pkl.dvc'), 'utf8');
-    expect(model).toMatch(/deps:\n- path: model\.pkl\n {2}repo:\n {4}url: \.\.\/source\n {4}rev_lock: [0-9a-f]{40}\n/);
+    expect(model).toMatch(
+      /deps:\n- path: model\.pkl\n {2}repo:\n {4}url: \.\.\/source\n {4}rev_lock: [0-9a-f]{40}\n/,
+    );
     expect(await readFile(path.join(ours(), 'imported-dir', 'y'), 'utf8')).toBe('y\n');
   });
 
@@ -227,7 +250,9 @@ describe('imports: tvc import-url, import, update, and the projects they make', 
     if (result.theirs) expect(result.theirs.code, result.theirs.stderr).toBe(0);
     await sameFiles('dvc.lock');
     expect(await readFile(path.join(ours(), 'dvc.lock'), 'utf8')).toMatch(
-      new RegExp(`- path: ${url('data.csv').replace(/[.?]/g, '\\$&')}\n {6}hash: md5\n {6}checksum: '\\d+'\n {6}size: 6\n`),
+      new RegExp(
+        `- path: ${url('data.csv').replace(/[.?]/g, '\\$&')}\n {6}hash: md5\n {6}checksum: '\\d+'\n {6}size: 6\n`,
+      ),
     );
     for (const dir of DVC ? [ours(), theirs()] : [ours()]) {
       await git(dir, 'add', '-A');
@@ -278,7 +303,14 @@ describe('imports: tvc import-url, import, update, and the projects they make', 
       expect(result.ours.code, result.ours.stderr).toBe(0);
       if (result.theirs) expect(result.theirs.code, result.theirs.stderr).toBe(0);
     }
-    await sameFiles('model.pkl.dvc', 'tagged.txt.dvc', 'file.txt.dvc', 'outside.txt.dvc', 'model.pkl', 'file.txt');
+    await sameFiles(
+      'model.pkl.dvc',
+      'tagged.txt.dvc',
+      'file.txt.dvc',
+      'outside.txt.dvc',
+      'model.pkl',
+      'file.txt',
+    );
     expect(await readFile(path.join(ours(), 'model.pkl'), 'utf8')).toBe('model v2\n');
     expect(await readFile(path.join(ours(), 'outside.txt'), 'utf8')).toBe('outside, changed\n');
     const status = (await sameStatus()) as Record<string, unknown>;
@@ -310,7 +342,9 @@ describe('a project with imports whose sources cannot be reached loads', () => {
   it('status reports the URL deleted and warns that the repository cannot be checked', async () => {
     const result = await repo.tvc('status');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/WARNING: cannot check '\.\.\/no-such-registry' for updates: no repository/);
+    expect(result.stderr).toMatch(
+      /WARNING: cannot check '\.\.\/no-such-registry' for updates: no repository/,
+    );
     const json = await repo.tvc('status', '--json');
     expect(JSON.parse(json.stdout)).toEqual({
       prepare: [{ 'changed deps': { 'https://127.0.0.1:9/extra.csv': 'deleted' } }],
@@ -319,11 +353,22 @@ describe('a project with imports whose sources cannot be reached loads', () => {
 
   // DVC's `status` fails here (it clones the source to check it); these are the commands it
   // answers. (The ASCII `dag` is left out: tvc's layout differs from DVC's, as in every fixture.)
-  for (const args of [['repro', '--dry'], ['stage', 'list'], ['dag', '--dot'], ['status', '--json', 'prepare']]) {
+  for (const args of [
+    ['repro', '--dry'],
+    ['stage', 'list'],
+    ['dag', '--dot'],
+    ['status', '--json', 'prepare'],
+  ]) {
     it(`tvc ${args.join(' ')} prints what DVC prints`, async () => {
       const ours = await repo.tvc(...args);
       expect(ours.code, ours.stderr).toBe(0);
-      const recorded = path.join(import.meta.dirname, '..', 'expected', 'imports', `${args.join('-').replace(/-+/g, '-')}.stdout`);
+      const recorded = path.join(
+        import.meta.dirname,
+        '..',
+        'expected',
+        'imports',
+        `${args.join('-').replace(/-+/g, '-')}.stdout`,
+      );
       expect(ours.stdout).toBe(await readFile(recorded, 'utf8'));
       if (DVC) {
         const theirs = await repo.dvc(...args);

@@ -4,7 +4,9 @@ import type { Registrar } from './registrar';
 /** `tvc import-url`, `tvc import`, `tvc update`: data from a URL or another repository, tracked in a `.dvc` file. */
 export function registerImportCommands(program: Command, { run, common }: Registrar): void {
   common(program.command('import-url'))
-    .description('download a file or directory (a local path or an http(s) URL) and track it with a .dvc file')
+    .description(
+      'download a file or directory (a local path or an http(s) URL) and track it with a .dvc file',
+    )
     .argument('<url>', 'a local path or an http(s) URL')
     .argument('[out]', 'where to put the data (default: the base name of the URL)')
     .option('-o, --out <path>', 'where to put the data')
@@ -12,7 +14,7 @@ export function registerImportCommands(program: Command, { run, common }: Regist
     .action(run(() => import('./commands/import-url')));
 
   common(program.command('import'))
-    .description("copy a file or directory of another git/DVC repository and track it with a .dvc file")
+    .description('copy a file or directory of another git/DVC repository and track it with a .dvc file')
     .argument('<url>', 'the repository: a local path or a git URL')
     .argument('<path>', 'the path inside that repository')
     .option('-o, --out <path>', 'where to put the data (default: the base name of the path)')

@@ -232,7 +232,10 @@ outs:
       {
         type: 'repo',
         path: 'model.pkl',
-        repo: { url: 'https://github.com/example/registry', rev_lock: '7f42d5214106a44302c109af1f1cb6f94942fc63' },
+        repo: {
+          url: 'https://github.com/example/registry',
+          rev_lock: '7f42d5214106a44302c109af1f1cb6f94942fc63',
+        },
         baseDir: expect.any(String),
       },
     ]);

@@ -129,7 +129,9 @@ export interface Stage {
  * dependency, one output.
  */
 export function isImportStage(stage: Stage): boolean {
-  return stage.cmd === undefined && stage.deps.length + stage.externalDeps.length === 1 && stage.outs.length === 1;
+  return (
+    stage.cmd === undefined && stage.deps.length + stage.externalDeps.length === 1 && stage.outs.length === 1
+  );
 }
 
 /** An import from another repository (DVC's `is_repo_import`). */

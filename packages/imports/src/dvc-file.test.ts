@@ -53,7 +53,11 @@ describe('import .dvc files', () => {
   });
 
   it('leaves sizes, frozen and annotations out of the stage md5', () => {
-    const body = { frozen: true, deps: [{ path: 'x', md5: 'a', size: 1 }], outs: [{ md5: 'b', path: 'y', desc: 'd' }] };
+    const body = {
+      frozen: true,
+      deps: [{ path: 'x', md5: 'a', size: 1 }],
+      outs: [{ md5: 'b', path: 'y', desc: 'd' }],
+    };
     const bare = { deps: [{ path: 'x', md5: 'a' }], outs: [{ md5: 'b', path: 'y' }] };
     expect(stageMd5(body)).toBe(stageMd5(bare));
     expect(stageMd5(body)).not.toBe(stageMd5({ ...bare, outs: [{ md5: 'c', path: 'y' }] }));

@@ -78,9 +78,13 @@ export async function resolveRevision(
     throw new Error(`no revision '${rev ?? 'HEAD'}'`);
   } catch (error) {
     const reason = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-    throw new ImportError('SOURCE_REPO_UNAVAILABLE', `cannot read revision '${rev ?? 'HEAD'}' of '${url}': ${reason}`, {
-      cause: error,
-      hint: 'check the URL or path, and the network for a remote repository',
-    });
+    throw new ImportError(
+      'SOURCE_REPO_UNAVAILABLE',
+      `cannot read revision '${rev ?? 'HEAD'}' of '${url}': ${reason}`,
+      {
+        cause: error,
+        hint: 'check the URL or path, and the network for a remote repository',
+      },
+    );
   }
 }

@@ -37,7 +37,10 @@ function pythonInfoTuple(info: ReadonlyMap<string, PythonValue>): string {
  * `size`, then what `_file_info` read (`mimetype`, `partial`, `url`, the checksum headers), then
  * `type`.
  */
-export function fsspecInfo(url: string, response: Pick<Response, 'headers' | 'url'>): Map<string, PythonValue> {
+export function fsspecInfo(
+  url: string,
+  response: Pick<Response, 'headers' | 'url'>,
+): Map<string, PythonValue> {
   const { headers } = response;
   const info = new Map<string, PythonValue>([
     ['name', url],
@@ -121,7 +124,9 @@ export async function httpDownload(url: string, destination: string): Promise<vo
     await pipeline(Readable.fromWeb(response.body as never), createWriteStream(destination));
   } catch (error) {
     if (error instanceof ImportError) throw error;
-    throw new ImportError('URL_UNAVAILABLE', `cannot download '${url}': ${describe(error)}`, { cause: error });
+    throw new ImportError('URL_UNAVAILABLE', `cannot download '${url}': ${describe(error)}`, {
+      cause: error,
+    });
   }
 }
 

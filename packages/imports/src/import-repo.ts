@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { configValue, readDvcConfig, type RepoSource, type Tvc, yaml } from '@tvc/core';
+import { configValue, type RepoSource, readDvcConfig, type Tvc, yaml } from '@tvc/core';
 import { HashError, hashPath, ObjectCache } from '@tvc/hash';
 import { outputEntry } from './dvc-file';
 import { ImportError } from './errors';
@@ -147,9 +147,13 @@ async function openSource(
   } catch (error) {
     if (error instanceof ImportError) throw error;
     const reason = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-    throw new ImportError('SOURCE_REPO_UNAVAILABLE', `cannot read '${url}'${rev ? ` at '${rev}'` : ''}: ${reason}`, {
-      cause: error,
-    });
+    throw new ImportError(
+      'SOURCE_REPO_UNAVAILABLE',
+      `cannot read '${url}'${rev ? ` at '${rev}'` : ''}: ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -6,8 +6,8 @@ import { hashPath } from '@tvc/hash';
 import { outputEntry } from './dvc-file';
 import { ImportError } from './errors';
 import { httpDownload, httpInfo } from './http';
-import { HTTP_SCHEMES } from './plugin';
 import { type ImportResult, type ImportTarget, importTarget, placeImport } from './place';
+import { HTTP_SCHEMES } from './plugin';
 
 export interface ImportUrlOptions {
   /** Where to put the data (default: the source's base name in the cwd). */
@@ -36,7 +36,9 @@ export function describeUrlSource(tvc: Pick<Tvc, 'cwd'>, url: string): UrlSource
 }
 
 function baseName(source: UrlSource): string {
-  const name = source.scheme ? path.posix.basename(new URL(source.source).pathname) : path.basename(source.source);
+  const name = source.scheme
+    ? path.posix.basename(new URL(source.source).pathname)
+    : path.basename(source.source);
   return decodeURIComponent(name) || 'index.html';
 }
 
@@ -82,7 +84,11 @@ async function fetchSource(
  * the cache, checks it out and writes `<out>.dvc` as DVC does (frozen; the dependency records the
  * source's md5, or an http URL's checksum and size).
  */
-export async function importUrl(tvc: Tvc, url: string, options: ImportUrlOptions = {}): Promise<ImportResult> {
+export async function importUrl(
+  tvc: Tvc,
+  url: string,
+  options: ImportUrlOptions = {},
+): Promise<ImportResult> {
   const source = describeUrlSource(tvc, url);
   const target = await importTarget(tvc, baseName(source), options.out, options.force === true);
   return reimportUrl(tvc, url, source, target);

@@ -37,7 +37,11 @@ export async function importTarget(
   force: boolean,
 ): Promise<ImportTarget> {
   let output = path.resolve(tvc.cwd, out ?? sourceName);
-  if (out !== undefined && (await stat(output).catch(() => undefined))?.isDirectory() && !existsSync(`${output}.dvc`)) {
+  if (
+    out !== undefined &&
+    (await stat(output).catch(() => undefined))?.isDirectory() &&
+    !existsSync(`${output}.dvc`)
+  ) {
     output = path.join(output, sourceName);
   }
   if (existsSync(output) && !force) {

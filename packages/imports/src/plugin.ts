@@ -86,9 +86,12 @@ export class ImportsPlugin {
 
   apply(tvc: Tvc): void {
     const repo = repoResolver(tvc);
-    tvc.hooks.externalDependency.tap({ name: ImportsPlugin.PLUGIN_NAME, stage: HOOK_STAGE.BUILTIN }, (dep) => {
-      if (dep.type === 'repo') return repo;
-      return isHttp(dep) ? httpResolver : undefined;
-    });
+    tvc.hooks.externalDependency.tap(
+      { name: ImportsPlugin.PLUGIN_NAME, stage: HOOK_STAGE.BUILTIN },
+      (dep) => {
+        if (dep.type === 'repo') return repo;
+        return isHttp(dep) ? httpResolver : undefined;
+      },
+    );
   }
 }

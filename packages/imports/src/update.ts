@@ -64,12 +64,14 @@ async function updateStage(tvc: Tvc, stage: Stage, options: UpdateOptions): Prom
   if (external?.type === 'url') {
     const source = describeUrlSource(tvc, external.path);
     const { checksum } = await httpInfo(external.path);
-    if (checksum === external.recorded.checksum && (await outputIntact(stage))) return unchanged(external.path);
+    if (checksum === external.recorded.checksum && (await outputIntact(stage)))
+      return unchanged(external.path);
     return { source: external.path, ...(await reimportUrl(tvc, external.path, source, target)) };
   }
   const dep = stage.deps[0]!;
   const current = await hashPath(dep.absolute).catch(() => undefined);
-  if (!current) throw new ImportError('SOURCE_NOT_FOUND', `'${dep.path}' of ${stage.addressing} does not exist`);
+  if (!current)
+    throw new ImportError('SOURCE_NOT_FOUND', `'${dep.path}' of ${stage.addressing} does not exist`);
   // The dependency's recorded md5 lives in the `.dvc` file beside its path.
   const recorded = await recordedDepMd5(tvc, stage);
   if (current.md5 === recorded && (await outputIntact(stage))) return unchanged(dep.absolute);

@@ -9,7 +9,12 @@ export interface ImportUrlCliOptions {
 }
 
 /** The lines DVC prints after an import: what was imported, and what to `git add`. */
-export function reportImport(context: CommandContext, source: string, result: ImportResult, quiet: boolean): void {
+export function reportImport(
+  context: CommandContext,
+  source: string,
+  result: ImportResult,
+  quiet: boolean,
+): void {
   if (quiet) return;
   const stdout = context.io.stdout;
   writeLine(stdout, `Importing '${source}' -> '${result.output}'`);

@@ -17,7 +17,11 @@ export default async function importCommand(
   options: ImportCliOptions,
 ): Promise<number> {
   const tvc = await context.tvc();
-  const result = await importFromRepo(tvc, url, file, { out: options.out, rev: options.rev, force: options.force });
+  const result = await importFromRepo(tvc, url, file, {
+    out: options.out,
+    rev: options.rev,
+    force: options.force,
+  });
   reportImport(context, `${file} (${url})`, result, options.quiet === true);
   return 0;
 }

@@ -67,12 +67,7 @@ export default async function status(
     try {
       const statuses = await Promise.all(stages.map((stage) => checker.status(stage)));
       for (const stageStatus of statuses) {
-        if (
-          stageStatus.stage.frozen &&
-          !isRepoImport(stageStatus.stage) &&
-          !options.json &&
-          !options.quiet
-        ) {
+        if (stageStatus.stage.frozen && !isRepoImport(stageStatus.stage) && !options.json && !options.quiet) {
           context.io.stderr.write(
             `WARNING: stage: '${stageStatus.stage.addressing}' is frozen. Its dependencies are not going to be shown in the status output.\n`,
           );

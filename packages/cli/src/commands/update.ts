@@ -16,12 +16,14 @@ export default async function updateCommand(
 ): Promise<number> {
   const tvc = await context.tvc();
   tvc.hooks.log.tap('tvc:cli', (event) => {
-    if (event.level === 'warn' && options.quiet !== true) context.io.stderr.write(`WARNING: ${event.message}\n`);
+    if (event.level === 'warn' && options.quiet !== true)
+      context.io.stderr.write(`WARNING: ${event.message}\n`);
   });
   const results = await updateImports(tvc, targets, { rev: options.rev });
   for (const result of results) {
     if (result.changed) reportImport(context, result.source, result, options.quiet === true);
-    else if (options.quiet !== true) writeLine(context.io.stdout, `'${result.dvcFile}' didn't change, skipping`);
+    else if (options.quiet !== true)
+      writeLine(context.io.stdout, `'${result.dvcFile}' didn't change, skipping`);
   }
   return 0;
 }
