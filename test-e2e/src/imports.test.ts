@@ -378,3 +378,35 @@ describe('a project with imports whose sources cannot be reached loads', () => {
     });
   }
 });
+
+describe('dependencies outside the repository are named as DVC names them', () => {
+  let repo: TempRepo;
+  let outside: string;
+  beforeAll(async () => {
+    repo = await TempRepo.create();
+    outside = `${repo.dir}-outside.txt`;
+    await writeFile(outside, 'outside\n');
+    await repo.write(
+      'dvc.yaml',
+      `stages:\n  read:\n    cmd: cat ../${path.basename(outside)} > copy.txt\n    deps:\n    - ../${path.basename(outside)}\n    outs:\n    - copy.txt\n`,
+    );
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'stage');
+  });
+  afterAll(async () => {
+    await repo.remove();
+    await rm(outside, { force: true });
+  });
+
+  it('status shows the absolute path of a `../` dependency', async () => {
+    const ours = await repo.tvc('status', '--json');
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(JSON.parse(ours.stdout)).toEqual({
+      read: [{ 'changed deps': { [outside]: 'modified' } }, { 'changed outs': { 'copy.txt': 'deleted' } }],
+    });
+    if (DVC) {
+      const theirs = await repo.dvc('status', '--json');
+      expect(canonicalJson(ours.stdout)).toBe(canonicalJson(theirs.stdout));
+    }
+  });
+});

@@ -137,7 +137,13 @@ export class StatusChecker {
     this.workspace.forget(absolute);
   }
 
+  /**
+   * How DVC names a path in status (`Output.__str__`): as written when absolute, the absolute path
+   * when it lies outside the repository (`../raw.csv` → `/home/me/raw.csv`), else relative to the cwd.
+   */
   label(target: StagePath): string {
+    if (path.isAbsolute(target.path)) return target.path;
+    if (target.repoPath === undefined) return target.absolute;
     return toPosix(path.relative(this.tvc.cwd, target.absolute)) || '.';
   }
 
