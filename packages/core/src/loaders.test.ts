@@ -273,6 +273,7 @@ outs:
       ['url', 's3://bucket/key.csv'],
       ['url', 'https://host/x'],
     ]);
+    expect(fetch.writtenDeps).toEqual(['s3://bucket/key.csv', 'https://host/x', 'local.txt']);
     const use = pipeline.stages.find((stage) => stage.name === 'use')!;
     expect([...pipeline.graph.dependencies(use)]).toEqual([fetch]);
   });

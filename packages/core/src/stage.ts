@@ -106,6 +106,8 @@ export interface Stage {
   readonly deps: readonly StagePath[];
   /** Dependencies that are URLs or files of another repository (see {@link ExternalDependency}). */
   readonly externalDeps: readonly ExternalDependency[];
+  /** Every dependency's `path` as written, paths and URLs, in the file's order (`stage list` shows them so). */
+  readonly writtenDeps: readonly string[];
   readonly params: readonly StageParams[];
   readonly outs: readonly StageOutput[];
   readonly frozen: boolean;
