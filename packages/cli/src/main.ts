@@ -8,6 +8,7 @@ import { type Io, processIo } from './io';
 import { registerConfigCommands } from './register-config';
 import { registerDataCommands } from './register-data';
 import { registerExperimentCommands } from './register-experiments';
+import { registerImportCommands } from './register-imports';
 import { registerMetricsCommands } from './register-metrics';
 import { registerPlotsCommands } from './register-plots';
 import { registerQueueCommands } from './register-queue';
@@ -173,6 +174,7 @@ export function createProgram(
   registerQueueCommands(program, { run, common, collect });
   registerPlotsCommands(program, { run, common, collect });
   registerConfigCommands(program, { run, common, collect });
+  registerImportCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')

@@ -5,7 +5,7 @@ import type { SourceLocation, TvcError } from './errors';
 import type { Executor, ExecutorRequest } from './executor';
 import type { Pipeline } from './pipeline';
 import type { ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
-import type { Stage } from './stage';
+import type { ExternalDependency, Stage } from './stage';
 import type { HashProgress } from './workspace';
 import type { YamlPath, YamlSource } from './yaml-source';
 
@@ -81,6 +81,23 @@ export interface DefinitionsContext {
   readonly topLevel?: Record<string, unknown> | undefined;
 }
 
+/**
+ * Answers for one kind of {@link ExternalDependency} (a URL scheme, repository imports). Nothing
+ * here may fail for being offline: an unreachable URL is `'deleted'`, as in DVC, and a source
+ * repository that cannot be reached is reported through `log` and left unchanged.
+ */
+export interface ExternalDependencyResolver {
+  readonly name: string;
+  /**
+   * `''` when the dependency matches what was recorded (`recorded` is the `.dvc` file's or
+   * dvc.lock's entry without `path`; `undefined` when nothing is recorded), else DVC's word:
+   * `'modified'`, `'deleted'`, or `'update available'` for a repository import.
+   */
+  status(dep: ExternalDependency, recorded: Readonly<Record<string, unknown>> | undefined): Promise<string>;
+  /** What DVC records for it in dvc.lock beside `path` (`hash`, `checksum` or `etag`, `size`). */
+  info(dep: ExternalDependency): Promise<Record<string, unknown>>;
+}
+
 /** The hooks of a {@link Tvc}; plugins tap them, and only them. */
 export type TvcHooks = Readonly<{
   /** Once, after every plugin has been applied. */
@@ -100,6 +117,8 @@ export type TvcHooks = Readonly<{
    * `foreach`, `matrix`) expands here. Async, since vars files are read through the params formats.
    */
   resolveDefinitions: AsyncSeriesWaterfallHook<[StageDefinition[], DefinitionsContext]>;
+  /** Which resolver checks an external dependency (a URL, an import from another repository). */
+  externalDependency: SyncBailHook<[ExternalDependency], ExternalDependencyResolver | undefined>;
   /** After the whole pipeline is loaded and checked. */
   pipelineLoaded: SyncHook<[Pipeline]>;
   /** A reproduction is about to start, with its plan. */
@@ -141,6 +160,9 @@ export function createHooks(): TvcHooks {
     resolveDefinitions: new AsyncSeriesWaterfallHook<[StageDefinition[], DefinitionsContext]>([
       'definitions',
       'context',
+    ]),
+    externalDependency: new SyncBailHook<[ExternalDependency], ExternalDependencyResolver | undefined>([
+      'dependency',
     ]),
     pipelineLoaded: new SyncHook<[Pipeline]>(['pipeline']),
     beforeRepro: new AsyncSeriesHook<[ReproRun]>(['run']),

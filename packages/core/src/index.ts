@@ -47,6 +47,7 @@ export { addToGitignore, GitIgnoreRules, gitignoreEntry, removeFromGitignore } f
 export { DependencyGraph } from './graph';
 export type {
   DefinitionsContext,
+  ExternalDependencyResolver,
   LoadedPipelineFile,
   LogEvent,
   ParamsFormatRequest,
@@ -153,8 +154,26 @@ export {
 export { suggest } from './schema';
 export type { ParamsFileChange, PlannedParamsFile, SetParamsResult } from './set-params';
 export { planParams, setParams } from './set-params';
-export type { OutputKind, Stage, StageKind, StageOutput, StageParams, StagePath } from './stage';
-export { isValidStageName, stageCommands } from './stage';
+export type {
+  ExternalDependency,
+  OutputKind,
+  RepoDependency,
+  RepoSource,
+  Stage,
+  StageKind,
+  StageOutput,
+  StageParams,
+  StagePath,
+  UrlDependency,
+} from './stage';
+export {
+  externalLabel,
+  isImportStage,
+  isRepoImport,
+  isValidStageName,
+  stageCommands,
+  urlScheme,
+} from './stage';
 export type { StageOutputSpec, StageSpec, StageWriteOptions, StageWriteResult } from './stage-writer';
 export { addStageToText, checkStageSpec, parseParamsOptions, stageOutputs } from './stage-writer';
 export type { StageStatus } from './status';

@@ -195,3 +195,86 @@ describe('loading dvc.yaml', () => {
     expect(found[0]).toMatch(/^dvc\.yaml:4:3: malformed YAML: Map keys must be unique/);
   });
 });
+
+describe('imports and URL dependencies', () => {
+  const repoImport = `md5: 0a1b
+frozen: true
+deps:
+- path: model.pkl
+  repo:
+    url: https://github.com/example/registry
+    rev_lock: 7f42d5214106a44302c109af1f1cb6f94942fc63
+outs:
+- md5: b1946ac92492d2347c6235b4d2611184
+  size: 6
+  hash: md5
+  path: model.pkl
+`;
+  const urlImport = `md5: b11880c895f10692d461b8a649543e0a
+frozen: true
+deps:
+- checksum: '135846898063738918555926341357496549930'
+  size: 12
+  hash: md5
+  path: http://host/ml-100k.zip
+outs:
+- md5: 807d877c4fbfc763b1a66c6fe50f108a
+  size: 12
+  hash: md5
+  path: ml-100k.zip
+`;
+
+  it('loads a `tvc import` file whose source path equals its output (no self-dependency)', async () => {
+    const { pipeline } = await load({ 'model.pkl.dvc': repoImport });
+    const stage = pipeline.stages[0]!;
+    expect(stage.deps).toEqual([]);
+    expect(stage.externalDeps).toEqual([
+      {
+        type: 'repo',
+        path: 'model.pkl',
+        repo: {
+          url: 'https://github.com/example/registry',
+          rev_lock: '7f42d5214106a44302c109af1f1cb6f94942fc63',
+        },
+        baseDir: expect.any(String),
+      },
+    ]);
+  });
+
+  it('reads an import-url dependency as a URL with what was recorded, not as a path', async () => {
+    const { pipeline } = await load({ 'data/ml-100k.zip.dvc': urlImport });
+    const stage = pipeline.stages[0]!;
+    expect(stage.deps).toEqual([]);
+    expect(stage.externalDeps).toEqual([
+      {
+        type: 'url',
+        path: 'http://host/ml-100k.zip',
+        scheme: 'http',
+        recorded: { checksum: '135846898063738918555926341357496549930', size: 12, hash: 'md5' },
+      },
+    ]);
+  });
+
+  it('keeps URLs of a dvc.yaml stage apart from its paths, and out of the DAG', async () => {
+    const { pipeline } = await load({
+      'dvc.yaml': `stages:
+  fetch:
+    cmd: curl -o x https://host/x
+    deps: [s3://bucket/key.csv, https://host/x, local.txt]
+    outs: [x]
+  use:
+    cmd: cat x
+    deps: [x]
+`,
+    });
+    const fetch = pipeline.stages.find((stage) => stage.name === 'fetch')!;
+    expect(fetch.deps.map((dep) => dep.path)).toEqual(['local.txt']);
+    expect(fetch.externalDeps.map((dep) => [dep.type, dep.path])).toEqual([
+      ['url', 's3://bucket/key.csv'],
+      ['url', 'https://host/x'],
+    ]);
+    expect(fetch.writtenDeps).toEqual(['s3://bucket/key.csv', 'https://host/x', 'local.txt']);
+    const use = pipeline.stages.find((stage) => stage.name === 'use')!;
+    expect([...pipeline.graph.dependencies(use)]).toEqual([fetch]);
+  });
+});

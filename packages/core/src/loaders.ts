@@ -6,12 +6,15 @@ import { HOOK_STAGE, type LoadedPipelineFile, type PipelineFileRequest, type Sta
 import { resolvePath, toPosix } from './paths';
 import { validate } from './schema';
 import {
+  type ExternalDependency,
   isValidStageName,
   type OutputKind,
+  type RepoSource,
   type Stage,
   type StageOutput,
   type StageParams,
   type StagePath,
+  urlScheme,
 } from './stage';
 import { decodeUtf8, NotUtf8Error } from './text-decode';
 import type { Tvc } from './tvc';
@@ -135,6 +138,43 @@ function buildParams(context: BuildContext, entries: readonly unknown[]): StageP
   return [...byFile].map(([file, keys]) => ({ ...stagePath(context, file), keys }));
 }
 
+/** A dvc.yaml's `deps`: URLs apart from paths (a URL is never joined to the stage's directory). */
+function buildDeps(context: BuildContext, entries: readonly string[]): [StagePath[], ExternalDependency[]] {
+  const paths: StagePath[] = [];
+  const external: ExternalDependency[] = [];
+  for (const entry of entries) {
+    const scheme = urlScheme(entry);
+    if (scheme === undefined) paths.push(stagePath(context, entry));
+    else external.push({ type: 'url', path: entry, scheme, recorded: {} });
+  }
+  return [paths, external];
+}
+
+/** A `.dvc` file's `deps` entries: `repo:` imports and URLs apart from paths. */
+function buildDataDeps(
+  context: BuildContext,
+  entries: readonly Record<string, unknown>[],
+  baseDir: string,
+): [StagePath[], ExternalDependency[]] {
+  const paths: StagePath[] = [];
+  const external: ExternalDependency[] = [];
+  for (const entry of entries) {
+    const value = entry.path as string;
+    const repo = entry.repo;
+    if (typeof repo === 'object' && repo !== null && typeof (repo as RepoSource).url === 'string') {
+      external.push({ type: 'repo', path: value, repo: repo as RepoSource, baseDir });
+      continue;
+    }
+    const scheme = urlScheme(value);
+    if (scheme === undefined) paths.push(stagePath(context, value));
+    else {
+      const { path: _path, ...recorded } = entry;
+      external.push({ type: 'url', path: value, scheme, recorded });
+    }
+  }
+  return [paths, external];
+}
+
 /** Builds a {@link Stage} from a validated definition; path problems go to `context.problems`. */
 function buildStage(
   tvc: Tvc,
@@ -156,6 +196,7 @@ function buildStage(
   }
   // Where the stage is defined is located on first use, since locating needs the slower parse.
   let location: SourceLocation | undefined;
+  const [deps, externalDeps] = buildDeps(context, (body.deps ?? []) as string[]);
   return {
     kind: 'pipeline',
     name: definition.name,
@@ -163,7 +204,9 @@ function buildStage(
     addressing: stageAddressing(tvc, request.repoPath, definition.name),
     cmd: body.cmd as string | string[] | undefined,
     wdir,
-    deps: ((body.deps ?? []) as string[]).map((dep) => stagePath(context, dep)),
+    deps,
+    externalDeps,
+    writtenDeps: (body.deps ?? []) as string[],
     params: buildParams(context, (body.params ?? []) as unknown[]),
     outs,
     frozen: body.frozen === true,
@@ -281,8 +324,10 @@ export async function loadDataFile(tvc: Tvc, request: PipelineFileRequest): Prom
     const { path: value, ...flags } = entry;
     return buildOutputs(context, 'outs', { [value as string]: flags }, ['outs', index]);
   });
-  const deps = ((body.deps ?? []) as Record<string, unknown>[]).map((entry) =>
-    stagePath(context, entry.path as string),
+  const [deps, externalDeps] = buildDataDeps(
+    context,
+    (body.deps ?? []) as Record<string, unknown>[],
+    fileDir,
   );
   const location: SourceLocation = { file: request.repoPath, line: 1, column: 1 };
   const stage: Stage = {
@@ -293,6 +338,8 @@ export async function loadDataFile(tvc: Tvc, request: PipelineFileRequest): Prom
     cmd: undefined,
     wdir,
     deps,
+    externalDeps,
+    writtenDeps: ((body.deps ?? []) as Record<string, unknown>[]).map((entry) => entry.path as string),
     params: [],
     outs,
     frozen: body.frozen === true || body.locked === true,

@@ -50,10 +50,10 @@ export interface LockEntry {
 }
 
 const LOCK_SCHEMA_VERSION = '2.0';
-const ITEM_KEYS = ['path', 'hash', 'md5', 'size', 'nfiles', 'isexec'] as const;
+const ITEM_KEYS = ['path', 'hash', 'md5', 'etag', 'checksum', 'size', 'nfiles', 'isexec'] as const;
 const ENTRY_KEYS = ['cmd', 'deps', 'params', 'outs'] as const;
 
-/** An item with DVC's key order: path, hash, md5, size, nfiles, isexec, then anything else. */
+/** An item with DVC's key order: path, hash, md5 (or a URL's etag/checksum), size, nfiles, isexec, then the rest. */
 function orderedItem(item: LockItem): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ITEM_KEYS) if (item[key] !== undefined) out[key] = item[key];

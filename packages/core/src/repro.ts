@@ -23,7 +23,7 @@ import type { Pipeline } from './pipeline';
 import { RepoLock } from './repo-lock';
 import { canUseRunCache, RunCache } from './run-cache';
 import { clearRunning, describeStaleRun, recordRunning, type StaleRun, staleRuns } from './running-stages';
-import { type Stage, type StageOutput, stageCommands } from './stage';
+import { externalLabel, type Stage, type StageOutput, stageCommands } from './stage';
 import { isCallbackStage, isCheckpointStage, needsRun, type StageStatus, StatusChecker } from './status';
 import { resolveTargets } from './targets';
 import { decodeUtf8 } from './text-decode';
@@ -271,9 +271,19 @@ async function paramsValues(context: Context, stage: Stage) {
 }
 
 async function depItems(context: Context, stage: Stage): Promise<LockItem[]> {
-  return Promise.all(
+  const paths = Promise.all(
     stage.deps.map(async (dep) => itemOf(dep, await hashRequired(context, stage, dep, 'dependency'))),
   );
+  const external = Promise.all(
+    stage.externalDeps.map(async (dep): Promise<LockItem> => {
+      const resolver = context.tvc.hooks.externalDependency.call(dep);
+      if (!resolver) {
+        throw new StageFailedError(stage, `no plugin reads dependency '${externalLabel(dep)}'`, null);
+      }
+      return { ...(await resolver.info(dep)), path: dep.path } as LockItem;
+    }),
+  );
+  return [...(await paths), ...(await external)];
 }
 
 /**
@@ -448,7 +458,9 @@ function canRunCache(stage: Stage, context: Context): boolean {
   return canUseRunCache({
     cmd: stage.cmd,
     alwaysChanged: stage.alwaysChanged || isCallbackStage(stage) || isCheckpointStage(stage),
-    deps: stage.deps.length + stage.params.length,
+    // Stages reading a URL are not looked up in the run-cache (a conservative choice: DVC keys
+    // them by the URL's checksum).
+    deps: stage.externalDeps.length > 0 ? 0 : stage.deps.length + stage.params.length,
     outs: stage.outs.map((output) => ({
       persist: output.persist,
       inRepo: isWithin(context.tvc.root, output.absolute) && !path.isAbsolute(output.path),

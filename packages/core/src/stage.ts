@@ -33,6 +33,60 @@ export interface StageParams extends StagePath {
   readonly keys: readonly string[] | null;
 }
 
+/**
+ * A dependency that is not a path of this workspace's filesystem, so it is never hashed as a
+ * file, never joined to the stage's directory and never an edge of the DAG:
+ * - `url`: a URL (`http://host/f.zip`, `s3://bucket/key`), from `tvc import-url` or written in a
+ *   stage's `deps`; DVC records its server-side checksum (`etag`, `checksum`) instead of an md5;
+ * - `repo`: a path inside another git/DVC repository (`tvc import`), pinned by `repo.rev_lock`.
+ * A local path outside the repository (`import-url ../file`) stays a {@link StagePath}.
+ */
+export type ExternalDependency = UrlDependency | RepoDependency;
+
+export interface UrlDependency {
+  readonly type: 'url';
+  /** The URL as written (DVC's `path:`); status and the DAG report it as is. */
+  readonly path: string;
+  /** The lower-case scheme: `http`, `https`, `s3`, … */
+  readonly scheme: string;
+  /** What a `.dvc` file records beside the URL (`checksum`, `etag`, `md5`, `size`, `hash`…). */
+  readonly recorded: Readonly<Record<string, unknown>>;
+}
+
+/** A `.dvc` file's `repo:` section (DVC's `RepoDependency.REPO_SCHEMA`). */
+export interface RepoSource {
+  /** A git URL or a local path (relative to the `.dvc` file's directory when relative). */
+  readonly url: string;
+  /** The revision asked for (`--rev`); the source's HEAD when absent. */
+  readonly rev?: string | undefined;
+  /** The commit the import was made from. */
+  readonly rev_lock?: string | undefined;
+  readonly config?: unknown;
+  readonly remote?: unknown;
+}
+
+export interface RepoDependency {
+  readonly type: 'repo';
+  /** The path inside the source repository, as written. */
+  readonly path: string;
+  readonly repo: RepoSource;
+  /** The directory the `.dvc` file sits in, absolute (a relative `repo.url` is relative to it). */
+  readonly baseDir: string;
+}
+
+/** A URL as DVC tells it from a path: a scheme of two letters or more, then `://`. */
+const URL_PATTERN = /^([a-z][a-z0-9+.-]+):\/\//i;
+
+/** The scheme of `value` when it is a URL (`http`, `s3`), else `undefined` (a path, `C:/x` too). */
+export function urlScheme(value: string): string | undefined {
+  return URL_PATTERN.exec(value)?.[1]?.toLowerCase();
+}
+
+/** How DVC names an external dependency in status and logs: the URL, or `path (repo url)`. */
+export function externalLabel(dep: ExternalDependency): string {
+  return dep.type === 'url' ? dep.path : `${dep.path} (${dep.repo.url})`;
+}
+
 /** Where a stage comes from: a stage in a `dvc.yaml`, or a `.dvc` data file. */
 export type StageKind = 'pipeline' | 'data';
 
@@ -48,7 +102,12 @@ export interface Stage {
   readonly cmd: string | readonly string[] | undefined;
   /** The working directory, absolute. */
   readonly wdir: string;
+  /** Dependencies that are paths (inside the repository or not). */
   readonly deps: readonly StagePath[];
+  /** Dependencies that are URLs or files of another repository (see {@link ExternalDependency}). */
+  readonly externalDeps: readonly ExternalDependency[];
+  /** Every dependency's `path` as written, paths and URLs, in the file's order (`stage list` shows them so). */
+  readonly writtenDeps: readonly string[];
   readonly params: readonly StageParams[];
   readonly outs: readonly StageOutput[];
   readonly frozen: boolean;
@@ -65,6 +124,21 @@ export interface Stage {
    * not dependencies (dvc.lock does not record them); `params show`/`diff` list them.
    */
   readonly trackedVars?: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined;
+}
+
+/**
+ * A `.dvc` file made by `tvc import-url` or `tvc import` (DVC's `is_import`): no command, one
+ * dependency, one output.
+ */
+export function isImportStage(stage: Stage): boolean {
+  return (
+    stage.cmd === undefined && stage.deps.length + stage.externalDeps.length === 1 && stage.outs.length === 1
+  );
+}
+
+/** An import from another repository (DVC's `is_repo_import`). */
+export function isRepoImport(stage: Stage): boolean {
+  return isImportStage(stage) && stage.externalDeps[0]?.type === 'repo';
 }
 
 /** The commands of a stage, one per element or line, in order (DVC runs each as its own command). */

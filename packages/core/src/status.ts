@@ -5,7 +5,15 @@ import { getParam, type ParamsTree, type ParamsValue, paramsEqual } from '@tvc/p
 import { TvcError } from './errors';
 import { type LockEntry, LockFile, type LockItem } from './lockfile';
 import { toPosix } from './paths';
-import type { Stage, StageOutput, StageParams, StagePath } from './stage';
+import {
+  type ExternalDependency,
+  externalLabel,
+  isRepoImport,
+  type Stage,
+  type StageOutput,
+  type StageParams,
+  type StagePath,
+} from './stage';
 import type { Tvc } from './tvc';
 import type { Workspace } from './workspace';
 
@@ -51,7 +59,11 @@ export function isCheckpointStage(stage: Stage): boolean {
 /** A stage with a command and neither dependencies nor outputs: DVC always runs it. */
 export function isCallbackStage(stage: Stage): boolean {
   return (
-    stage.cmd !== undefined && stage.deps.length === 0 && stage.params.length === 0 && stage.outs.length === 0
+    stage.cmd !== undefined &&
+    stage.deps.length === 0 &&
+    stage.externalDeps.length === 0 &&
+    stage.params.length === 0 &&
+    stage.outs.length === 0
   );
 }
 
@@ -181,7 +193,13 @@ export class StatusChecker {
     this.workspace.forget(absolute);
   }
 
+  /**
+   * How DVC names a path in status (`Output.__str__`): as written when absolute, the absolute path
+   * when it lies outside the repository (`../raw.csv` → `/home/me/raw.csv`), else relative to the cwd.
+   */
   label(target: StagePath): string {
+    if (path.isAbsolute(target.path)) return target.path;
+    if (target.repoPath === undefined) return target.absolute;
     return toPosix(path.relative(this.tvc.cwd, target.absolute)) || '.';
   }
 
@@ -251,10 +269,47 @@ export class StatusChecker {
     return changes;
   }
 
-  /** The status of one stage (frozen stages: dependencies are not checked). */
+  /**
+   * An external dependency's status through the resolver a plugin gives for it; none (a scheme
+   * no plugin reads) leaves it unchanged, with a debug message, since loading must never fail.
+   */
+  async externalStatus(dep: ExternalDependency, entry: LockEntry | undefined, stage: Stage): Promise<string> {
+    const resolver = this.tvc.hooks.externalDependency.call(dep);
+    if (!resolver) {
+      this.tvc.hooks.log.call({
+        level: 'debug',
+        message: `no plugin checks '${externalLabel(dep)}' of ${stage.addressing}; it is taken as unchanged`,
+      });
+      return '';
+    }
+    let recorded: Readonly<Record<string, unknown>> | undefined;
+    if (stage.kind === 'data') recorded = dep.type === 'url' ? dep.recorded : {};
+    else {
+      const item = lockItem(entry?.deps, dep.path);
+      if (item) {
+        const { path: _path, ...rest } = item;
+        recorded = rest;
+      }
+    }
+    return resolver.status(dep, recorded);
+  }
+
+  /**
+   * The status of one stage (frozen stages: dependencies are not checked, except the source of
+   * an import from another repository, as `dvc status` checks it for updates).
+   */
   async status(stage: Stage): Promise<StageStatus> {
     const entry = await this.lockEntry(stage);
     const deps: Record<string, string | Record<string, string>> = {};
+    if (!stage.frozen || isRepoImport(stage)) {
+      const externalStates = await Promise.all(
+        stage.externalDeps.map((dep) => this.externalStatus(dep, entry, stage)),
+      );
+      stage.externalDeps.forEach((dep, index) => {
+        const state = externalStates[index];
+        if (state) deps[externalLabel(dep)] = state;
+      });
+    }
     if (!stage.frozen) {
       const depStates = await Promise.all(
         stage.deps.map((dep) => this.#compare(dep.absolute, lockItem(entry?.deps, dep.path))),

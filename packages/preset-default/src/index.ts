@@ -1,6 +1,8 @@
 import {
   defaultPreset,
   type Executor,
+  type ExternalDependency,
+  type ExternalDependencyResolver,
   extendPreset,
   HOOK_STAGE,
   type Preset,
@@ -107,6 +109,33 @@ class LazyExecutorPlugin {
 }
 
 /**
+ * The resolvers of @tvc/imports (http(s) URLs and repository imports), with the package imported
+ * only when a pipeline has such a dependency: most pipelines have none.
+ */
+class LazyImportsPlugin {
+  readonly name = 'tvc:imports';
+
+  apply(tvc: Tvc): void {
+    let real: Promise<(dep: ExternalDependency) => ExternalDependencyResolver | undefined> | undefined;
+    const load = () => {
+      real ??= import('@tvc/imports').then(({ httpResolver, repoResolver }) => {
+        const repo = repoResolver(tvc);
+        return (dep: ExternalDependency) => (dep.type === 'repo' ? repo : httpResolver);
+      });
+      return real;
+    };
+    tvc.hooks.externalDependency.tap({ name: this.name, stage: HOOK_STAGE.BUILTIN }, (dep) => {
+      if (dep.type === 'url' && dep.scheme !== 'http' && dep.scheme !== 'https') return undefined;
+      return {
+        name: dep.type,
+        status: async (target, recorded) => (await load())(target)!.status(target, recorded),
+        info: async (target) => (await load())(target)!.info(target),
+      };
+    });
+  }
+}
+
+/**
  * Every built-in plugin: core's pipeline loaders, then the params formats and executors that
  * live in their own packages. They register through the same hooks a third party uses.
  */
@@ -126,6 +155,7 @@ export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', 
     async () => (await import('@tvc/params-toml')).tomlParamsFormat,
   ),
   new LocalExecutorPlugin(),
+  new LazyImportsPlugin(),
   new LazyExecutorPlugin(
     'tvc:executor-temp',
     'temp',

@@ -17,8 +17,9 @@ const MAX_TEXT_LENGTH = 80;
 export function describeStage(stage: Stage): string {
   const firstLine = stage.desc?.split('\n')[0];
   if (firstLine) return truncate(firstLine);
-  if (stage.deps.length === 0 && stage.outs.length === 0) return 'No outputs or dependencies';
-  if (stage.outs.length === 0) return truncate(`Depends on ${stage.deps.map((dep) => dep.path).join(', ')}`);
+  const deps = stage.writtenDeps;
+  if (deps.length === 0 && stage.outs.length === 0) return 'No outputs or dependencies';
+  if (stage.outs.length === 0) return truncate(`Depends on ${deps.join(', ')}`);
   const parts: string[] = [];
   const outs = stage.outs.filter((output) => output.kind === 'outs');
   const reports = stage.outs.filter((output) => output.kind !== 'outs');

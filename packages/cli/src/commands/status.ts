@@ -2,6 +2,7 @@ import {
   describeStaleRun,
   dvcStatusEntry,
   isChanged,
+  isRepoImport,
   resolveTargets,
   StatusChecker,
   staleRuns,
@@ -69,18 +70,18 @@ export default async function status(
       const upstream = pipeline.graph.ancestors(stages);
       stages = pipeline.order([...stages, ...upstream]);
     }
+    if (!options.json && !options.quiet) {
+      tvc.hooks.log.tap('tvc:status', (event) => {
+        if (event.level === 'warn') context.io.stderr.write(`WARNING: ${event.message}\n`);
+      });
+    }
     const workspace = new Workspace(tvc.root);
     const checker = new StatusChecker(tvc, workspace);
     const result: Record<string, unknown> = {};
     try {
       const statuses = await Promise.all(stages.map((stage) => checker.status(stage)));
       for (const stageStatus of statuses) {
-        if (
-          stageStatus.stage.frozen &&
-          stageStatus.stage.kind === 'pipeline' &&
-          !options.json &&
-          !options.quiet
-        ) {
+        if (stageStatus.stage.frozen && !isRepoImport(stageStatus.stage) && !options.json && !options.quiet) {
           context.io.stderr.write(
             `WARNING: stage: '${stageStatus.stage.addressing}' is frozen. Its dependencies are not going to be shown in the status output.\n`,
           );

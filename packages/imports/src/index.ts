@@ -1,0 +1,15 @@
+export { importFileText, outputEntry, stageMd5, writeImportFile } from './dvc-file';
+export type { ImportErrorCode } from './errors';
+export { ImportError } from './errors';
+export { localRepository, resolveRevision } from './git';
+export type { UrlInfo } from './http';
+export { fsspecInfo, httpDownload, httpInfo, urlChecksum } from './http';
+export type { ImportRepoOptions } from './import-repo';
+export { importFromRepo, importRepoPath } from './import-repo';
+export type { ImportUrlOptions, UrlSource } from './import-url';
+export { describeUrlSource, importUrl, reimportUrl } from './import-url';
+export type { ImportResult, ImportTarget } from './place';
+export { importTarget, placeImport } from './place';
+export { HTTP_SCHEMES, httpResolver, ImportsPlugin, repoBases, repoResolver } from './plugin';
+export type { UpdateOptions, UpdateResult } from './update';
+export { updateImports } from './update';
