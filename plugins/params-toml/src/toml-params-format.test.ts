@@ -571,3 +571,19 @@ describe('control characters (issue 14 item 14)', () => {
     }
   });
 });
+
+describe('keys named like Object.prototype members (found by the fuzz suite)', () => {
+  it('reads [__proto__] and constructor.prototype as ordinary keys and changes no prototype', () => {
+    const polluted = format.read('[__proto__]\npolluted = 1\n', 'params.toml');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(polluted)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(polluted, '__proto__')?.value).toEqual({ polluted: 1 });
+
+    const constructor = format.read('[constructor.prototype]\nx = 1\n', 'params.toml');
+    expect(JSON.stringify(constructor)).toBe('{"constructor":{"prototype":{"x":1}}}');
+    const inline = format.read('a = { __proto__ = { b = 1 }, toString = 2 }\n', 'params.toml');
+    expect(JSON.stringify(inline)).toBe('{"a":{"__proto__":{"b":1},"toString":2}}');
+    const arrays = format.read('[[__proto__]]\nx = 1\n[[__proto__]]\nx = 2\n', 'params.toml');
+    expect(JSON.stringify(arrays)).toBe('{"__proto__":[{"x":1},{"x":2}]}');
+  });
+});

@@ -75,8 +75,18 @@ export function keyParts(key: AST.TOMLKey): string[] {
 
 function child(node: ParamsValue | undefined, part: string | number): ParamsValue | undefined {
   if (Array.isArray(node)) return node[Number(part)];
-  if (typeof node === 'object' && node !== null) return (node as ParamsTree)[String(part)];
+  if (typeof node === 'object' && node !== null && Object.hasOwn(node, String(part))) {
+    return (node as ParamsTree)[String(part)];
+  }
   return undefined;
+}
+
+/**
+ * Sets an own key: `[__proto__]` or `constructor.prototype` in a TOML file are ordinary keys (as
+ * in tomlkit), never a way to reach or change `Object.prototype`.
+ */
+function setOwn(table: ParamsTree, key: string, value: ParamsValue): void {
+  Object.defineProperty(table, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** The mapping at `path` under `root`, creating the mappings missing on the way. */
@@ -86,7 +96,7 @@ function mappingAt(root: ParamsTree, path: readonly (string | number)[]): Params
     let next = child(node, part);
     if (next === undefined && !Array.isArray(node)) {
       next = {};
-      node[String(part)] = next;
+      setOwn(node, String(part), next);
     }
     node = next as ParamsTree;
   }
@@ -94,7 +104,7 @@ function mappingAt(root: ParamsTree, path: readonly (string | number)[]): Params
 }
 
 function assign(table: ParamsTree, parts: readonly string[], value: ParamsValue): void {
-  mappingAt(table, parts.slice(0, -1))[parts[parts.length - 1]!] = value;
+  setOwn(mappingAt(table, parts.slice(0, -1)), parts[parts.length - 1]!, value);
 }
 
 /**
@@ -112,8 +122,8 @@ export function tomlTree(program: AST.TOMLProgram): ParamsTree {
     if (item.kind === 'array') {
       const parent = mappingAt(root, item.resolvedKey.slice(0, -2));
       const name = String(item.resolvedKey[item.resolvedKey.length - 2]);
-      const list = (parent[name] ?? []) as ParamsValue[];
-      parent[name] = list;
+      const list = (child(parent, name) ?? []) as ParamsValue[];
+      setOwn(parent, name, list);
       table = {};
       list.push(table);
     } else {
