@@ -14,7 +14,8 @@ import { describe, expect, it } from 'vitest';
  * Property: each call returns a value, or throws a TvcError carrying a location (every problem of a
  * TvcErrorList too) or the format's ParamsSyntaxError with a line; never another error (TypeError,
  * RangeError…: an internal error, which the CLI would print as "unexpected error"). And each call
- * ends within FUZZ_BOUND_MS (default 5000), a heap within 512 MB.
+ * ends within FUZZ_BOUND_MS (default 5000), a heap within 512 MB, and leaves Object.prototype as
+ * it was (a key like `__proto__` stays data).
  *
  * It lives here, not beside each reader, because bounding a hang or a heap needs the reader in a
  * worker thread that can be cut off, and a worker runs the built JavaScript (Node 20 does not load

@@ -484,6 +484,8 @@ const input = fc.oneof(
   { arbitrary: mutatedSpecial, weight: 2 },
 );
 
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /** Calls the reader on one input: the verdict when it is not acceptable (see judge), else undefined. */
 async function check(text, index) {
   const bytes = toBytes(text);
@@ -497,6 +499,12 @@ async function check(text, index) {
   }
   const ms = performance.now() - started;
   if (!verdict && ms > boundMs) verdict = `took ${Math.round(ms)} ms (the bound is ${boundMs} ms)`;
+  // A key like `__proto__` or `constructor.prototype` must stay data, never reach Object.prototype.
+  const polluted = Object.getOwnPropertyNames(Object.prototype).filter((name) => !PROTOTYPE_KEYS.has(name));
+  if (polluted.length > 0) {
+    for (const name of polluted) delete Object.prototype[name];
+    verdict ??= `prototype pollution: Object.prototype gained ${polluted.join(', ')}`;
+  }
   return verdict;
 }
 
