@@ -39,7 +39,8 @@ import { comparisonDvc } from './harness';
  *
  * CRASH_TRIALS (total, spread over the scenarios; default 8, what CI runs), CRASH_SEED (default:
  * drawn and printed), CRASH_ONLY=<scenario>[:<trial>], CRASH_KEEP=1 keeps a failed trial's
- * directory. `pnpm test:crash` runs 200 trials and prints the counts.
+ * directory, CRASH_PROGRESS=1 prints a line per trial (always on runs over 20 trials).
+ * `pnpm test:crash` runs 200 trials and prints the counts.
  */
 
 const dvc = comparisonDvc('the crash suite');
@@ -47,6 +48,8 @@ const seed = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Math.floo
 const totalTrials = Number(process.env.CRASH_TRIALS ?? 8);
 const [onlyScenario, onlyTrial] = (process.env.CRASH_ONLY ?? '').split(':');
 const keep = process.env.CRASH_KEEP === '1';
+/** A line per trial on long runs (or with CRASH_PROGRESS=1). */
+const progress = process.env.CRASH_PROGRESS === '1' || totalTrials > 20;
 
 /** Trials per scenario: the total spread evenly, the first scenarios taking the remainder. */
 function trialsFor(position: number): number[] {
@@ -125,6 +128,13 @@ describe.skipIf(!dvc)('crash suite: SIGKILL at random moments, then the invarian
             );
             results.push(result);
             if (result.violations.length > 0) failures.push(describeFailure(result));
+            if (progress) {
+              const verdict =
+                result.violations.length === 0
+                  ? 'passed'
+                  : `FAILED (${[...new Set(result.violations.map((violation) => violation.invariant))].join(', ')})`;
+              console.log(`crash ${scenario.name} #${index}: ${verdict}; ${result.moment.split(';')[0]}`);
+            }
           }
           expect(failures, `crash suite (CRASH_SEED=${seed}):\n${failures.join('\n')}`).toEqual([]);
         } finally {
