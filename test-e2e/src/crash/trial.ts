@@ -218,6 +218,19 @@ export class Trial {
   }
 }
 
+/**
+ * The cache's link type for a trial: DVC's default (reflink, else copy), hardlink or symlink —
+ * with links, a stage writing into an output that is still linked (a persist output) would write
+ * into the cache object. Set in .dvc/config and committed, so that queued experiments use it too.
+ */
+async function chooseLinkType(trial: Trial, rng: Rng): Promise<string> {
+  const choice = ['default', 'hardlink', 'symlink'][rng.int(0, 2)]!;
+  if (choice === 'default') return choice;
+  await appendFile(path.join(trial.dir, '.dvc/config'), `[cache]\n    type = ${choice}\n`);
+  await run('git', ['commit', '-q', '-am', `cache.type ${choice}`], { cwd: trial.dir });
+  return choice;
+}
+
 /** What a trial did and found. */
 export interface TrialResult {
   readonly scenario: string;
@@ -354,6 +367,7 @@ export async function runTrial(
   const rng = new Rng(seed);
   const trial = await Trial.create(base);
   const violations: Violation[] = [];
+  const linkType = await chooseLinkType(trial, rng);
   await scenario.prepare(trial, rng);
   const args = scenario.command(rng);
   const killAfterMs = rng.int(0, options.maxDelayMs);
@@ -446,7 +460,7 @@ export async function runTrial(
     scenario: scenario.name,
     index,
     seed,
-    command: `tvc ${args.join(' ')}`,
+    command: `tvc ${args.join(' ')} (cache.type ${linkType})`,
     killAfterMs,
     killed: result.killed,
     moment,
