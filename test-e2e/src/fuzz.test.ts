@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -78,8 +80,9 @@ type Outcome =
 /** Runs one reader's property (or its fixed documents from `from` on) in a worker. */
 function runWorker(reader: string, mode: 'fixed' | 'random', from = 0): Promise<Outcome> {
   return new Promise((resolve) => {
+    const scratch = mkdtempSync(path.join(tmpdir(), 'tvc-fuzz-'));
     const worker = new Worker(WORKER, {
-      workerData: { reader, mode, seed, numRuns, boundMs, from },
+      workerData: { reader, mode, seed, numRuns, boundMs, from, scratch },
       resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 64 },
       stdout: true,
       stderr: true,
@@ -91,7 +94,15 @@ function runWorker(reader: string, mode: 'fixed' | 'random', from = 0): Promise<
       if (settled) return;
       settled = true;
       clearTimeout(watchdog);
-      void worker.terminate();
+      const clean = (): void => {
+        try {
+          rmSync(scratch, { recursive: true, force: true });
+        } catch {
+          // the worker was still writing: the second try, once it has stopped, removes it
+        }
+      };
+      void worker.terminate().finally(clean);
+      clean();
       resolve(outcome);
     };
     const cut = (why: string): void =>

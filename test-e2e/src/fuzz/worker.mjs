@@ -2,8 +2,7 @@
 // built packages, in a worker thread, so that the test can bound what a reader may do: a call that
 // never returns is a hang the parent cuts off (it knows the input: each one is posted before the
 // call), a heap past the worker's resourceLimits is unbounded memory.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -36,11 +35,10 @@ export function toBytes(text) {
 
 const seedFile = (file) => readFileSync(path.join(ROOT, file), 'utf8');
 
-/** A scratch repository (just `.dvc/`) for the loaders that read from disk. */
-const scratch = mkdtempSync(path.join(tmpdir(), 'tvc-fuzz-'));
-mkdirSync(path.join(scratch, '.dvc'));
+/** A scratch repository (just `.dvc/`) for the loaders that read from disk; the parent removes it. */
+const scratch = workerData.scratch;
+mkdirSync(path.join(scratch, '.dvc'), { recursive: true });
 writeFileSync(path.join(scratch, 'params.yaml'), 'lr: 0.1\nmodels: [a, b]\nnested: {x: 1}\n');
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 async function loadFiles(files) {
   for (const name of ['dvc.yaml', 'data.dvc']) rmSync(path.join(scratch, name), { force: true });
