@@ -45,9 +45,27 @@ function spawnCollect(
   });
 }
 
-/** Runs the built `tvc` in `cwd`, as a user would. */
-export function tvc(cwd: string, ...args: string[]): Promise<RunResult> {
-  return spawnCollect(process.execPath, [TVC_BIN, ...args], cwd);
+/**
+ * `ERROR: unexpected error - …` is what the CLI prints for a throw that is not a TvcError: always a
+ * bug, whatever the test expects. A run that printed it fails the test that made it, quoting the output.
+ */
+export const UNEXPECTED_ERROR = /unexpected error/i;
+
+/** Throws when a run's output says `unexpected error` (see {@link UNEXPECTED_ERROR}). */
+export function assertNoUnexpectedError(what: string, result: RunResult): RunResult {
+  if (UNEXPECTED_ERROR.test(result.stderr) || UNEXPECTED_ERROR.test(result.stdout)) {
+    throw new Error(
+      `\`${what}\` printed "unexpected error" (an internal error, always a bug); exit ${result.code}\n` +
+        `--- stderr ---\n${result.stderr}\n--- stdout ---\n${result.stdout}`,
+    );
+  }
+  return result;
+}
+
+/** Runs the built `tvc` in `cwd`, as a user would; fails on an "unexpected error" in its output. */
+export async function tvc(cwd: string, ...args: string[]): Promise<RunResult> {
+  const result = await spawnCollect(process.execPath, [TVC_BIN, ...args], cwd);
+  return assertNoUnexpectedError(`tvc ${args.join(' ')}`, result);
 }
 
 /** Where the real DVC is, when this machine has it (`.venv/bin/dvc`, made by .ci/run, or TVC_DVC). */
@@ -94,11 +112,12 @@ export function canonicalTable(text: string, markdown: boolean): string {
   return [...lines.slice(0, head), ...lines.slice(head).sort()].join('\n');
 }
 
-/** Runs the real DVC in `cwd`. */
-export function dvc(cwd: string, ...args: string[]): Promise<RunResult> {
+/** Runs the real DVC in `cwd`; its "unexpected error" (on files tvc wrote, say) fails the test too. */
+export async function dvc(cwd: string, ...args: string[]): Promise<RunResult> {
   const binary = dvcBinary();
   if (!binary) throw new Error('DVC is not installed: run .ci/run or set TVC_DVC');
-  return spawnCollect(binary, args, cwd);
+  const result = await spawnCollect(binary, args, cwd);
+  return assertNoUnexpectedError(`dvc ${args.join(' ')}`, result);
 }
 
 /** A temporary git repository, initialised for DVC, with a fixture's files copied in and committed. */
