@@ -34,6 +34,8 @@ export interface AddResult {
   readonly dataFiles: readonly string[];
   /** The `.gitignore` files that hold the new entries, relative to the cwd. */
   readonly gitignores: readonly string[];
+  /** Files whose md5 came from the memo (unchanged since they were last hashed), and files read. */
+  readonly hashed: { readonly fromMemo: number; readonly read: number };
 }
 
 const GLOB_CHARACTERS = /[*?[]/;
@@ -212,7 +214,7 @@ export async function addData(
           'OUTPUT_NOT_FOUND',
           `output '${toPosix(path.relative(tvc.cwd, source))}' does not exist`,
         );
-      if (!options.noCommit || source !== dest) await workspace.cache.save(source, hash);
+      if (!options.noCommit || source !== dest) await workspace.save(source, hash);
       if (source !== dest) await workspace.checkout(hash.md5, dest);
       await writeDataFile(dataFile, [{ path: outPath, hash }]);
       dataFiles.push(toPosix(path.relative(tvc.cwd, dataFile)));
@@ -226,5 +228,6 @@ export async function addData(
     await workspace.close().catch(() => {});
     lock.release();
   }
-  return { dataFiles, gitignores: [...gitignores] };
+  const { hits, misses } = (await workspace.memo()).stats;
+  return { dataFiles, gitignores: [...gitignores], hashed: { fromMemo: hits, read: misses } };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,14 +49,18 @@ describe('add, then checkout', () => {
 
   it('re-adding a directory takes unchanged files from the memo, without reading them', async () => {
     const { root, tvc } = await repo({ 'data/a.txt': 'a\n', 'data/b.txt': 'b\n' });
-    const unchanged = path.join(root, 'data/a.txt');
-    utimesSync(unchanged, 1_700_000_000, 1_700_000_000);
-    await addData(tvc, ['data']);
-    // Same inode, size and mtime: the memo's key is unchanged, so the memo's md5 is used.
-    writeFileSync(unchanged, 'X\n');
-    utimesSync(unchanged, 1_700_000_000, 1_700_000_000);
+    const rewritten = path.join(root, 'data/a.txt');
+    utimesSync(rewritten, 1_700_000_000, 1_700_000_000);
+    utimesSync(path.join(root, 'data/b.txt'), 1_700_000_000, 1_700_000_000);
+    const first = await addData(tvc, ['data']);
+    expect(first.hashed.read).toBe(2);
+    // b.txt stays as it was; a.txt is rewritten in place with the same size and mtime (cp -p,
+    // rsync --inplace): its ctime moved, so the memo must not vouch for it (issue 14 item 1).
+    writeFileSync(rewritten, 'X\n');
+    utimesSync(rewritten, 1_700_000_000, 1_700_000_000);
     writeFileSync(path.join(root, 'data/c.txt'), 'c\n');
-    await addData(await reopen(root), ['data']);
+    const second = await addData(await reopen(root), ['data']);
+    expect(second.hashed).toEqual({ fromMemo: 1, read: 2 }); // b.txt from the memo; a.txt and c.txt read
     const text = readFileSync(path.join(root, 'data.dvc'), 'utf8');
     expect(text).toContain('nfiles: 3');
     const md5 = /md5: ([0-9a-f]{32}\.dir)/.exec(text)![1]!;
@@ -63,8 +68,8 @@ describe('add, then checkout', () => {
       path.join(root, '.dvc/cache/files/md5', md5.slice(0, 2), md5.slice(2)),
       'utf8',
     );
-    // md5('a\n'): the file was not read again.
-    expect(manifest).toContain('"md5": "60b725f10c9c85c70d97880dfe8191b3", "relpath": "a.txt"');
+    // md5('X\n'): the new content, not the memo's old answer.
+    expect(manifest).toContain(`"md5": "${createHash('md5').update('X\n').digest('hex')}", "relpath": "a.txt"`);
   });
 
   it('refuses to overwrite a change the cache lacks, and overwrites it with force', async () => {
