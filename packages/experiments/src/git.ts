@@ -11,6 +11,19 @@ const loadSimpleGit = (): Promise<typeof import('simple-git')> => {
   return simpleGitModule;
 };
 
+/** The variables of the user's environment that simple-git's `.env()` checks, all allowed. */
+const USER_ENVIRONMENT = Object.freeze({
+  allowUnsafeAskPass: true,
+  allowUnsafeConfigPaths: true,
+  allowUnsafeConfigEnvCount: true,
+  allowUnsafeEditor: true,
+  allowUnsafePager: true,
+  allowUnsafeDiffExternal: true,
+  allowUnsafeGitProxy: true,
+  allowUnsafeTemplateDir: true,
+  allowUnsafeSshCommand: true,
+});
+
 /** What git says when another process holds a ref's or packed-refs' lock for a moment. */
 const LOCK_CONTENTION =
   /\.lock'?: File exists|cannot lock ref|Unable to create '[^']*\.lock'|packed-refs\.lock/;
@@ -42,7 +55,13 @@ export class Git {
     const { simpleGit } = await loadSimpleGit();
     let git: SimpleGit;
     if (env) {
-      git = simpleGit({ baseDir: this.root, trimmed: false }).env({ ...process.env, ...env });
+      // The environment is the user's own (EDITOR, PAGER, GIT_SSH_COMMAND… set in their shell),
+      // which simple-git refuses in `.env()` unless told it is wanted: without this, any user with
+      // EDITOR set got "unexpected error" from `exp run`. tvc's own additions are GIT_INDEX_FILE-like.
+      git = simpleGit({ baseDir: this.root, trimmed: false, unsafe: USER_ENVIRONMENT }).env({
+        ...process.env,
+        ...env,
+      });
     } else {
       this.#git ??= simpleGit({ baseDir: this.root, trimmed: false });
       git = this.#git;

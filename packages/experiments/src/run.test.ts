@@ -21,6 +21,25 @@ function repository(options: { commit?: boolean } = {}): TestRepo {
 }
 
 describe('runExperiment', () => {
+  it("runs with the user's EDITOR, PAGER and GIT_SSH_COMMAND set (simple-git refused them in .env())", async () => {
+    const saved = {
+      EDITOR: process.env.EDITOR,
+      PAGER: process.env.PAGER,
+      GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND,
+    };
+    Object.assign(process.env, { EDITOR: 'vim', PAGER: 'less', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' });
+    try {
+      const repo = repository();
+      const result = await runExperiment(await repo.tvc(), { overrides: ['lr=0.3'], name: 'with-editor' });
+      expect(repo.run('rev-parse', result.ref)).toBe(result.sha);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('applies -S, reproduces and commits the result on HEAD under refs/exps; HEAD and the index stay', async () => {
     const repo = repository();
     const baseline = repo.head();
