@@ -127,6 +127,22 @@ export class Workspace {
   }
 
   /**
+   * As {@link verify} with `beforeCheckout`, and the reason when the object is not intact: the
+   * object file concerned and what is wrong with it, for a message that names them.
+   */
+  async diagnose(md5: string): Promise<{ status: 'ok' | 'missing' | 'corrupt'; problem?: string }> {
+    try {
+      const { status, problem } = await this.cache.diagnose(md5, {
+        memo: await this.memo(),
+        beforeCheckout: true,
+      });
+      return problem ? { status, problem: problem.message } : { status };
+    } catch (error) {
+      return { status: 'corrupt', problem: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /**
    * Checks an object out to `dest` with the configured link types (verified first; never links a
    * corrupt object). A missing or corrupt object (a hostile manifest included) is a TvcError
    * naming the object's file.

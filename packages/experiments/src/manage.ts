@@ -373,9 +373,10 @@ async function checkoutOutputs(tvc: Tvc): Promise<void> {
     const current = await workspace.hash(out.absolute).catch(() => undefined);
     if (current?.md5 === out.md5) continue;
     outputs.push(out);
-    const status = await workspace.verify(out.md5);
+    const { status, problem } = await workspace.diagnose(out.md5);
     if (status === 'missing') problems.push(out.display);
-    if (status === 'corrupt') problems.push(`${out.display} (its cache object is corrupt)`);
+    if (status === 'corrupt')
+      problems.push(`${out.display} (its cache object is corrupt: ${problem ?? out.md5})`);
   }
   if (problems.length > 0) throw checkoutFailed(problems);
   const aside = path.join(tvc.root, '.dvc', 'tmp', `exp-apply-${process.pid}`);

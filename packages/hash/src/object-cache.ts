@@ -173,8 +173,21 @@ export class ObjectCache {
 
   /** 'ok' | 'missing' | 'corrupt'; for a `.dir`, of the manifest and of every object it lists. */
   async verify(md5: string, options: VerifyOptions = {}): Promise<ObjectStatus> {
+    return (await this.diagnose(md5, options)).status;
+  }
+
+  /**
+   * As {@link verify}, with the first problem found when the object is not 'ok': which object
+   * file is missing or corrupt, and why (a manifest that does not match its name, a relpath
+   * leading outside its directory…), for messages that name it.
+   */
+  async diagnose(
+    md5: string,
+    options: VerifyOptions = {},
+  ): Promise<{ status: ObjectStatus; problem?: HashError }> {
     const trustFrom = options.beforeCheckout ? VERIFY_BY_CONTENT_BELOW : undefined;
-    return (await this.inspect(md5, options.memo ?? this.memo, trustFrom)).status;
+    const { status, error } = await this.inspect(md5, options.memo ?? this.memo, trustFrom);
+    return status === 'ok' || !error ? { status } : { status, problem: error };
   }
 
   /**
