@@ -264,12 +264,21 @@ function processGroup(pid: number): number | undefined {
   }
 }
 
+/**
+ * Whether `pid` still runs. A zombie does not: it is dead and waits only to be reaped, which an
+ * init that does not reap orphans (containers, sandboxes) may never do.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no /proc here: signal 0 is all there is
   }
 }
 
