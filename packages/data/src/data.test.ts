@@ -69,7 +69,9 @@ describe('add, then checkout', () => {
       'utf8',
     );
     // md5('X\n'): the new content, not the memo's old answer.
-    expect(manifest).toContain(`"md5": "${createHash('md5').update('X\n').digest('hex')}", "relpath": "a.txt"`);
+    expect(manifest).toContain(
+      `"md5": "${createHash('md5').update('X\n').digest('hex')}", "relpath": "a.txt"`,
+    );
   });
 
   it('refuses to overwrite a change the cache lacks, and overwrites it with force', async () => {

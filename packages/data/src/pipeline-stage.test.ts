@@ -25,9 +25,22 @@ describe('removing a stage from dvc.yaml', () => {
     expect(removeStageText(TEXT, 'c', 'dvc.yaml')).toBe(TEXT.replace('  c:\n    cmd: echo c\n', ''));
   });
 
-  it('leaves nothing when the last stage goes, even beside other keys (as DVC)', () => {
+  it('leaves nothing when the last stage goes (and vars, if any)', () => {
     expect(removeStageText('stages:\n  a:\n    cmd: x\n', 'a', 'dvc.yaml')).toBe('');
-    expect(removeStageText('stages:\n  a:\n    cmd: x\nparams:\n- p.yaml\n', 'a', 'dvc.yaml')).toBe('');
+    expect(removeStageText('vars:\n- x: 1\nstages:\n  a:\n    cmd: x\n', 'a', 'dvc.yaml')).toBe('');
+  });
+
+  it('keeps top-level params, metrics and plots when the last stage goes (DVC deletes them with the file)', () => {
+    expect(
+      removeStageText(
+        '# mine\nstages:\n  a:\n    cmd: x\nparams:\n- p.yaml\nplots:\n- p.csv\n',
+        'a',
+        'dvc.yaml',
+      ),
+    ).toBe('# mine\nparams:\n- p.yaml\nplots:\n- p.csv\n');
+    expect(removeStageText('metrics:\n- m.json\nstages:\n  a:\n    cmd: x\n', 'a', 'dvc.yaml')).toBe(
+      'metrics:\n- m.json\n',
+    );
   });
 
   it('names a stage that is not there', () => {
