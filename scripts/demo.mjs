@@ -1,6 +1,7 @@
-// The demo: the example pipeline (examples/demo) in a fresh git repository, through the built tvc.
+// The demo: raw data tracked with `tvc add`, then the example pipeline (examples/demo) in a fresh
+// git repository, through the built tvc.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +36,16 @@ git('config', 'user.name', 'tvc demo');
 git('config', 'user.email', 'demo@tvc.test');
 cpSync(path.join(root, 'examples/demo'), dir, { recursive: true });
 tvc('init', '-q');
+
+console.log('\n# 0. Raw data arrives from outside the pipeline: track it with tvc add (the file goes into');
+console.log('#    the cache and .gitignore; git keeps the small data/raw.csv.dvc that names its hash).');
+execFileSync('python3', ['src/make_data.py', 'data/raw.csv'], { cwd: dir, stdio: 'inherit' });
+tvc('add', 'data/raw.csv');
 git('add', '-A');
 git('-c', 'user.name=tvc demo', '-c', 'user.email=demo@tvc.test', 'commit', '-q', '-m', 'demo pipeline');
+console.log('\n#    Lose the workspace copy, and tvc checkout brings it back from the cache:');
+rmSync(path.join(dir, 'data/raw.csv'));
+tvc('checkout');
 tvc('stage', 'list');
 tvc('dag');
 

@@ -143,9 +143,10 @@ describe.skipIf(!binary)('tvc add writes what dvc add writes', () => {
     const ours = await repo();
     await DATA(ours);
     const result = await ours.tvc('add', 'data/raw.csv');
-    expect(result.stdout).toContain('To track the changes with git, run:');
-    expect(result.stdout).toContain('\tgit add data/raw.csv.dvc data/.gitignore\n');
-    expect(result.stdout).not.toContain('dvc config');
+    // DVC's text, with tvc's command for auto staging
+    expect(result.stdout).toBe(
+      '\nTo track the changes with git, run:\n\n\tgit add data/raw.csv.dvc data/.gitignore\n\nTo enable auto staging, run:\n\n\ttvc config core.autostage true\n',
+    );
     expect((await ours.tvc('add', '-q', 'one.txt')).stdout).toBe('');
   });
 

@@ -53,3 +53,13 @@ export function write(stream: Writable, text: string): void {
 export function writeLine(stream: Writable, text = ''): void {
   stream.write(`${text}\n`);
 }
+
+/**
+ * DVC's hint after a command changed files git should track (`add`, `import`, `repro`, `stage
+ * add`), naming tvc's own command for auto staging.
+ */
+export function writeTrackingHint(out: Writable, files: readonly string[]): void {
+  out.write(
+    `\nTo track the changes with git, run:\n\n\tgit add ${files.join(' ')}\n\nTo enable auto staging, run:\n\n\ttvc config core.autostage true\n`,
+  );
+}

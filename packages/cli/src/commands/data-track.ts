@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { configFlag, readDvcConfig, shellQuote, type Tvc } from '@tvc/core';
 import type { CommandContext } from '../context';
-import { writeLine } from '../io';
+import { writeTrackingHint } from '../io';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,11 +25,8 @@ export async function reportTracked(
     return;
   }
   if (quiet) return;
-  const out = context.io.stdout;
-  writeLine(out);
-  writeLine(out, 'To track the changes with git, run:');
-  writeLine(out);
-  writeLine(out, `\tgit add ${files.map((file) => shellQuote(file)).join(' ')}`);
-  writeLine(out);
-  writeLine(out, 'To enable auto staging, set `autostage = true` under [core] in .dvc/config.');
+  writeTrackingHint(
+    context.io.stdout,
+    files.map((file) => shellQuote(file)),
+  );
 }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { configFlag, readDvcConfig, reproduce, type StageOutcome, TvcError } from '@tvc/core';
 import type { CommandContext } from '../context';
-import { writeLine } from '../io';
+import { writeLine, writeTrackingHint } from '../io';
 import { ReproReporter } from '../reporter';
 
 export interface ReproCommandOptions {
@@ -92,12 +92,7 @@ export default async function repro(
         const { simpleGit } = await import('simple-git');
         await simpleGit(tvc.root).add([...result.changedFiles]);
       } else if (tvc.scmRoot) {
-        writeLine(io.stdout);
-        writeLine(io.stdout, 'To track the changes with git, run:');
-        writeLine(io.stdout);
-        writeLine(io.stdout, `\tgit add ${result.changedFiles.join(' ')}`);
-        writeLine(io.stdout);
-        writeLine(io.stdout, 'To enable auto staging, set `autostage = true` under [core] in .dvc/config.');
+        writeTrackingHint(io.stdout, result.changedFiles);
       }
     }
     if (result.reproduced.length === 0) writeLine(io.stdout, 'Data and pipelines are up to date.');

@@ -21,6 +21,7 @@ import {
 } from '@tvc/core';
 import { simpleGit } from 'simple-git';
 import type { CommandContext } from '../context';
+import { writeTrackingHint } from '../io';
 
 export interface StageAddOptions {
   readonly name: string;
@@ -265,8 +266,7 @@ export default async function stageAdd(
     const out = context.io.stdout;
     out.write(`Added stage '${spec.name}' in '${PIPELINE_FILE}'\n`);
     if (scm && !autostage) {
-      out.write(`\nTo track the changes with git, run:\n\n\tgit add ${changed.map(shellQuote).join(' ')}\n`);
-      out.write('\nTo enable auto staging, run:\n\n\ttvc config core.autostage true\n');
+      writeTrackingHint(out, changed.map(shellQuote));
     }
   }
   return 0;
