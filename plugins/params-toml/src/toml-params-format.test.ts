@@ -579,8 +579,8 @@ describe('keys named like Object.prototype members (found by the fuzz suite)', (
     expect(Object.keys(polluted)).toEqual(['__proto__']);
     expect(Object.getOwnPropertyDescriptor(polluted, '__proto__')?.value).toEqual({ polluted: 1 });
 
-    const constructor = format.read('[constructor.prototype]\nx = 1\n', 'params.toml');
-    expect(JSON.stringify(constructor)).toBe('{"constructor":{"prototype":{"x":1}}}');
+    const viaConstructor = format.read('[constructor.prototype]\nx = 1\n', 'params.toml');
+    expect(JSON.stringify(viaConstructor)).toBe('{"constructor":{"prototype":{"x":1}}}');
     const inline = format.read('a = { __proto__ = { b = 1 }, toString = 2 }\n', 'params.toml');
     expect(JSON.stringify(inline)).toBe('{"a":{"__proto__":{"b":1},"toString":2}}');
     const arrays = format.read('[[__proto__]]\nx = 1\n[[__proto__]]\nx = 2\n', 'params.toml');
