@@ -1,26 +1,12 @@
 import type { SyntaxNode, Tree } from '@lezer/common';
 import { parser } from '@lezer/python';
+import { lineColumn } from '@tvc/core';
 import { ParamsSyntaxError } from '@tvc/params';
 import { decodeNumber, decodeString, type PythonSyntaxProblem, stringStyle } from './python-tokens';
 
 // The lezer grammar recovers from errors (it marks them with ⚠ nodes) and is lenient where
 // CPython's tokenizer is strict (indentation, number literals). This module turns lezer's tree
 // into CPython's verdict: a file `ast.parse` rejects throws, with the place CPython names.
-
-/** Line (1-based) and column (1-based) of an offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (
-    let index = text.indexOf('\n');
-    index !== -1 && index < offset;
-    index = text.indexOf('\n', index + 1)
-  ) {
-    line++;
-    lineStart = index + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
-}
 
 /** DVC's wording: `Python file structure is corrupted: <CPython's message> (<file>, line N)`. */
 export function pythonSyntaxError(
