@@ -12,3 +12,5 @@ export type { RecordedOutput } from './recorded';
 export { recordedOutputs } from './recorded';
 export type { RemoveOptions, RemoveResult } from './remove';
 export { removeData } from './remove';
+export type { DataDiff, DiffEntry, DiffOptions } from './diff';
+export { diffData, isEmptyDiff } from './diff';
