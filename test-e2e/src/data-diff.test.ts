@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { comparisonDvc, TempRepo } from './harness';
 
@@ -71,9 +72,9 @@ describe.skipIf(!binary)('tvc diff prints what dvc diff prints', () => {
     await expectSame(repo, [], false);
     await repo.write('dir/a', 'changed\n');
     await repo.write('dir/sub/d', 'new\n');
-    await repo.git('rm', '-q', '--cached', 'keep.dvc');
-    const { rm } = await import('node:fs/promises');
+    // foo's data is gone (still tracked); keep's .dvc file is gone (no longer tracked).
     await rm(repo.path('foo'));
+    await rm(repo.path('keep.dvc'));
     await expectSame(repo, []);
     await expectSame(repo, ['--hide-missing']);
   });
