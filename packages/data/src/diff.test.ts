@@ -51,9 +51,10 @@ describe('diffData', () => {
   });
 
   it('lists a tracked directory with a trailing slash and its files, added then modified', async () => {
-    const { root, tvc } = await repo({ 'README': 'r\n' });
+    const { root, tvc } = await repo({ README: 'r\n' });
     commit(root);
-    for (const [file, text] of Object.entries({ 'd/a': 'a\n', 'd/s/b': 'b\n', f: 'f\n' })) write(root, file, text);
+    for (const [file, text] of Object.entries({ 'd/a': 'a\n', 'd/s/b': 'b\n', f: 'f\n' }))
+      write(root, file, text);
     await addData(tvc, ['d', 'f']);
     const added = await diffData(await open(root));
     expect(paths(added.added)).toEqual(['d/', 'd/a', 'd/s/b', 'f']);

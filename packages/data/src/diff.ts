@@ -23,8 +23,14 @@ export interface DiffEntry {
 export interface DataDiff {
   readonly added: DiffEntry[];
   readonly deleted: DiffEntry[];
-  readonly modified: { readonly path: string; readonly hash: { readonly old: string; readonly new: string } }[];
-  readonly renamed: { readonly path: { readonly old: string; readonly new: string }; readonly hash: string }[];
+  readonly modified: {
+    readonly path: string;
+    readonly hash: { readonly old: string; readonly new: string };
+  }[];
+  readonly renamed: {
+    readonly path: { readonly old: string; readonly new: string };
+    readonly hash: string;
+  }[];
   /** Only when comparing with the workspace: recorded entries whose object the cache lacks. */
   readonly notInCache?: DiffEntry[];
 }
@@ -178,7 +184,13 @@ async function compare(
   const keys = [...new Set([...old.entries.keys(), ...now.entries.keys()])].sort(compareKeys);
   const added: [string, IndexEntry][] = [];
   const deleted: [string, IndexEntry][] = [];
-  const diff: DataDiff = { added: [], deleted: [], modified: [], renamed: [], ...(notInCache ? { notInCache: [] } : {}) };
+  const diff: DataDiff = {
+    added: [],
+    deleted: [],
+    modified: [],
+    renamed: [],
+    ...(notInCache ? { notInCache: [] } : {}),
+  };
   for (const key of keys) {
     if (unknown.some((dir) => key.startsWith(`${dir}/`))) continue;
     const before = old.entries.get(key);
@@ -205,7 +217,10 @@ async function compare(
   for (const [key, entry] of added) {
     const match = byHash.get(entry.md5)?.shift();
     if (match) {
-      diff.renamed.push({ path: { old: shown(match[0], match[1]), new: shown(key, entry) }, hash: match[1].md5 });
+      diff.renamed.push({
+        path: { old: shown(match[0], match[1]), new: shown(key, entry) },
+        hash: match[1].md5,
+      });
     } else {
       diff.added.push({ path: shown(key, entry), hash: entry.md5 });
     }
@@ -253,13 +268,16 @@ export async function diffData(tvc: Tvc, options: DiffOptions = {}): Promise<Dat
       toPosix(path.relative(tvc.root, path.resolve(tvc.cwd, target))),
     );
     const cache = new Workspace(tvc.root);
-    const open: OpenSnapshotTvc = options.openSnapshot ?? ((location) => tvc.openAt(location.root, location.cwd));
+    const open: OpenSnapshotTvc =
+      options.openSnapshot ?? ((location) => tvc.openAt(location.root, location.cwd));
     const commits = new Map<string, string>();
     for (const rev of [aRev, bRev]) if (rev !== WORKSPACE) commits.set(rev, await reader.resolve(rev));
     const index = (rev: string): Promise<DataIndex> =>
       rev === WORKSPACE
         ? buildIndex(tvc, cache, cache, targets)
-        : withRevisionTvc(tvc, reader, rev, open, (snapshotTvc) => buildIndex(snapshotTvc, cache, undefined, targets));
+        : withRevisionTvc(tvc, reader, rev, open, (snapshotTvc) =>
+            buildIndex(snapshotTvc, cache, undefined, targets),
+          );
     const old = await index(aRev);
     const now = await index(bRev);
     const lost = [...old.missing].filter((target) => now.missing.has(target));
@@ -270,8 +288,7 @@ export async function diffData(tvc: Tvc, options: DiffOptions = {}): Promise<Dat
     }
     // The same commit on both sides: nothing to compare, as DVC.
     if (aRev !== WORKSPACE && bRev !== WORKSPACE && commits.get(aRev) === commits.get(bRev)) return empty;
-    const notInCache =
-      bRev === WORKSPACE ? async (md5: string) => !(await cache.cache.has(md5)) : undefined;
+    const notInCache = bRev === WORKSPACE ? async (md5: string) => !(await cache.cache.has(md5)) : undefined;
     return await compare(old, now, notInCache);
   } finally {
     await reader.close();
