@@ -77,6 +77,7 @@ describe.skipIf(!binary)('tvc diff prints what dvc diff prints', () => {
     await rm(repo.path('keep.dvc'));
     await expectSame(repo, []);
     await expectSame(repo, ['--hide-missing']);
+    await expectSame(repo, ['--show-hash']);
   });
 
   it('a renamed file and a renamed directory', async () => {
@@ -89,6 +90,7 @@ describe.skipIf(!binary)('tvc diff prints what dvc diff prints', () => {
     await commitAll(repo, 'moved');
     await expectSame(repo, ['HEAD~1', 'HEAD']);
     await expectSame(repo, ['HEAD~1']);
+    await expectSame(repo, ['HEAD~1', '--show-hash']);
   });
 
   it('dvc.yaml stage outputs recorded in dvc.lock, between two revisions', async () => {
@@ -108,6 +110,7 @@ describe.skipIf(!binary)('tvc diff prints what dvc diff prints', () => {
     await commitAll(repo, 'second');
     await expectSame(repo, ['HEAD~1', 'HEAD']);
     await expectSame(repo, ['HEAD~2', 'HEAD']);
+    await expectSame(repo, ['HEAD~2', 'HEAD', '--show-hash']);
     await expectSame(repo, ['HEAD', 'HEAD'], false);
   });
 

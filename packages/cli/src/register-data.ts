@@ -46,6 +46,7 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .option('--targets [paths...]', 'outputs, .dvc files or paths inside tracked directories to compare')
     .option('--json', 'print the changes as JSON')
     .option('--md', 'print the changes as a Markdown table')
+    .option('--show-hash', 'show the hash of each entry (8 digits; old..new when modified)')
     .option('--hide-missing', 'do not list entries missing from the cache')
     .action(run(() => import('./commands/diff')));
 }

@@ -10,9 +10,18 @@ export interface DiffCommandOptions {
   readonly json?: boolean;
   readonly md?: boolean;
   readonly hideMissing?: boolean;
+  readonly showHash?: boolean;
 }
 
-type Entries = { path: string | { old: string; new: string } }[];
+type Entries = {
+  path: string | { old: string; new: string };
+  hash: string | { old: string; new: string };
+}[];
+
+/** DVC's short hash: 8 digits, `old..new` for a modification. */
+function digest(hash: Entries[number]['hash']): string {
+  return typeof hash === 'string' ? hash.slice(0, 8) : `${hash.old.slice(0, 8)}..${hash.new.slice(0, 8)}`;
+}
 
 /** DVC's states in its order, with their JSON names. */
 function states(diff: DataDiff, hideMissing: boolean): [string, Entries][] {
@@ -54,7 +63,12 @@ export default async function diff(
   const out = context.io.stdout;
   if (options.json) {
     const json = Object.fromEntries(
-      shown.map(([state, entries]) => [state, entries.map((entry) => ({ path: entry.path }))]),
+      shown.map(([state, entries]) => [
+        state,
+        entries.map((entry) =>
+          options.showHash ? { path: entry.path, hash: entry.hash } : { path: entry.path },
+        ),
+      ]),
     );
     writeLine(out, pythonJsonDumps(json));
     return 0;
@@ -65,15 +79,21 @@ export default async function diff(
     .filter(([state]) => state !== 'not in cache' || !hideMissing)
     .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   if (options.md) {
-    const rows = displayed.flatMap(([state, entries]) => entries.map((entry) => [state, shownPath(entry)]));
-    writeLine(out, `${renderTable(['Status', 'Path'], rows, { markdown: true })}\n`);
+    const rows = displayed.flatMap(([state, entries]) =>
+      entries.map((entry) =>
+        options.showHash ? [state, digest(entry.hash), shownPath(entry)] : [state, shownPath(entry)],
+      ),
+    );
+    const headers = options.showHash ? ['Status', 'Hash', 'Path'] : ['Status', 'Path'];
+    writeLine(out, `${renderTable(headers, rows, { markdown: true })}\n`);
     return 0;
   }
   const summary: string[] = [];
   for (const [state, entries] of displayed) {
     if (entries.length === 0) continue;
     writeLine(out, `${state.charAt(0).toUpperCase()}${state.slice(1)}:`);
-    for (const entry of entries) writeLine(out, `    ${shownPath(entry)}`);
+    for (const entry of entries)
+      writeLine(out, `    ${options.showHash ? `${digest(entry.hash)}  ` : ''}${shownPath(entry)}`);
     writeLine(out, '');
     const files = entries.filter((entry) => !shownPath(entry).endsWith('/')).length;
     if (files > 0) summary.push(`${files} ${state}`);
