@@ -262,12 +262,12 @@ export async function diffData(tvc: Tvc, options: DiffOptions = {}): Promise<Dat
   const empty: DataDiff = { added: [], deleted: [], modified: [], renamed: [] };
   if (!gitRoot) return empty;
   const reader = new GitRevisionReader(gitRoot);
+  const cache = new Workspace(tvc.root);
   try {
     if (!(await hasCommits(reader))) return empty;
     const targets = (options.targets ?? []).map((target) =>
       toPosix(path.relative(tvc.root, path.resolve(tvc.cwd, target))),
     );
-    const cache = new Workspace(tvc.root);
     const open: OpenSnapshotTvc =
       options.openSnapshot ?? ((location) => tvc.openAt(location.root, location.cwd));
     const commits = new Map<string, string>();
@@ -291,6 +291,8 @@ export async function diffData(tvc: Tvc, options: DiffOptions = {}): Promise<Dat
     const notInCache = bRev === WORKSPACE ? async (md5: string) => !(await cache.cache.has(md5)) : undefined;
     return await compare(old, now, notInCache);
   } finally {
+    // The memo remembers the workspace hashes for the next command.
+    await cache.close().catch(() => {});
     await reader.close();
   }
 }
