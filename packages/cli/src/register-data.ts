@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Registrar } from './registrar';
 
-/** `tvc add`, `checkout`, `commit`, `remove`, `move`: data tracked by `.dvc` files and dvc.lock. */
+/** `tvc add`, `checkout`, `commit`, `remove`, `move`, `diff`: data tracked by `.dvc` files and dvc.lock. */
 export function registerDataCommands(program: Command, { run, common }: Registrar): void {
   common(program.command('add'))
     .description('track files or directories: cache them and write their .dvc files')
@@ -38,4 +38,15 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .argument('<src>', 'the tracked path')
     .argument('<dst>', 'where to move it (into it, if it is a directory)')
     .action(run(() => import('./commands/move')));
+
+  common(program.command('diff'))
+    .description('show the data files added, deleted, renamed or modified between revisions or the workspace')
+    .argument('[a_rev]', 'the old revision (default: HEAD)')
+    .argument('[b_rev]', 'the new revision (default: the workspace)')
+    .option('--targets [paths...]', 'outputs, .dvc files or paths inside tracked directories to compare')
+    .option('--json', 'print the changes as JSON')
+    .option('--md', 'print the changes as a Markdown table')
+    .option('--show-hash', 'show the hash of each entry (8 digits; old..new when modified)')
+    .option('--hide-missing', 'do not list entries missing from the cache')
+    .action(run(() => import('./commands/diff')));
 }

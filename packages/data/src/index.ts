@@ -6,6 +6,8 @@ export type { CommitOptions, CommitResult } from './commit';
 export { commitData } from './commit';
 export type { DataOutput } from './data-file';
 export { checkRecorded, dataFileText, HASH_PATTERN, updateDataFileText, writeDataFile } from './data-file';
+export type { DataDiff, DiffEntry, DiffOptions } from './diff';
+export { diffData, isEmptyDiff } from './diff';
 export type { MoveResult } from './move';
 export { moveData } from './move';
 export type { RecordedOutput } from './recorded';
