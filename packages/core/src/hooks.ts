@@ -1,5 +1,13 @@
 import type { ParamsFormat } from '@tvc/params';
-import { AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncBailHook, SyncHook } from 'tapable';
+import type { RemoteStorage, RemoteStorageRequest } from '@tvc/remote';
+import {
+  AsyncSeriesBailHook,
+  AsyncSeriesHook,
+  AsyncSeriesWaterfallHook,
+  HookMap,
+  SyncBailHook,
+  SyncHook,
+} from 'tapable';
 import type { CommandRegistry } from './commands';
 import type { SourceLocation, TvcError } from './errors';
 import type { Executor, ExecutorRequest } from './executor';
@@ -119,6 +127,12 @@ export type TvcHooks = Readonly<{
   resolveDefinitions: AsyncSeriesWaterfallHook<[StageDefinition[], DefinitionsContext]>;
   /** Which resolver checks an external dependency (a URL, an import from another repository). */
   externalDependency: SyncBailHook<[ExternalDependency], ExternalDependencyResolver | undefined>;
+  /**
+   * Opens a remote storage, keyed by the URL's scheme (`local` for a filesystem path, `s3`, `ssh`,
+   * `http`, `https`, …): the remote plugins tap `remoteStorage.for(scheme)`; the first to return a
+   * storage serves it. Async so that a plugin can load its SDK only when its scheme is used.
+   */
+  remoteStorage: HookMap<AsyncSeriesBailHook<[RemoteStorageRequest], RemoteStorage | undefined>>;
   /** After the whole pipeline is loaded and checked. */
   pipelineLoaded: SyncHook<[Pipeline]>;
   /** A reproduction is about to start, with its plan. */
@@ -164,6 +178,9 @@ export function createHooks(): TvcHooks {
     externalDependency: new SyncBailHook<[ExternalDependency], ExternalDependencyResolver | undefined>([
       'dependency',
     ]),
+    remoteStorage: new HookMap(
+      () => new AsyncSeriesBailHook<[RemoteStorageRequest], RemoteStorage | undefined>(['request']),
+    ),
     pipelineLoaded: new SyncHook<[Pipeline]>(['pipeline']),
     beforeRepro: new AsyncSeriesHook<[ReproRun]>(['run']),
     stageStart: new AsyncSeriesHook<[StageEvent]>(['event']),
