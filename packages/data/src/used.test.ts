@@ -88,10 +88,14 @@ describe('collectUsedObjects', () => {
     const live = await open(root);
     expect(hashes(await collectUsedObjects(live))).toEqual([]);
     expect(hashes(await collectUsedObjects(live, { revs: ['HEAD'] }))).toEqual([MD5.a2]);
-    expect(hashes(await collectUsedObjects(live, { revs: ['HEAD'], num: 2 }))).toEqual([MD5.a2, MD5.a1].sort());
+    expect(hashes(await collectUsedObjects(live, { revs: ['HEAD'], num: 2 }))).toEqual(
+      [MD5.a2, MD5.a1].sort(),
+    );
     expect(hashes(await collectUsedObjects(live, { allTags: true }))).toEqual([MD5.a1]);
     expect(hashes(await collectUsedObjects(live, { allBranches: true }))).toEqual([MD5.a2, MD5.c].sort());
-    expect(hashes(await collectUsedObjects(live, { allCommits: true }))).toEqual([MD5.a1, MD5.a2, MD5.c].sort());
+    expect(hashes(await collectUsedObjects(live, { allCommits: true }))).toEqual(
+      [MD5.a1, MD5.a2, MD5.c].sort(),
+    );
     const tagged = await collectUsedObjects(live, { revs: [first], allTags: true });
     expect(tagged.revisions).toEqual(['workspace', `${first},v1`]);
   });
@@ -143,7 +147,8 @@ describe('collectUsedObjects', () => {
 
   it('narrows to targets, with their upstream stages for withDeps', async () => {
     const { root } = await repo({
-      'dvc.yaml': 'stages:\n  a:\n    cmd: echo\n    outs:\n    - o1\n  b:\n    cmd: echo\n    deps:\n    - o1\n    outs:\n    - o2\n',
+      'dvc.yaml':
+        'stages:\n  a:\n    cmd: echo\n    outs:\n    - o1\n  b:\n    cmd: echo\n    deps:\n    - o1\n    outs:\n    - o2\n',
       'dvc.lock': `schema: '2.0'\nstages:\n  a:\n    cmd: echo\n    outs:\n    - path: o1\n      hash: md5\n      md5: ${MD5.a1}\n  b:\n    cmd: echo\n    deps:\n    - path: o1\n      hash: md5\n      md5: ${MD5.a1}\n    outs:\n    - path: o2\n      hash: md5\n      md5: ${MD5.a2}\n`,
     });
     const live = await open(root);
