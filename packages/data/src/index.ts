@@ -14,3 +14,5 @@ export type { RecordedOutput } from './recorded';
 export { recordedOutputs } from './recorded';
 export type { RemoveOptions, RemoveResult } from './remove';
 export { removeData } from './remove';
+export type { MissingDirectory, UsedObject, UsedObjects, UsedScope } from './used';
+export { collectUsedObjects, usedHashes, WORKSPACE_REV } from './used';
