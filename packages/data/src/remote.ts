@@ -68,7 +68,7 @@ export async function openRemote(tvc: Tvc, name: string | undefined, command: st
     const message = any
       ? `no remote specified in ${tvc.root}. Setup default remote with\n    tvc remote default <remote name>\nor use:\n    tvc ${command} -r <remote name>`
       : `no remote specified in ${tvc.root}. Create a default remote with\n    tvc remote add -d <remote name> <remote url>`;
-    throw new TvcError('NO_REMOTE', message, { location: { file: path.join(tvc.root, '.dvc', 'config') } });
+    throw new TvcError('NO_REMOTE', `config file error: ${message}`);
   }
   const section = config.sections[`remote "${chosen}"`];
   if (!section) {
