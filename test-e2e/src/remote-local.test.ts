@@ -192,6 +192,7 @@ describe.skipIf(!binary)('local remote, differential with DVC', () => {
     await repo.git('add', '-A');
     await repo.git('commit', '-q', '-m', 'many');
     const child = spawn(process.execPath, [TVC_BIN, 'push', '-j', '2'], { cwd: repo.dir, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('close', resolve));
     const started = Date.now();
     for (;;) {
       const objects = await listFiles(path.join(store, 'files')).catch(() => []);
@@ -199,7 +200,7 @@ describe.skipIf(!binary)('local remote, differential with DVC', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.on('close', resolve));
+    await exited;
     const partial = await remoteObjects(store);
     expect(partial.every((object) => object.whole)).toBe(true);
     expect(partial.some((object) => object.key.endsWith('.dir'))).toBe(false);

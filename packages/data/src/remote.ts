@@ -22,6 +22,10 @@ export interface RemoteDataOptions {
   readonly allTags?: boolean | undefined;
   readonly allCommits?: boolean | undefined;
   readonly allExperiments?: boolean | undefined;
+  /** Git revisions whose data is wanted too (exp push/pull: an experiment's commits). */
+  readonly revs?: readonly string[] | undefined;
+  /** Include the workspace's data (default true). */
+  readonly workspace?: boolean | undefined;
   readonly withDeps?: boolean | undefined;
   readonly recursive?: boolean | undefined;
   readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
@@ -131,6 +135,8 @@ function scopeOf(options: RemoteDataOptions): UsedScope {
     allTags: options.allTags,
     allCommits: options.allCommits,
     allExperiments: options.allExperiments,
+    revs: options.revs,
+    workspace: options.workspace,
   };
 }
 
@@ -153,7 +159,7 @@ export async function collectObjects(
   purpose: 'push' | 'fetch',
 ): Promise<CollectedObjects> {
   const used = await collectUsedObjects(tvc, scopeOf(options));
-  const skipped = purpose === 'push' ? await unpushedPaths(tvc) : [];
+  const skipped = purpose === 'push' && options.workspace !== false ? await unpushedPaths(tvc) : [];
   const excluded = (name: string) => skipped.some((out) => name === out || name.startsWith(`${out}/`));
   const workspace = new Workspace(tvc.root);
   const files = new Set<string>();
