@@ -65,10 +65,9 @@ export default async function expPull(
   }
   const out = context.io.stdout;
   if (pulled.length > 0) {
-    writeLine(
-      out,
-      `Pulled experiment '${humanJoin(pulled.map((exp) => exp.name))}' from Git remote '${gitRemote}'.`,
-    );
+    // DVC prints the Python list of names here: `Pulled experiment '['a', 'b']' from …`
+    const list = `[${pulled.map((exp) => `'${exp.name}'`).join(', ')}]`;
+    writeLine(out, `Pulled experiment '${list}' from Git remote '${gitRemote}'.`);
   } else {
     writeLine(out, 'No experiments to pull.');
   }
