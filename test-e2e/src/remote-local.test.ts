@@ -290,3 +290,60 @@ describe.skipIf(!binary)('exp push / exp pull through a bare git origin and a lo
     expect(await readFile(path.join(theirs, 'out.txt'), 'utf8')).toBe('70\n');
   });
 });
+
+describe('local remote, failure and bad input', () => {
+  it('a damaged object on the remote is reported on pull, never put in the cache or checked out', async () => {
+    const base = scratch();
+    const store = path.join(base, 'store');
+    const repo = await project(store);
+    expect((await repo.tvc('push')).code).toBe(0);
+    const object = createHash('md5').update('weights\n').digest('hex');
+    const key = path.join(store, 'files', 'md5', object.slice(0, 2), object.slice(2));
+    rmSync(key);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(key, 'tampered\n');
+    const fresh = await clone(repo);
+    const pulled = await exec('tvc', fresh, 'pull');
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).toContain(
+      `failed to download 'model.bin' (files/md5/${object.slice(0, 2)}/${object.slice(2)})`,
+    );
+    expect(pulled.stderr).toContain(`holds md5 ${createHash('md5').update('tampered\n').digest('hex')}`);
+    expect(pulled.stderr).toContain('ERROR: failed to pull data from the cloud - 1 files failed to download');
+    expect(await listFiles(path.join(fresh, '.dvc', 'cache'))).not.toContain(
+      `files/md5/${object.slice(0, 2)}/${object.slice(2)}`,
+    );
+    expect((await listFiles(fresh)).includes('model.bin')).toBe(false);
+  });
+
+  it('outputs marked push: false stay local', async () => {
+    const base = scratch();
+    const store = path.join(base, 'store');
+    const repo = await TempRepo.create();
+    cleanup.push(repo.dir);
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  make:\n    cmd: echo kept > kept.txt && echo local > local.txt\n    outs:\n    - kept.txt\n    - local.txt:\n        push: false\n',
+    );
+    expect((await repo.tvc('repro', '-q')).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', '-d', 'store', store)).code).toBe(0);
+    expect((await repo.tvc('status', '-c', '--json')).stdout).toBe('{"kept.txt": "new"}\n');
+    expect((await repo.tvc('push')).stdout).toBe('1 file pushed\n');
+    const kept = createHash('md5').update('kept\n').digest('hex');
+    expect(await listFiles(store)).toEqual([`files/md5/${kept.slice(0, 2)}/${kept.slice(2)}`]);
+  });
+
+  it('a remote that cannot be written: one clear line naming the remote, exit 1', async () => {
+    const base = scratch();
+    const { writeFileSync } = await import('node:fs');
+    // the remote's path is a file: nothing can be created below it
+    writeFileSync(path.join(base, 'store'), 'not a directory');
+    const repo = await project(path.join(base, 'store'));
+    const pushed = await repo.tvc('push');
+    expect(pushed.code).toBe(1);
+    expect(pushed.stderr).toMatch(
+      /^ERROR: failed to push data to the cloud - remote 'store': '.+' cannot be created: a file is in the way of the remote's directories \('.+'\)\n {2}hint: point the remote's url at a directory/,
+    );
+    expect(pushed.stderr.trim().split('\n')).toHaveLength(2);
+  });
+});

@@ -146,7 +146,7 @@ async function unpushedPaths(tvc: Tvc): Promise<string[]> {
   const result: string[] = [];
   for (const stage of pipeline.stages) {
     for (const output of stage.outs) {
-      if (output.properties.push === false) result.push(toPosix(path.relative(tvc.root, output.absolute)));
+      if (!output.push) result.push(toPosix(path.relative(tvc.root, output.absolute)));
     }
   }
   return result;

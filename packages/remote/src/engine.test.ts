@@ -280,3 +280,18 @@ describe('fetchObjects', () => {
     expect(again.transferred).toEqual([]);
   });
 });
+
+describe('systemic failures', () => {
+  it('stop a push at the first refused object instead of reporting every object', async () => {
+    const storage = new MemoryStorage();
+    const oids = [await store('one\n'), await store('two\n'), await store('three\n')];
+    for (const oid of oids)
+      storage.failNext('upload', objectKey(oid), new RemoteError('AUTH', 'access denied'));
+    await expect(
+      pushObjects(storage, cache, { files: oids, dirs: new Map() }, { jobs: 1, retry: noSleep }),
+    ).rejects.toMatchObject({
+      code: 'AUTH',
+    });
+    expect(storage.calls.upload).toBe(1);
+  });
+});

@@ -52,6 +52,16 @@ export function cachePath(cacheRoot: string, oid: string): string {
   return path.join(cacheRoot, ...objectKey(oid).split('/'));
 }
 
+/**
+ * Failures that are the remote's, not one object's (credentials, configuration, no plugin):
+ * the transfer stops at the first and throws it, rather than reporting every object.
+ */
+const SYSTEMIC = new Set(['AUTH', 'CONFIG', 'UNSUPPORTED']);
+
+function isSystemic(error: unknown): error is RemoteError {
+  return error instanceof RemoteError && SYSTEMIC.has(error.code);
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -92,7 +102,8 @@ async function sizeOf(file: string): Promise<number | undefined> {
  * Uploads what the remote lacks of `plan` from the local cache at `cacheRoot`: file objects
  * first, then each `.dir` manifest once every file it lists is on the remote (a manifest whose
  * files did not all make it is not uploaded, so its presence always means a whole directory).
- * Objects the cache lacks are reported in `missing`; failures (after retries) in `failed`.
+ * Objects the cache lacks are reported in `missing`; failures (after retries) in `failed`. A
+ * failure of the remote itself (`AUTH`, `CONFIG`, `UNSUPPORTED`) stops the push and is thrown.
  */
 export async function pushObjects(
   storage: RemoteStorage,
@@ -152,6 +163,7 @@ export async function pushObjects(
       progress.files++;
       progress.emit();
     } catch (error) {
+      if (isSystemic(error)) throw error;
       failed.push({ oid, key, path: local, error: asError(error) });
     }
   };
@@ -260,6 +272,7 @@ export async function fetchObjects(
       progress.emit();
     } catch (error) {
       await rm(temporary, { force: true });
+      if (isSystemic(error)) throw error;
       if (error instanceof RemoteError && error.code === 'NOT_FOUND') missing.push(oid);
       else failed.push({ oid, key, path: destination, error: asError(error) });
     }
