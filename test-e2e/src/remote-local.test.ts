@@ -347,3 +347,33 @@ describe('local remote, failure and bad input', () => {
     expect(pushed.stderr.trim().split('\n')).toHaveLength(2);
   });
 });
+
+describe.skipIf(!binary)('repro --pull', () => {
+  it('pulls the missing outputs of unchanged stages instead of running them, as DVC', {
+    timeout: 120_000,
+  }, async () => {
+    const base = scratch();
+    const repo = await TempRepo.create();
+    cleanup.push(repo.dir);
+    await repo.write('in.txt', 'input\n');
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  make:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n',
+    );
+    expect((await repo.tvc('repro', '-q')).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', '-d', 'store', path.join(base, 'store'))).code).toBe(0);
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'pipeline');
+    expect((await repo.tvc('push')).code).toBe(0);
+    const mine = await clone(repo);
+    const theirs = await clone(repo);
+    const tvcRepro = await exec('tvc', mine, 'repro', '--pull');
+    const dvcRepro = await exec('dvc', theirs, 'repro', '--pull');
+    expect(tvcRepro.code, tvcRepro.stderr).toBe(0);
+    expect(dvcRepro.code).toBe(0);
+    expect(tvcRepro.stdout).not.toContain('Running stage');
+    expect(dvcRepro.stdout).not.toContain('Running stage');
+    expect(await readFile(path.join(mine, 'out.txt'), 'utf8')).toBe('input\n');
+    expect((await exec('dvc', mine, 'status')).stdout).toBe('Data and pipelines are up to date.\n');
+  });
+});
