@@ -377,3 +377,35 @@ describe.skipIf(!binary)('repro --pull', () => {
     expect((await exec('dvc', mine, 'status')).stdout).toBe('Data and pipelines are up to date.\n');
   });
 });
+
+describe.skipIf(!binary)('--run-cache', () => {
+  it('push --run-cache writes the runs/ DVC writes, and fetch --run-cache brings them into a clone', {
+    timeout: 120_000,
+  }, async () => {
+    const base = scratch();
+    const repo = await TempRepo.create();
+    cleanup.push(repo.dir);
+    await repo.write('in.txt', 'input\n');
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  make:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n',
+    );
+    expect((await repo.tvc('repro', '-q')).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', '-d', 'store', path.join(base, 'store'))).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', 'theirs', path.join(base, 'theirs'))).code).toBe(0);
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'pipeline');
+    const mine = await repo.tvc('push', '--run-cache');
+    const theirs = await exec('dvc', repo.dir, 'push', '--run-cache', '-r', 'theirs');
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stdout).toBe(theirs.stdout);
+    expect(await listFiles(path.join(base, 'store'))).toEqual(await listFiles(path.join(base, 'theirs')));
+    expect((await listFiles(path.join(base, 'store'))).some((file) => file.startsWith('runs/'))).toBe(true);
+    const fresh = await clone(repo);
+    expect((await exec('tvc', fresh, 'fetch', '--run-cache')).code).toBe(0);
+    const runs = (files: string[]) => files.filter((file) => file.startsWith('runs/'));
+    expect(runs(await listFiles(path.join(fresh, '.dvc', 'cache')))).toEqual(
+      runs(await listFiles(path.join(repo.dir, '.dvc', 'cache'))),
+    );
+  });
+});

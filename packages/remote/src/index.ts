@@ -14,7 +14,10 @@ export { RemoteIndex } from './remote-index';
 export {
   cachePath,
   type EngineOptions,
+  fetchFiles,
   fetchObjects,
+  type PlainFile,
+  pushFiles,
   pushObjects,
   type TransferFailure,
   type TransferProgress,

@@ -284,3 +284,82 @@ export async function fetchObjects(
   }
   return { transferred, failed, missing };
 }
+
+/** One file moved as is (no hash in its name): the run cache's entries. */
+export interface PlainFile {
+  readonly local: string;
+  readonly key: string;
+}
+
+/**
+ * Uploads plain files (DVC's run cache, `runs/…`): every one, as DVC's `stage_cache.push` does,
+ * each atomic on the storage's side, retried; failures are returned with their paths.
+ */
+export async function pushFiles(
+  storage: RemoteStorage,
+  files: readonly PlainFile[],
+  options: EngineOptions = {},
+): Promise<{ transferred: string[]; failed: TransferFailure[] }> {
+  const transferred: string[] = [];
+  const failed: TransferFailure[] = [];
+  await eachLimited(files, options.jobs ?? defaultJobs(), async ({ local, key }) => {
+    try {
+      await withRetry(() => storage.upload(local, key, { signal: options.signal }), {
+        ...options.retry,
+        signal: options.signal,
+      });
+      transferred.push(key);
+    } catch (error) {
+      if (isSystemic(error)) throw error;
+      failed.push({ oid: key, key, path: local, error: asError(error) });
+    }
+  });
+  return { transferred, failed };
+}
+
+/**
+ * Downloads every file under `prefix` (`runs/`) to `localRoot`/<the key's path below the
+ * prefix's parent>, each through a temporary file renamed into place.
+ */
+export async function fetchFiles(
+  storage: RemoteStorage,
+  prefix: string,
+  localRoot: string,
+  options: EngineOptions = {},
+): Promise<{ transferred: string[]; failed: TransferFailure[] }> {
+  const keys: string[] = [];
+  if (storage.canList) {
+    await withRetry(
+      async () => {
+        keys.length = 0;
+        for await (const key of storage.list(prefix, options.signal)) keys.push(key);
+      },
+      { ...options.retry, signal: options.signal },
+    );
+  }
+  const transferred: string[] = [];
+  const failed: TransferFailure[] = [];
+  await eachLimited(keys, options.jobs ?? defaultJobs(), async (key) => {
+    const parts = key.split('/');
+    if (parts.some((part) => part === '' || part === '.' || part === '..')) return;
+    const destination = path.join(localRoot, ...parts);
+    const temporary = path.join(
+      path.dirname(destination),
+      `.${path.basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
+    );
+    try {
+      await mkdir(path.dirname(destination), { recursive: true });
+      await withRetry(() => storage.download(key, temporary, { signal: options.signal }), {
+        ...options.retry,
+        signal: options.signal,
+      });
+      await rename(temporary, destination);
+      transferred.push(key);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if (isSystemic(error)) throw error;
+      failed.push({ oid: key, key, path: destination, error: asError(error) });
+    }
+  });
+  return { transferred, failed };
+}
