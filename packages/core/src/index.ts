@@ -170,6 +170,7 @@ export {
   externalLabel,
   isImportStage,
   isRepoImport,
+  isLoadableStageName,
   isValidStageName,
   stageCommands,
   urlScheme,
