@@ -195,7 +195,7 @@ export { expandDict, shellQuote, toText } from './templating/format';
 export { readParsingConfig, TemplatingPlugin } from './templating/plugin';
 export { FileResolver, needsResolution, TEMPLATING_ERROR } from './templating/resolver';
 export { decodeUtf8, NotUtf8Error, readUtf8File } from './text-decode';
-export type { AppliedPlugin, TvcOptions } from './tvc';
+export type { AppliedPlugin, LoadPipelineOptions, TvcOptions } from './tvc';
 export { Tvc } from './tvc';
 export type { FoundFile, WalkOptions } from './walk';
 export { walkPipelineFiles } from './walk';

@@ -39,7 +39,7 @@ export default async function stageList(
   options: StageListOptions,
 ): Promise<number> {
   const tvc = await context.tvc();
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await tvc.loadPipeline({ tolerateOverlaps: true });
   const targetOptions: TargetOptions = {
     cwd: context.io.cwd,
     recursive: options.recursive === true,
