@@ -169,8 +169,8 @@ export type {
 export {
   externalLabel,
   isImportStage,
-  isRepoImport,
   isLoadableStageName,
+  isRepoImport,
   isValidStageName,
   stageCommands,
   urlScheme,
