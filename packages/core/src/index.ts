@@ -94,7 +94,7 @@ export {
   readMetricsText,
 } from './metrics-show';
 export type { CachedOutputRef } from './output-files';
-export { OutputFileMissingError, OutputFiles } from './output-files';
+export { DirectoryUnavailableError, OutputFileMissingError, OutputFiles } from './output-files';
 export type { ProducedOutput } from './output-trie';
 export { OutputTrie } from './output-trie';
 export type { GatherParamsOptions, ParamsFileKeys } from './params-show';
