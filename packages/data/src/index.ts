@@ -8,6 +8,8 @@ export type { DataOutput } from './data-file';
 export { checkRecorded, dataFileText, HASH_PATTERN, updateDataFileText, writeDataFile } from './data-file';
 export type { DataDiff, DiffEntry, DiffOptions } from './diff';
 export { diffData, isEmptyDiff } from './diff';
+export type { CacheName, GcCandidate, GcOptions, GcResult } from './gc';
+export { gcCache, gcScopeMessage, validateGcScope } from './gc';
 export type { MoveResult } from './move';
 export { moveData } from './move';
 export type { RecordedOutput } from './recorded';

@@ -32,6 +32,8 @@ export interface UsedScope {
   readonly allTags?: boolean;
   /** Every commit reachable from HEAD, branches, tags and remote branches. */
   readonly allCommits?: boolean;
+  /** `YYYY-MM-DD`: every commit (as `allCommits`) made on that day (local time) or later. */
+  readonly commitDate?: string;
   /** Every commit of every experiment (`refs/exps/…`, from its tip down to its baseline). */
   readonly allExperiments?: boolean;
   /** These revisions, and with `num` the `num - 1` commits below each (`rev~1`, `rev~2`…). */
@@ -136,6 +138,32 @@ async function experimentCommits(gitRoot: string): Promise<string[]> {
   return [...commits];
 }
 
+/** Every commit reachable from HEAD, the branches, tags and remote branches. */
+async function allCommits(reader: GitRevisionReader, format?: string): Promise<string[]> {
+  const head = await reader.readObject('HEAD^{commit}');
+  const starts = head?.type === 'commit' ? ['HEAD'] : [];
+  const formatting = format ? ['--no-commit-header', `--format=${format}`] : [];
+  return lines(
+    await git(reader.gitRoot, ['rev-list', ...formatting, ...starts, '--branches', '--tags', '--remotes']),
+  );
+}
+
+/** The commits made on `date` (`YYYY-MM-DD`, local time, as DVC's `--date`) or later. */
+async function commitsSince(reader: GitRevisionReader, date: string): Promise<string[]> {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const since = match ? new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : undefined;
+  if (!since || Number.isNaN(since.getTime()) || since.getDate() !== Number(match?.[3])) {
+    throw new TvcError('INVALID_DATE', `time data '${date}' does not match format '%Y-%m-%d'`, {
+      hint: 'give the date as YYYY-MM-DD',
+    });
+  }
+  const stamp = since.getTime() / 1000;
+  return (await allCommits(reader, '%H %ct'))
+    .map((line) => line.split(' '))
+    .filter(([, time]) => Number(time) >= stamp)
+    .map(([commit]) => commit!);
+}
+
 /** The revisions of a scope grouped by commit, each with the names it was asked by (DVC's `iter_revs`). */
 async function revisionsOf(
   reader: GitRevisionReader,
@@ -149,13 +177,12 @@ async function revisionsOf(
     num,
   );
   if (scope.allCommits) {
-    const head = await reader.readObject('HEAD^{commit}');
-    const starts = head?.type === 'commit' ? ['HEAD'] : [];
-    wanted.push(...lines(await git(gitRoot, ['rev-list', ...starts, '--branches', '--tags', '--remotes'])));
+    wanted.push(...(await allCommits(reader)));
   } else {
     if (scope.allBranches)
       wanted.push(...(await nCommits(reader, await refNames(gitRoot, 'refs/heads'), num)));
     if (scope.allTags) wanted.push(...(await refNames(gitRoot, 'refs/tags')));
+    if (scope.commitDate !== undefined) wanted.push(...(await commitsSince(reader, scope.commitDate)));
   }
   if (scope.allExperiments) wanted.push(...(await experimentCommits(gitRoot)));
   const grouped = new Map<string, string[]>();
@@ -174,7 +201,8 @@ function hasRevisions(scope: UsedScope): boolean {
       scope.allBranches ||
       scope.allTags ||
       scope.allCommits ||
-      scope.allExperiments,
+      scope.allExperiments ||
+      scope.commitDate !== undefined,
   );
 }
 
