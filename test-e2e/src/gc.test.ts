@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -241,45 +242,68 @@ describe.skipIf(!binary)('tvc gc keeps what dvc gc keeps', () => {
   }, 120_000);
 
   it('SIGKILLed at random moments, it leaves only whole objects and a project both tools read', async () => {
-    // A bigger directory so that the removals take a while.
+    // A bigger directory in three versions, so that the removals take a while.
     const big = await copy(base.dir);
     for (let version = 0; version < 3; version++) {
-      for (let index = 0; index < 150; index++) {
+      for (let index = 0; index < 400; index++) {
         await writeFile(path.join(big, `images/f${index}.png`), `v${version} ${index}\n`);
       }
       const added = await tvc(big, 'add', 'images');
       expect(added.code, added.stderr).toBe(0);
     }
-    // How long an uninterrupted gc takes here.
+    // An uninterrupted gc: how long it takes, what it keeps.
     const timing = await copy(big);
+    const all = await cacheFiles(timing);
     const started = Date.now();
     expect((await tvc(timing, 'gc', '-T', '-f')).code).toBe(0);
     const duration = Date.now() - started;
+    const kept = await cacheFiles(timing);
+    const goneFirst = all.filter((file) => file.endsWith('.dir') && !kept.includes(file));
+    expect(goneFirst.length).toBeGreaterThan(0);
+    const outcomes: string[] = [];
     for (let trial = 0; trial < 5; trial++) {
       const dir = await copy(big);
-      const before = await cacheFiles(dir);
-      // Removal comes last, after reading every tag: most kills land in its part of the run.
-      const delay = Math.floor(duration * (0.4 + 0.6 * Math.random()));
       const child = spawn(process.execPath, [TVC_BIN, 'gc', '-T', '-f'], {
         cwd: dir,
         stdio: 'ignore',
         env: { ...process.env, NO_COLOR: '1' },
       });
-      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      let done = false;
+      const exited = new Promise<void>((resolve) =>
+        child.on('exit', () => {
+          done = true;
+          resolve();
+        }),
+      );
+      let delay: number;
+      if (trial < 2) {
+        // Anywhere in the run (reading revisions, or removing).
+        delay = Math.floor(duration * Math.random());
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      } else {
+        // Once the removals have begun (the first unused manifest is gone), a little later.
+        const watched = goneFirst.map((file) => path.join(dir, '.dvc', 'cache', file));
+        while (!done && watched.every((file) => existsSync(file))) await new Promise((r) => setTimeout(r, 1));
+        delay = Math.floor(40 * Math.random());
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
       child.kill('SIGKILL');
       await exited;
       const after = await cacheFiles(dir);
+      outcomes.push(
+        `trial ${trial}: killed after ${delay}ms, ${all.length - after.length} of ${all.length - kept.length} removed`,
+      );
       const { violations } = await checkCache(dir);
       expect({ trial, delay, violations }).toEqual({ trial, delay, violations: [] });
-      expect(after.length).toBeLessThanOrEqual(before.length);
+      for (const file of kept) expect(after).toContain(file);
       const tvcStatus = assertNoUnexpectedError('tvc status', await tvc(dir, 'status'));
       expect(tvcStatus.code, tvcStatus.stderr).toBe(0);
       const dvcStatus = await dvc(dir, 'status');
       expect(dvcStatus.code, dvcStatus.stderr).toBe(0);
       // The next gc finishes the job: the same survivors as an uninterrupted one.
       expect((await tvc(dir, 'gc', '-T', '-f')).code).toBe(0);
-      expect(await cacheFiles(dir)).toEqual(await cacheFiles(timing));
+      expect(await cacheFiles(dir)).toEqual(kept);
     }
+    if (process.env.GC_KILL_PROGRESS === '1') console.log(outcomes.join('\n'));
   }, 400_000);
 });
