@@ -91,7 +91,7 @@ export function validateGcScope(options: GcOptions): void {
 /** The sentence DVC warns with before a gc: what will be kept. */
 export function gcScopeMessage(options: GcOptions): string {
   let message = 'This will remove all cache except items used in the workspace';
-  const num = options.rev !== undefined ? (options.num ?? 1) : options.num;
+  const num = options.rev !== undefined ? options.num || 1 : options.num;
   if (options.allCommits) {
     message += ' and all git commits';
   } else {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PipelineFilesPlugin, Tvc } from '@tvc/core';
+import { PipelineFilesPlugin, Tvc, TvcError } from '@tvc/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addData } from './add';
 import { collectUsedObjects, type UsedObjects, usedHashes } from './used';
@@ -156,5 +156,22 @@ describe('collectUsedObjects', () => {
     expect(hashes(await collectUsedObjects(live, { targets: ['b'], withDeps: true }))).toEqual(
       [MD5.a1, MD5.a2].sort(),
     );
+  });
+
+  it('without git: branches, tags and commits add nothing; a revision or the experiments are refused', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tvc-used-'));
+    roots.push(root);
+    mkdirSync(path.join(root, '.dvc'));
+    writeFileSync(path.join(root, '.dvc', 'config'), '[core]\n    no_scm = True\n');
+    write(root, 'a.txt', 'a\n');
+    await addData(await open(root), ['a.txt']);
+    const live = await open(root);
+    expect(
+      hashes(await collectUsedObjects(live, { allBranches: true, allTags: true, allCommits: true })),
+    ).toEqual([MD5.a1]);
+    await expect(collectUsedObjects(live, { revs: ['HEAD'] })).rejects.toThrow(
+      'Only supported for Git repositories.',
+    );
+    await expect(collectUsedObjects(live, { allExperiments: true })).rejects.toThrow(TvcError);
   });
 });

@@ -338,10 +338,15 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
     if (hasRevisions(scope)) {
       const gitRoot = tvc.scmRoot;
       if (!gitRoot) {
-        throw new TvcError('NO_GIT', 'revisions can only be collected in a git repository', {
-          location: { file: tvc.root },
-          hint: 'drop the revision options, or run `git init` and commit',
-        });
+        // As DVC without git: no branches, tags or commits to add; a revision or the experiments
+        // cannot be had.
+        if ((scope.revs ?? []).some((rev) => rev !== WORKSPACE_REV) || scope.allExperiments) {
+          throw new TvcError('NO_SCM', 'Only supported for Git repositories.', {
+            location: { file: tvc.root },
+            hint: 'revisions and experiments need git: run `git init` and commit, or keep only the workspace (`-w`)',
+          });
+        }
+        return finish(collector, revisions, failed);
       }
       const reader = new GitRevisionReader(gitRoot);
       const open: OpenSnapshotTvc =
@@ -366,6 +371,14 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
   } finally {
     await cache.close().catch(() => {});
   }
+  return finish(collector, revisions, failed);
+}
+
+function finish(
+  collector: Collector,
+  revisions: string[],
+  failed: { rev: string; error: Error }[],
+): UsedObjects {
   // Manifests first: whoever removes objects in this order never leaves a manifest whose files are gone.
   const objects = [...collector.objects.values()].sort((a, b) => Number(b.isDir) - Number(a.isDir));
   return { objects, missingDirectories: [...collector.missing.values()], revisions, failed };
