@@ -214,6 +214,36 @@ describe.skipIf(!binary)('tvc gc keeps what dvc gc keeps', () => {
     expect(await cacheFiles(ours)).toEqual(await cacheFiles(theirs));
   }, 120_000);
 
+  it('a revision that cannot be read stops the gc, or is skipped with --skip-failed; -q prints nothing', async () => {
+    const dirs = [await copy(base.dir), await copy(base.dir)];
+    for (const dir of dirs) {
+      const git = (...args: string[]) => run('git', args, { cwd: dir });
+      await git('checkout', '-q', '-b', 'broken');
+      await writeFile(path.join(dir, 'dvc.yaml'), 'stages:\n  x:\n    cmd: [\n');
+      await git('commit', '-q', '-am', 'broken');
+      await git('checkout', '-q', 'main');
+    }
+    const [theirs, ours] = dirs as [string, string];
+    const before = await cacheFiles(ours);
+    const dvcFailed = await dvc(theirs, 'gc', '-a', '-f');
+    const tvcFailed = await tvc(ours, 'gc', '-a', '-f');
+    expect(tvcFailed.code).toBe(dvcFailed.code);
+    expect(tvcFailed.stderr).toMatch(/^ERROR: Failed to collect 'broken': /m);
+    expect(await cacheFiles(ours)).toEqual(before);
+    const dvcSkipped = await dvc(theirs, 'gc', '-a', '-f', '--skip-failed');
+    const tvcSkipped = await tvc(ours, 'gc', '-a', '-f', '--skip-failed');
+    expect(tvcSkipped.stdout).toBe(dvcSkipped.stdout);
+    expect(tvcSkipped.stderr).toContain("WARNING: Failed to collect 'broken', skipping");
+    expect(await cacheFiles(ours)).toEqual(await cacheFiles(theirs));
+    const quiet = await tvc(ours, 'gc', '-w', '-f', '-q');
+    const dvcQuiet = await dvc(theirs, 'gc', '-w', '-f', '-q');
+    expect({ code: quiet.code, stdout: quiet.stdout, stderr: quiet.stderr }).toEqual({
+      code: dvcQuiet.code,
+      stdout: dvcQuiet.stdout,
+      stderr: dvcQuiet.stderr,
+    });
+  }, 120_000);
+
   it('rejects the remote options for now, with a clear message', async () => {
     const ours = await copy(base.dir);
     const before = await cacheFiles(ours);

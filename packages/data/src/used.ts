@@ -325,7 +325,15 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
       await run();
       revisions.push(rev);
     } catch (error) {
-      if (!scope.skipFailed || !(error instanceof Error)) throw error;
+      if (!(error instanceof Error)) throw error;
+      if (!scope.skipFailed) {
+        // A revision's problem names the revision (its files are not the workspace's), as DVC.
+        if (rev === WORKSPACE_REV || !(error instanceof TvcError)) throw error;
+        throw new TvcError(error.code, `Failed to collect '${rev}': ${error.describe()}`, {
+          hint: error.hint ?? 'fix the revision, or pass --skip-failed to skip it',
+          cause: error,
+        });
+      }
       failed.push({ rev, error });
     }
   };

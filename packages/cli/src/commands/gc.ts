@@ -91,8 +91,8 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
     skipFailed: options.skipFailed === true,
   };
   validateGcScope(gcOptions);
-  // As DVC: the warning always, the question unless forced or dry.
-  writeLine(io.stderr, `WARNING: ${gcScopeMessage(gcOptions)}`);
+  // As DVC: the warning (unless -q), the question unless forced or dry.
+  if (!options.quiet) writeLine(io.stderr, `WARNING: ${gcScopeMessage(gcOptions)}`);
   const forced = options.force === true || options.dry === true;
   if (!forced) {
     const answer = await ask(context, 'Are you sure you want to proceed?');
@@ -118,9 +118,9 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
       return answer === true;
     },
   });
+  if (options.quiet) return 0;
   for (const failure of result.used.failed)
     writeLine(io.stderr, `WARNING: Failed to collect '${failure.rev}', skipping`);
-  if (options.quiet) return 0;
   for (const name of ['repo', 'legacy'] as CacheName[]) {
     const removed = result.removed[name];
     if (result.dry) for (const candidate of removed) writeLine(io.stdout, `Removing ${candidate.file}`);
