@@ -178,4 +178,16 @@ describe('gcCache', () => {
     expect(asked).toEqual(['d']);
     expect(objects(root)).toHaveLength(1);
   });
+
+  it('refuses while tvc runs an experiment in a temporary workspace (its objects are not recorded yet)', async () => {
+    const root = await project();
+    const before = objects(root);
+    write(root, '.dvc/tmp/exps/tmp1/.git/tvc-owner', `${JSON.stringify({ pid: process.ppid })}\n`);
+    await expect(gcCache(await open(root), { workspace: true })).rejects.toThrow(/experiments are running/);
+    expect(objects(root)).toEqual(before);
+    expect((await gcCache(await open(root), { workspace: true, dry: true })).removed.repo).toHaveLength(8);
+    write(root, '.dvc/tmp/exps/tmp1/.git/tvc-owner', `${JSON.stringify({ pid: 999999999 })}\n`);
+    await gcCache(await open(root), { workspace: true });
+    expect(objects(root)).toHaveLength(8);
+  });
 });

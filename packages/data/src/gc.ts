@@ -1,4 +1,4 @@
-import { readdir, rm, unlink } from 'node:fs/promises';
+import { readdir, readFile, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive, RepoLock, type Tvc, TvcError, Workspace } from '@tvc/core';
 import {
@@ -128,6 +128,32 @@ async function listObjects(root: string, cache: CacheName): Promise<GcCandidate[
   return found.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
 }
 
+/** Where tvc runs queued and temporary experiments (`.dvc/tmp/exps/<dir>`, its owner in `.git/tvc-owner`). */
+const TEMP_WORKSPACES = path.join('.dvc', 'tmp', 'exps');
+
+/**
+ * The tvc processes running experiments in temporary workspaces of this repository: they save
+ * objects into the shared cache before any commit or lock names them, so a gc now could take
+ * what they are about to record.
+ */
+async function runningExperiments(root: string): Promise<number[]> {
+  const parent = path.join(root, TEMP_WORKSPACES);
+  const owners: number[] = [];
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    const text = await readFile(path.join(parent, name, '.git', 'tvc-owner'), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    try {
+      const pid = (JSON.parse(text) as { pid?: unknown }).pid;
+      if (typeof pid === 'number' && Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+        owners.push(pid);
+      }
+    } catch {
+      // Not tvc's record: not one of its runs.
+    }
+  }
+  return owners;
+}
+
 /** The pid in a temporary file's name (`.<name>.<pid>-<hex>.tmp`, as the object cache writes them). */
 function temporaryOwner(oid: string): number | undefined {
   const match = /\.(\d+)-[0-9a-f]+\.tmp$/.exec(oid);
@@ -149,12 +175,24 @@ async function removeObject(candidate: GcCandidate): Promise<void> {
  * tvc left among the objects go too (they are no object anyone uses), but not those of a process
  * still running. Unused directory manifests are removed before any file object, each with one
  * `unlink`: a kill at any moment leaves only whole objects, and never a manifest whose files are
- * partly gone. Takes the repository lock.
+ * partly gone. Takes the repository lock, and refuses while tvc runs experiments in temporary
+ * workspaces (their objects are in the cache before anything records them).
  */
 export async function gcCache(tvc: Tvc, options: GcOptions): Promise<GcResult> {
   validateGcScope(options);
   const lock = options.dry ? undefined : RepoLock.acquire(tvc.root, 'gc');
   try {
+    const running = options.dry ? [] : await runningExperiments(tvc.root);
+    if (running.length > 0) {
+      throw new TvcError(
+        'GC_EXPERIMENTS_RUNNING',
+        `tvc gc cannot run while experiments are running (tvc process ${running.join(', ')}): their outputs are in the cache but not recorded yet`,
+        {
+          location: { file: TEMP_WORKSPACES },
+          hint: 'wait for them to finish (`tvc queue status`), or stop them (`tvc queue kill`), then run the gc again',
+        },
+      );
+    }
     const scope: UsedScope = {
       allBranches: options.allBranches === true,
       allTags: options.allTags === true,
