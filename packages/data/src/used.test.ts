@@ -96,6 +96,15 @@ describe('collectUsedObjects', () => {
     expect(hashes(await collectUsedObjects(live, { allCommits: true }))).toEqual(
       [MD5.a1, MD5.a2, MD5.c].sort(),
     );
+    // A commit that changes no pipeline file is read once with its twin, and still listed.
+    git(root, 'checkout', '-q', 'side');
+    write(root, 'README', 'r\n');
+    commit(root);
+    git(root, 'checkout', '-q', 'main');
+    rmSync(path.join(root, 'a.txt.dvc'));
+    const twins = await collectUsedObjects(await open(root), { revs: ['side'], num: 2 });
+    expect(twins.revisions).toHaveLength(3);
+    expect(hashes(twins)).toEqual([MD5.c]);
     const tagged = await collectUsedObjects(live, { revs: [first], allTags: true });
     expect(tagged.revisions).toEqual(['workspace', `${first},v1`]);
   });

@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   GitRevisionReader,
+  type GitTreeEntry,
   isRepoImport,
+  isRevisionFile,
   type OpenSnapshotTvc,
   resolveTargets,
   type Stage,
@@ -320,10 +322,12 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
   const collector = new Collector(cache.cache);
   const revisions: string[] = [];
   const failed: { rev: string; error: Error }[] = [];
-  const attempt = async (rev: string, run: () => Promise<void>): Promise<void> => {
+  const outcomes = new Map<string, Error | undefined>();
+  const attempt = async (rev: string, run: () => Promise<void>): Promise<Error | undefined> => {
     try {
       await run();
       revisions.push(rev);
+      return undefined;
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       if (!scope.skipFailed) {
@@ -335,6 +339,7 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
         });
       }
       failed.push({ rev, error });
+      return error;
     }
   };
   try {
@@ -366,9 +371,20 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
           // A commit from before the project existed has nothing to collect (DVC skips it).
           const tree = await reader.listTree(commit);
           if (dvcRoot && !tree.some((entry) => entry.path.startsWith(`${dvcRoot}/`))) continue;
-          await attempt(rev, () =>
-            withRevisionTvc(tvc, reader, commit, open, async (snapshotTvc) =>
-              collector.collect(snapshotTvc, await selectedStages(snapshotTvc, scope), rev),
+          // Commits whose pipeline files are the same blobs use the same objects: read once.
+          const key = revisionKey(tree, dvcRoot);
+          if (outcomes.has(key)) {
+            const error = outcomes.get(key);
+            if (error) failed.push({ rev, error });
+            else revisions.push(rev);
+            continue;
+          }
+          outcomes.set(
+            key,
+            await attempt(rev, () =>
+              withRevisionTvc(tvc, reader, commit, open, async (snapshotTvc) =>
+                collector.collect(snapshotTvc, await selectedStages(snapshotTvc, scope), rev),
+              ),
             ),
           );
         }
@@ -380,6 +396,23 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
     await cache.close().catch(() => {});
   }
   return finish(collector, revisions, failed);
+}
+
+/**
+ * What a revision's used objects depend on: the blobs of its pipeline files (those a snapshot
+ * writes, and Python files, which may be params) below the DVC root.
+ */
+function revisionKey(tree: readonly GitTreeEntry[], dvcRoot: string): string {
+  const prefix = dvcRoot ? `${dvcRoot}/` : '';
+  return tree
+    .filter(
+      (entry) =>
+        entry.path.startsWith(prefix) &&
+        (isRevisionFile(entry) || entry.path.endsWith('.py') || entry.path.endsWith('.gitignore')),
+    )
+    .map((entry) => `${entry.path}\0${entry.oid}`)
+    .sort()
+    .join('\n');
 }
 
 function finish(
