@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -163,6 +163,7 @@ describe.skipIf(!binary)('tvc gc keeps what dvc gc keeps', () => {
     ['-a', '-n', '2'],
     ['-a', '-T', '--all-experiments'],
     ['--date', '2000-01-01'],
+    ['-a', '--date', '2999-01-01'],
     ['-w', '--dry'],
   ];
   const survivors = new Map<string, string[]>();
@@ -269,6 +270,19 @@ describe.skipIf(!binary)('tvc gc keeps what dvc gc keeps', () => {
     expect(JSON.parse(tvcStatus.stdout)).toEqual(JSON.parse(dvcStatus.stdout));
     expect((await tvc(ours, 'checkout')).code).toBe(0);
     expect((await checkCache(ours)).violations).toEqual([]);
+    // The run-cache still knows the first run, whose output the gc took: repro runs it again.
+    const theirs = await copy(ours);
+    for (const dir of [ours, theirs]) {
+      await run('git', ['checkout', '-q', 'v1', '--', 'params.yaml'], { cwd: dir });
+      await writeFile(path.join(dir, 'raw.txt'), 'raw 1\n');
+    }
+    const dvcRepro = await dvc(theirs, 'repro', 'train');
+    const tvcRepro = await tvc(ours, 'repro', 'train');
+    expect(tvcRepro.code, tvcRepro.stderr).toBe(0);
+    expect(dvcRepro.code, dvcRepro.stderr).toBe(0);
+    expect(tvcRepro.stdout).toContain("Running stage 'train'");
+    expect(await base.read('model.txt')).not.toBe('raw 1\nseed: 1\n');
+    expect(readFileSync(path.join(ours, 'model.txt'), 'utf8')).toBe('raw 1\nseed: 1\n');
   }, 120_000);
 
   it('SIGKILLed at random moments, it leaves only whole objects and a project both tools read', async () => {
