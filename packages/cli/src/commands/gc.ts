@@ -24,10 +24,10 @@ export interface GcCommandOptions {
   readonly quiet?: boolean;
 }
 
-function parseNum(value: string | undefined): number | undefined {
+function parseNum(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value.trim())) {
-    throw new TvcError('USAGE', `argument -n/--num: invalid int value: '${value}'`);
+    throw new TvcError('USAGE', `argument ${flag}: invalid int value: '${value}'`);
   }
   return Number(value);
 }
@@ -76,7 +76,8 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
       },
     );
   }
-  const num = parseNum(options.num);
+  const num = parseNum(options.num, '-n/--num');
+  parseNum(options.jobs, '-j/--jobs'); // checked as DVC checks it, then unused: removals are local unlinks
   const gcOptions: GcOptions = {
     workspace: options.workspace === true,
     allBranches: options.allBranches === true,
