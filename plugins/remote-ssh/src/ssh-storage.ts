@@ -214,6 +214,8 @@ export class SshStorage implements RemoteStorage {
     const target = this.target;
     const authHandler = await authMethods(target, parseKey, this.#environment);
     const client = new Client();
+    // every operation in flight listens for the connection's close
+    client.setMaxListeners(0);
     const connection: Connection = { client, alive: true };
     let hostKeyProblem: RemoteError | undefined;
     const hostName = knownHostsName(target.hostname, target.port);
@@ -373,8 +375,18 @@ export class SshStorage implements RemoteStorage {
       session.sftp.end();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    // ssh2 may never call back a request in flight when the connection drops: settle on the drop.
+    let onGone = () => {};
+    const gone = new Promise<never>((_resolve, reject) => {
+      onGone = () => {
+        session.broken = true;
+        reject(Object.assign(new Error('the connection was closed'), { code: 'ECONNRESET' }));
+      };
+    });
+    session.sftp.once('close', onGone);
+    session.connection.client.once('close', onGone);
     try {
-      return await work(session.sftp);
+      return await Promise.race([work(session.sftp), gone]);
     } catch (error) {
       if (signal?.aborted)
         throw new RemoteError('ABORTED', `${operation} ${key ?? ''} aborted`.trim(), { path: key });
@@ -382,6 +394,8 @@ export class SshStorage implements RemoteStorage {
       throw this.#error(error, operation, key);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      session.sftp.off('close', onGone);
+      session.connection.client.off('close', onGone);
       this.#release(session);
     }
   }
@@ -430,7 +444,7 @@ export class SshStorage implements RemoteStorage {
   }
 
   async *list(prefix: string, signal?: AbortSignal): AsyncIterable<string> {
-    const clean = prefix.replace(/^\/+/, '');
+    const clean = prefix.replace(/^\/+/, '').replace(/\/{2,}/g, '/');
     const startDir = clean.endsWith('/') || clean === '' ? clean.replace(/\/+$/, '') : posix.dirname(clean);
     const start = startDir === '.' ? '' : startDir;
     const found: string[] = [];

@@ -1,0 +1,354 @@
+/**
+ * The ssh remote storage (@tvc/remote-ssh) against a real OpenSSH sshd (test-e2e/src/services/sshd.ts):
+ * the RemoteStorage contract, concurrency, authentication failures, a server that is down or dies
+ * mid-upload, host keys and ~/.ssh/config.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { RemoteError } from '@tvc/remote';
+import { createSshStorage, type SshStorage } from '@tvc/remote-ssh';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeKey, type SshdServer, startSshd } from './services/sshd';
+
+const started = await startSshd();
+if (typeof started === 'string') console.warn(`remote-ssh tests skipped: ${started}`);
+const server = typeof started === 'string' ? undefined : started;
+
+/** A home with no ~/.ssh (so the machine's keys, agent and config play no part). */
+async function emptyHome(): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), 'tvc-ssh-home-'));
+}
+
+async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of iterable) keys.push(key);
+  return keys.sort();
+}
+
+function md5(data: Buffer | string): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+function objectKey(hash: string): string {
+  return `files/md5/${hash.slice(0, 2)}/${hash.slice(2)}`;
+}
+
+async function remoteFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string, prefix: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const child = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) await walk(path.join(dir, entry.name), child);
+      else found.push(child);
+    }
+  };
+  await walk(root, '');
+  return found.sort();
+}
+
+async function expectRemoteError(promise: Promise<unknown>, code: string): Promise<RemoteError> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error, `expected a RemoteError('${code}')`).toBeInstanceOf(RemoteError);
+  expect((error as RemoteError).code, (error as Error).message).toBe(code);
+  return error as RemoteError;
+}
+
+describe.skipIf(server === undefined)('ssh remote storage on a real sshd', () => {
+  const sshd = server as SshdServer;
+  let work: string;
+  let home: string;
+  const storages: SshStorage[] = [];
+
+  async function open(remoteDir: string, options: Record<string, unknown> = {}, env: { home?: string } = {}) {
+    const storage = await createSshStorage(
+      { url: sshd.url(remoteDir), options: { keyfile: sshd.keyFile, ...options } },
+      { home: env.home ?? home, agentSocket: '' },
+    );
+    storages.push(storage);
+    return storage;
+  }
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'tvc-ssh-work-'));
+    home = await emptyHome();
+  });
+
+  afterAll(async () => {
+    await Promise.all(storages.map((storage) => storage.close()));
+    await sshd.dispose();
+    await rm(work, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('uploads, lists, checks, downloads and removes objects in DVC 3 layout', async () => {
+    const root = path.join(work, 'basic');
+    const storage = await open(root);
+    expect(storage.kind).toBe('ssh');
+    expect(storage.canList).toBe(true);
+    expect(storage.url).toBe(`ssh://${sshd.user}@127.0.0.1:${sshd.port}${root}`);
+
+    // a remote whose directory does not exist yet lists nothing
+    expect(await collect(storage.list('files/md5/'))).toEqual([]);
+    expect(await storage.exists(objectKey(md5('a')))).toBe(false);
+
+    const contents = ['alpha\n', 'beta\n', 'gamma\n'];
+    const keys: string[] = [];
+    for (const text of contents) {
+      const local = path.join(work, `${md5(text)}.src`);
+      await writeFile(local, text);
+      const key = objectKey(md5(text));
+      let progressed = 0;
+      await storage.upload(local, key, { onProgress: (bytes) => (progressed += bytes) });
+      expect(progressed).toBe(Buffer.byteLength(text));
+      keys.push(key);
+    }
+    // the objects are plain files at their keys on the server, nothing else left behind
+    expect(await remoteFiles(root)).toEqual([...keys].sort());
+    expect(await collect(storage.list('files/md5/'))).toEqual([...keys].sort());
+    const one = keys[0] as string;
+    expect(await collect(storage.list(`${one.slice(0, 12)}/`))).toEqual([one]);
+    expect(await collect(storage.list('files/md5/zz/'))).toEqual([]);
+    expect(await storage.exists(one)).toBe(true);
+    // a directory is not an object
+    expect(await storage.exists(one.slice(0, 12))).toBe(false);
+
+    const downloaded = path.join(work, 'downloaded');
+    await storage.download(one, downloaded);
+    expect(await readFile(downloaded, 'utf8')).toBe(contents[0]);
+
+    await storage.remove(one);
+    expect(await storage.exists(one)).toBe(false);
+    await storage.remove(one); // already gone: not an error
+    expect(await remoteFiles(root)).toEqual(keys.slice(1).sort());
+  });
+
+  it('overwrites an existing object atomically (posix-rename) and streams a large file both ways', async () => {
+    const root = path.join(work, 'large');
+    const storage = await open(root);
+    const big = randomBytes(24 * 1024 * 1024 + 123);
+    const local = path.join(work, 'big.bin');
+    await writeFile(local, big);
+    const key = objectKey(md5(big));
+    await mkdir(path.dirname(path.join(root, key)), { recursive: true });
+    await writeFile(path.join(root, key), 'stale content');
+    await storage.upload(local, key, { size: big.length });
+    expect(md5(await readFile(path.join(root, key)))).toBe(md5(big));
+    const back = path.join(work, 'big.back');
+    let progressed = 0;
+    await storage.download(key, back, { onProgress: (bytes) => (progressed += bytes) });
+    expect(md5(await readFile(back))).toBe(md5(big));
+    expect(progressed).toBe(big.length);
+    expect(await remoteFiles(root)).toEqual([key]);
+  });
+
+  it('runs many transfers at once over its pool of SFTP sessions', async () => {
+    const root = path.join(work, 'concurrent');
+    const storage = await open(root);
+    const texts = Array.from({ length: 120 }, (_, i) => `object ${i} ${'x'.repeat(i * 97)}\n`);
+    const sources = await Promise.all(
+      texts.map(async (text, i) => {
+        const local = path.join(work, `c${i}`);
+        await writeFile(local, text);
+        return { local, key: objectKey(md5(text)), text };
+      }),
+    );
+    await Promise.all(sources.map(({ local, key }) => storage.upload(local, key)));
+    const listed = await collect(storage.list('files/md5/'));
+    expect(listed).toEqual(sources.map(({ key }) => key).sort());
+    expect(await remoteFiles(root)).toEqual(listed);
+    const checks = await Promise.all(sources.map(({ key }) => storage.exists(key)));
+    expect(checks.every(Boolean)).toBe(true);
+    await Promise.all(
+      sources.map(async ({ key, text }, i) => {
+        const out = path.join(work, `d${i}`);
+        await storage.download(key, out);
+        expect(await readFile(out, 'utf8')).toBe(text);
+      }),
+    );
+    await Promise.all(sources.map(({ key }) => storage.remove(key)));
+    expect(await collect(storage.list('files/md5/'))).toEqual([]);
+  });
+
+  it('reports a missing object as NOT_FOUND and leaves no local file', async () => {
+    const storage = await open(path.join(work, 'missing'));
+    const out = path.join(work, 'never');
+    const error = await expectRemoteError(storage.download(objectKey(md5('nope')), out), 'NOT_FOUND');
+    expect(error.path).toBe(objectKey(md5('nope')));
+    expect(existsSync(out)).toBe(false);
+    await expectRemoteError(
+      storage.upload(path.join(work, 'no-such-local-file'), 'files/md5/00/11'),
+      'NOT_FOUND',
+    );
+  });
+
+  it('refuses a wrong key with an AUTH error whose hint names the options', async () => {
+    const wrongKey = await makeKey(sshd.dir, `wrong-${randomBytes(3).toString('hex')}`);
+    const storage = await open(path.join(work, 'auth'), { keyfile: wrongKey });
+    const error = await expectRemoteError(storage.exists('files/md5/00/11'), 'AUTH');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain(sshd.user);
+    expect(error.hint).toMatch(/keyfile/);
+    expect(error.hint).toMatch(/ask_password/);
+    // a keyfile that does not exist is a configuration error naming the file
+    const absent = await open(path.join(work, 'auth'), { keyfile: path.join(sshd.dir, 'absent_key') });
+    const config = await expectRemoteError(absent.exists('files/md5/00/11'), 'CONFIG');
+    expect(config.message).toContain('absent_key');
+  });
+
+  it('uses an encrypted key with its passphrase, given or asked', async () => {
+    const encrypted = await makeKey(sshd.dir, `encrypted-${randomBytes(3).toString('hex')}`, 'sesame');
+    await writeFile(
+      path.join(sshd.dir, 'authorized_keys'),
+      `${await readFile(`${sshd.keyFile}.pub`, 'utf8')}${await readFile(`${encrypted}.pub`, 'utf8')}`,
+    );
+    const root = path.join(work, 'passphrase');
+    const given = await open(root, { keyfile: encrypted, passphrase: 'sesame' });
+    expect(await given.exists('files/md5/00/11')).toBe(false);
+
+    const questions: string[] = [];
+    const asked = await createSshStorage(
+      { url: sshd.url(root), options: { keyfile: encrypted, ask_passphrase: true } },
+      {
+        home,
+        agentSocket: '',
+        prompt: async (question) => {
+          questions.push(question);
+          return 'sesame';
+        },
+      },
+    );
+    storages.push(asked);
+    expect(await asked.exists('files/md5/00/11')).toBe(false);
+    expect(questions).toEqual([`Enter a passphrase for ${encrypted}: `]);
+
+    const missing = await open(root, { keyfile: encrypted });
+    const error = await expectRemoteError(missing.exists('files/md5/00/11'), 'AUTH');
+    expect(error.hint).toMatch(/passphrase/);
+  });
+
+  it('follows ~/.ssh/config: Host alias, HostName, Port, User and IdentityFile', async () => {
+    const configHome = await emptyHome();
+    await mkdir(path.join(configHome, '.ssh'));
+    await writeFile(
+      path.join(configHome, '.ssh', 'config'),
+      [
+        'Host tvc-test-alias',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ${sshd.keyFile}`,
+        '',
+      ].join('\n'),
+    );
+    const root = path.join(work, 'sshconfig');
+    const storage = await createSshStorage(
+      { url: `ssh://tvc-test-alias${root}`, options: {} },
+      { home: configHome, agentSocket: '' },
+    );
+    storages.push(storage);
+    expect(storage.url).toBe(`ssh://tvc-test-alias${root}`);
+    const local = path.join(work, 'cfg.txt');
+    await writeFile(local, 'via ssh config\n');
+    await storage.upload(local, objectKey(md5('via ssh config\n')));
+    expect(await remoteFiles(root)).toEqual([objectKey(md5('via ssh config\n'))]);
+    await rm(configHome, { recursive: true, force: true });
+  });
+
+  it('accepts the host key known_hosts lists and refuses one that differs from it', async () => {
+    const knownHome = await emptyHome();
+    await mkdir(path.join(knownHome, '.ssh'));
+    const knownHosts = path.join(knownHome, '.ssh', 'known_hosts');
+    await writeFile(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+    const good = await open(path.join(work, 'hostkey'), {}, { home: knownHome });
+    expect(await good.exists('files/md5/00/11')).toBe(false);
+
+    const impostor = await makeKey(sshd.dir, `impostor-${randomBytes(3).toString('hex')}`);
+    const impostorKey = (await readFile(`${impostor}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
+    await writeFile(knownHosts, `[127.0.0.1]:${sshd.port} ${impostorKey}\n`);
+    const bad = await open(path.join(work, 'hostkey'), {}, { home: knownHome });
+    const error = await expectRemoteError(bad.exists('files/md5/00/11'), 'AUTH');
+    expect(error.message).toMatch(/host key/);
+    expect(error.message).toContain(knownHosts);
+    expect(error.hint).toContain('ssh-keygen -R');
+    expect(error.retryable).toBe(false);
+    await rm(knownHome, { recursive: true, force: true });
+  });
+
+  it('reports a server that is down as a retryable NETWORK error, and works again once it is back', async () => {
+    const root = path.join(work, 'down');
+    const storage = await open(root);
+    expect(await storage.exists('files/md5/00/11')).toBe(false);
+    await sshd.stop();
+    try {
+      const error = await expectRemoteError(storage.exists('files/md5/00/11'), 'NETWORK');
+      expect(error.retryable).toBe(true);
+      const fresh = await open(root);
+      const refused = await expectRemoteError(fresh.exists('files/md5/00/11'), 'NETWORK');
+      expect(refused.message).toMatch(/refused/);
+      expect(refused.hint).toMatch(/port/);
+    } finally {
+      await sshd.start();
+    }
+    // the same storage reconnects
+    expect(await storage.exists('files/md5/00/11')).toBe(false);
+  });
+
+  it('leaves no object at the key when an upload is aborted or the server dies mid-upload', async () => {
+    const root = path.join(work, 'interrupted');
+    const storage = await open(root);
+    const big = randomBytes(64 * 1024 * 1024);
+    const local = path.join(work, 'interrupted.bin');
+    await writeFile(local, big);
+    const key = objectKey(md5(big));
+
+    // aborted by the caller (Ctrl+C) once some bytes went
+    const controller = new AbortController();
+    let sent = 0;
+    const aborted = storage.upload(local, key, {
+      signal: controller.signal,
+      onProgress: (bytes) => {
+        sent += bytes;
+        if (sent > 1024 * 1024) controller.abort();
+      },
+    });
+    await expectRemoteError(aborted, 'ABORTED');
+    expect(await storage.exists(key)).toBe(false);
+    expect(await collect(storage.list('files/md5/'))).toEqual([]);
+    // its temporary file is cleaned up
+    expect(await remoteFiles(root)).toEqual([]);
+
+    // the server killed (with its sessions) mid-upload
+    const kill = await sshd.prepareKill();
+    let killed = false;
+    sent = 0;
+    const cut = storage.upload(local, key, {
+      onProgress: (bytes) => {
+        sent += bytes;
+        if (sent > 1024 * 1024 && !killed) {
+          killed = true;
+          kill();
+        }
+      },
+    });
+    const error = await expectRemoteError(cut, 'NETWORK');
+    expect(error.retryable).toBe(true);
+    expect(sent).toBeLessThan(big.length);
+    await sshd.stop();
+    // whatever the server wrote is a temporary file, never the object
+    expect(existsSync(path.join(root, key))).toBe(false);
+    await sshd.start();
+    expect(await storage.exists(key)).toBe(false);
+    expect(await collect(storage.list('files/md5/'))).toEqual([]);
+    // the retry completes, and the object is whole
+    await storage.upload(local, key);
+    expect(md5(await readFile(path.join(root, key)))).toBe(md5(big));
+    expect(await collect(storage.list('files/md5/'))).toEqual([key]);
+  });
+});
