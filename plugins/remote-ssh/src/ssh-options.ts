@@ -255,8 +255,8 @@ export async function resolveSshTarget(
     });
   }
   const username = options.user ?? parsed.user ?? configString(section, 'User') ?? localUser;
-  const context = { home, localUser, host: hostname.replace(/%/g, '%%'), user: username, port };
-  const expand = (file: string) => expandSshPath(file, { ...context, host: hostname });
+  const context = { home, localUser, host: hostname, user: username, port };
+  const expand = (file: string) => expandSshPath(file, context);
 
   let identityFiles: string[];
   let explicitIdentity = false;
