@@ -5,12 +5,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RemoteError } from '@tvc/remote';
 import { createSshStorage, type SshStorage } from '@tvc/remote-ssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { comparisonDvc, TempRepo } from './harness';
 import { makeKey, type SshdServer, startSshd } from './services/sshd';
 
 const started = await startSshd();
@@ -350,5 +351,77 @@ describe.skipIf(server === undefined)('ssh remote storage on a real sshd', () =>
     await storage.upload(local, key);
     expect(md5(await readFile(path.join(root, key)))).toBe(md5(big));
     expect(await collect(storage.list('files/md5/'))).toEqual([key]);
+  });
+
+  /** A DVC repository with a file and a directory added, its ssh remote at `remoteDir`. */
+  async function dvcRepo(remoteDir: string): Promise<TempRepo> {
+    const repo = await TempRepo.create(undefined, { init: false, commit: false });
+    for (const args of [
+      ['init', '-q'],
+      ['remote', 'add', '-d', 'storage', sshd.url(remoteDir)],
+      ['remote', 'modify', 'storage', 'keyfile', sshd.keyFile],
+    ]) {
+      const result = await repo.dvc(...args);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    await repo.write('data.txt', 'a file for the remote\n');
+    for (let i = 0; i < 12; i++)
+      await repo.write(`images/img${i}.bin`, `image ${i} ${'#'.repeat(i * 131)}\n`);
+    for (const target of ['data.txt', 'images']) {
+      const result = await repo.dvc('add', '-q', target);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    return repo;
+  }
+
+  it('reads what DVC pushed to an ssh remote, object for object', async (context) => {
+    const binary = comparisonDvc('ssh remote interop');
+    if (!binary) return context.skip();
+    const root = path.join(work, 'dvc-pushed');
+    const repo = await dvcRepo(root);
+    try {
+      const pushed = await repo.dvc('push', '-q');
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const cache = await remoteFiles(repo.path('.dvc', 'cache'));
+      expect(cache.length).toBe(14); // 13 files and the directory's .dir manifest
+      const storage = await open(root);
+      expect(await collect(storage.list('files/md5/'))).toEqual(cache);
+      for (const key of cache) {
+        expect(await storage.exists(key)).toBe(true);
+        const out = path.join(work, 'from-dvc');
+        await storage.download(key, out);
+        expect(md5(await readFile(out))).toBe(md5(await readFile(repo.path('.dvc', 'cache', key))));
+      }
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it('uploads objects that DVC pulls from the ssh remote', async (context) => {
+    const binary = comparisonDvc('ssh remote interop');
+    if (!binary) return context.skip();
+    const root = path.join(work, 'tvc-uploaded');
+    const repo = await dvcRepo(root);
+    try {
+      const cacheDir = repo.path('.dvc', 'cache');
+      const cache = await remoteFiles(cacheDir);
+      const storage = await open(root);
+      await Promise.all(cache.map((key) => storage.upload(path.join(cacheDir, key), key)));
+      expect(await remoteFiles(root)).toEqual(cache);
+      const saved = path.join(work, 'tvc-uploaded-workspace');
+      await cp(repo.path('images'), saved, { recursive: true });
+      await rm(cacheDir, { recursive: true, force: true });
+      await rm(repo.path('data.txt'));
+      await rm(repo.path('images'), { recursive: true });
+      const pulled = await repo.dvc('pull');
+      expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
+      expect(await repo.read('data.txt')).toBe('a file for the remote\n');
+      for (const name of await readdir(saved)) {
+        expect(await repo.read(`images/${name}`)).toBe(await readFile(path.join(saved, name), 'utf8'));
+      }
+      expect(await remoteFiles(cacheDir)).toEqual(cache);
+    } finally {
+      await repo.remove();
+    }
   });
 });
