@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pullData, pushData } from '@tvc/data';
+import { openTvc } from '@tvc/preset-default';
 import { RemoteError } from '@tvc/remote';
 import { createSshStorage, type SshStorage } from '@tvc/remote-ssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -420,6 +422,71 @@ describe.skipIf(server === undefined)('ssh remote storage on a real sshd', () =>
         expect(await repo.read(`images/${name}`)).toBe(await readFile(path.join(saved, name), 'utf8'));
       }
       expect(await remoteFiles(cacheDir)).toEqual(cache);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  /** Removes a repository's cache and its tracked data, as a fresh clone has them. */
+  async function forgetData(repo: TempRepo): Promise<void> {
+    await rm(repo.path('.dvc', 'cache'), { recursive: true, force: true });
+    await rm(repo.path('data.txt'));
+    await rm(repo.path('images'), { recursive: true });
+  }
+
+  async function expectWorkspace(repo: TempRepo, images: Map<string, string>): Promise<void> {
+    expect(await repo.read('data.txt')).toBe('a file for the remote\n');
+    expect((await readdir(repo.path('images'))).sort()).toEqual([...images.keys()].sort());
+    for (const [name, text] of images) expect(await repo.read(`images/${name}`)).toBe(text);
+  }
+
+  async function imagesOf(repo: TempRepo): Promise<Map<string, string>> {
+    const images = new Map<string, string>();
+    for (const name of await readdir(repo.path('images')))
+      images.set(name, await repo.read(`images/${name}`));
+    return images;
+  }
+
+  it('differential: tvc push to the ssh remote, then dvc pull', async (context) => {
+    const binary = comparisonDvc('ssh push/pull differential');
+    if (!binary) return context.skip();
+    const root = path.join(work, 'tvc-push');
+    const repo = await dvcRepo(root);
+    try {
+      const cache = await remoteFiles(repo.path('.dvc', 'cache'));
+      const images = await imagesOf(repo);
+      const tvc = await openTvc({ cwd: repo.dir });
+      const pushed = await pushData(tvc, {});
+      expect(pushed.failed).toEqual([]);
+      expect(pushed.transferred).toBe(cache.length);
+      // DVC 3's layout, every object once, no temporary file left
+      expect(await remoteFiles(root)).toEqual(cache);
+      await forgetData(repo);
+      const pulled = await repo.dvc('pull');
+      expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
+      await expectWorkspace(repo, images);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it('differential: dvc push to the ssh remote, then tvc pull', async (context) => {
+    const binary = comparisonDvc('ssh push/pull differential');
+    if (!binary) return context.skip();
+    const root = path.join(work, 'dvc-push');
+    const repo = await dvcRepo(root);
+    try {
+      const images = await imagesOf(repo);
+      const pushed = await repo.dvc('push', '-q');
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const onRemote = await remoteFiles(root);
+      await forgetData(repo);
+      const tvc = await openTvc({ cwd: repo.dir });
+      const pulled = await pullData(tvc, {});
+      expect(pulled.fetch.failed).toEqual([]);
+      expect(pulled.fetch.transferred).toBe(onRemote.length);
+      await expectWorkspace(repo, images);
+      expect(await remoteFiles(repo.path('.dvc', 'cache'))).toEqual(onRemote);
     } finally {
       await repo.remove();
     }
