@@ -16,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { comparisonDvc, TempRepo } from './harness';
 import { makeKey, type SshdServer, startSshd } from './services/sshd';
 
+/** DVC's own runs are slow (~5 s a command on a loaded machine). */
+const DVC_TIMEOUT = 240_000;
+
 const started = await startSshd();
 if (typeof started === 'string') console.warn(`remote-ssh tests skipped: ${started}`);
 const server = typeof started === 'string' ? undefined : started;
@@ -376,56 +379,64 @@ describe.skipIf(server === undefined)('ssh remote storage on a real sshd', () =>
     return repo;
   }
 
-  it('reads what DVC pushed to an ssh remote, object for object', async (context) => {
-    const binary = comparisonDvc('ssh remote interop');
-    if (!binary) return context.skip();
-    const root = path.join(work, 'dvc-pushed');
-    const repo = await dvcRepo(root);
-    try {
-      const pushed = await repo.dvc('push', '-q');
-      expect(pushed.code, pushed.stderr).toBe(0);
-      const cache = await remoteFiles(repo.path('.dvc', 'cache'));
-      expect(cache.length).toBe(14); // 13 files and the directory's .dir manifest
-      const storage = await open(root);
-      expect(await collect(storage.list('files/md5/'))).toEqual(cache);
-      for (const key of cache) {
-        expect(await storage.exists(key)).toBe(true);
-        const out = path.join(work, 'from-dvc');
-        await storage.download(key, out);
-        expect(md5(await readFile(out))).toBe(md5(await readFile(repo.path('.dvc', 'cache', key))));
+  it(
+    'reads what DVC pushed to an ssh remote, object for object',
+    async (context) => {
+      const binary = comparisonDvc('ssh remote interop');
+      if (!binary) return context.skip();
+      const root = path.join(work, 'dvc-pushed');
+      const repo = await dvcRepo(root);
+      try {
+        const pushed = await repo.dvc('push', '-q');
+        expect(pushed.code, pushed.stderr).toBe(0);
+        const cache = await remoteFiles(repo.path('.dvc', 'cache'));
+        expect(cache.length).toBe(14); // 13 files and the directory's .dir manifest
+        const storage = await open(root);
+        expect(await collect(storage.list('files/md5/'))).toEqual(cache);
+        for (const key of cache) {
+          expect(await storage.exists(key)).toBe(true);
+          const out = path.join(work, 'from-dvc');
+          await storage.download(key, out);
+          expect(md5(await readFile(out))).toBe(md5(await readFile(repo.path('.dvc', 'cache', key))));
+        }
+      } finally {
+        await repo.remove();
       }
-    } finally {
-      await repo.remove();
-    }
-  });
+    },
+    DVC_TIMEOUT,
+  );
 
-  it('uploads objects that DVC pulls from the ssh remote', async (context) => {
-    const binary = comparisonDvc('ssh remote interop');
-    if (!binary) return context.skip();
-    const root = path.join(work, 'tvc-uploaded');
-    const repo = await dvcRepo(root);
-    try {
-      const cacheDir = repo.path('.dvc', 'cache');
-      const cache = await remoteFiles(cacheDir);
-      const storage = await open(root);
-      await Promise.all(cache.map((key) => storage.upload(path.join(cacheDir, key), key)));
-      expect(await remoteFiles(root)).toEqual(cache);
-      const saved = path.join(work, 'tvc-uploaded-workspace');
-      await cp(repo.path('images'), saved, { recursive: true });
-      await rm(cacheDir, { recursive: true, force: true });
-      await rm(repo.path('data.txt'));
-      await rm(repo.path('images'), { recursive: true });
-      const pulled = await repo.dvc('pull');
-      expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
-      expect(await repo.read('data.txt')).toBe('a file for the remote\n');
-      for (const name of await readdir(saved)) {
-        expect(await repo.read(`images/${name}`)).toBe(await readFile(path.join(saved, name), 'utf8'));
+  it(
+    'uploads objects that DVC pulls from the ssh remote',
+    async (context) => {
+      const binary = comparisonDvc('ssh remote interop');
+      if (!binary) return context.skip();
+      const root = path.join(work, 'tvc-uploaded');
+      const repo = await dvcRepo(root);
+      try {
+        const cacheDir = repo.path('.dvc', 'cache');
+        const cache = await remoteFiles(cacheDir);
+        const storage = await open(root);
+        await Promise.all(cache.map((key) => storage.upload(path.join(cacheDir, key), key)));
+        expect(await remoteFiles(root)).toEqual(cache);
+        const saved = path.join(work, 'tvc-uploaded-workspace');
+        await cp(repo.path('images'), saved, { recursive: true });
+        await rm(cacheDir, { recursive: true, force: true });
+        await rm(repo.path('data.txt'));
+        await rm(repo.path('images'), { recursive: true });
+        const pulled = await repo.dvc('pull');
+        expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
+        expect(await repo.read('data.txt')).toBe('a file for the remote\n');
+        for (const name of await readdir(saved)) {
+          expect(await repo.read(`images/${name}`)).toBe(await readFile(path.join(saved, name), 'utf8'));
+        }
+        expect(await remoteFiles(cacheDir)).toEqual(cache);
+      } finally {
+        await repo.remove();
       }
-      expect(await remoteFiles(cacheDir)).toEqual(cache);
-    } finally {
-      await repo.remove();
-    }
-  });
+    },
+    DVC_TIMEOUT,
+  );
 
   /** Removes a repository's cache and its tracked data, as a fresh clone has them. */
   async function forgetData(repo: TempRepo): Promise<void> {
@@ -447,48 +458,56 @@ describe.skipIf(server === undefined)('ssh remote storage on a real sshd', () =>
     return images;
   }
 
-  it('differential: tvc push to the ssh remote, then dvc pull', async (context) => {
-    const binary = comparisonDvc('ssh push/pull differential');
-    if (!binary) return context.skip();
-    const root = path.join(work, 'tvc-push');
-    const repo = await dvcRepo(root);
-    try {
-      const cache = await remoteFiles(repo.path('.dvc', 'cache'));
-      const images = await imagesOf(repo);
-      const tvc = await openTvc({ cwd: repo.dir });
-      const pushed = await pushData(tvc, {});
-      expect(pushed.failed).toEqual([]);
-      expect(pushed.transferred).toBe(cache.length);
-      // DVC 3's layout, every object once, no temporary file left
-      expect(await remoteFiles(root)).toEqual(cache);
-      await forgetData(repo);
-      const pulled = await repo.dvc('pull');
-      expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
-      await expectWorkspace(repo, images);
-    } finally {
-      await repo.remove();
-    }
-  });
+  it(
+    'differential: tvc push to the ssh remote, then dvc pull',
+    async (context) => {
+      const binary = comparisonDvc('ssh push/pull differential');
+      if (!binary) return context.skip();
+      const root = path.join(work, 'tvc-push');
+      const repo = await dvcRepo(root);
+      try {
+        const cache = await remoteFiles(repo.path('.dvc', 'cache'));
+        const images = await imagesOf(repo);
+        const tvc = await openTvc({ cwd: repo.dir });
+        const pushed = await pushData(tvc, {});
+        expect(pushed.failed).toEqual([]);
+        expect(pushed.transferred).toBe(cache.length);
+        // DVC 3's layout, every object once, no temporary file left
+        expect(await remoteFiles(root)).toEqual(cache);
+        await forgetData(repo);
+        const pulled = await repo.dvc('pull');
+        expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
+        await expectWorkspace(repo, images);
+      } finally {
+        await repo.remove();
+      }
+    },
+    DVC_TIMEOUT,
+  );
 
-  it('differential: dvc push to the ssh remote, then tvc pull', async (context) => {
-    const binary = comparisonDvc('ssh push/pull differential');
-    if (!binary) return context.skip();
-    const root = path.join(work, 'dvc-push');
-    const repo = await dvcRepo(root);
-    try {
-      const images = await imagesOf(repo);
-      const pushed = await repo.dvc('push', '-q');
-      expect(pushed.code, pushed.stderr).toBe(0);
-      const onRemote = await remoteFiles(root);
-      await forgetData(repo);
-      const tvc = await openTvc({ cwd: repo.dir });
-      const pulled = await pullData(tvc, {});
-      expect(pulled.fetch.failed).toEqual([]);
-      expect(pulled.fetch.transferred).toBe(onRemote.length);
-      await expectWorkspace(repo, images);
-      expect(await remoteFiles(repo.path('.dvc', 'cache'))).toEqual(onRemote);
-    } finally {
-      await repo.remove();
-    }
-  });
+  it(
+    'differential: dvc push to the ssh remote, then tvc pull',
+    async (context) => {
+      const binary = comparisonDvc('ssh push/pull differential');
+      if (!binary) return context.skip();
+      const root = path.join(work, 'dvc-push');
+      const repo = await dvcRepo(root);
+      try {
+        const images = await imagesOf(repo);
+        const pushed = await repo.dvc('push', '-q');
+        expect(pushed.code, pushed.stderr).toBe(0);
+        const onRemote = await remoteFiles(root);
+        await forgetData(repo);
+        const tvc = await openTvc({ cwd: repo.dir });
+        const pulled = await pullData(tvc, {});
+        expect(pulled.fetch.failed).toEqual([]);
+        expect(pulled.fetch.transferred).toBe(onRemote.length);
+        await expectWorkspace(repo, images);
+        expect(await remoteFiles(repo.path('.dvc', 'cache'))).toEqual(onRemote);
+      } finally {
+        await repo.remove();
+      }
+    },
+    DVC_TIMEOUT,
+  );
 });
