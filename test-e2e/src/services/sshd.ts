@@ -178,6 +178,10 @@ async function launch(): Promise<SshdServer> {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child = spawned;
+    // never outlive the test run, even one that timed out before its afterAll
+    const reap = () => spawned.kill('SIGKILL');
+    process.once('exit', reap);
+    spawned.once('exit', () => process.off('exit', reap));
     spawned.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();
     });
