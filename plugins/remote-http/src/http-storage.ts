@@ -260,6 +260,7 @@ export class HttpStorage implements RemoteStorage {
       // A server that knows only GET: ask for the object and drop its body (what DVC does always).
       await this.#discard(response);
       response = await this.#send('GET', { operation, key, signal, followRedirects: true });
+      response.body.on('error', () => undefined);
       response.body.destroy();
     } else {
       await this.#discard(response);
