@@ -13,6 +13,7 @@ import { LocalExecutorPlugin } from '@tvc/executor-local';
 import type { ParamsFormat } from '@tvc/params';
 import { JsonParamsPlugin } from '@tvc/params-json';
 import { YamlParamsPlugin } from '@tvc/params-yaml';
+import type { RemoteStorage, RemoteStorageRequest } from '@tvc/remote';
 
 /**
  * A params format whose package (and parser) is imported on first use: TOML and Python parsers
@@ -136,6 +137,34 @@ class LazyImportsPlugin {
 }
 
 /**
+ * A remote storage plugin whose package (and its HTTP or SDK client) is imported when a remote of
+ * one of its schemes is first opened: most commands open no remote at all.
+ */
+class LazyRemoteStoragePlugin {
+  readonly name: string;
+  readonly #schemes: readonly string[];
+  readonly #open: (request: RemoteStorageRequest) => Promise<RemoteStorage>;
+
+  constructor(
+    name: string,
+    schemes: readonly string[],
+    open: (request: RemoteStorageRequest) => Promise<RemoteStorage>,
+  ) {
+    this.name = name;
+    this.#schemes = schemes;
+    this.#open = open;
+  }
+
+  apply(tvc: Tvc): void {
+    for (const scheme of this.#schemes) {
+      tvc.hooks.remoteStorage
+        .for(scheme)
+        .tapPromise({ name: this.name, stage: HOOK_STAGE.BUILTIN }, (request) => this.#open(request));
+    }
+  }
+}
+
+/**
  * Every built-in plugin: core's pipeline loaders, then the params formats and executors that
  * live in their own packages. They register through the same hooks a third party uses.
  */
@@ -156,6 +185,9 @@ export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', 
   ),
   new LocalExecutorPlugin(),
   new LazyImportsPlugin(),
+  new LazyRemoteStoragePlugin('tvc:remote-http', ['http', 'https'], async (request) =>
+    (await import('@tvc/remote-http')).openHttpStorage(request),
+  ),
   new LazyExecutorPlugin(
     'tvc:executor-temp',
     'temp',

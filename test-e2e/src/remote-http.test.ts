@@ -1,0 +1,302 @@
+/**
+ * The HTTP remote storage (@tvc/remote-http) against a real HTTP server on loopback
+ * (services/http-server.ts), and the requests DVC's http remote sends to the same server for a
+ * push and a pull, compared with tvc's.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { RemoteError, RemoteStorage } from '@tvc/remote';
+import { openHttpStorage } from '@tvc/remote-http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { comparisonDvc, listFiles, TempRepo } from './harness';
+import { type RecordedRequest, startHttpServer, type TestHttpServer } from './services/http-server';
+
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'tvc-e2e-http-'));
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const open: TestHttpServer[] = [];
+const storages: RemoteStorage[] = [];
+
+afterEach(async () => {
+  for (const storage of storages.splice(0)) await storage.close();
+  for (const server of open.splice(0)) await server.close();
+});
+
+async function server(options: Parameters<typeof startHttpServer>[0] = {}): Promise<TestHttpServer> {
+  const started = await startHttpServer(options);
+  open.push(started);
+  return started;
+}
+
+async function storage(url: string, options: Record<string, unknown> = {}): Promise<RemoteStorage> {
+  const opened = await openHttpStorage({
+    name: 'web',
+    url,
+    scheme: 'http',
+    options: { url, ...options },
+    baseDir: work,
+  });
+  storages.push(opened);
+  return opened;
+}
+
+async function file(name: string, content: string | Buffer): Promise<string> {
+  const target = path.join(work, name);
+  await writeFile(target, content);
+  return target;
+}
+
+async function md5(target: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(target)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function failure(promise: Promise<unknown>): Promise<RemoteError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect((error as Error).name).toBe('RemoteError');
+    return error as RemoteError;
+  }
+  throw new Error('expected a RemoteError');
+}
+
+describe('HTTP remote storage against a loopback server', () => {
+  it('uploads, checks, downloads; cannot remove', async () => {
+    const web = await server();
+    const remote = await storage(`${web.origin}/dvc/store`);
+    const key = 'files/md5/5d/41402abc4b2a76b9719d911017c592';
+    expect(await remote.exists(key)).toBe(false);
+    await remote.upload(await file('hello', 'hello'), key);
+    expect(await readFile(path.join(web.root, 'dvc/store', key), 'utf8')).toBe('hello');
+    expect(await remote.exists(key)).toBe(true);
+    const target = path.join(work, 'hello.download');
+    await remote.download(key, target);
+    expect(await readFile(target, 'utf8')).toBe('hello');
+    const missing = await failure(remote.download('files/md5/00/0', target));
+    expect(missing).toMatchObject({ code: 'NOT_FOUND', path: 'files/md5/00/0', retryable: false });
+    const removal = await failure(remote.remove(key));
+    expect(removal).toMatchObject({ code: 'UNSUPPORTED', retryable: false });
+    expect(removal.message).toContain(`remote 'web' (${web.origin}/dvc/store)`);
+    expect(await remote.exists(key)).toBe(true);
+    expect(web.requests.map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+      `HEAD /dvc/store/${key} 404`,
+      `POST /dvc/store/${key} 201`,
+      `HEAD /dvc/store/${key} 200`,
+      `GET /dvc/store/${key} 200`,
+      'GET /dvc/store/files/md5/00/0 404',
+      `HEAD /dvc/store/${key} 200`,
+    ]);
+  });
+
+  it('uploads with PUT when method is PUT, and says so when the server refuses the method', async () => {
+    const web = await server({ uploadMethods: ['PUT'] });
+    const put = await storage(`${web.origin}/s`, { method: 'put' });
+    await put.upload(await file('a', 'a'), 'files/md5/0c/c175b9c0f1b6a831c399e269772661');
+    expect(web.requests.at(-1)).toMatchObject({ method: 'PUT', status: 201 });
+    const post = await storage(`${web.origin}/s`);
+    const refused = await failure(
+      post.upload(await file('b', 'b'), 'files/md5/92/eb5ffee6ae2fec3ad71c777531578f'),
+    );
+    expect(refused).toMatchObject({ code: 'OTHER', retryable: false });
+    expect(refused.hint).toContain('method PUT');
+  });
+
+  it('basic auth: no or wrong credentials are AUTH errors with a hint, right ones work', async () => {
+    const web = await server({ basicAuth: { user: 'alice', password: 's3cret' } });
+    const key = 'files/md5/aa/bbcc';
+    const anonymous = await storage(`${web.origin}/s`);
+    const refused = await failure(anonymous.exists(key));
+    expect(refused).toMatchObject({ code: 'AUTH', retryable: false, path: key });
+    expect(refused.hint).toContain('tvc remote modify --local web');
+    const wrong = await storage(`${web.origin}/s`, { auth: 'basic', user: 'alice', password: 'nope' });
+    expect((await failure(wrong.upload(await file('w', 'w'), key))).code).toBe('AUTH');
+    expect(await stat(path.join(web.root, 's', key)).catch(() => undefined)).toBeUndefined();
+    const right = await storage(`${web.origin}/s`, { auth: 'basic', user: 'alice', password: 's3cret' });
+    await right.upload(await file('r', 'right'), key);
+    expect(await right.exists(key)).toBe(true);
+    const fromUrl = await storage(`http://alice:s3cret@127.0.0.1:${web.port}/s`);
+    expect(fromUrl.url).toBe(`${web.origin}/s`);
+    expect(await fromUrl.exists(key)).toBe(true);
+  });
+
+  it('custom auth: the token goes in the configured header', async () => {
+    const web = await server({ requiredHeader: { name: 'X-Api-Token', value: 'tok-123' } });
+    const refused = await storage(`${web.origin}/s`, {
+      auth: 'custom',
+      custom_auth_header: 'X-Api-Token',
+      password: 'bad',
+    });
+    expect((await failure(refused.exists('k'))).code).toBe('AUTH');
+    const right = await storage(`${web.origin}/s`, {
+      auth: 'custom',
+      custom_auth_header: 'X-Api-Token',
+      password: 'tok-123',
+    });
+    expect(await right.exists('k')).toBe(false);
+    expect(web.requests.at(-1)?.headers['x-api-token']).toBe('tok-123');
+  });
+
+  it('503 is THROTTLED and retryable, with Retry-After; a reset connection is a retryable NETWORK error', async () => {
+    const web = await server();
+    const remote = await storage(`${web.origin}/s`);
+    const source = await file('t', 'throttled');
+    web.failNext(1, 503, 2);
+    const busy = await failure(remote.upload(source, 'files/md5/ab/cd'));
+    expect(busy).toMatchObject({
+      code: 'THROTTLED',
+      retryable: true,
+      retryAfterMs: 2000,
+      path: 'files/md5/ab/cd',
+    });
+    web.failNext(1, 429);
+    expect(await failure(remote.exists('files/md5/ab/cd'))).toMatchObject({
+      code: 'THROTTLED',
+      retryable: true,
+    });
+    web.resetNext(1);
+    const reset = await failure(remote.download('files/md5/ab/cd', path.join(work, 'reset')));
+    expect(reset).toMatchObject({ code: 'NETWORK', retryable: true });
+    // After the faults, the same storage works: the retry the engine would make succeeds.
+    await remote.upload(source, 'files/md5/ab/cd');
+    expect(await remote.exists('files/md5/ab/cd')).toBe(true);
+  });
+
+  it('a server that is down is a retryable NETWORK error naming the remote', async () => {
+    const web = await server();
+    const url = `${web.origin}/s`;
+    await web.close();
+    open.length = 0;
+    const remote = await storage(url, { connect_timeout: 5 });
+    const down = await failure(remote.exists('files/md5/ab/cd'));
+    expect(down).toMatchObject({ code: 'NETWORK', retryable: true });
+    expect(down.message).toContain("remote 'web'");
+    expect(down.hint).toContain('URL');
+  });
+
+  it('streams a large file both ways (chunked upload, progress counted, content intact)', async () => {
+    const web = await server();
+    const remote = await storage(`${web.origin}/s`);
+    const size = 48 * 1024 * 1024 + 123;
+    const source = path.join(work, 'large');
+    await writeFile(source, randomBytes(size));
+    const digest = await md5(source);
+    const key = `files/md5/${digest.slice(0, 2)}/${digest.slice(2)}`;
+    let uploaded = 0;
+    await remote.upload(source, key, { size, onProgress: (bytes) => (uploaded += bytes) });
+    expect(uploaded).toBe(size);
+    const upload = web.requests.at(-1) as RecordedRequest;
+    expect(upload.headers['transfer-encoding']).toBe('chunked');
+    expect(upload.headers['content-length']).toBeUndefined();
+    expect(upload.bodyBytes).toBe(size);
+    const target = path.join(work, 'large.download');
+    let downloaded = 0;
+    await remote.download(key, target, { size, onProgress: (bytes) => (downloaded += bytes) });
+    expect(downloaded).toBe(size);
+    expect(await md5(target)).toBe(digest);
+    await rm(source);
+    await rm(target);
+  });
+
+  it('an aborted download is ABORTED and leaves no partial file', async () => {
+    const web = await server();
+    const remote = await storage(`${web.origin}/s`);
+    await remote.upload(await file('abort', randomBytes(8 * 1024 * 1024)), 'files/md5/ab/abort');
+    const controller = new AbortController();
+    const target = path.join(work, 'abort.download');
+    const pending = remote.download('files/md5/ab/abort', target, {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    expect((await failure(pending)).code).toBe('ABORTED');
+    expect(await stat(target).catch(() => undefined)).toBeUndefined();
+  });
+});
+
+/** What matters of a request for the comparison: method, path, body framing and type, auth. */
+function shape(request: RecordedRequest): string {
+  const headers = request.headers;
+  const framing = headers['transfer-encoding']
+    ? `te=${headers['transfer-encoding']}`
+    : `cl=${headers['content-length'] ?? '-'}`;
+  const body =
+    request.method === 'POST' || request.method === 'PUT' ? ` ${framing} ct=${headers['content-type']}` : '';
+  return `${request.method} ${request.path}${body} auth=${headers.authorization ?? '-'}`;
+}
+
+describe('the requests DVC sends to an HTTP remote, and tvc', () => {
+  it('push: the same uploads (method, paths, chunked octet-stream, basic auth) as DVC', async () => {
+    const binary = comparisonDvc('HTTP remote request shapes');
+    if (!binary) return;
+    const auth = { user: 'alice', password: 's3cret' };
+    const dvcServer = await server({ basicAuth: auth });
+    const repo = await TempRepo.create();
+    try {
+      await repo.write('data/a.txt', 'alpha\n');
+      await repo.write('data/b.txt', 'beta\n');
+      await repo.write('one.txt', 'one\n');
+      expect((await repo.dvc('add', '-q', 'data', 'one.txt')).code).toBe(0);
+      await repo.dvc('remote', 'add', '-d', 'web', `${dvcServer.origin}/store`);
+      await repo.dvc('remote', 'modify', '--local', 'web', 'auth', 'basic');
+      await repo.dvc('remote', 'modify', '--local', 'web', 'user', auth.user);
+      await repo.dvc('remote', 'modify', '--local', 'web', 'password', auth.password);
+      const pushed = await repo.dvc('push');
+      expect(pushed.code, pushed.stderr).toBe(0);
+
+      const dvcUploads = dvcServer.requests.filter((request) => request.method === 'POST');
+      const keys = (await listFiles(path.join(dvcServer.root, 'store'))).sort();
+      expect(keys).toHaveLength(4);
+      // DVC checks existence with GET (tvc with HEAD), then uploads each object with one POST.
+      expect(dvcServer.requests.filter((request) => request.method === 'GET').length).toBeGreaterThan(0);
+      expect(dvcUploads).toHaveLength(4);
+
+      // tvc uploads the same objects from DVC's cache to a second server.
+      const tvcServer = await server({ basicAuth: auth });
+      const remote = await storage(`${tvcServer.origin}/store`, { auth: 'basic', ...auth });
+      for (const key of keys) {
+        const [, , prefix, rest] = key.split('/');
+        const cached = path.join(repo.dir, '.dvc/cache/files/md5', prefix as string, rest as string);
+        if (!(await remote.exists(key))) await remote.upload(cached, key);
+      }
+      const tvcUploads = tvcServer.requests.filter((request) => request.method === 'POST');
+      expect(tvcUploads.map(shape).sort()).toEqual(dvcUploads.map(shape).sort());
+      expect(await listFiles(path.join(tvcServer.root, 'store'))).toEqual(keys);
+      for (const key of keys) {
+        expect(await readFile(path.join(tvcServer.root, 'store', key))).toEqual(
+          await readFile(path.join(dvcServer.root, 'store', key)),
+        );
+      }
+
+      // Pull: DVC downloads each object with a GET of the same path tvc's download uses.
+      await rm(repo.path('.dvc/cache'), { recursive: true, force: true });
+      const before = dvcServer.requests.length;
+      const pulled = await repo.dvc('pull', '--force');
+      expect(pulled.code, pulled.stderr).toBe(0);
+      const dvcGets = new Set(
+        dvcServer.requests
+          .slice(before)
+          .filter((request) => request.method === 'GET' && request.status === 200)
+          .map((request) => request.path),
+      );
+      expect([...dvcGets].sort()).toEqual(keys.map((key) => `/store/${key}`));
+      const tvcBefore = tvcServer.requests.length;
+      for (const key of keys) await remote.download(key, path.join(work, 'pulled'));
+      expect(tvcServer.requests.slice(tvcBefore).map(shape).sort()).toEqual(
+        keys.map((key) => `GET /store/${key} auth=Basic ${Buffer.from('alice:s3cret').toString('base64')}`),
+      );
+    } finally {
+      await repo.remove();
+    }
+  });
+});
