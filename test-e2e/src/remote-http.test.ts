@@ -3,15 +3,17 @@
  * (services/http-server.ts), and the requests DVC's http remote sends to the same server for a
  * push and a pull, compared with tvc's.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { RemoteError, RemoteStorage } from '@tvc/remote';
 import { openHttpStorage } from '@tvc/remote-http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { comparisonDvc, listFiles, TempRepo } from './harness';
+import { comparisonDvc, dvc, listFiles, type RunResult, TempRepo, tvc } from './harness';
 import { type RecordedRequest, startHttpServer, type TestHttpServer } from './services/http-server';
 
 let work: string;
@@ -88,7 +90,7 @@ describe('HTTP remote storage against a loopback server', () => {
     expect(missing).toMatchObject({ code: 'NOT_FOUND', path: 'files/md5/00/0', retryable: false });
     const removal = await failure(remote.remove(key));
     expect(removal).toMatchObject({ code: 'UNSUPPORTED', retryable: false });
-    expect(removal.message).toContain(`remote 'web' (${web.origin}/dvc/store)`);
+    expect(removal.message).toBe(`${web.origin}/dvc/store: an HTTP remote cannot remove objects`);
     expect(await remote.exists(key)).toBe(true);
     expect(web.requests.map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
       `HEAD /dvc/store/${key} 404`,
@@ -181,7 +183,7 @@ describe('HTTP remote storage against a loopback server', () => {
     const remote = await storage(url, { connect_timeout: 5 });
     const down = await failure(remote.exists('files/md5/ab/cd'));
     expect(down).toMatchObject({ code: 'NETWORK', retryable: true });
-    expect(down.message).toContain("remote 'web'");
+    expect(down.message).toContain(`${web.origin}/s: connect ECONNREFUSED`);
     expect(down.hint).toContain('URL');
   });
 
@@ -297,6 +299,141 @@ describe('the requests DVC sends to an HTTP remote, and tvc', () => {
       );
     } finally {
       await repo.remove();
+    }
+  });
+});
+
+const run = promisify(execFile);
+
+/** A clone of `repo` (its committed .dvc files and .dvc/config), for the other tool to pull into. */
+async function clone(repo: TempRepo): Promise<string> {
+  const target = await mkdtemp(path.join(tmpdir(), 'tvc-e2e-http-clone-'));
+  await run('git', ['clone', '-q', repo.dir, target]);
+  return target;
+}
+
+const DATA: Record<string, string> = {
+  'data/a.txt': 'alpha\n',
+  'data/b.txt': 'beta\n',
+  'data/sub/c.txt': 'gamma\n',
+  'one.txt': 'one\n',
+};
+
+async function writeData(repo: TempRepo): Promise<void> {
+  for (const [name, text] of Object.entries(DATA)) await repo.write(name, text);
+}
+
+async function expectData(dir: string): Promise<void> {
+  for (const [name, text] of Object.entries(DATA)) {
+    expect(await readFile(path.join(dir, name), 'utf8'), name).toBe(text);
+  }
+}
+
+async function configureRemote(
+  tool: (...args: string[]) => Promise<RunResult>,
+  url: string,
+  auth: { user: string; password: string },
+  add: boolean,
+): Promise<void> {
+  if (add) expect((await tool('remote', 'add', '-d', 'web', url)).code).toBe(0);
+  for (const [key, value] of [
+    ['auth', 'basic'],
+    ['user', auth.user],
+    ['password', auth.password],
+  ] as const) {
+    const result = await tool('remote', 'modify', '--local', 'web', key, value);
+    expect(result.code, result.stderr).toBe(0);
+  }
+}
+
+describe('push and pull through an HTTP remote, tvc and DVC', () => {
+  const auth = { user: 'alice', password: 's3cret' };
+
+  it('tvc push, then DVC pulls the data in a clone', async () => {
+    if (!comparisonDvc('tvc push to an HTTP remote, dvc pull')) return;
+    const web = await server({ basicAuth: auth });
+    const repo = await TempRepo.create();
+    let cloned: string | undefined;
+    try {
+      await writeData(repo);
+      expect((await repo.tvc('add', '-q', 'data', 'one.txt')).code).toBe(0);
+      await configureRemote((...args) => repo.tvc(...args), `${web.origin}/store`, auth, true);
+      const pushed = await repo.tvc('push');
+      expect(pushed.code, pushed.stderr).toBe(0);
+      expect(pushed.stdout).toContain('5 files pushed');
+      expect(pushed.stdout + pushed.stderr).not.toContain(auth.password);
+      // tvc checks with HEAD and uploads as DVC does: one chunked octet-stream POST per object.
+      const uploads = web.requests.filter((request) => request.method === 'POST');
+      expect(uploads).toHaveLength(5);
+      for (const upload of uploads) {
+        expect(upload.headers['transfer-encoding']).toBe('chunked');
+        expect(upload.headers['content-type']).toBe('application/octet-stream');
+        expect(upload.path).toMatch(/^\/store\/files\/md5\/[0-9a-f]{2}\/[0-9a-f]{30}(\.dir)?$/);
+      }
+      // The .dir manifest is uploaded after every file it lists.
+      expect(uploads.at(-1)?.path.endsWith('.dir') || uploads.at(-2)?.path.endsWith('.dir')).toBe(true);
+      const again = await repo.tvc('push');
+      expect(again.code, again.stderr).toBe(0);
+      expect(web.requests.filter((request) => request.method === 'POST')).toHaveLength(5);
+
+      await repo.git('add', '-A');
+      await repo.git('commit', '-q', '-m', 'data');
+      cloned = await clone(repo);
+      const clonedDir = cloned;
+      await configureRemote((...args) => dvc(clonedDir, ...args), `${web.origin}/store`, auth, false);
+      const pulled = await dvc(cloned, 'pull');
+      expect(pulled.code, pulled.stderr).toBe(0);
+      await expectData(cloned);
+    } finally {
+      await repo.remove();
+      if (cloned) await rm(cloned, { recursive: true, force: true });
+    }
+  });
+
+  it('DVC pushes, then tvc pulls the data in a clone', async () => {
+    if (!comparisonDvc('dvc push to an HTTP remote, tvc pull')) return;
+    const web = await server({ basicAuth: auth });
+    const repo = await TempRepo.create();
+    let cloned: string | undefined;
+    try {
+      await writeData(repo);
+      expect((await repo.dvc('add', '-q', 'data', 'one.txt')).code).toBe(0);
+      await configureRemote((...args) => repo.dvc(...args), `${web.origin}/store`, auth, true);
+      const pushed = await repo.dvc('push');
+      expect(pushed.code, pushed.stderr).toBe(0);
+      await repo.git('add', '-A');
+      await repo.git('commit', '-q', '-m', 'data');
+      cloned = await clone(repo);
+      const clonedDir = cloned;
+      const before = web.requests.length;
+      // Refused first: no credentials in the clone (config.local is not committed).
+      const refused = await tvc(clonedDir, 'pull');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(
+        `remote 'web': ${web.origin}/store: HTTP 401 Unauthorized while checking`,
+      );
+      expect(refused.stderr).toContain('hint: check the remote');
+      // Half-configured auth: one line naming the missing option, from the remote, not a plugin failure.
+      expect((await tvc(clonedDir, 'remote', 'modify', '--local', 'web', 'auth', 'basic')).code).toBe(0);
+      const incomplete = await tvc(clonedDir, 'pull');
+      expect(incomplete.code).not.toBe(0);
+      expect(incomplete.stderr).toContain(
+        "remote 'web': 'user' is missing: HTTP 'basic' authentication requires both 'user' and 'password'",
+      );
+      expect(incomplete.stderr).not.toContain('plugin');
+      await configureRemote((...args) => tvc(clonedDir, ...args), `${web.origin}/store`, auth, false);
+      // The server is busy for the first requests: tvc retries and completes.
+      web.failNext(2, 503, 0);
+      const pulled = await tvc(cloned, 'pull');
+      expect(pulled.code, pulled.stderr).toBe(0);
+      await expectData(cloned);
+      expect(web.requests.slice(before).some((request) => request.status === 503)).toBe(true);
+      expect(
+        web.requests.slice(before).every((request) => request.method === 'GET' || request.method === 'HEAD'),
+      ).toBe(true);
+    } finally {
+      await repo.remove();
+      if (cloned) await rm(cloned, { recursive: true, force: true });
     }
   });
 });

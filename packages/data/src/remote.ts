@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { remoteScheme } from '@tvc/config';
-import { readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
+import { PluginError, readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
 import {
   type EngineOptions,
   RemoteError,
@@ -40,7 +40,9 @@ export interface OpenedRemote {
 }
 
 /** A RemoteError (or anything a storage threw) as a TvcError naming the remote and the path. */
-export function remoteProblem(remote: string, error: unknown): TvcError {
+export function remoteProblem(remote: string, thrown: unknown): TvcError {
+  // A RemoteError thrown by a plugin's remoteStorage tap reaches here wrapped by core's hook guard.
+  const error = thrown instanceof PluginError && thrown.cause instanceof RemoteError ? thrown.cause : thrown;
   if (error instanceof TvcError) return error;
   if (error instanceof RemoteError) {
     const where = error.path ? ` ('${error.path}')` : '';

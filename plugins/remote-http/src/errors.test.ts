@@ -5,24 +5,26 @@ const remote = { name: 'web', url: 'http://127.0.0.1:1/store' };
 
 describe('HTTP errors', () => {
   it('classifies statuses', () => {
-    expect(statusError(remote, 'download of', 'k', 404, {}).code).toBe('NOT_FOUND');
-    const auth = statusError(remote, 'upload to', 'k', 401, {});
+    expect(statusError(remote, 'downloading', 'k', 404, {}).code).toBe('NOT_FOUND');
+    const auth = statusError(remote, 'uploading', 'k', 401, {});
     expect(auth).toMatchObject({ code: 'AUTH', retryable: false, path: 'k' });
     expect(auth.hint).toContain('tvc remote modify --local web');
-    expect(statusError(remote, 'upload to', 'k', 403, {}).code).toBe('AUTH');
-    const busy = statusError(remote, 'download of', 'k', 503, { 'retry-after': '7' });
+    expect(statusError(remote, 'uploading', 'k', 403, {}).code).toBe('AUTH');
+    const busy = statusError(remote, 'downloading', 'k', 503, { 'retry-after': '7' });
     expect(busy).toMatchObject({ code: 'THROTTLED', retryable: true, retryAfterMs: 7000 });
-    expect(statusError(remote, 'download of', 'k', 429, {})).toMatchObject({
+    expect(statusError(remote, 'downloading', 'k', 429, {})).toMatchObject({
       code: 'THROTTLED',
       retryAfterMs: undefined,
     });
-    expect(statusError(remote, 'download of', 'k', 502, {})).toMatchObject({
+    expect(statusError(remote, 'downloading', 'k', 502, {})).toMatchObject({
       code: 'OTHER',
       retryable: true,
     });
-    expect(statusError(remote, 'upload to', 'k', 405, {}).hint).toContain('method PUT');
-    expect(statusError(remote, 'upload to', 'k', 400, {})).toMatchObject({ code: 'OTHER', retryable: false });
-    expect(busy.message).toContain("remote 'web' (http://127.0.0.1:1/store)");
+    expect(statusError(remote, 'uploading', 'k', 405, {}).hint).toContain('method PUT');
+    expect(statusError(remote, 'uploading', 'k', 400, {})).toMatchObject({ code: 'OTHER', retryable: false });
+    expect(busy.message).toBe(
+      'http://127.0.0.1:1/store is busy: HTTP 503 Service Unavailable while downloading',
+    );
   });
 
   it('reads Retry-After as seconds or a date', () => {

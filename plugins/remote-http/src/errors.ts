@@ -7,8 +7,12 @@ export interface RemoteLabel {
   readonly url: string;
 }
 
+/**
+ * How messages name the remote: its URL (without credentials). The key is the error's `path` and
+ * the remote's name is added by whoever reports the error (`remote 'web': …`), so neither is repeated.
+ */
 export function describeRemote(remote: RemoteLabel): string {
-  return remote.name ? `remote '${remote.name}' (${remote.url})` : `HTTP remote ${remote.url}`;
+  return remote.url;
 }
 
 function credentialsHint(remote: RemoteLabel): string {
@@ -45,48 +49,43 @@ export function statusError(
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ): RemoteError {
   const where = describeRemote(remote);
-  const what = `${operation} ${key}`;
   if (status === 404 || status === 410) {
-    return new RemoteError('NOT_FOUND', `${where}: ${key} is not on the remote (HTTP ${status})`, {
+    return new RemoteError('NOT_FOUND', `${where}: not found (HTTP ${status}) while ${operation}`, {
       path: key,
     });
   }
   if (status === 401 || status === 403) {
-    return new RemoteError(
-      'AUTH',
-      `${where} refused ${what}: HTTP ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`,
-      { path: key, hint: credentialsHint(remote) },
-    );
+    const reason = status === 401 ? 'Unauthorized' : 'Forbidden';
+    return new RemoteError('AUTH', `${where}: HTTP ${status} ${reason} while ${operation}`, {
+      path: key,
+      hint: credentialsHint(remote),
+    });
   }
   if (status === 429 || status === 503) {
-    const retryAfterMs = parseRetryAfter(headers['retry-after']);
-    return new RemoteError(
-      'THROTTLED',
-      `${where} is busy (${what}): HTTP ${status}${status === 429 ? ' Too Many Requests' : ' Service Unavailable'}`,
-      {
-        path: key,
-        retryAfterMs,
-        hint: 'the transfer is retried; if it keeps failing, lower -j or try later',
-      },
-    );
+    const reason = status === 429 ? 'Too Many Requests' : 'Service Unavailable';
+    return new RemoteError('THROTTLED', `${where} is busy: HTTP ${status} ${reason} while ${operation}`, {
+      path: key,
+      retryAfterMs: parseRetryAfter(headers['retry-after']),
+      hint: 'the transfer is retried; if it keeps failing, lower -j or try later',
+    });
   }
   if (status === 405 || status === 501) {
-    return new RemoteError('OTHER', `${where} does not allow ${what}: HTTP ${status}`, {
+    return new RemoteError('OTHER', `${where}: HTTP ${status}, the server does not allow ${operation}`, {
       path: key,
       hint:
-        operation === 'upload to'
+        operation === 'uploading'
           ? `the server may take the other upload method: \`tvc remote modify ${remote.name || 'NAME'} method PUT\` (or POST)`
           : undefined,
     });
   }
   if (status === 413) {
-    return new RemoteError('OTHER', `${where} refused ${what}: HTTP 413 Payload Too Large`, {
+    return new RemoteError('OTHER', `${where}: HTTP 413 Payload Too Large while ${operation}`, {
       path: key,
       hint: "raise the server's request body limit",
     });
   }
   // 500, 502, 504…: often transient (a proxy, a restarting server); DVC's client retries reads on them.
-  return new RemoteError('OTHER', `${where} failed ${what}: HTTP ${status}`, {
+  return new RemoteError('OTHER', `${where}: HTTP ${status} while ${operation}`, {
     path: key,
     retryable: status >= 500,
   });
@@ -135,7 +134,6 @@ export function transportError(
 ): RemoteError {
   if (error instanceof RemoteError) return error;
   const where = describeRemote(remote);
-  const what = `${operation} ${key}`;
   const code = errorCode(error);
   const detail = error instanceof Error ? error.message : String(error);
   if (
@@ -143,29 +141,36 @@ export function transportError(
     code === 'UND_ERR_ABORTED' ||
     (error instanceof Error && error.name === 'AbortError')
   ) {
-    return new RemoteError('ABORTED', `${what} was interrupted`, { path: key, cause: error });
+    return new RemoteError('ABORTED', `${where}: interrupted while ${operation}`, {
+      path: key,
+      cause: error,
+    });
   }
   if (code !== undefined && TLS_CODES.test(code)) {
-    return new RemoteError('NETWORK', `${where}: TLS verification failed for ${what}: ${detail} (${code})`, {
-      path: key,
-      retryable: false,
-      cause: error,
-      hint: `give the server's CA bundle with \`tvc remote modify ${remote.name || 'NAME'} ssl_verify /path/to/ca.pem\` (or false to skip verification)`,
-    });
+    return new RemoteError(
+      'NETWORK',
+      `${where}: TLS verification failed while ${operation}: ${detail} (${code})`,
+      {
+        path: key,
+        retryable: false,
+        cause: error,
+        hint: `give the server's CA bundle with \`tvc remote modify ${remote.name || 'NAME'} ssl_verify /path/to/ca.pem\` (or false to skip verification)`,
+      },
+    );
   }
   if (
     code === 'UND_ERR_CONNECT_TIMEOUT' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
     code === 'UND_ERR_BODY_TIMEOUT'
   ) {
-    return new RemoteError('NETWORK', `${where} timed out (${what}): ${detail}`, {
+    return new RemoteError('NETWORK', `${where} timed out while ${operation}: ${detail}`, {
       path: key,
       cause: error,
       hint: 'raise connect_timeout or read_timeout of the remote if the server is slow',
     });
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
-    return new RemoteError('NETWORK', `${where}: ${what} failed: ${detail} (${code})`, {
+    return new RemoteError('NETWORK', `${where}: ${detail} (${code}) while ${operation}`, {
       path: key,
       cause: error,
       hint:
@@ -174,7 +179,7 @@ export function transportError(
           : undefined,
     });
   }
-  return new RemoteError('OTHER', `${where}: ${what} failed: ${detail}${code ? ` (${code})` : ''}`, {
+  return new RemoteError('OTHER', `${where}: ${detail}${code ? ` (${code})` : ''} while ${operation}`, {
     path: key,
     cause: error,
   });

@@ -230,7 +230,7 @@ export class HttpStorage implements RemoteStorage {
         if (++redirects > MAX_REDIRECTS) {
           throw new RemoteError(
             'OTHER',
-            `${describeRemote(this.#label)}: too many redirects (${options.operation} ${options.key})`,
+            `${describeRemote(this.#label)}: too many redirects while ${options.operation}`,
             { path: options.key },
           );
         }
@@ -247,7 +247,7 @@ export class HttpStorage implements RemoteStorage {
 
   async *list(prefix: string): AsyncIterable<string> {
     yield* [];
-    throw new RemoteError('UNSUPPORTED', `${describeRemote(this.#label)} cannot be listed (${prefix})`, {
+    throw new RemoteError('UNSUPPORTED', `${describeRemote(this.#label)}: an HTTP remote cannot be listed`, {
       path: prefix,
       hint: 'HTTP remotes are checked one object at a time',
     });
@@ -271,7 +271,7 @@ export class HttpStorage implements RemoteStorage {
   }
 
   async upload(localPath: string, key: string, options: TransferOptions = {}): Promise<void> {
-    const operation = 'upload to';
+    const operation = 'uploading';
     try {
       const info = await stat(localPath);
       if (!info.isFile()) throw new Error('not a file');
@@ -308,7 +308,7 @@ export class HttpStorage implements RemoteStorage {
   }
 
   async download(key: string, localPath: string, options: TransferOptions = {}): Promise<void> {
-    const operation = 'download of';
+    const operation = 'downloading';
     const response = await this.#send('GET', {
       operation,
       key,
@@ -345,7 +345,7 @@ export class HttpStorage implements RemoteStorage {
   async remove(key: string): Promise<void> {
     throw new RemoteError(
       'UNSUPPORTED',
-      `${describeRemote(this.#label)} cannot remove ${key}: HTTP remotes have no delete`,
+      `${describeRemote(this.#label)}: an HTTP remote cannot remove objects`,
       {
         path: key,
         retryable: false,
@@ -363,12 +363,17 @@ export class HttpStorage implements RemoteStorage {
 export async function openHttpStorage(request: RemoteStorageRequest): Promise<HttpStorage> {
   const options = parseHttpOptions(request.name, request.options);
   const parsed = parseHttpUrl(request.url, request.name);
-  let password = options.password ?? parsed.password;
+  // Without 'auth', credentials in the URL are sent as basic auth (as DVC's client does); with
+  // 'auth', the configured user and password come first.
+  let password = options.auth === undefined ? parsed.password : (options.password ?? parsed.password);
   const needsPassword = options.auth !== undefined;
   if (needsPassword && password === undefined && options.askPassword) {
     password = await askPassword(request.name, parsed.display, options.user ?? parsed.user ?? 'custom');
   }
-  const effective: HttpRemoteOptions = { ...options, user: options.user ?? parsed.user };
+  const effective: HttpRemoteOptions = {
+    ...options,
+    user: options.auth === undefined ? parsed.user : (options.user ?? parsed.user),
+  };
   checkAuth(request.name, effective, password);
   return new HttpStorage(request.name, parsed, effective, password);
 }

@@ -24,8 +24,7 @@ export interface HttpRemoteOptions {
 }
 
 function configError(remote: string, key: string, message: string, hint?: string): RemoteError {
-  const where = remote ? `remote '${remote}'` : 'the HTTP remote';
-  return new RemoteError('CONFIG', `${where}: '${key}' ${message}`, {
+  return new RemoteError('CONFIG', `'${key}' ${message}`, {
     path: key,
     hint:
       hint ??
