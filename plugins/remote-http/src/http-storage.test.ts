@@ -154,6 +154,15 @@ describe('HttpStorage against a server', () => {
     });
   });
 
+  it('ask_password without a terminal is an AUTH error saying where to put the password', async () => {
+    const asking = open(`${origin}/s`, { auth: 'basic', user: 'alice', ask_password: true });
+    await expect(asking).rejects.toMatchObject({ code: 'AUTH' });
+    await expect(asking).rejects.toHaveProperty(
+      'hint',
+      expect.stringContaining('tvc remote modify --local web password'),
+    );
+  });
+
   it('reports a server that is not there as a retryable network error', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

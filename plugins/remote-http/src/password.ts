@@ -22,13 +22,9 @@ export function askPassword(remote: string, url: string, user: string): Promise<
 function prompt(remote: string, url: string, user: string): Promise<string> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
     return Promise.reject(
-      new RemoteError(
-        'AUTH',
-        `${remote ? `remote '${remote}'` : url} asks for a password, but there is no terminal`,
-        {
-          hint: `store it with \`tvc remote modify --local ${remote || 'NAME'} password …\` instead of ask_password`,
-        },
-      ),
+      new RemoteError('AUTH', `${url}: ask_password is set, but there is no terminal to ask on`, {
+        hint: `store it with \`tvc remote modify --local ${remote || 'NAME'} password …\` instead of ask_password`,
+      }),
     );
   }
   return new Promise((resolve, reject) => {
