@@ -410,9 +410,9 @@ describe('push and pull through an HTTP remote, tvc and DVC', () => {
       const refused = await tvc(clonedDir, 'pull');
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toContain(
-        `remote 'web': ${web.origin}/store: HTTP 401 Unauthorized while checking`,
+        `remote 'web': ${web.origin}/store: HTTP 401 Unauthorized while downloading`,
       );
-      expect(refused.stderr).toContain('hint: check the remote');
+      expect(refused.stderr).toContain('2 files failed to download');
       // Half-configured auth: one line naming the missing option, from the remote, not a plugin failure.
       expect((await tvc(clonedDir, 'remote', 'modify', '--local', 'web', 'auth', 'basic')).code).toBe(0);
       const incomplete = await tvc(clonedDir, 'pull');
