@@ -375,6 +375,11 @@ describe('push and pull through an HTTP remote, tvc and DVC', () => {
       const again = await repo.tvc('push');
       expect(again.code, again.stderr).toBe(0);
       expect(web.requests.filter((request) => request.method === 'POST')).toHaveLength(5);
+      // status -c, asked object by object over HTTP (no listing), says what DVC's says.
+      const tvcStatus = await repo.tvc('status', '-c');
+      const dvcStatus = await repo.dvc('status', '-c');
+      expect(tvcStatus.code, tvcStatus.stderr).toBe(0);
+      expect(tvcStatus.stdout).toBe(dvcStatus.stdout);
 
       await repo.git('add', '-A');
       await repo.git('commit', '-q', '-m', 'data');
