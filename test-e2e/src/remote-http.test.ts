@@ -442,3 +442,54 @@ describe('push and pull through an HTTP remote, tvc and DVC', () => {
     }
   });
 });
+
+describe('an HTTP remote that dies during a push', () => {
+  it('the next push, once the server is back, completes: every object once, named by its hash', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'tvc-e2e-http-root-'));
+    const repo = await TempRepo.create();
+    try {
+      const files = 40;
+      for (let index = 0; index < files; index++) await repo.write(`data/f${index}.txt`, `file ${index}\n`);
+      await repo.write('big.bin', randomBytes(4 * 1024 * 1024).toString('base64'));
+      expect((await repo.tvc('add', '-q', 'data', 'big.bin')).code).toBe(0);
+      const first = await startHttpServer({ root, latencyMs: 15 });
+      open.push(first);
+      expect((await repo.tvc('remote', 'add', '-d', 'web', `${first.origin}/store`)).code).toBe(0);
+
+      const pushing = repo.tvc('push', '-j', '4');
+      // Stop the server once some objects are stored: the push fails, naming what failed.
+      for (let waited = 0; first.requests.filter((request) => request.status === 201).length < 10; waited++) {
+        if (waited > 600) throw new Error('the push made no progress');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await first.close();
+      open.length = 0;
+      const interrupted = await pushing;
+      expect(interrupted.code).not.toBe(0);
+      expect(interrupted.stderr).toMatch(/ECONNREFUSED|ECONNRESET|other side closed|socket/i);
+      const stored = (await listFiles(path.join(root, 'store'))).length;
+      expect(stored).toBeGreaterThan(0);
+      expect(stored).toBeLessThan(files + 2);
+
+      const second = await startHttpServer({ root, port: first.port });
+      open.push(second);
+      const resumed = await repo.tvc('push');
+      expect(resumed.code, resumed.stderr).toBe(0);
+      // Only what the first push did not store is uploaded again.
+      expect(second.requests.filter((request) => request.method === 'POST').length).toBe(files + 2 - stored);
+      const keys = await listFiles(path.join(root, 'store'));
+      expect(keys).toHaveLength(files + 2);
+      for (const key of keys) {
+        expect(key).toMatch(/^files\/md5\/[0-9a-f]{2}\/[0-9a-f]{30}(\.dir)?$/);
+        const name = key.replace(/^files\/md5\/(..)\/(.*?)(\.dir)?$/, '$1$2');
+        expect(await md5(path.join(root, 'store', key)), key).toBe(name);
+      }
+      const status = await repo.tvc('status', '-c');
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain('in sync');
+    } finally {
+      await repo.remove();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

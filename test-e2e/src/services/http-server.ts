@@ -38,6 +38,10 @@ export interface HttpServerOptions {
   readonly noHead?: boolean;
   /** The directory files are stored in; a fresh temporary one by default (removed by close). */
   readonly root?: string;
+  /** The port to listen on (a free one by default): a restarted server takes its old port. */
+  readonly port?: number;
+  /** Waits this long before answering each request (a slow server, to interrupt a transfer). */
+  readonly latencyMs?: number;
 }
 
 export interface TestHttpServer {
@@ -118,6 +122,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     response: http.ServerResponse,
     record: RecordedRequest,
   ): Promise<void> {
+    if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     if (resets > 0) {
       resets--;
       record.status = -1;
@@ -211,7 +216,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
