@@ -91,7 +91,8 @@ describe('HttpStorage against a server', () => {
     expect(await storage.exists('files/md5/aa/bb')).toBe(true);
     await storage.close();
     expect(seen.map((request) => `${request.method} ${request.authorization ? 'auth' : 'none'}`)).toEqual([
-      'POST none',
+      'HEAD none',
+      'HEAD auth',
       'POST auth',
       'HEAD auth',
     ]);

@@ -281,6 +281,10 @@ export class HttpStorage implements RemoteStorage {
         cause: error,
       });
     }
+    if (this.#digest && !this.#digest.ready) {
+      // Learn the digest challenge with a HEAD rather than by sending the whole file to a 401.
+      await this.#discard(await this.#send('HEAD', { operation, key, signal: options.signal }));
+    }
     let sentBytes = 0;
     const body = (): Readable => {
       // A resend (digest challenge) starts the count again.
