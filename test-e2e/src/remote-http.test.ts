@@ -297,6 +297,19 @@ describe('the requests DVC sends to an HTTP remote, and tvc', () => {
       expect(tvcServer.requests.slice(tvcBefore).map(shape).sort()).toEqual(
         keys.map((key) => `GET /store/${key} auth=Basic ${Buffer.from('alice:s3cret').toString('base64')}`),
       );
+
+      // DVC cannot remove from an HTTP remote either: its gc -c fails (with its internal error, so
+      // run outside the harness, which fails any run printing one) and sends no DELETE.
+      const gc = await run(binary, ['gc', '-w', '-c', '-f'], {
+        cwd: repo.dir,
+        env: { ...process.env, DVC_NO_ANALYTICS: '1' },
+      }).then(
+        () => 0,
+        (error: { code?: number }) => error.code ?? -1,
+      );
+      expect(gc).not.toBe(0);
+      expect(dvcServer.requests.some((request) => request.method === 'DELETE')).toBe(false);
+      expect(await listFiles(path.join(dvcServer.root, 'store'))).toEqual(keys);
     } finally {
       await repo.remove();
     }
