@@ -359,6 +359,48 @@ async function configureRemote(
   }
 }
 
+describe('tvc push sends what DVC push sends', () => {
+  it('with auth custom (a token header) and method PUT', async () => {
+    if (!comparisonDvc('HTTP remote push requests with custom auth and PUT')) return;
+    const options = {
+      requiredHeader: { name: 'X-Api-Token', value: 'tok-42' },
+      uploadMethods: ['PUT'] as const,
+    };
+    const servers = { dvc: await server(options), tvc: await server(options) };
+    const repo = await TempRepo.create();
+    try {
+      await writeData(repo);
+      expect((await repo.dvc('add', '-q', 'data', 'one.txt')).code).toBe(0);
+      for (const tool of ['dvc', 'tvc'] as const) {
+        const call = (...args: string[]) => (tool === 'dvc' ? repo.dvc(...args) : repo.tvc(...args));
+        const url = `${servers[tool].origin}/store`;
+        const settings = [
+          ['remote', 'add', '-f', '-d', 'web', url],
+          ['remote', 'modify', 'web', 'method', 'PUT'],
+          ['remote', 'modify', 'web', 'auth', 'custom'],
+          ['remote', 'modify', 'web', 'custom_auth_header', 'X-Api-Token'],
+          ['remote', 'modify', '--local', 'web', 'password', 'tok-42'],
+        ];
+        for (const args of settings) expect((await call(...args)).code, args.join(' ')).toBe(0);
+        const pushed = await call('push');
+        expect(pushed.code, `${tool} push: ${pushed.stderr}`).toBe(0);
+      }
+      const uploads = (which: TestHttpServer) =>
+        which.requests
+          .filter((request) => request.method === 'PUT')
+          .map(
+            (request) => `${shape(request)} token=${request.headers['x-api-token']} status=${request.status}`,
+          )
+          .sort();
+      expect(uploads(servers.dvc)).toHaveLength(5);
+      expect(uploads(servers.tvc)).toEqual(uploads(servers.dvc));
+      expect(await listFiles(servers.tvc.root)).toEqual(await listFiles(servers.dvc.root));
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
 describe('push and pull through an HTTP remote, tvc and DVC', () => {
   const auth = { user: 'alice', password: 's3cret' };
 
