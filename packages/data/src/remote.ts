@@ -28,6 +28,8 @@ export interface RemoteDataOptions {
   readonly workspace?: boolean | undefined;
   readonly withDeps?: boolean | undefined;
   readonly recursive?: boolean | undefined;
+  /** Move the run cache (`.dvc/cache/runs` ↔ the remote's `runs/`) too, as DVC's `--run-cache`. */
+  readonly runCache?: boolean | undefined;
   readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
   /** Warnings for the user (objects missing everywhere, DVC 2 objects skipped). */
   readonly onWarning?: ((message: string) => void) | undefined;
@@ -148,7 +150,7 @@ async function unpushedPaths(tvc: Tvc): Promise<string[]> {
   const result: string[] = [];
   for (const stage of pipeline.stages) {
     for (const output of stage.outs) {
-      if (output.properties.push === false) result.push(toPosix(path.relative(tvc.root, output.absolute)));
+      if (!output.push) result.push(toPosix(path.relative(tvc.root, output.absolute)));
     }
   }
   return result;
@@ -237,4 +239,17 @@ export function missingWarning(collected: CollectedObjects, missing: readonly st
 export function describeFailure(failure: TransferFailure, collected: CollectedObjects): string {
   const name = collected.names.get(failure.oid);
   return `${name ? `'${name}' ` : ''}(${failure.key}): ${failure.error.message}`;
+}
+
+/** Every file of the local run cache (`<cache>/runs/…`) with its key on the remote (`runs/…`). */
+export async function runCacheFiles(cacheRoot: string): Promise<{ local: string; key: string }[]> {
+  const { readdir } = await import('node:fs/promises');
+  const root = path.join(cacheRoot, 'runs');
+  const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile() && !/^\..+\.tmp$/.test(entry.name))
+    .map((entry) => {
+      const local = path.join(entry.parentPath, entry.name);
+      return { local, key: toPosix(path.relative(cacheRoot, local)) };
+    });
 }

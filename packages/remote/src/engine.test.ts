@@ -296,3 +296,55 @@ describe('fetchObjects', () => {
     expect(again.transferred).toEqual([]);
   });
 });
+
+describe('systemic failures', () => {
+  it('stop a push at the first refused object instead of reporting every object', async () => {
+    const storage = new MemoryStorage();
+    const oids = [await store('one\n'), await store('two\n'), await store('three\n')];
+    for (const oid of oids)
+      storage.failNext('upload', objectKey(oid), new RemoteError('AUTH', 'access denied'));
+    await expect(
+      pushObjects(storage, cache, { files: oids, dirs: new Map() }, { jobs: 1, retry: noSleep }),
+    ).rejects.toMatchObject({
+      code: 'AUTH',
+    });
+    expect(storage.calls.upload).toBe(1);
+  });
+});
+
+describe('gcRemote', () => {
+  it('removes the unused objects, manifests first, and drops them from the index', async () => {
+    const { gcRemote } = await import('./gc');
+    const storage = new MemoryStorage();
+    const kept = await storeDir({ k: 'keep\n' });
+    const gone = await storeDir({ g: 'gone\n', h: 'also gone\n' });
+    const index = RemoteIndex.memory();
+    await pushObjects(
+      storage,
+      cache,
+      {
+        files: [],
+        dirs: new Map([
+          [kept.dir, kept.files],
+          [gone.dir, gone.files],
+        ]),
+      },
+      { index, retry: noSleep },
+    );
+    const keep = new Set([kept.dir, ...kept.files]);
+    expect((await gcRemote(storage, keep, { dry: true })).sort()).toEqual([gone.dir, ...gone.files].sort());
+    expect(storage.calls.remove).toBe(0);
+    const order: string[] = [];
+    const remove = storage.remove.bind(storage);
+    storage.remove = async (key: string) => {
+      order.push(key);
+      await remove(key);
+    };
+    const removed = await gcRemote(storage, keep, { index, jobs: 1 });
+    expect(removed.sort()).toEqual([gone.dir, ...gone.files].sort());
+    expect(order[0]).toBe(objectKey(gone.dir));
+    expect([...storage.objects.keys()].sort()).toEqual([kept.dir, ...kept.files].map(objectKey).sort());
+    expect(index.has(gone.dir)).toBe(false);
+    expect(index.has(kept.dir)).toBe(true);
+  });
+});

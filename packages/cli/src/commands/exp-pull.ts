@@ -65,10 +65,9 @@ export default async function expPull(
   }
   const out = context.io.stdout;
   if (pulled.length > 0) {
-    writeLine(
-      out,
-      `Pulled experiment '${humanJoin(pulled.map((exp) => exp.name))}' from Git remote '${gitRemote}'.`,
-    );
+    // DVC prints the Python list of names here: `Pulled experiment '['a', 'b']' from …`
+    const list = `[${pulled.map((exp) => `'${exp.name}'`).join(', ')}]`;
+    writeLine(out, `Pulled experiment '${list}' from Git remote '${gitRemote}'.`);
   } else {
     writeLine(out, 'No experiments to pull.');
   }
@@ -87,6 +86,7 @@ export default async function expPull(
       jobs: parseJobs(options.jobs),
       revs: await experimentCommits(git, pulled),
       workspace: false,
+      runCache: options.runCache,
       onProgress: reporter.update,
       onWarning: (message) => {
         reporter.finish();
