@@ -472,7 +472,9 @@ describe('push and pull through an HTTP remote, tvc and DVC', () => {
       expect(refused.stderr).toContain(
         `remote 'web': ${web.origin}/store: HTTP 401 Unauthorized while downloading`,
       );
-      expect(refused.stderr).toContain('2 files failed to download');
+      // An auth failure stops the transfer with one error and its hint (not one line per file).
+      expect(refused.stderr.match(/HTTP 401/g)).toHaveLength(1);
+      expect(refused.stderr).toContain("hint: check the remote's credentials");
       // Half-configured auth: one line naming the missing option, from the remote, not a plugin failure.
       expect((await tvc(clonedDir, 'remote', 'modify', '--local', 'web', 'auth', 'basic')).code).toBe(0);
       const incomplete = await tvc(clonedDir, 'pull');
