@@ -164,6 +164,19 @@ describe('HttpStorage against a server', () => {
     );
   });
 
+  it('read_timeout bounds the wait for an answer: a retryable NETWORK error naming the option', async () => {
+    handler = () => {
+      // never answers
+    };
+    const storage = await open(`${origin}/s`, { read_timeout: 0.3 });
+    const started = Date.now();
+    const waiting = storage.exists('k');
+    await expect(waiting).rejects.toMatchObject({ code: 'NETWORK', retryable: true });
+    await expect(waiting).rejects.toHaveProperty('hint', expect.stringContaining('read_timeout'));
+    expect(Date.now() - started).toBeLessThan(5000);
+    await storage.close();
+  });
+
   it('reports a server that is not there as a retryable network error', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
