@@ -1,5 +1,5 @@
 import type { Tvc } from '@tvc/core';
-import { fetchObjects, type TransferFailure } from '@tvc/remote';
+import { fetchFiles, fetchObjects, type TransferFailure } from '@tvc/remote';
 import type { TransferSummary } from './push';
 import {
   collectObjects,
@@ -32,6 +32,10 @@ export async function fetchData(
     const fail = (error: unknown) => {
       throw remoteProblem(remote.name, error);
     };
+    // as DVC, the run cache's entries are counted in the failures but not in the files fetched
+    const runs = options.runCache
+      ? await fetchFiles(remote.storage, 'runs/', collected.cacheRoot, engine).catch(fail)
+      : { transferred: [], failed: [] };
     const manifests = await fetchObjects(
       remote.storage,
       collected.cacheRoot,
@@ -44,7 +48,7 @@ export async function fetchData(
     );
     const missing = [...manifests.missing, ...objects.missing];
     if (missing.length > 0) options.onWarning?.(missingWarning(collected, missing));
-    const failed: TransferFailure[] = [...manifests.failed, ...objects.failed];
+    const failed: TransferFailure[] = [...runs.failed, ...manifests.failed, ...objects.failed];
     return {
       remote: remote.name,
       transferred: manifests.transferred.length + objects.transferred.length,

@@ -1,5 +1,5 @@
 import type { Tvc } from '@tvc/core';
-import { pushObjects, type TransferFailure } from '@tvc/remote';
+import { pushFiles, pushObjects, type TransferFailure } from '@tvc/remote';
 import {
   type CollectedObjects,
   collectObjects,
@@ -7,6 +7,7 @@ import {
   openRemote,
   type RemoteDataOptions,
   remoteProblem,
+  runCacheFiles,
 } from './remote';
 
 export interface TransferSummary {
@@ -29,6 +30,14 @@ export async function pushData(tvc: Tvc, options: RemoteDataOptions = {}): Promi
   const remote = await openRemote(tvc, options.remote, 'push');
   try {
     const collected = await collectObjects(tvc, options, 'push');
+    const runs = options.runCache
+      ? await pushFiles(remote.storage, await runCacheFiles(collected.cacheRoot), {
+          jobs: options.jobs,
+          retry: options.retry,
+        }).catch((error: unknown) => {
+          throw remoteProblem(remote.name, error);
+        })
+      : { transferred: [], failed: [] };
     const result = await pushObjects(
       remote.storage,
       collected.cacheRoot,
@@ -40,8 +49,8 @@ export async function pushData(tvc: Tvc, options: RemoteDataOptions = {}): Promi
     if (result.missing.length > 0) options.onWarning?.(missingWarning(collected, result.missing));
     return {
       remote: remote.name,
-      transferred: result.transferred.length,
-      failed: result.failed,
+      transferred: runs.transferred.length + result.transferred.length,
+      failed: [...runs.failed, ...result.failed],
       missing: result.missing,
       collected,
     };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { remoteScheme } from '@tvc/config';
-import { readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
+import { PluginError, readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
 import {
   type EngineOptions,
   RemoteError,
@@ -22,8 +22,14 @@ export interface RemoteDataOptions {
   readonly allTags?: boolean | undefined;
   readonly allCommits?: boolean | undefined;
   readonly allExperiments?: boolean | undefined;
+  /** Git revisions whose data is wanted too (exp push/pull: an experiment's commits). */
+  readonly revs?: readonly string[] | undefined;
+  /** Include the workspace's data (default true). */
+  readonly workspace?: boolean | undefined;
   readonly withDeps?: boolean | undefined;
   readonly recursive?: boolean | undefined;
+  /** Move the run cache (`.dvc/cache/runs` ↔ the remote's `runs/`) too, as DVC's `--run-cache`. */
+  readonly runCache?: boolean | undefined;
   readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
   /** Warnings for the user (objects missing everywhere, DVC 2 objects skipped). */
   readonly onWarning?: ((message: string) => void) | undefined;
@@ -40,7 +46,9 @@ export interface OpenedRemote {
 }
 
 /** A RemoteError (or anything a storage threw) as a TvcError naming the remote and the path. */
-export function remoteProblem(remote: string, error: unknown): TvcError {
+export function remoteProblem(remote: string, thrown: unknown): TvcError {
+  // A RemoteError thrown by a plugin's remoteStorage tap reaches here wrapped by core's hook guard.
+  const error = thrown instanceof PluginError && thrown.cause instanceof RemoteError ? thrown.cause : thrown;
   if (error instanceof TvcError) return error;
   if (error instanceof RemoteError) {
     const where = error.path ? ` ('${error.path}')` : '';
@@ -68,7 +76,7 @@ export async function openRemote(tvc: Tvc, name: string | undefined, command: st
     const message = any
       ? `no remote specified in ${tvc.root}. Setup default remote with\n    tvc remote default <remote name>\nor use:\n    tvc ${command} -r <remote name>`
       : `no remote specified in ${tvc.root}. Create a default remote with\n    tvc remote add -d <remote name> <remote url>`;
-    throw new TvcError('NO_REMOTE', message, { location: { file: path.join(tvc.root, '.dvc', 'config') } });
+    throw new TvcError('NO_REMOTE', `config file error: ${message}`);
   }
   const section = config.sections[`remote "${chosen}"`];
   if (!section) {
@@ -131,6 +139,8 @@ function scopeOf(options: RemoteDataOptions): UsedScope {
     allTags: options.allTags,
     allCommits: options.allCommits,
     allExperiments: options.allExperiments,
+    revs: options.revs,
+    workspace: options.workspace,
   };
 }
 
@@ -140,7 +150,7 @@ async function unpushedPaths(tvc: Tvc): Promise<string[]> {
   const result: string[] = [];
   for (const stage of pipeline.stages) {
     for (const output of stage.outs) {
-      if (output.properties.push === false) result.push(toPosix(path.relative(tvc.root, output.absolute)));
+      if (!output.push) result.push(toPosix(path.relative(tvc.root, output.absolute)));
     }
   }
   return result;
@@ -153,7 +163,7 @@ export async function collectObjects(
   purpose: 'push' | 'fetch',
 ): Promise<CollectedObjects> {
   const used = await collectUsedObjects(tvc, scopeOf(options));
-  const skipped = purpose === 'push' ? await unpushedPaths(tvc) : [];
+  const skipped = purpose === 'push' && options.workspace !== false ? await unpushedPaths(tvc) : [];
   const excluded = (name: string) => skipped.some((out) => name === out || name.startsWith(`${out}/`));
   const workspace = new Workspace(tvc.root);
   const files = new Set<string>();
@@ -229,4 +239,17 @@ export function missingWarning(collected: CollectedObjects, missing: readonly st
 export function describeFailure(failure: TransferFailure, collected: CollectedObjects): string {
   const name = collected.names.get(failure.oid);
   return `${name ? `'${name}' ` : ''}(${failure.key}): ${failure.error.message}`;
+}
+
+/** Every file of the local run cache (`<cache>/runs/…`) with its key on the remote (`runs/…`). */
+export async function runCacheFiles(cacheRoot: string): Promise<{ local: string; key: string }[]> {
+  const { readdir } = await import('node:fs/promises');
+  const root = path.join(cacheRoot, 'runs');
+  const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile() && !/^\..+\.tmp$/.test(entry.name))
+    .map((entry) => {
+      const local = path.join(entry.parentPath, entry.name);
+      return { local, key: toPosix(path.relative(cacheRoot, local)) };
+    });
 }

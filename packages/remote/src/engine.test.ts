@@ -76,6 +76,22 @@ describe('withRetry', () => {
     expect(waits[2]).toBeLessThan(250);
   });
 
+  it("waits at least what the server's Retry-After asked, up to a minute", async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls++;
+        if (calls === 1) throw new RemoteError('THROTTLED', 'busy', { retryAfterMs: 3000 });
+        if (calls === 2) throw new RemoteError('THROTTLED', 'busy', { retryAfterMs: 3_600_000 });
+        return 'done';
+      },
+      { baseDelayMs: 100, sleep: async (ms) => void waits.push(ms) },
+    );
+    expect(result).toBe('done');
+    expect(waits).toEqual([3000, 60_000]);
+  });
+
   it('does not retry an error that is not retryable', async () => {
     let calls = 0;
     await expect(
@@ -278,5 +294,57 @@ describe('fetchObjects', () => {
     // already there: not downloaded again
     const again = await fetchObjects(storage, cache, [good], { retry: noSleep });
     expect(again.transferred).toEqual([]);
+  });
+});
+
+describe('systemic failures', () => {
+  it('stop a push at the first refused object instead of reporting every object', async () => {
+    const storage = new MemoryStorage();
+    const oids = [await store('one\n'), await store('two\n'), await store('three\n')];
+    for (const oid of oids)
+      storage.failNext('upload', objectKey(oid), new RemoteError('AUTH', 'access denied'));
+    await expect(
+      pushObjects(storage, cache, { files: oids, dirs: new Map() }, { jobs: 1, retry: noSleep }),
+    ).rejects.toMatchObject({
+      code: 'AUTH',
+    });
+    expect(storage.calls.upload).toBe(1);
+  });
+});
+
+describe('gcRemote', () => {
+  it('removes the unused objects, manifests first, and drops them from the index', async () => {
+    const { gcRemote } = await import('./gc');
+    const storage = new MemoryStorage();
+    const kept = await storeDir({ k: 'keep\n' });
+    const gone = await storeDir({ g: 'gone\n', h: 'also gone\n' });
+    const index = RemoteIndex.memory();
+    await pushObjects(
+      storage,
+      cache,
+      {
+        files: [],
+        dirs: new Map([
+          [kept.dir, kept.files],
+          [gone.dir, gone.files],
+        ]),
+      },
+      { index, retry: noSleep },
+    );
+    const keep = new Set([kept.dir, ...kept.files]);
+    expect((await gcRemote(storage, keep, { dry: true })).sort()).toEqual([gone.dir, ...gone.files].sort());
+    expect(storage.calls.remove).toBe(0);
+    const order: string[] = [];
+    const remove = storage.remove.bind(storage);
+    storage.remove = async (key: string) => {
+      order.push(key);
+      await remove(key);
+    };
+    const removed = await gcRemote(storage, keep, { index, jobs: 1 });
+    expect(removed.sort()).toEqual([gone.dir, ...gone.files].sort());
+    expect(order[0]).toBe(objectKey(gone.dir));
+    expect([...storage.objects.keys()].sort()).toEqual([kept.dir, ...kept.files].map(objectKey).sort());
+    expect(index.has(gone.dir)).toBe(false);
+    expect(index.has(kept.dir)).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ export {
 } from './contract';
 export { RemoteError, type RemoteErrorCode, type RemoteErrorOptions } from './errors';
 export { type ExistsOptions, type ObjectPlan, oidsExist, planOids, remoteHas } from './exists';
+export { gcRemote, listRemoteOids, type RemoteGcOptions } from './gc';
 export { isOid, objectKey, oidFromKey } from './keys';
 export { MemoryStorage } from './memory-storage';
 export { defaultJobs, eachLimited, type RetryOptions, withRetry } from './pool';
@@ -14,7 +15,10 @@ export { RemoteIndex } from './remote-index';
 export {
   cachePath,
   type EngineOptions,
+  fetchFiles,
   fetchObjects,
+  type PlainFile,
+  pushFiles,
   pushObjects,
   type TransferFailure,
   type TransferProgress,

@@ -52,6 +52,16 @@ export function cachePath(cacheRoot: string, oid: string): string {
   return path.join(cacheRoot, ...objectKey(oid).split('/'));
 }
 
+/**
+ * Failures that are the remote's, not one object's (credentials, configuration, no plugin):
+ * the transfer stops at the first and throws it, rather than reporting every object.
+ */
+const SYSTEMIC = new Set(['AUTH', 'CONFIG', 'UNSUPPORTED']);
+
+function isSystemic(error: unknown): error is RemoteError {
+  return error instanceof RemoteError && SYSTEMIC.has(error.code);
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -92,7 +102,8 @@ async function sizeOf(file: string): Promise<number | undefined> {
  * Uploads what the remote lacks of `plan` from the local cache at `cacheRoot`: file objects
  * first, then each `.dir` manifest once every file it lists is on the remote (a manifest whose
  * files did not all make it is not uploaded, so its presence always means a whole directory).
- * Objects the cache lacks are reported in `missing`; failures (after retries) in `failed`.
+ * Objects the cache lacks are reported in `missing`; failures (after retries) in `failed`. A
+ * failure of the remote itself (`AUTH`, `CONFIG`, `UNSUPPORTED`) stops the push and is thrown.
  */
 export async function pushObjects(
   storage: RemoteStorage,
@@ -152,6 +163,7 @@ export async function pushObjects(
       progress.files++;
       progress.emit();
     } catch (error) {
+      if (isSystemic(error)) throw error;
       failed.push({ oid, key, path: local, error: asError(error) });
     }
   };
@@ -260,6 +272,7 @@ export async function fetchObjects(
       progress.emit();
     } catch (error) {
       await rm(temporary, { force: true });
+      if (isSystemic(error)) throw error;
       if (error instanceof RemoteError && error.code === 'NOT_FOUND') missing.push(oid);
       else failed.push({ oid, key, path: destination, error: asError(error) });
     }
@@ -270,4 +283,83 @@ export async function fetchObjects(
     await options.index.save();
   }
   return { transferred, failed, missing };
+}
+
+/** One file moved as is (no hash in its name): the run cache's entries. */
+export interface PlainFile {
+  readonly local: string;
+  readonly key: string;
+}
+
+/**
+ * Uploads plain files (DVC's run cache, `runs/…`): every one, as DVC's `stage_cache.push` does,
+ * each atomic on the storage's side, retried; failures are returned with their paths.
+ */
+export async function pushFiles(
+  storage: RemoteStorage,
+  files: readonly PlainFile[],
+  options: EngineOptions = {},
+): Promise<{ transferred: string[]; failed: TransferFailure[] }> {
+  const transferred: string[] = [];
+  const failed: TransferFailure[] = [];
+  await eachLimited(files, options.jobs ?? defaultJobs(), async ({ local, key }) => {
+    try {
+      await withRetry(() => storage.upload(local, key, { signal: options.signal }), {
+        ...options.retry,
+        signal: options.signal,
+      });
+      transferred.push(key);
+    } catch (error) {
+      if (isSystemic(error)) throw error;
+      failed.push({ oid: key, key, path: local, error: asError(error) });
+    }
+  });
+  return { transferred, failed };
+}
+
+/**
+ * Downloads every file under `prefix` (`runs/`) to `localRoot`/<the key's path below the
+ * prefix's parent>, each through a temporary file renamed into place.
+ */
+export async function fetchFiles(
+  storage: RemoteStorage,
+  prefix: string,
+  localRoot: string,
+  options: EngineOptions = {},
+): Promise<{ transferred: string[]; failed: TransferFailure[] }> {
+  const keys: string[] = [];
+  if (storage.canList) {
+    await withRetry(
+      async () => {
+        keys.length = 0;
+        for await (const key of storage.list(prefix, options.signal)) keys.push(key);
+      },
+      { ...options.retry, signal: options.signal },
+    );
+  }
+  const transferred: string[] = [];
+  const failed: TransferFailure[] = [];
+  await eachLimited(keys, options.jobs ?? defaultJobs(), async (key) => {
+    const parts = key.split('/');
+    if (parts.some((part) => part === '' || part === '.' || part === '..')) return;
+    const destination = path.join(localRoot, ...parts);
+    const temporary = path.join(
+      path.dirname(destination),
+      `.${path.basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
+    );
+    try {
+      await mkdir(path.dirname(destination), { recursive: true });
+      await withRetry(() => storage.download(key, temporary, { signal: options.signal }), {
+        ...options.retry,
+        signal: options.signal,
+      });
+      await rename(temporary, destination);
+      transferred.push(key);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if (isSystemic(error)) throw error;
+      failed.push({ oid: key, key, path: destination, error: asError(error) });
+    }
+  });
+  return { transferred, failed };
 }
