@@ -61,9 +61,9 @@ describe('bad pipelines are reported clearly', () => {
   });
 
   it('an invalid stage name', async () => {
-    const result = await dagOf({ 'dvc.yaml': 'stages:\n  "train:v2":\n    cmd: x\n' });
+    const result = await dagOf({ 'dvc.yaml': 'stages:\n  "train@v2":\n    cmd: x\n' });
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain("ERROR: dvc.yaml:2:3: invalid stage name 'train:v2'");
+    expect(result.stderr).toContain("ERROR: dvc.yaml:2:3: invalid stage name 'train@v2'");
   });
 
   it('two stages producing the same output', async () => {
@@ -147,7 +147,7 @@ describe('bad pipelines are reported clearly', () => {
 
   it('every problem of every file at once', async () => {
     const result = await dagOf({
-      'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    outz: [a]\n  "b/c":\n    cmd: y\n',
+      'dvc.yaml': 'stages:\n  a:\n    cmd: x\n    outz: [a]\n  "b@c":\n    cmd: y\n',
       'sub/dvc.yaml': 'stages:\n  c:\n    deps: [x]\n',
     });
     expect(result.code).toBe(255);
@@ -157,7 +157,7 @@ describe('bad pipelines are reported clearly', () => {
       .filter((line) => line.startsWith('ERROR'));
     expect(lines).toEqual([
       "ERROR: dvc.yaml:4:5: unknown key 'outz' in stage 'a' — did you mean 'outs'?",
-      "ERROR: dvc.yaml:5:3: invalid stage name 'b/c'",
+      "ERROR: dvc.yaml:5:3: invalid stage name 'b@c'",
       "ERROR: sub/dvc.yaml:2:3: stage 'c' has no 'cmd'",
     ]);
   });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Registrar } from './registrar';
 
-/** `tvc add`, `checkout`, `commit`, `remove`, `move`, `diff`: data tracked by `.dvc` files and dvc.lock. */
+/** `tvc add`, `checkout`, `commit`, `remove`, `move`, `diff`, `gc`: data tracked by `.dvc` files and dvc.lock. */
 export function registerDataCommands(program: Command, { run, common }: Registrar): void {
   common(program.command('add'))
     .description('track files or directories: cache them and write their .dvc files')
@@ -49,4 +49,24 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .option('--show-hash', 'show the hash of each entry (8 digits; old..new when modified)')
     .option('--hide-missing', 'do not list entries missing from the cache')
     .action(run(() => import('./commands/diff')));
+
+  common(program.command('gc'))
+    .description('remove from the cache the objects that the workspace and the revisions named do not use')
+    .option('-w, --workspace', 'keep what the workspace uses (always kept)')
+    .option('-a, --all-branches', 'keep what the tips of all branches use')
+    .option('-T, --all-tags', 'keep what all tags use')
+    .option('-A, --all-commits', 'keep what every commit uses')
+    .option('--all-experiments', 'keep what every experiment uses')
+    .option('--date <yyyy-mm-dd>', 'keep what the commits made on that date or later use')
+    .option('--rev <commit>', 'keep what this commit uses')
+    .option('-n, --num <num>', 'with --rev or -a: keep the last <num> commits of each (default 1)')
+    .option('--dry', 'only print what would be removed')
+    .option('-f, --force', 'do not ask for confirmation')
+    .option('--skip-failed', 'skip the revisions that cannot be read')
+    .option('-j, --jobs <number>', 'accepted for DVC compatibility (ignored)')
+    .option('-c, --cloud', 'not supported yet: collect garbage in remote storage too')
+    .option('-r, --remote <name>', 'not supported yet: the remote storage to collect garbage in')
+    .option('--not-in-remote', 'not supported yet: keep what is not in the remote')
+    .option('-p, --projects [paths...]', 'not supported yet: keep the data of these projects too')
+    .action(run(() => import('./commands/gc')));
 }

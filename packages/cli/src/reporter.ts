@@ -62,8 +62,10 @@ export class ReproReporter {
       this.#separate(true);
       this.#line(`Stage '${stage.addressing}' is cached - skipping run, checking out outputs`);
     });
-    tvc.hooks.stageVerify.tap(name, ({ stage }: StageEvent) => {
+    tvc.hooks.stageVerify.tap(name, ({ stage, run }: StageEvent) => {
       this.#separate(true);
+      // DVC verifies nothing in a dry run and says nothing, but still separates the next stage.
+      if (run.options.dry) return;
       this.#line(
         stage.kind === 'data'
           ? `Verifying data sources in stage: '${stage.addressing}'`

@@ -94,7 +94,7 @@ export {
   readMetricsText,
 } from './metrics-show';
 export type { CachedOutputRef } from './output-files';
-export { OutputFileMissingError, OutputFiles } from './output-files';
+export { DirectoryUnavailableError, OutputFileMissingError, OutputFiles } from './output-files';
 export type { ProducedOutput } from './output-trie';
 export { OutputTrie } from './output-trie';
 export type { GatherParamsOptions, ParamsFileKeys } from './params-show';
@@ -169,6 +169,7 @@ export type {
 export {
   externalLabel,
   isImportStage,
+  isLoadableStageName,
   isRepoImport,
   isValidStageName,
   stageCommands,
@@ -194,7 +195,7 @@ export { expandDict, shellQuote, toText } from './templating/format';
 export { readParsingConfig, TemplatingPlugin } from './templating/plugin';
 export { FileResolver, needsResolution, TEMPLATING_ERROR } from './templating/resolver';
 export { decodeUtf8, NotUtf8Error, readUtf8File } from './text-decode';
-export type { AppliedPlugin, TvcOptions } from './tvc';
+export type { AppliedPlugin, LoadPipelineOptions, TvcOptions } from './tvc';
 export { Tvc } from './tvc';
 export type { FoundFile, WalkOptions } from './walk';
 export { walkPipelineFiles } from './walk';

@@ -7,7 +7,7 @@ import { resolvePath, toPosix } from './paths';
 import { validate } from './schema';
 import {
   type ExternalDependency,
-  isValidStageName,
+  isLoadableStageName,
   type OutputKind,
   type RepoSource,
   type Stage,
@@ -252,11 +252,16 @@ export async function loadPipelineFile(tvc: Tvc, request: PipelineFileRequest): 
       const isForeach = typeof body === 'object' && body !== null && ('foreach' in body || 'do' in body);
       const before = problems.length;
       validate(source, isForeach ? foreachDefinition : stageDefinition, body, at, problems);
-      if (!isValidStageName(name)) {
+      // DVC loads any name here (its punctuation rule binds only `stage add`, see stage-writer.ts);
+      // only `@` cannot work: it separates a foreach/matrix group from its key when addressing.
+      if (!isLoadableStageName(name)) {
         problems.push(
           new TvcError('INVALID_STAGE_NAME', `invalid stage name '${name}'`, {
             location: locate(source, at, true),
-            hint: 'a stage name may not contain punctuation other than "_" and "-"',
+            hint:
+              name === ''
+                ? 'a stage needs a name'
+                : "'@' separates a foreach/matrix group from its key; rename the stage without it",
           }),
         );
       }

@@ -10,7 +10,7 @@ import {
 import { fastDvcYamlValue, parseDvcYaml } from './dvc-yaml';
 import { TvcError, TvcErrorList } from './errors';
 import { isStackOverflow } from './input-limits';
-import { OutputFileMissingError, OutputFiles } from './output-files';
+import { DirectoryUnavailableError, OutputFileMissingError, OutputFiles } from './output-files';
 import { expandRepoPath } from './params-show';
 import { isContainedRepoPath, toPosix } from './paths';
 import type { Pipeline } from './pipeline';
@@ -147,6 +147,11 @@ function notFound(repoPath: string): MetricsReadError {
   return new MetricsReadError('FileNotFoundError', `[Errno 2] No such file or directory: '${repoPath}'`);
 }
 
+/** A file inside a directory output whose `.dir` manifest is not in the cache. */
+function dataIndexDirError(error: DirectoryUnavailableError): MetricsReadError {
+  return new MetricsReadError(error.type, error.message, { cause: error });
+}
+
 /** A cached output neither in the tree nor in the cache (or never committed to it). */
 function noStorage(repoPath: string): MetricsReadError {
   return new MetricsReadError('FileNotFoundError', `[Errno 2] No storage files available: '${repoPath}'`);
@@ -165,7 +170,7 @@ export async function gatherMetrics(
 ): Promise<ParamsRevisionResult> {
   let pipeline: Pipeline;
   try {
-    pipeline = await tvc.loadPipeline();
+    pipeline = await tvc.loadPipeline({ tolerateOverlaps: true });
   } catch (error) {
     if (!options.targets || options.targets.length === 0)
       return { files: {}, error: revisionError(tvc, error) };
@@ -178,6 +183,7 @@ export async function gatherMetrics(
   await options.beforeRead?.(wanted);
   const reader = new OutputFiles(tvc.root, pipeline.stages, options.cacheRoot ?? tvc.root);
   const expanded: string[] = [];
+  const unavailable = new Map<string, DirectoryUnavailableError>();
   for (const repoPath of wanted) {
     // Outside the repository: not looked at (reading it gives DVC's `No such file`).
     if (!isContainedRepoPath(repoPath)) {
@@ -185,8 +191,14 @@ export async function gatherMetrics(
       continue;
     }
     const below = await expandRepoPath(tvc.root, repoPath);
-    const fromCache =
-      below.length === 1 && below[0] === repoPath ? await reader.expand(reader.output(repoPath)) : [];
+    let fromCache: { repoPath: string; md5: string }[] = [];
+    try {
+      if (below.length === 1 && below[0] === repoPath)
+        fromCache = await reader.expand(reader.output(repoPath));
+    } catch (error) {
+      if (!(error instanceof DirectoryUnavailableError)) throw error;
+      unavailable.set(repoPath, error);
+    }
     expanded.push(...(fromCache.length > 0 ? fromCache.map((entry) => entry.repoPath) : below));
     for (const entry of fromCache) reader.remember(entry);
   }
@@ -194,6 +206,8 @@ export async function gatherMetrics(
   const files: Record<string, ParamsFileResult> = {};
   const results = await Promise.all(
     [...new Set(expanded)].map(async (repoPath): Promise<[string, ParamsFileResult]> => {
+      const missingDirectory = unavailable.get(repoPath);
+      if (missingDirectory) return [repoPath, { error: dataIndexDirError(missingDirectory) }];
       try {
         const text = await readText(reader, repoPath);
         return [repoPath, { data: await readMetricsText(tvc, repoPath, text, cwd) }];
@@ -304,6 +318,7 @@ async function readText(reader: OutputFiles, repoPath: string): Promise<string> 
     if (error instanceof OutputFileMissingError) {
       throw error.storage ? noStorage(repoPath) : notFound(error.repoPath);
     }
+    if (error instanceof DirectoryUnavailableError) throw dataIndexDirError(error);
     throw error;
   }
 }

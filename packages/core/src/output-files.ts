@@ -34,6 +34,24 @@ export class OutputFileMissingError extends Error {
 }
 
 /**
+ * A cached directory output missing from the working tree whose `.dir` manifest is not in the
+ * cache either (a fresh clone before pulling): DVC's `DataIndexDirError`, `failed to load
+ * directory ('results',)` — the output's path as a Python tuple of its parts.
+ */
+export class DirectoryUnavailableError extends Error {
+  readonly repoPath: string;
+  /** DVC's exception type, for `--json` errors. */
+  readonly type = 'DataIndexDirError';
+
+  constructor(repoPath: string) {
+    const parts = repoPath.split('/').map((part) => `'${part}'`);
+    super(`failed to load directory (${parts.length === 1 ? `${parts[0]},` : parts.join(', ')})`);
+    this.name = 'DirectoryUnavailableError';
+    this.repoPath = repoPath;
+  }
+}
+
+/**
  * Reads files of a repository as DVC's file system shows them: from the working tree, and a cached
  * output missing from it (as every cached output is at a git revision) from the cache of
  * `cacheRoot` by the hash its stage's dvc.lock records — a directory output through its `.dir`
@@ -114,15 +132,24 @@ export class OutputFiles {
 
   /**
    * The files of a cached directory output that is missing from the working tree, from its
-   * manifest in the cache (sorted); `[]` for anything else.
+   * manifest in the cache (sorted); `[]` for anything else. Throws {@link DirectoryUnavailableError}
+   * when the manifest is not in the cache.
    */
   async expand(output: CachedOutputRef | undefined): Promise<{ repoPath: string; md5: string }[]> {
     if (!output) return [];
     if (await exists(path.join(this.#root, output.repoPath))) return [];
     const md5 = await this.md5(output);
     if (!md5?.endsWith('.dir')) return [];
+    let text: string;
     try {
-      const manifest: unknown = JSON.parse(await readFile(this.#cache().objectPath(md5), 'utf8'));
+      text = await readFile(this.#cache().objectPath(md5), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new DirectoryUnavailableError(output.repoPath);
+      return [];
+    }
+    try {
+      const manifest: unknown = JSON.parse(text);
       if (!Array.isArray(manifest)) return [];
       return (manifest as { relpath?: unknown; md5?: unknown }[])
         .filter(

@@ -117,7 +117,7 @@ export async function gatherParams(
     wanted = mergeParamsFileKeys(options.targets.map((target) => [target, []] as const));
   } else {
     try {
-      pipeline = await tvc.loadPipeline();
+      pipeline = await tvc.loadPipeline({ tolerateOverlaps: true });
     } catch (error) {
       return { files: {}, error: asError(error) };
     }

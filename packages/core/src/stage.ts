@@ -150,7 +150,15 @@ export function stageCommands(stage: Pick<Stage, 'cmd'>): string[] {
 
 const INVALID_NAME_CHARACTERS = /[!"#$%&'()*+,./:;<=>?@[\\\]^`{|}~]/;
 
-/** DVC's rule: a stage name has no ASCII punctuation except `_` and `-`. */
+/**
+ * DVC's rule for names it writes (`stage add`): no ASCII punctuation except `_` and `-`. Names
+ * read from a dvc.yaml are held only to {@link isLoadableStageName}, as DVC accepts `convert/ml`.
+ */
 export function isValidStageName(name: string): boolean {
   return name.length > 0 && !INVALID_NAME_CHARACTERS.test(name);
+}
+
+/** What DVC can load and address: any non-empty name without `@` (the foreach/matrix separator). */
+export function isLoadableStageName(name: string): boolean {
+  return name.length > 0 && !name.includes('@');
 }

@@ -37,6 +37,11 @@ export interface TvcOptions {
 }
 
 /** A plugin once applied, for `tvc plugins` and error messages. */
+export interface LoadPipelineOptions {
+  /** Overlapping outputs are not an error (see {@link Tvc.loadPipeline}). */
+  readonly tolerateOverlaps?: boolean | undefined;
+}
+
 export interface AppliedPlugin {
   readonly name: string;
   readonly source: 'option' | 'config' | 'preset';
@@ -226,10 +231,13 @@ export class Tvc {
   }
 
   /**
-   * Loads every pipeline file of the repository and builds the {@link Pipeline}. Every problem of
+   * Loads every pipeline file of the repository and builds the {@link Pipeline}. With
+   * `tolerateOverlaps`, outputs that overlap are not an error (the first one found produces the
+   * path): DVC checks them only where it builds its graph (`dag`, `repro`), not in `status` or
+   * `stage list`. Every problem of
    * every file is collected and thrown together (a `TvcErrorList` when there are several).
    */
-  async loadPipeline(): Promise<Pipeline> {
+  async loadPipeline(options: LoadPipelineOptions = {}): Promise<Pipeline> {
     const loaders = new Map<string, PipelineFileLoader>();
     const loaded: LoadedPipelineFile[] = [];
     await walkPipelineFiles(this.root, {
@@ -251,7 +259,11 @@ export class Tvc {
     const problems = loaded.flatMap((file) => file.problems);
     throwIfProblems(problems);
     const { pipeline, problems: graphProblems } = Pipeline.build(this.root, loaded);
-    throwIfProblems(graphProblems);
+    throwIfProblems(
+      options.tolerateOverlaps
+        ? graphProblems.filter((problem) => problem.code !== 'OVERLAPPING_OUTPUTS')
+        : graphProblems,
+    );
     this.hooks.pipelineLoaded.call(pipeline);
     return pipeline;
   }

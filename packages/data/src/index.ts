@@ -9,6 +9,8 @@ export { checkRecorded, dataFileText, HASH_PATTERN, updateDataFileText, writeDat
 export type { DataDiff, DiffEntry, DiffOptions } from './diff';
 export { diffData, isEmptyDiff } from './diff';
 export { fetchData } from './fetch';
+export type { CacheName, GcCandidate, GcOptions, GcResult } from './gc';
+export { gcCache, gcScopeMessage, validateGcScope } from './gc';
 export type { MoveResult } from './move';
 export { moveData } from './move';
 export type { PullOptions, PullSummary } from './pull';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { remoteScheme } from '@tvc/config';
-import { readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
+import { PluginError, readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
 import {
   cachePath,
   DVC3_LAYOUT,
@@ -56,7 +56,9 @@ export interface OpenedRemote {
 }
 
 /** A RemoteError (or anything a storage threw) as a TvcError naming the remote and the path. */
-export function remoteProblem(remote: string, error: unknown): TvcError {
+export function remoteProblem(remote: string, thrown: unknown): TvcError {
+  // A RemoteError thrown by a plugin's remoteStorage tap reaches here wrapped by core's hook guard.
+  const error = thrown instanceof PluginError && thrown.cause instanceof RemoteError ? thrown.cause : thrown;
   if (error instanceof TvcError) return error;
   if (error instanceof RemoteError) {
     const where = error.path ? ` ('${error.path}')` : '';
@@ -127,7 +129,6 @@ export async function openRemote(tvc: Tvc, name: string | undefined, command: st
   };
 }
 
-/** The objects an operation moves: DVC 3 files and manifests, with a name for each. */
 /** The objects of one layout: file objects, and manifests with the files they list. */
 export interface ObjectSet {
   readonly layout: ObjectLayout;

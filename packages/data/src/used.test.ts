@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PipelineFilesPlugin, Tvc } from '@tvc/core';
+import { PipelineFilesPlugin, Tvc, TvcError } from '@tvc/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addData } from './add';
 import { collectUsedObjects, type UsedObjects, usedHashes } from './used';
@@ -96,6 +96,15 @@ describe('collectUsedObjects', () => {
     expect(hashes(await collectUsedObjects(live, { allCommits: true }))).toEqual(
       [MD5.a1, MD5.a2, MD5.c].sort(),
     );
+    // A commit that changes no pipeline file is read once with its twin, and still listed.
+    git(root, 'checkout', '-q', 'side');
+    write(root, 'README', 'r\n');
+    commit(root);
+    git(root, 'checkout', '-q', 'main');
+    rmSync(path.join(root, 'a.txt.dvc'));
+    const twins = await collectUsedObjects(await open(root), { revs: ['side'], num: 2 });
+    expect(twins.revisions).toHaveLength(3);
+    expect(hashes(twins)).toEqual([MD5.c]);
     const tagged = await collectUsedObjects(live, { revs: [first], allTags: true });
     expect(tagged.revisions).toEqual(['workspace', `${first},v1`]);
   });
@@ -156,5 +165,22 @@ describe('collectUsedObjects', () => {
     expect(hashes(await collectUsedObjects(live, { targets: ['b'], withDeps: true }))).toEqual(
       [MD5.a1, MD5.a2].sort(),
     );
+  });
+
+  it('without git: branches, tags and commits add nothing; a revision or the experiments are refused', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tvc-used-'));
+    roots.push(root);
+    mkdirSync(path.join(root, '.dvc'));
+    writeFileSync(path.join(root, '.dvc', 'config'), '[core]\n    no_scm = True\n');
+    write(root, 'a.txt', 'a\n');
+    await addData(await open(root), ['a.txt']);
+    const live = await open(root);
+    expect(
+      hashes(await collectUsedObjects(live, { allBranches: true, allTags: true, allCommits: true })),
+    ).toEqual([MD5.a1]);
+    await expect(collectUsedObjects(live, { revs: ['HEAD'] })).rejects.toThrow(
+      'Only supported for Git repositories.',
+    );
+    await expect(collectUsedObjects(live, { allExperiments: true })).rejects.toThrow(TvcError);
   });
 });

@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   GitRevisionReader,
+  type GitTreeEntry,
   isRepoImport,
+  isRevisionFile,
   type OpenSnapshotTvc,
   resolveTargets,
   type Stage,
@@ -32,6 +34,8 @@ export interface UsedScope {
   readonly allTags?: boolean;
   /** Every commit reachable from HEAD, branches, tags and remote branches. */
   readonly allCommits?: boolean;
+  /** `YYYY-MM-DD`: every commit (as `allCommits`) made on that day (local time) or later. */
+  readonly commitDate?: string;
   /** Every commit of every experiment (`refs/exps/…`, from its tip down to its baseline). */
   readonly allExperiments?: boolean;
   /** These revisions, and with `num` the `num - 1` commits below each (`rev~1`, `rev~2`…). */
@@ -136,6 +140,32 @@ async function experimentCommits(gitRoot: string): Promise<string[]> {
   return [...commits];
 }
 
+/** Every commit reachable from HEAD, the branches, tags and remote branches. */
+async function allCommits(reader: GitRevisionReader, format?: string): Promise<string[]> {
+  const head = await reader.readObject('HEAD^{commit}');
+  const starts = head?.type === 'commit' ? ['HEAD'] : [];
+  const formatting = format ? ['--no-commit-header', `--format=${format}`] : [];
+  return lines(
+    await git(reader.gitRoot, ['rev-list', ...formatting, ...starts, '--branches', '--tags', '--remotes']),
+  );
+}
+
+/** The commits made on `date` (`YYYY-MM-DD`, local time, as DVC's `--date`) or later. */
+async function commitsSince(reader: GitRevisionReader, date: string): Promise<string[]> {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const since = match ? new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : undefined;
+  if (!since || Number.isNaN(since.getTime()) || since.getDate() !== Number(match?.[3])) {
+    throw new TvcError('INVALID_DATE', `time data '${date}' does not match format '%Y-%m-%d'`, {
+      hint: 'give the date as YYYY-MM-DD',
+    });
+  }
+  const stamp = since.getTime() / 1000;
+  return (await allCommits(reader, '%H %ct'))
+    .map((line) => line.split(' '))
+    .filter(([, time]) => Number(time) >= stamp)
+    .map(([commit]) => commit!);
+}
+
 /** The revisions of a scope grouped by commit, each with the names it was asked by (DVC's `iter_revs`). */
 async function revisionsOf(
   reader: GitRevisionReader,
@@ -149,13 +179,12 @@ async function revisionsOf(
     num,
   );
   if (scope.allCommits) {
-    const head = await reader.readObject('HEAD^{commit}');
-    const starts = head?.type === 'commit' ? ['HEAD'] : [];
-    wanted.push(...lines(await git(gitRoot, ['rev-list', ...starts, '--branches', '--tags', '--remotes'])));
+    wanted.push(...(await allCommits(reader)));
   } else {
     if (scope.allBranches)
       wanted.push(...(await nCommits(reader, await refNames(gitRoot, 'refs/heads'), num)));
     if (scope.allTags) wanted.push(...(await refNames(gitRoot, 'refs/tags')));
+    if (scope.commitDate !== undefined) wanted.push(...(await commitsSince(reader, scope.commitDate)));
   }
   if (scope.allExperiments) wanted.push(...(await experimentCommits(gitRoot)));
   const grouped = new Map<string, string[]>();
@@ -174,7 +203,8 @@ function hasRevisions(scope: UsedScope): boolean {
       scope.allBranches ||
       scope.allTags ||
       scope.allCommits ||
-      scope.allExperiments,
+      scope.allExperiments ||
+      scope.commitDate !== undefined,
   );
 }
 
@@ -292,13 +322,24 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
   const collector = new Collector(cache.cache);
   const revisions: string[] = [];
   const failed: { rev: string; error: Error }[] = [];
-  const attempt = async (rev: string, run: () => Promise<void>): Promise<void> => {
+  const outcomes = new Map<string, Error | undefined>();
+  const attempt = async (rev: string, run: () => Promise<void>): Promise<Error | undefined> => {
     try {
       await run();
       revisions.push(rev);
+      return undefined;
     } catch (error) {
-      if (!scope.skipFailed || !(error instanceof Error)) throw error;
+      if (!(error instanceof Error)) throw error;
+      if (!scope.skipFailed) {
+        // A revision's problem names the revision (its files are not the workspace's), as DVC.
+        if (rev === WORKSPACE_REV || !(error instanceof TvcError)) throw error;
+        throw new TvcError(error.code, `Failed to collect '${rev}': ${error.describe()}`, {
+          hint: error.hint ?? 'fix the revision, or pass --skip-failed to skip it',
+          cause: error,
+        });
+      }
       failed.push({ rev, error });
+      return error;
     }
   };
   try {
@@ -310,10 +351,15 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
     if (hasRevisions(scope)) {
       const gitRoot = tvc.scmRoot;
       if (!gitRoot) {
-        throw new TvcError('NO_GIT', 'revisions can only be collected in a git repository', {
-          location: { file: tvc.root },
-          hint: 'drop the revision options, or run `git init` and commit',
-        });
+        // As DVC without git: no branches, tags or commits to add; a revision or the experiments
+        // cannot be had.
+        if ((scope.revs ?? []).some((rev) => rev !== WORKSPACE_REV) || scope.allExperiments) {
+          throw new TvcError('NO_SCM', 'Only supported for Git repositories.', {
+            location: { file: tvc.root },
+            hint: 'revisions and experiments need git: run `git init` and commit, or keep only the workspace (`-w`)',
+          });
+        }
+        return finish(collector, revisions, failed);
       }
       const reader = new GitRevisionReader(gitRoot);
       const open: OpenSnapshotTvc =
@@ -325,9 +371,20 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
           // A commit from before the project existed has nothing to collect (DVC skips it).
           const tree = await reader.listTree(commit);
           if (dvcRoot && !tree.some((entry) => entry.path.startsWith(`${dvcRoot}/`))) continue;
-          await attempt(rev, () =>
-            withRevisionTvc(tvc, reader, commit, open, async (snapshotTvc) =>
-              collector.collect(snapshotTvc, await selectedStages(snapshotTvc, scope), rev),
+          // Commits whose pipeline files are the same blobs use the same objects: read once.
+          const key = revisionKey(tree, dvcRoot);
+          if (outcomes.has(key)) {
+            const error = outcomes.get(key);
+            if (error) failed.push({ rev, error });
+            else revisions.push(rev);
+            continue;
+          }
+          outcomes.set(
+            key,
+            await attempt(rev, () =>
+              withRevisionTvc(tvc, reader, commit, open, async (snapshotTvc) =>
+                collector.collect(snapshotTvc, await selectedStages(snapshotTvc, scope), rev),
+              ),
             ),
           );
         }
@@ -338,6 +395,31 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
   } finally {
     await cache.close().catch(() => {});
   }
+  return finish(collector, revisions, failed);
+}
+
+/**
+ * What a revision's used objects depend on: the blobs of its pipeline files (those a snapshot
+ * writes, and Python files, which may be params) below the DVC root.
+ */
+function revisionKey(tree: readonly GitTreeEntry[], dvcRoot: string): string {
+  const prefix = dvcRoot ? `${dvcRoot}/` : '';
+  return tree
+    .filter(
+      (entry) =>
+        entry.path.startsWith(prefix) &&
+        (isRevisionFile(entry) || entry.path.endsWith('.py') || entry.path.endsWith('.gitignore')),
+    )
+    .map((entry) => `${entry.path}\0${entry.oid}`)
+    .sort()
+    .join('\n');
+}
+
+function finish(
+  collector: Collector,
+  revisions: string[],
+  failed: { rev: string; error: Error }[],
+): UsedObjects {
   // Manifests first: whoever removes objects in this order never leaves a manifest whose files are gone.
   const objects = [...collector.objects.values()].sort((a, b) => Number(b.isDir) - Number(a.isDir));
   return { objects, missingDirectories: [...collector.missing.values()], revisions, failed };

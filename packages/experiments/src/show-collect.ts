@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   collectParamsFiles,
   DEFAULT_PARAMS_FILE,
+  DirectoryUnavailableError,
   decodeUtf8,
   GitRevisionReader,
   isContainedRepoPath,
@@ -16,6 +17,7 @@ import {
   repoFsName,
   type Tvc,
   toPosix,
+  Workspace,
   withRevisionTvc,
 } from '@tvc/core';
 import { isParamsMapping, selectParams } from '@tvc/params';
@@ -202,7 +204,8 @@ export function localIsoTime(seconds: number): string {
 }
 
 function asExpError(error: unknown): ExpError {
-  if (error instanceof MetricsReadError) return { type: error.type, msg: error.message };
+  if (error instanceof MetricsReadError || error instanceof DirectoryUnavailableError)
+    return { type: error.type, msg: error.message };
   if (
     error &&
     typeof error === 'object' &&
@@ -338,16 +341,6 @@ async function readRevision(
         params[file] = { error: asExpError(error) };
       }
     }),
-    ...shape.metrics.map(async (file) => {
-      try {
-        const data = await parsedOnce(parsed, `metrics ${file}`, await read(file), (text) =>
-          readMetricsText(tvc, file, text),
-        );
-        metrics[file] = { data };
-      } catch (error) {
-        metrics[file] = { error: asExpError(error) };
-      }
-    }),
   ]);
   // dvc.lock files, each read once per revision and parsed once per blob.
   const locks = new Map<string, Promise<Record<string, unknown>>>();
@@ -383,6 +376,59 @@ async function readRevision(
       nfiles: number(found?.nfiles),
     };
   };
+  // A metrics file missing from the tree (a cached output, as every cached output is at a git
+  // revision) is read from the cache by the hash its dvc.lock records, as DVC's file system does;
+  // inside a directory output whose `.dir` is not in the cache, it is DVC's DataIndexDirError.
+  let workspace: Workspace | undefined;
+  const objectCache = () => {
+    workspace ??= new Workspace(tvc.root);
+    return workspace.cache;
+  };
+  const fromCache = async (file: string, notInTree: unknown): Promise<RevisionFile> => {
+    const owner = shape.outs
+      .filter((out) => out.useCache && (file === out.repoPath || file.startsWith(`${out.repoPath}/`)))
+      .sort((a, b) => b.repoPath.length - a.repoPath.length)[0];
+    const hash = owner ? (await locked(owner, 'outs')).hash : null;
+    if (!owner || typeof hash !== 'string' || !/^[0-9a-f]{32}(\.dir)?$/.test(hash)) throw notInTree;
+    const cache = objectCache();
+    let md5 = hash;
+    if (hash.endsWith('.dir')) {
+      let manifest: unknown;
+      try {
+        manifest = JSON.parse(await readFile(cache.objectPath(hash), 'utf8'));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new DirectoryUnavailableError(owner.repoPath);
+        throw notInTree;
+      }
+      const relpath = file.slice(owner.repoPath.length + 1);
+      const entry = Array.isArray(manifest)
+        ? (manifest as { relpath?: unknown; md5?: unknown }[]).find((item) => item.relpath === relpath)
+        : undefined;
+      if (typeof entry?.md5 !== 'string' || !/^[0-9a-f]{32}$/.test(entry.md5)) throw notInTree;
+      md5 = entry.md5;
+    } else if (file !== owner.repoPath) {
+      throw notInTree;
+    }
+    try {
+      return { content: await readFile(cache.objectPath(md5)) };
+    } catch {
+      throw notInTree;
+    }
+  };
+  await Promise.all(
+    shape.metrics.map(async (file) => {
+      try {
+        const content = await read(file).catch((error: unknown) => fromCache(file, error));
+        const data = await parsedOnce(parsed, `metrics ${file}`, content, (text) =>
+          readMetricsText(tvc, file, text),
+        );
+        metrics[file] = { data };
+      } catch (error) {
+        metrics[file] = { error: asExpError(error) };
+      }
+    }),
+  );
   const deps: Record<string, ExpDep> = {};
   for (const item of shape.deps) deps[shown(item.repoPath)] = await locked(item, 'deps');
   const outs: Record<string, ExpOut> = {};
@@ -536,7 +582,7 @@ async function collectWith(
 
   // Pipelines: one load per distinct set of pipeline files, and none for a revision whose
   // pipeline files are the workspace's (the usual case: experiments change params, not dvc.yaml).
-  const livePipeline = await tvc.loadPipeline().catch(() => undefined);
+  const livePipeline = await tvc.loadPipeline({ tolerateOverlaps: true }).catch(() => undefined);
   const shapes = new Map<string, Promise<PipelineShape>>();
   const key = pipelineKey(livePipeline);
   const paramDeps = options.paramDeps === true;
@@ -559,7 +605,7 @@ async function collectWith(
     let pending = shapes.get(shapeKey);
     if (!pending) {
       pending = withRevisionTvc(tvc, reader, sha, options.openSnapshot, async (snapshotTvc) =>
-        pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline(), depsOnly),
+        pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline({ tolerateOverlaps: true }), depsOnly),
       );
       shapes.set(shapeKey, pending);
     }
@@ -585,7 +631,7 @@ async function collectWith(
     result.push(
       (async (): Promise<ExpState> => {
         try {
-          if (!livePipeline) await tvc.loadPipeline();
+          if (!livePipeline) await tvc.loadPipeline({ tolerateOverlaps: true });
           const shape = pipelineShape(tvc, livePipeline!, paramDeps);
           const read: FileReader = async (repoPath) => {
             // A file outside the repository (`metrics: [../x]`) is never read.

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Pipeline } from '@tvc/core';
+import { DirectoryUnavailableError, type Pipeline } from '@tvc/core';
 import { inferDataSources, type PlotProperties, posixJoin } from './convert';
 import { type Datapoint, isImagePath, parsePlotData } from './data';
 import type { PlotFiles } from './files';
@@ -226,8 +226,15 @@ export async function collectRevision(
   files: PlotFiles,
   options: CollectOptions = {},
 ): Promise<RevisionPlots> {
+  // A plot inside a directory output whose `.dir` is not in the cache (a fresh clone before
+  // pulling) fails the whole revision, as DVC's data index does: one error, no data. Thrown (from
+  // listing the definitions' files or from here) for the caller's revision errors.
   const definitions = await collectDefinitions(pipeline, files, options);
   const sources = await collectSources(definitions, files, options);
+  const failed = [...sources.values()].find(
+    (source) => source.error instanceof DirectoryUnavailableError,
+  )?.error;
+  if (failed) throw failed;
   return { rev, definitions, sources };
 }
 

@@ -26,7 +26,7 @@ export interface GatheredPlots {
 }
 
 async function loadPipeline(tvc: Tvc): Promise<Pipeline> {
-  return tvc.loadPipeline();
+  return tvc.loadPipeline({ tolerateOverlaps: true });
 }
 
 /**

@@ -76,6 +76,22 @@ describe('withRetry', () => {
     expect(waits[2]).toBeLessThan(250);
   });
 
+  it("waits at least what the server's Retry-After asked, up to a minute", async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls++;
+        if (calls === 1) throw new RemoteError('THROTTLED', 'busy', { retryAfterMs: 3000 });
+        if (calls === 2) throw new RemoteError('THROTTLED', 'busy', { retryAfterMs: 3_600_000 });
+        return 'done';
+      },
+      { baseDelayMs: 100, sleep: async (ms) => void waits.push(ms) },
+    );
+    expect(result).toBe('done');
+    expect(waits).toEqual([3000, 60_000]);
+  });
+
   it('does not retry an error that is not retryable', async () => {
     let calls = 0;
     await expect(

@@ -23,6 +23,8 @@ export interface RemoteErrorOptions {
   readonly hint?: string | undefined;
   /** overrides the default (true for NETWORK and THROTTLED) */
   readonly retryable?: boolean | undefined;
+  /** How long the server asked to wait before a retry (HTTP `Retry-After`), in milliseconds. */
+  readonly retryAfterMs?: number | undefined;
   readonly cause?: unknown;
 }
 
@@ -32,6 +34,11 @@ export class RemoteError extends Error {
   readonly path: string | undefined;
   readonly hint: string | undefined;
   readonly retryable: boolean;
+  /**
+   * How long the server asked to wait before a retry (HTTP `Retry-After`, S3's throttling), in
+   * milliseconds; the engine waits at least this long before retrying. Undefined: its own backoff.
+   */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: RemoteErrorCode, message: string, options: RemoteErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -40,5 +47,6 @@ export class RemoteError extends Error {
     this.path = options.path;
     this.hint = options.hint;
     this.retryable = options.retryable ?? (code === 'NETWORK' || code === 'THROTTLED');
+    this.retryAfterMs = options.retryAfterMs;
   }
 }

@@ -44,12 +44,16 @@ export interface RetryOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** The longest wait a server's `Retry-After` can impose before a retry. */
+const RETRY_AFTER_CAP_MS = 60_000;
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `operation` until it succeeds, retrying a {@link RemoteError} marked `retryable` with
  * exponential backoff and full jitter (a random wait below min(max, base × 2^attempt)), at most
- * `attempts` times. Anything else, and the last failure, is thrown.
+ * `attempts` times; never sooner than the error's `retryAfterMs` (capped at a minute). Anything
+ * else, and the last failure, is thrown.
  */
 export async function withRetry<T>(operation: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? 5);
@@ -63,7 +67,9 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
       if (!(error instanceof RemoteError) || !error.retryable || attempt >= attempts) throw error;
       if (options.signal?.aborted) throw error;
       options.onRetry?.(error, attempt);
-      await sleep(Math.random() * Math.min(max, base * 2 ** (attempt - 1)));
+      // A server that said when to come back (HTTP Retry-After) is not asked sooner (up to a minute).
+      const asked = Math.min(error.retryAfterMs ?? 0, RETRY_AFTER_CAP_MS);
+      await sleep(Math.max(asked, Math.random() * Math.min(max, base * 2 ** (attempt - 1))));
     }
   }
 }

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig, type Tvc } from '@tvc/core';
 import { pythonJsonDumps, pythonStringRepr } from '@tvc/params';
 import {
+  encodeError,
   type GatheredPlots,
   gatherPlots,
   imageFileName,
@@ -114,7 +115,7 @@ export async function showPlots(
     await Promise.all(images.map(([file, bytes]) => writeFile(file, bytes)));
     const errors = [
       ...plotErrors(plots),
-      ...[...revisionErrors].map(([rev, error]) => ({ rev, type: error.name, msg: error.message })),
+      ...[...revisionErrors].map(([rev, error]) => ({ rev, ...encodeError(error) })),
     ];
     // As DVC's `compact`: empty parts are left out (`{}` when there is nothing at all).
     const json = {
@@ -130,7 +131,9 @@ export async function showPlots(
     return 0;
   }
   if (plots.length === 0) {
-    writeLine(stderr, 'No plots were loaded, visualization file will not be created.');
+    // DVC says so only when no revision gave anything, failures included (they were named above).
+    if (revisionErrors.size === 0)
+      writeLine(stderr, 'No plots were loaded, visualization file will not be created.');
     return 0;
   }
   const indexFile = path.join(outDir, 'index.html');

@@ -17,7 +17,8 @@ const MAX_TEXT_LENGTH = 80;
 export function describeStage(stage: Stage): string {
   const firstLine = stage.desc?.split('\n')[0];
   if (firstLine) return truncate(firstLine);
-  const deps = stage.writtenDeps;
+  // DVC's stage.deps: the deps as written, then one params dependency per params file.
+  const deps = [...stage.writtenDeps, ...new Set(stage.params.map((params) => params.path))];
   if (deps.length === 0 && stage.outs.length === 0) return 'No outputs or dependencies';
   if (stage.outs.length === 0) return truncate(`Depends on ${deps.join(', ')}`);
   const parts: string[] = [];
@@ -38,7 +39,7 @@ export default async function stageList(
   options: StageListOptions,
 ): Promise<number> {
   const tvc = await context.tvc();
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await tvc.loadPipeline({ tolerateOverlaps: true });
   const targetOptions: TargetOptions = {
     cwd: context.io.cwd,
     recursive: options.recursive === true,

@@ -101,7 +101,7 @@ export default async function status(
         }
       }
     }
-    const pipeline = await tvc.loadPipeline();
+    const pipeline = await tvc.loadPipeline({ tolerateOverlaps: true });
     let stages = resolveTargets(pipeline, targets, {
       cwd: context.io.cwd,
       recursive: options.recursive === true,
