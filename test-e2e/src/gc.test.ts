@@ -245,18 +245,32 @@ describe.skipIf(!binary)('tvc gc keeps what dvc gc keeps', () => {
     });
   }, 120_000);
 
-  it('rejects the remote options for now, with a clear message', async () => {
+  it('rejects --not-in-remote and -p for now, and -c without a remote as DVC, removing nothing', async () => {
     const ours = await copy(base.dir);
     const before = await cacheFiles(ours);
     for (const flags of [
-      ['-w', '-c'],
-      ['-w', '-r', 'x'],
       ['-w', '--not-in-remote'],
       ['-w', '-p', '.'],
     ]) {
       const result = await tvc(ours, 'gc', ...flags, '-f');
       expect(result.code).toBe(255);
       expect(result.stderr).toMatch(/^ERROR: tvc gc cannot/);
+    }
+    for (const flags of [
+      ['-w', '-c'],
+      ['-w', '-c', '-r', 'x'],
+    ]) {
+      const result = await tvc(ours, 'gc', ...flags, '-f');
+      const theirs = await dvc(ours, 'gc', ...flags, '-f');
+      expect(result.code).toBe(251);
+      expect(theirs.code).toBe(251);
+      const error = (text: string) =>
+        text
+          .split('\n')
+          .find((line) => line.startsWith('ERROR:'))
+          ?.replace(/`?dvc /, '')
+          .replace(/`?tvc /, '');
+      expect(error(result.stderr)).toBe(error(theirs.stderr));
     }
     expect(await cacheFiles(ours)).toEqual(before);
   }, 60_000);

@@ -449,3 +449,36 @@ describe.skipIf(!binary)('DVC 2 outputs (md5-dos2unix)', () => {
     expect(await readFile(path.join(other, 'old.txt'), 'utf8')).toBe(text);
   });
 });
+
+describe.skipIf(!binary)('gc -c', () => {
+  it('removes the unused objects from the remote as DVC does, and says the same', {
+    timeout: 180_000,
+  }, async () => {
+    const base = scratch();
+    const repo = await project(path.join(base, 'store'));
+    expect((await repo.tvc('push')).code).toBe(0);
+    await repo.write('model.bin', 'weights v2\n');
+    await repo.write('data/sub/b.txt', 'beta v2\n');
+    expect((await repo.tvc('add', '-q', 'model.bin', 'data')).code).toBe(0);
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'v2');
+    expect((await repo.tvc('push')).code).toBe(0);
+    // the same state for DVC: a copy of the repository and of its remote
+    const theirs = path.join(base, 'theirs');
+    await run('cp', ['-a', repo.dir, theirs]);
+    await run('cp', ['-a', path.join(base, 'store'), path.join(base, 'store2')]);
+    expect(
+      (await exec('dvc', theirs, 'remote', 'modify', 'store', 'url', path.join(base, 'store2'))).code,
+    ).toBe(0);
+    const dry = await exec('tvc', repo.dir, 'gc', '-w', '-c', '-f', '--dry');
+    expect(dry.stdout).toContain(`Removing ${path.join(base, 'store')}/files/md5/`);
+    const mine = await exec('tvc', repo.dir, 'gc', '-w', '-c', '-f');
+    const dvcGc = await exec('dvc', theirs, 'gc', '-w', '-c', '-f');
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stdout).toBe(dvcGc.stdout);
+    expect(mine.stdout).toContain('Removed 3 objects from remote.\nNo unused cache to remove from remote.\n');
+    expect(await listFiles(path.join(base, 'store'))).toEqual(await listFiles(path.join(base, 'store2')));
+    // what the workspace uses is still there, and the index agrees
+    expect((await repo.tvc('status', '-c')).stdout).toBe("Cache and remote 'store' are in sync.\n");
+  });
+});

@@ -90,7 +90,7 @@ export async function openRemote(tvc: Tvc, name: string | undefined, command: st
   }
   const section = config.sections[`remote "${chosen}"`];
   if (!section) {
-    throw new TvcError('REMOTE_NOT_FOUND', `remote '${chosen}' doesn't exist`, {
+    throw new TvcError('REMOTE_NOT_FOUND', `config file error: remote '${chosen}' doesn't exist`, {
       hint: 'see `tvc remote list`, or add it with `tvc remote add`',
     });
   }

@@ -1,6 +1,13 @@
 import { createInterface } from 'node:readline/promises';
 import { TvcError } from '@tvc/core';
-import { type CacheName, type GcOptions, gcCache, gcScopeMessage, validateGcScope } from '@tvc/data';
+import {
+  type CacheName,
+  type GcOptions,
+  gcCache,
+  gcScopeMessage,
+  usedHashes,
+  validateGcScope,
+} from '@tvc/data';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
 
@@ -52,18 +59,21 @@ async function ask(context: CommandContext, question: string): Promise<boolean |
 /**
  * `tvc gc`: removes the cache objects that the workspace and the revisions named do not use,
  * with `dvc gc`'s flags, warning and messages. Without `-f` it asks first; with nobody to ask
- * (stdin not a terminal) it refuses. Remotes (`-c`, `-r`, `--not-in-remote`) and other projects
- * (`-p`) are not supported yet.
+ * (stdin not a terminal) it refuses. With `-c [-r NAME]` the remote's unused objects go too (DVC
+ * 3's and DVC 2's layouts, manifests first); `--not-in-remote` and other projects (`-p`) are not
+ * supported yet.
  */
 export default async function gc(context: CommandContext, options: GcCommandOptions): Promise<number> {
   const { io } = context;
-  if (options.cloud || options.notInRemote || options.remote !== undefined) {
-    const flag = options.cloud ? '-c/--cloud' : options.notInRemote ? '--not-in-remote' : '-r/--remote';
+  if (options.notInRemote && options.cloud) {
+    throw new TvcError('USAGE', '`--not-in-remote` and `--cloud` are mutually exclusive');
+  }
+  if (options.notInRemote) {
     throw new TvcError(
       'GC_REMOTE_UNSUPPORTED',
-      `tvc gc cannot look at remotes yet: ${flag} is not supported`,
+      'tvc gc cannot look at remotes yet: --not-in-remote is not supported',
       {
-        hint: 'collect the local cache only (drop the remote options); remote storage comes with `tvc push`/`tvc pull`',
+        hint: 'collect the local cache only (drop --not-in-remote), or the remote too with -c',
       },
     );
   }
@@ -77,7 +87,7 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
     );
   }
   const num = parseNum(options.num, '-n/--num');
-  parseNum(options.jobs, '-j/--jobs'); // checked as DVC checks it, then unused: removals are local unlinks
+  parseNum(options.jobs, '-j/--jobs'); // checked as DVC checks it; used by -c for the remote's removals
   const gcOptions: GcOptions = {
     workspace: options.workspace === true,
     allBranches: options.allBranches === true,
@@ -108,6 +118,18 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
     if (!answer) return 1;
   }
   const tvc = await context.tvc();
+  if (options.cloud) {
+    // As DVC, a remote that is not configured stops the gc before anything is removed.
+    const { openRemote } = await import('@tvc/data');
+    try {
+      await (await openRemote(tvc, options.remote, 'gc')).close();
+    } catch (error) {
+      if (error instanceof TvcError && (error.code === 'NO_REMOTE' || error.code === 'REMOTE_NOT_FOUND')) {
+        throw new TvcError('CONFIG_ERROR', error.message, { hint: error.hint });
+      }
+      throw error;
+    }
+  }
   const result = await gcCache(tvc, {
     ...gcOptions,
     force: forced,
@@ -119,6 +141,13 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
       return answer === true;
     },
   });
+  const cloud = options.cloud
+    ? await (await import('@tvc/data')).remoteGc(tvc, usedHashes(result.used), {
+        remote: options.remote,
+        jobs: parseNum(options.jobs, '-j/--jobs'),
+        dry: options.dry === true,
+      })
+    : undefined;
   if (options.quiet) return 0;
   for (const failure of result.used.failed)
     writeLine(io.stderr, `WARNING: Failed to collect '${failure.rev}', skipping`);
@@ -130,6 +159,17 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
       removed.length > 0
         ? `Removed ${removed.length} objects from ${name} cache.`
         : `No unused '${name}' cache to remove.`,
+    );
+  }
+  // As DVC, the remote's two object databases (DVC 3's and DVC 2's layouts) each say what went.
+  for (const keys of cloud ? [cloud.removed.md5, cloud.removed.legacy] : []) {
+    if (options.dry)
+      for (const key of keys) writeLine(io.stdout, `Removing ${cloud!.url.replace(/\/$/, '')}/${key}`);
+    writeLine(
+      io.stdout,
+      keys.length > 0
+        ? `Removed ${keys.length} objects from remote.`
+        : 'No unused cache to remove from remote.',
     );
   }
   return 0;
