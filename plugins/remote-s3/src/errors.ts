@@ -30,6 +30,7 @@ const AUTH_CODES = new Set([
 
 const THROTTLE_CODES = new Set([
   'SlowDown',
+  'ServiceUnavailable',
   'Throttling',
   'ThrottlingException',
   'ThrottledException',
@@ -47,7 +48,6 @@ const THROTTLE_CODES = new Set([
 /** Server-side failures and timeouts a retry may cure. */
 const TRANSIENT_CODES = new Set([
   'InternalError',
-  'ServiceUnavailable',
   'RequestTimeout',
   'RequestTimeoutException',
   'RequestTimeTooSkewed',
