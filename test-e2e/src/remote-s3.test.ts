@@ -3,9 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { openTvc } from '@tvc/preset-default';
 import { RemoteError, type RemoteStorage } from '@tvc/remote';
 import { openS3Remote } from '@tvc/remote-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TempRepo } from './harness';
 import { type MotoServer, motoForTests } from './services/moto';
 
 /**
@@ -262,3 +264,32 @@ describe('S3 remote on moto', () => {
     expect(error.message).toContain("'acl' and 'grant_read' are mutually exclusive");
   });
 });
+
+describe('S3 remote through the built-in preset', () => {
+  it("is served by remoteStorage.for('s3') of a repository opened with the preset", async (context) => {
+    if (!moto) return context.skip();
+    const bucket = await newBucket(moto);
+    const repo = await TempRepo.create();
+    try {
+      const tvc = await openTvc({ cwd: repo.dir });
+      const url = `s3://${bucket}/via-hook`;
+      const storage = await tvc.hooks.remoteStorage.for('s3').promise({
+        name: 's3remote',
+        url,
+        scheme: 's3',
+        options: { url, endpointurl: moto.endpoint, ...CREDENTIALS },
+        baseDir: repo.dir,
+      });
+      expect(storage?.kind).toBe('s3');
+      const local = path.join(work, 'hook');
+      await writeFile(local, 'via the hook');
+      await storage?.upload(local, 'files/md5/12/34');
+      expect(await collect(storage?.list('files/md5/') ?? emptyKeys())).toEqual(['files/md5/12/34']);
+      await storage?.close();
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
+async function* emptyKeys(): AsyncIterable<string> {}

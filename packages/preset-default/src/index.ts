@@ -13,6 +13,7 @@ import { LocalExecutorPlugin } from '@tvc/executor-local';
 import type { ParamsFormat } from '@tvc/params';
 import { JsonParamsPlugin } from '@tvc/params-json';
 import { YamlParamsPlugin } from '@tvc/params-yaml';
+import { S3RemotePlugin } from '@tvc/remote-s3';
 
 /**
  * A params format whose package (and parser) is imported on first use: TOML and Python parsers
@@ -168,6 +169,8 @@ export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', 
     ['experiments', 'pool'],
     async (tvc) => new (await import('@tvc/executor-parallel')).ParallelExecutor(tvc),
   ),
+  // s3:// remotes; the AWS SDK is imported when an s3 remote is first opened.
+  new S3RemotePlugin(),
 ]);
 
 /** Opens a repository with the built-in preset (what the `tvc` CLI does). */
