@@ -9,6 +9,11 @@ export interface RecordedOutput {
   /** Checked: 32 hex digits (`.dir` for a directory). */
   readonly md5: string;
   readonly isexec: boolean;
+  /**
+   * Written by DVC 2 (no `hash: md5` beside it): the md5 is `md5-dos2unix` and its object lives
+   * in the legacy cache (`.dvc/cache/<2>/<rest>`), not under `files/md5`.
+   */
+  readonly legacy: boolean;
 }
 
 /**
@@ -36,12 +41,20 @@ export async function recordedOutputs(tvc: Tvc, stages: readonly Stage[]): Promi
       if (!output.cache) return;
       const recorded =
         stage.kind === 'data'
-          ? { md5: output.properties.md5, isexec: output.properties.isexec === true }
-          : { md5: items[index]?.md5, isexec: items[index]?.isexec === true };
+          ? {
+              md5: output.properties.md5,
+              isexec: output.properties.isexec === true,
+              legacy: output.properties.hash === undefined,
+            }
+          : {
+              md5: items[index]?.md5,
+              isexec: items[index]?.isexec === true,
+              legacy: items[index]?.hash === undefined,
+            };
       if (recorded.md5 === undefined) return;
       const location = lockFile === undefined ? stage.location : { file: lockFile };
       const md5 = checkRecorded(tvc.root, { ...output, md5: recorded.md5 }, location);
-      result.push({ stage, output, md5, isexec: recorded.isexec });
+      result.push({ stage, output, md5, isexec: recorded.isexec, legacy: recorded.legacy });
     });
   }
   return result;

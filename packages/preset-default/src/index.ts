@@ -13,7 +13,7 @@ import { LocalExecutorPlugin } from '@tvc/executor-local';
 import type { ParamsFormat } from '@tvc/params';
 import { JsonParamsPlugin } from '@tvc/params-json';
 import { YamlParamsPlugin } from '@tvc/params-yaml';
-import { S3RemotePlugin } from '@tvc/remote-s3';
+import { RemoteError, type RemoteStorage, type RemoteStorageRequest } from '@tvc/remote';
 
 /**
  * A params format whose package (and parser) is imported on first use: TOML and Python parsers
@@ -136,6 +136,95 @@ class LazyImportsPlugin {
   }
 }
 
+type StorageTap = (
+  request: RemoteStorageRequest,
+) => Promise<RemoteStorage | undefined> | RemoteStorage | undefined;
+
+/**
+ * A remote storage plugin whose package is imported when a remote of its scheme is first opened
+ * (the S3 and SSH SDKs cost start-up time every other command should not pay). On first use the
+ * real plugin is applied to a stand-in that collects its `remoteStorage` taps, which then serve
+ * every request; a package that is not installed is reported as an unsupported scheme.
+ */
+class LazyRemotePlugin {
+  readonly name: string;
+  readonly #schemes: readonly string[];
+  readonly #load: () => Promise<{ apply(tvc: Tvc): void }>;
+  readonly #packageName: string;
+
+  constructor(
+    name: string,
+    schemes: readonly string[],
+    packageName: string,
+    load: () => Promise<{ apply(tvc: Tvc): void }>,
+  ) {
+    this.name = name;
+    this.#schemes = schemes;
+    this.#packageName = packageName;
+    this.#load = load;
+  }
+
+  apply(tvc: Tvc): void {
+    let taps: Promise<Map<string, StorageTap[]>> | undefined;
+    const load = (): Promise<Map<string, StorageTap[]>> => {
+      taps ??= this.#load().then((plugin) => {
+        const collected = new Map<string, StorageTap[]>();
+        const hookFor = (scheme: string) => {
+          const add = (_options: unknown, tap: StorageTap) => {
+            collected.set(scheme, [...(collected.get(scheme) ?? []), tap]);
+          };
+          return { tap: add, tapPromise: add, tapAsync: add };
+        };
+        const stand = Object.create(tvc, {
+          hooks: { value: { ...tvc.hooks, remoteStorage: { for: hookFor } } },
+        }) as Tvc;
+        plugin.apply(stand);
+        return collected;
+      });
+      return taps;
+    };
+    for (const scheme of this.#schemes) {
+      tvc.hooks.remoteStorage
+        .for(scheme)
+        .tapPromise({ name: this.name, stage: HOOK_STAGE.BUILTIN }, async (request) => {
+          let collected: Map<string, StorageTap[]>;
+          try {
+            collected = await load();
+          } catch (error) {
+            taps = undefined;
+            throw new RemoteError(
+              'UNSUPPORTED',
+              `the '${scheme}' remote needs the ${this.#packageName} plugin`,
+              {
+                hint: `install ${this.#packageName} beside tvc`,
+                cause: error,
+              },
+            );
+          }
+          for (const tap of collected.get(scheme) ?? []) {
+            const storage = await tap(request);
+            if (storage) return storage;
+          }
+          return undefined;
+        });
+    }
+  }
+}
+
+/** Imports a package by a name the bundler and type checker do not follow (an optional plugin). */
+function importOptional(name: string): Promise<Record<string, unknown>> {
+  return import(/* @vite-ignore */ name) as Promise<Record<string, unknown>>;
+}
+
+function remotePlugin(packageName: string, exportName: string) {
+  return async () => {
+    const module = await importOptional(packageName);
+    const Plugin = module[exportName] as (new () => { apply(tvc: Tvc): void }) | undefined;
+    if (typeof Plugin !== 'function') throw new Error(`${packageName} has no ${exportName}`);
+    return new Plugin();
+  };
+}
+
 /**
  * Every built-in plugin: core's pipeline loaders, then the params formats and executors that
  * live in their own packages. They register through the same hooks a third party uses.
@@ -157,6 +246,28 @@ export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', 
   ),
   new LocalExecutorPlugin(),
   new LazyImportsPlugin(),
+  new LazyRemotePlugin('tvc:remote-local', ['local'], '@tvc/remote-local', async () => {
+    const { LocalRemotePlugin } = await import('@tvc/remote-local');
+    return new LocalRemotePlugin();
+  }),
+  new LazyRemotePlugin(
+    'tvc:remote-s3',
+    ['s3'],
+    '@tvc/remote-s3',
+    remotePlugin('@tvc/remote-s3', 'S3RemotePlugin'),
+  ),
+  new LazyRemotePlugin(
+    'tvc:remote-ssh',
+    ['ssh'],
+    '@tvc/remote-ssh',
+    remotePlugin('@tvc/remote-ssh', 'SshRemotePlugin'),
+  ),
+  new LazyRemotePlugin(
+    'tvc:remote-http',
+    ['http', 'https'],
+    '@tvc/remote-http',
+    remotePlugin('@tvc/remote-http', 'HttpRemotePlugin'),
+  ),
   new LazyExecutorPlugin(
     'tvc:executor-temp',
     'temp',
@@ -169,8 +280,6 @@ export const builtinPreset: Preset = extendPreset(defaultPreset, 'tvc:builtin', 
     ['experiments', 'pool'],
     async (tvc) => new (await import('@tvc/executor-parallel')).ParallelExecutor(tvc),
   ),
-  // s3:// remotes; the AWS SDK is imported when an s3 remote is first opened.
-  new S3RemotePlugin(),
 ]);
 
 /** Opens a repository with the built-in preset (what the `tvc` CLI does). */

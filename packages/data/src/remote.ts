@@ -1,0 +1,232 @@
+import path from 'node:path';
+import { remoteScheme } from '@tvc/config';
+import { readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
+import {
+  type EngineOptions,
+  RemoteError,
+  RemoteIndex,
+  type RemoteStorage,
+  type TransferFailure,
+  type TransferProgress,
+} from '@tvc/remote';
+import { collectUsedObjects, type UsedScope } from './used';
+
+/** What push, pull, fetch and `status -c` share: which remote, which objects, how many jobs. */
+export interface RemoteDataOptions {
+  /** The remote's name (`-r`); default `core.remote`. */
+  readonly remote?: string | undefined;
+  /** Concurrent transfers (`-j`); default 4 × CPUs. */
+  readonly jobs?: number | undefined;
+  readonly targets?: readonly string[] | undefined;
+  readonly allBranches?: boolean | undefined;
+  readonly allTags?: boolean | undefined;
+  readonly allCommits?: boolean | undefined;
+  readonly allExperiments?: boolean | undefined;
+  readonly withDeps?: boolean | undefined;
+  readonly recursive?: boolean | undefined;
+  readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** Warnings for the user (objects missing everywhere, DVC 2 objects skipped). */
+  readonly onWarning?: ((message: string) => void) | undefined;
+  /** Retry settings of the engine (tests shorten them). */
+  readonly retry?: EngineOptions['retry'];
+}
+
+/** One opened remote of the config, with its index. */
+export interface OpenedRemote {
+  readonly name: string;
+  readonly storage: RemoteStorage;
+  readonly index: RemoteIndex;
+  close(): Promise<void>;
+}
+
+/** A RemoteError (or anything a storage threw) as a TvcError naming the remote and the path. */
+export function remoteProblem(remote: string, error: unknown): TvcError {
+  if (error instanceof TvcError) return error;
+  if (error instanceof RemoteError) {
+    const where = error.path ? ` ('${error.path}')` : '';
+    return new TvcError(`REMOTE_${error.code}`, `remote '${remote}': ${error.message}${where}`, {
+      hint: error.hint,
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new TvcError('REMOTE_PLUGIN', `remote '${remote}': the storage plugin failed: ${message}`, {
+    hint: 'this is a bug of the remote plugin; run again with -v and report it',
+    cause: error,
+  });
+}
+
+/**
+ * Opens the remote named `name`, or the default one (`core.remote`), through the storage plugin
+ * of its URL's scheme (`local` for a path). Without a remote, DVC's error in tvc's words.
+ */
+export async function openRemote(tvc: Tvc, name: string | undefined, command: string): Promise<OpenedRemote> {
+  const config = readDvcConfig(tvc.root);
+  const chosen = name || config.sections.core?.remote;
+  if (!chosen) {
+    const any = Object.keys(config.sections).some((section) => section.startsWith('remote "'));
+    const message = any
+      ? `no remote specified in ${tvc.root}. Setup default remote with\n    tvc remote default <remote name>\nor use:\n    tvc ${command} -r <remote name>`
+      : `no remote specified in ${tvc.root}. Create a default remote with\n    tvc remote add -d <remote name> <remote url>`;
+    throw new TvcError('NO_REMOTE', message, { location: { file: path.join(tvc.root, '.dvc', 'config') } });
+  }
+  const section = config.sections[`remote "${chosen}"`];
+  if (!section) {
+    throw new TvcError('REMOTE_NOT_FOUND', `remote '${chosen}' doesn't exist`, {
+      hint: 'see `tvc remote list`, or add it with `tvc remote add`',
+    });
+  }
+  const url = section.url ?? '';
+  const scheme = remoteScheme(url) || 'local';
+  let storage: RemoteStorage | undefined;
+  try {
+    storage = await tvc.hooks.remoteStorage.for(scheme).promise({
+      name: chosen,
+      url,
+      scheme,
+      options: { ...section },
+      baseDir: path.join(tvc.root, '.dvc'),
+    });
+  } catch (error) {
+    throw remoteProblem(chosen, error);
+  }
+  if (!storage) {
+    throw new TvcError('REMOTE_UNSUPPORTED', `remote '${chosen}': no plugin serves '${scheme}://' URLs`, {
+      hint: 'install and configure a remote storage plugin for this scheme',
+    });
+  }
+  const opened = storage;
+  const index = await RemoteIndex.load(
+    RemoteIndex.fileFor(path.join(tvc.root, '.dvc', 'tmp', 'remote-index'), url),
+  );
+  return {
+    name: chosen,
+    storage: opened,
+    index,
+    close: async () => {
+      await opened.close().catch(() => {});
+    },
+  };
+}
+
+/** The objects an operation moves: DVC 3 files and manifests, with a name for each. */
+export interface CollectedObjects {
+  readonly cacheRoot: string;
+  /** File objects (those of directories included). */
+  readonly files: Set<string>;
+  /** Each manifest with the files it lists (empty when the manifest is not in the cache). */
+  readonly dirs: Map<string, string[]>;
+  /** Manifests the local cache lacks (their files are unknown until they are fetched). */
+  readonly unknownDirs: Set<string>;
+  /** The output path (or `dir/relpath`) of each object, as `status -c` shows it. */
+  readonly names: Map<string, string>;
+}
+
+function scopeOf(options: RemoteDataOptions): UsedScope {
+  return {
+    targets: options.targets,
+    withDeps: options.withDeps,
+    recursive: options.recursive,
+    allBranches: options.allBranches,
+    allTags: options.allTags,
+    allCommits: options.allCommits,
+    allExperiments: options.allExperiments,
+  };
+}
+
+/** Outputs of the workspace marked `push: false` (their data stays local, as DVC). */
+async function unpushedPaths(tvc: Tvc): Promise<string[]> {
+  const pipeline = await tvc.loadPipeline();
+  const result: string[] = [];
+  for (const stage of pipeline.stages) {
+    for (const output of stage.outs) {
+      if (output.properties.push === false) result.push(toPosix(path.relative(tvc.root, output.absolute)));
+    }
+  }
+  return result;
+}
+
+/** The objects used in the scope of `options` (for a push, without `push: false` outputs). */
+export async function collectObjects(
+  tvc: Tvc,
+  options: RemoteDataOptions,
+  purpose: 'push' | 'fetch',
+): Promise<CollectedObjects> {
+  const used = await collectUsedObjects(tvc, scopeOf(options));
+  const skipped = purpose === 'push' ? await unpushedPaths(tvc) : [];
+  const excluded = (name: string) => skipped.some((out) => name === out || name.startsWith(`${out}/`));
+  const workspace = new Workspace(tvc.root);
+  const files = new Set<string>();
+  const dirs = new Map<string, string[]>();
+  const unknownDirs = new Set<string>();
+  const names = new Map<string, string>();
+  let legacy = 0;
+  try {
+    for (const object of used.objects) {
+      if (object.legacy) {
+        legacy++;
+        continue;
+      }
+      if (excluded(object.path)) continue;
+      if (!names.has(object.md5)) names.set(object.md5, object.path);
+      if (!object.isDir) {
+        files.add(object.md5);
+        continue;
+      }
+      if (dirs.has(object.md5)) continue;
+      try {
+        dirs.set(
+          object.md5,
+          (await workspace.cache.readManifest(object.md5)).map((entry) => entry.md5),
+        );
+      } catch {
+        dirs.set(object.md5, []);
+        unknownDirs.add(object.md5);
+      }
+    }
+    if (legacy > 0) {
+      options.onWarning?.(
+        `${legacy} object${legacy > 1 ? 's' : ''} of DVC 2 outputs (md5-dos2unix) skipped: tvc moves only DVC 3's files/md5 objects`,
+      );
+    }
+    return { cacheRoot: workspace.cache.root, files, dirs, unknownDirs, names };
+  } finally {
+    await workspace.close().catch(() => {});
+  }
+}
+
+/** Adds the files of a manifest that was just fetched, named under its directory. */
+export async function learnManifest(tvc: Tvc, collected: CollectedObjects, dir: string): Promise<boolean> {
+  const workspace = new Workspace(tvc.root);
+  try {
+    const entries = await workspace.cache.readManifest(dir);
+    collected.dirs.set(
+      dir,
+      entries.map((entry) => entry.md5),
+    );
+    collected.unknownDirs.delete(dir);
+    const base = collected.names.get(dir) ?? '';
+    for (const entry of entries) {
+      collected.files.add(entry.md5);
+      if (!collected.names.has(entry.md5)) collected.names.set(entry.md5, `${base}/${entry.relpath}`);
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await workspace.close().catch(() => {});
+  }
+}
+
+/** DVC's warning for objects neither in the cache nor on the remote. */
+export function missingWarning(collected: CollectedObjects, missing: readonly string[]): string {
+  return `Some of the cache files do not exist neither locally nor on remote. Missing cache files:\n${missing
+    .map((oid) => `name: ${collected.names.get(oid) ?? ''}, md5: ${oid}`)
+    .join('\n')}`;
+}
+
+/** A failure as one line: which object, where, why. */
+export function describeFailure(failure: TransferFailure, collected: CollectedObjects): string {
+  const name = collected.names.get(failure.oid);
+  return `${name ? `'${name}' ` : ''}(${failure.key}): ${failure.error.message}`;
+}

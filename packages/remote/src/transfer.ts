@@ -1,0 +1,273 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { RemoteStorage } from './contract';
+import { RemoteError } from './errors';
+import { type ExistsOptions, type ObjectPlan, planOids, remoteHas } from './exists';
+import { objectKey } from './keys';
+import { defaultJobs, eachLimited, type RetryOptions, withRetry } from './pool';
+import type { RemoteIndex } from './remote-index';
+
+/** Files and bytes moved so far, and how many there are to move. */
+export interface TransferProgress {
+  readonly phase: 'querying' | 'transferring';
+  readonly files: number;
+  readonly totalFiles: number;
+  readonly bytes: number;
+  readonly totalBytes: number;
+}
+
+export interface EngineOptions {
+  /** Concurrent transfers (default: 4 × CPUs, as DVC). */
+  readonly jobs?: number | undefined;
+  readonly retry?: RetryOptions | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** What the remote is known to hold; updated with what is found and moved, and saved. */
+  readonly index?: RemoteIndex | undefined;
+  readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** How the remote was queried (see {@link ExistsOptions.onMethod}). */
+  readonly onMethod?: ExistsOptions['onMethod'];
+}
+
+/** One object that could not be moved, with the key and local path concerned. */
+export interface TransferFailure {
+  readonly oid: string;
+  readonly key: string;
+  readonly path: string;
+  readonly error: Error;
+}
+
+export interface TransferResult {
+  /** Objects moved. */
+  readonly transferred: string[];
+  readonly failed: TransferFailure[];
+  /** Objects neither in the local cache nor on the remote. */
+  readonly missing: string[];
+}
+
+/** `<cache>/files/md5/ab/cdef…`, the local cache's path of an object. */
+export function cachePath(cacheRoot: string, oid: string): string {
+  return path.join(cacheRoot, ...objectKey(oid).split('/'));
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+class Progress {
+  files = 0;
+  bytes = 0;
+  totalFiles = 0;
+  totalBytes = 0;
+  readonly #report: EngineOptions['onProgress'];
+  #last = 0;
+
+  constructor(report: EngineOptions['onProgress']) {
+    this.#report = report;
+  }
+
+  emit(force = false): void {
+    if (!this.#report) return;
+    const now = Date.now();
+    if (!force && now - this.#last < 50 && this.files < this.totalFiles) return;
+    this.#last = now;
+    this.#report({
+      phase: 'transferring',
+      files: this.files,
+      totalFiles: this.totalFiles,
+      bytes: this.bytes,
+      totalBytes: this.totalBytes,
+    });
+  }
+}
+
+async function sizeOf(file: string): Promise<number | undefined> {
+  const stats = await stat(file).catch(() => undefined);
+  return stats?.isFile() ? stats.size : undefined;
+}
+
+/**
+ * Uploads what the remote lacks of `plan` from the local cache at `cacheRoot`: file objects
+ * first, then each `.dir` manifest once every file it lists is on the remote (a manifest whose
+ * files did not all make it is not uploaded, so its presence always means a whole directory).
+ * Objects the cache lacks are reported in `missing`; failures (after retries) in `failed`.
+ */
+export async function pushObjects(
+  storage: RemoteStorage,
+  cacheRoot: string,
+  plan: ObjectPlan,
+  options: EngineOptions = {},
+): Promise<TransferResult> {
+  const jobs = options.jobs ?? defaultJobs();
+  options.onProgress?.({ phase: 'querying', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
+  const present = await remoteHas(storage, plan, {
+    jobs,
+    retry: options.retry,
+    signal: options.signal,
+    index: options.index,
+    onMethod: options.onMethod,
+  });
+  const all = planOids(plan);
+  const wanted = [...all].filter((oid) => !present.has(oid));
+  const transferred: string[] = [];
+  const failed: TransferFailure[] = [];
+  const missing: string[] = [];
+  const sizes = new Map<string, number>();
+  await eachLimited(wanted, 64, async (oid) => {
+    const size = await sizeOf(cachePath(cacheRoot, oid));
+    if (size === undefined) missing.push(oid);
+    else sizes.set(oid, size);
+  });
+  const progress = new Progress(options.onProgress);
+  for (const size of sizes.values()) progress.totalBytes += size;
+  progress.totalFiles = sizes.size;
+  progress.emit(true);
+  const upload = async (oid: string): Promise<void> => {
+    const key = objectKey(oid);
+    const local = cachePath(cacheRoot, oid);
+    try {
+      await withRetry(
+        async () => {
+          let moved = 0;
+          try {
+            await storage.upload(local, key, {
+              size: sizes.get(oid),
+              signal: options.signal,
+              onProgress: (bytes) => {
+                moved += bytes;
+                progress.bytes += bytes;
+                progress.emit();
+              },
+            });
+          } catch (error) {
+            progress.bytes -= moved;
+            throw error;
+          }
+        },
+        { ...options.retry, signal: options.signal },
+      );
+      transferred.push(oid);
+      progress.files++;
+      progress.emit();
+    } catch (error) {
+      failed.push({ oid, key, path: local, error: asError(error) });
+    }
+  };
+  const files = wanted.filter((oid) => !oid.endsWith('.dir') && sizes.has(oid));
+  await eachLimited(files, jobs, upload);
+  const done = new Set([...present, ...transferred]);
+  const dirs = wanted.filter((oid) => oid.endsWith('.dir') && sizes.has(oid));
+  const ready: string[] = [];
+  const failedOids = new Set(failed.map((failure) => failure.oid));
+  for (const dir of dirs) {
+    const lacking = (plan.dirs.get(dir) ?? []).filter((file) => !done.has(file));
+    if (lacking.length === 0) {
+      ready.push(dir);
+    } else if (lacking.some((file) => failedOids.has(file))) {
+      failed.push({
+        oid: dir,
+        key: objectKey(dir),
+        path: cachePath(cacheRoot, dir),
+        error: new RemoteError('OTHER', `not uploaded: ${lacking.length} of the files it lists failed`, {
+          path: objectKey(dir),
+        }),
+      });
+    } else {
+      // files the cache lacks: the manifest would vouch for a directory the remote does not have
+      missing.push(dir);
+    }
+  }
+  await eachLimited(ready, jobs, upload);
+  progress.emit(true);
+  options.index?.add(transferred);
+  await options.index?.save();
+  return { transferred, failed, missing };
+}
+
+/** Streams a file's MD5. */
+async function md5File(file: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Downloads `oids` into the local cache at `cacheRoot`: each to a temporary file beside its
+ * place, its MD5 checked against its name (a `.dir` manifest's too), made read-only and renamed
+ * into place, so the cache never holds a partial or wrong object. An object whose content does
+ * not match its name fails with `CORRUPT` and is not kept. Objects already in the cache are
+ * skipped (not counted).
+ */
+export async function fetchObjects(
+  storage: RemoteStorage,
+  cacheRoot: string,
+  oids: Iterable<string>,
+  options: EngineOptions = {},
+): Promise<TransferResult> {
+  const jobs = options.jobs ?? defaultJobs();
+  const transferred: string[] = [];
+  const failed: TransferFailure[] = [];
+  const missing: string[] = [];
+  const wanted: string[] = [];
+  await eachLimited(new Set(oids), 64, async (oid) => {
+    if ((await sizeOf(cachePath(cacheRoot, oid))) === undefined) wanted.push(oid);
+  });
+  const progress = new Progress(options.onProgress);
+  progress.totalFiles = wanted.length;
+  progress.emit(true);
+  await eachLimited(wanted, jobs, async (oid) => {
+    const key = objectKey(oid);
+    const destination = cachePath(cacheRoot, oid);
+    const temporary = path.join(
+      path.dirname(destination),
+      `.${path.basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
+    );
+    try {
+      await mkdir(path.dirname(destination), { recursive: true });
+      await withRetry(
+        async () => {
+          let moved = 0;
+          try {
+            await storage.download(key, temporary, {
+              signal: options.signal,
+              onProgress: (bytes) => {
+                moved += bytes;
+                progress.bytes += bytes;
+                progress.emit();
+              },
+            });
+          } catch (error) {
+            progress.bytes -= moved;
+            await rm(temporary, { force: true });
+            throw error;
+          }
+        },
+        { ...options.retry, signal: options.signal },
+      );
+      const md5 = await md5File(temporary);
+      if (md5 !== oid.replace(/\.dir$/, '')) {
+        throw new RemoteError('CORRUPT', `the object on the remote holds md5 ${md5}, not ${oid}`, {
+          path: key,
+          hint: 'the remote copy is damaged: push it again from a cache that has it',
+        });
+      }
+      await chmod(temporary, 0o444);
+      await rename(temporary, destination);
+      transferred.push(oid);
+      progress.files++;
+      progress.emit();
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if (error instanceof RemoteError && error.code === 'NOT_FOUND') missing.push(oid);
+      else failed.push({ oid, key, path: destination, error: asError(error) });
+    }
+  });
+  progress.emit(true);
+  if (options.index) {
+    options.index.add(transferred);
+    await options.index.save();
+  }
+  return { transferred, failed, missing };
+}

@@ -1,0 +1,1 @@
+export { LocalRemotePlugin, LocalStorage, localRoot, openLocalStorage } from './local-storage';
