@@ -12,6 +12,7 @@ import { registerImportCommands } from './register-imports';
 import { registerMetricsCommands } from './register-metrics';
 import { registerPlotsCommands } from './register-plots';
 import { registerQueueCommands } from './register-queue';
+import { registerRemoteDataCommands } from './register-remote-data';
 import type { Action } from './registrar';
 
 /** DVC's exit codes: 255 for an error, 254 for bad usage, 252 for an interrupt. */
@@ -123,6 +124,12 @@ export function createProgram(
     .option('--json', "print DVC's JSON for scripts")
     .option('-R, --recursive', 'every stage in the directories given')
     .option('--with-deps', "also the targets' upstream stages")
+    .option('-c, --cloud', 'compare the cache with the default remote')
+    .option('-r, --remote <name>', 'compare the cache with this remote')
+    .option('-j, --jobs <number>', 'concurrent remote queries (default: 4 × CPUs)')
+    .option('-a, --all-branches', 'with -c: the data of every branch too')
+    .option('-T, --all-tags', 'with -c: the data of every tag too')
+    .option('-A, --all-commits', 'with -c: the data of every commit too')
     .action(run(() => import('./commands/status')));
 
   common(program.command('repro'))
@@ -175,6 +182,7 @@ export function createProgram(
   registerPlotsCommands(program, { run, common, collect });
   registerConfigCommands(program, { run, common, collect });
   registerImportCommands(program, { run, common, collect });
+  registerRemoteDataCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')

@@ -18,6 +18,43 @@ export interface StatusOptions {
   readonly quiet?: boolean;
   readonly recursive?: boolean;
   readonly withDeps?: boolean;
+  readonly cloud?: boolean;
+  readonly remote?: string;
+  readonly jobs?: string;
+  readonly allBranches?: boolean;
+  readonly allTags?: boolean;
+  readonly allCommits?: boolean;
+}
+
+/** `tvc status -c [-r NAME]`: the cache against a remote, in DVC's words (`new`, `deleted`, `missing`). */
+async function cloudStatus(
+  context: CommandContext,
+  targets: string[],
+  options: StatusOptions,
+): Promise<number> {
+  const tvc = await context.tvc();
+  const { remoteStatus } = await import('@tvc/data');
+  const { parseJobs } = await import('./data-sync');
+  const result = await remoteStatus(tvc, {
+    remote: options.remote,
+    jobs: parseJobs(options.jobs),
+    targets,
+    withDeps: options.withDeps,
+    recursive: options.recursive,
+    allBranches: options.allBranches,
+    allTags: options.allTags,
+    allCommits: options.allCommits,
+    onWarning: (message) => {
+      if (!options.json && !options.quiet) context.io.stderr.write(`WARNING: ${message}\n`);
+    },
+  });
+  const changed = Object.keys(result.entries).length > 0;
+  if (options.json) writeLine(context.io.stdout, pythonJsonDumps(result.entries));
+  else if (options.quiet) return changed ? 1 : 0;
+  else if (changed) writeLine(context.io.stdout, renderStatus(result.entries, 1).join('\n'));
+  else if ((await tvc.loadPipeline()).stages.length === 0) writeLine(context.io.stdout, EMPTY_PROJECT);
+  else writeLine(context.io.stdout, `Cache and remote '${result.remote}' are in sync.`);
+  return 0;
 }
 
 const STATUS_LEN = 20;
@@ -48,6 +85,7 @@ export default async function status(
   options: StatusOptions,
 ): Promise<number> {
   try {
+    if (options.cloud || options.remote) return await cloudStatus(context, targets, options);
     const tvc = await context.tvc();
     if (!options.quiet) {
       // runs a killed tvc left behind (a command still running, or outputs it may not have finished)
