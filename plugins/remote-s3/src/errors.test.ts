@@ -79,14 +79,14 @@ describe('toRemoteError', () => {
     expect(auth.retryable).toBe(false);
     expect(auth.path).toBe(context.target);
     expect(auth.message).toBe(
-      "remote 'store': cannot read s3://bucket/files/md5/ab/cd: access denied (InvalidAccessKeyId: The key does not exist, HTTP 403)",
+      'access denied when reading (InvalidAccessKeyId: The key does not exist, HTTP 403)',
     );
     expect(auth.hint).toContain('tvc remote modify --local store access_key_id');
 
     const slow = toRemoteError(sdkError('SlowDown', 503), { ...context, action: 'write' });
     expect(slow.code).toBe('THROTTLED');
     expect(slow.retryable).toBe(true);
-    expect(slow.message).toContain('cannot write');
+    expect(slow.message).toContain('when writing');
 
     const down = toRemoteError(socketError('ECONNREFUSED'), { ...context, action: 'list' });
     expect(down.code).toBe('NETWORK');
@@ -97,7 +97,7 @@ describe('toRemoteError', () => {
   it('says which bucket is missing', () => {
     const error = toRemoteError(sdkError('NoSuchBucket', 404), context);
     expect(error.code).toBe('NOT_FOUND');
-    expect(error.message).toBe("remote 'store': the bucket 'bucket' does not exist");
+    expect(error.message).toBe("the bucket 'bucket' does not exist");
     expect(error.path).toBe('s3://bucket');
   });
 
@@ -115,7 +115,9 @@ describe('toRemoteError', () => {
       },
     );
     expect(error.code).toBe('AUTH');
-    expect(error.message.startsWith('s3 remote: cannot read')).toBe(true);
+    expect(error.message).toBe(
+      'access denied when reading (CredentialsProviderError: Could not load credentials)',
+    );
     expect(error.hint).toContain('AWS_ACCESS_KEY_ID');
   });
 

@@ -164,16 +164,12 @@ export function classifyS3Error(error: unknown): RemoteErrorCode {
   return 'OTHER';
 }
 
-function where(context: S3ErrorContext): string {
-  return context.remote ? `remote '${context.remote}'` : 's3 remote';
-}
-
 const ACTIONS: Readonly<Record<S3ErrorContext['action'], string>> = {
-  read: 'cannot read',
-  write: 'cannot write',
-  list: 'cannot list',
-  check: 'cannot check',
-  remove: 'cannot remove',
+  read: 'reading',
+  write: 'writing',
+  list: 'listing',
+  check: 'checking',
+  remove: 'removing',
 };
 
 /** Turns an S3 SDK error into a RemoteError with a stable code, the object concerned and a hint. */
@@ -189,24 +185,22 @@ export function toRemoteError(error: unknown, context: S3ErrorContext): RemoteEr
   const suffix = detail
     ? ` (${detail}${status && !detail.includes(String(status)) ? `, HTTP ${status}` : ''})`
     : '';
-  const head = `${where(context)}: ${ACTIONS[context.action]} ${context.target}`;
+  // The message says what failed; the object is the error's `path`, and the caller prefixes
+  // the remote's name (`remote 'NAME': …`).
+  const when = ` when ${ACTIONS[context.action]}`;
   const modify = context.remote ? `tvc remote modify --local ${context.remote}` : 'the remote options';
   switch (kind) {
     case 'NOT_FOUND':
       if (code === 'NoSuchBucket') {
-        return new RemoteError(
-          'NOT_FOUND',
-          `${where(context)}: the bucket '${context.bucket}' does not exist`,
-          {
-            path: `s3://${context.bucket}`,
-            hint: `create the bucket, or point the remote's url at an existing one${context.endpoint ? ` (endpoint ${context.endpoint})` : ''}`,
-            cause: error,
-          },
-        );
+        return new RemoteError('NOT_FOUND', `the bucket '${context.bucket}' does not exist`, {
+          path: `s3://${context.bucket}`,
+          hint: `create the bucket, or point the remote's url at an existing one${context.endpoint ? ` (endpoint ${context.endpoint})` : ''}`,
+          cause: error,
+        });
       }
-      return new RemoteError('NOT_FOUND', `${head}: no such object`, { path: context.target, cause: error });
+      return new RemoteError('NOT_FOUND', 'no such object', { path: context.target, cause: error });
     case 'AUTH':
-      return new RemoteError('AUTH', `${head}: access denied${suffix}`, {
+      return new RemoteError('AUTH', `access denied${when}${suffix}`, {
         path: context.target,
         hint:
           code === 'CredentialsProviderError'
@@ -215,13 +209,13 @@ export function toRemoteError(error: unknown, context: S3ErrorContext): RemoteEr
         cause: error,
       });
     case 'THROTTLED':
-      return new RemoteError('THROTTLED', `${head}: the server asked to slow down${suffix}`, {
+      return new RemoteError('THROTTLED', `the server asked to slow down${when}${suffix}`, {
         path: context.target,
         hint: 'retry later, or with fewer jobs (-j)',
         cause: error,
       });
     case 'NETWORK':
-      return new RemoteError('NETWORK', `${head}: network error${suffix}`, {
+      return new RemoteError('NETWORK', `network error${when}${suffix}`, {
         path: context.target,
         hint: context.endpoint
           ? `check that the endpoint ${context.endpoint} is up and reachable ('endpointurl')`
@@ -230,7 +224,7 @@ export function toRemoteError(error: unknown, context: S3ErrorContext): RemoteEr
       });
     case 'CONFIG': {
       const tls = code !== undefined && TLS_CODES.has(code);
-      return new RemoteError('CONFIG', `${head}: the server refused the request${suffix}`, {
+      return new RemoteError('CONFIG', `the server refused the request${when}${suffix}`, {
         path: context.target,
         hint: tls
           ? `the server's certificate was not accepted: give a CA bundle with \`${modify} ssl_verify /path/ca.pem\`, or check 'endpointurl'`
@@ -241,9 +235,9 @@ export function toRemoteError(error: unknown, context: S3ErrorContext): RemoteEr
       });
     }
     case 'ABORTED':
-      return new RemoteError('ABORTED', `${head}: interrupted`, { path: context.target, cause: error });
+      return new RemoteError('ABORTED', `interrupted${when}`, { path: context.target, cause: error });
     default:
-      return new RemoteError('OTHER', `${head}${suffix || ': failed'}`, {
+      return new RemoteError('OTHER', `failed${when}${suffix}`, {
         path: context.target,
         cause: error,
       });

@@ -105,8 +105,8 @@ const GRANTS: Readonly<Record<string, keyof S3WriteParams>> = {
 };
 
 function configError(request: { name: string }, message: string, key: string, hint?: string): RemoteError {
-  const where = request.name ? `remote '${request.name}'` : 's3 remote';
-  return new RemoteError('CONFIG', `${where}: ${message}`, {
+  // The caller prefixes the remote's name (`remote 'NAME': …`); the message says what is wrong.
+  return new RemoteError('CONFIG', message, {
     path: key,
     hint:
       hint ??

@@ -81,7 +81,7 @@ export async function createS3Client(settings: S3Settings): Promise<S3Client> {
     } catch (error) {
       throw new RemoteError(
         'CONFIG',
-        `${settings.name ? `remote '${settings.name}'` : 's3 remote'}: cannot read the CA bundle ${settings.sslVerify.caBundle}`,
+        `cannot read the CA bundle ${settings.sslVerify.caBundle} ('ssl_verify')`,
         {
           path: settings.sslVerify.caBundle,
           hint: "'ssl_verify' is true, false, or the path of a PEM file of CA certificates",
@@ -301,7 +301,7 @@ export class S3Storage implements RemoteStorage {
       }
     } catch (error) {
       if (signal?.aborted)
-        throw new RemoteError('ABORTED', `upload of ${this.#target(key)} interrupted`, {
+        throw new RemoteError('ABORTED', 'upload interrupted', {
           path: this.#target(key),
           cause: error,
         });
@@ -321,7 +321,8 @@ export class S3Storage implements RemoteStorage {
         }),
         { abortSignal: signal },
       );
-      if (!response.Body) throw new RemoteError('OTHER', `${this.#target(key)}: the server sent no body`);
+      if (!response.Body)
+        throw new RemoteError('OTHER', 'the server sent no body', { path: this.#target(key) });
       body = response.Body as NodeJS.ReadableStream;
     } catch (error) {
       throw this.#error(error, 'read', key);
