@@ -94,6 +94,12 @@ describe('toRemoteError', () => {
     expect(down.hint).toContain('http://127.0.0.1:9000');
   });
 
+  it('gives the HTTP status alone for a HEAD without an error body', () => {
+    const head = toRemoteError(sdkError('Unknown', 403, 'Unknown'), { ...context, action: 'check' });
+    expect(head.code).toBe('AUTH');
+    expect(head.message).toBe('access denied when checking (HTTP 403)');
+  });
+
   it('says which bucket is missing', () => {
     const error = toRemoteError(sdkError('NoSuchBucket', 404), context);
     expect(error.code).toBe('NOT_FOUND');

@@ -180,11 +180,11 @@ export function toRemoteError(error: unknown, context: S3ErrorContext): RemoteEr
   const status = httpStatus(error);
   const rawMessage = shape(error).message;
   const detail = [code, typeof rawMessage === 'string' && rawMessage !== code ? rawMessage : undefined]
-    .filter((part): part is string => !!part && part !== 'UnknownError')
+    .filter((part): part is string => !!part && part !== 'UnknownError' && part !== 'Unknown')
     .join(': ');
-  const suffix = detail
-    ? ` (${detail}${status && !detail.includes(String(status)) ? `, HTTP ${status}` : ''})`
-    : '';
+  // A HEAD's error has no body (no S3 code): the HTTP status says what there is.
+  const statusText = status && !detail.includes(String(status)) ? `HTTP ${status}` : '';
+  const suffix = detail || statusText ? ` (${[detail, statusText].filter(Boolean).join(', ')})` : '';
   // The message says what failed; the object is the error's `path`, and the caller prefixes
   // the remote's name (`remote 'NAME': …`).
   const when = ` when ${ACTIONS[context.action]}`;

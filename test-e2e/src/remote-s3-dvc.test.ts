@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { comparisonDvc, dvc, type RunResult, TempRepo, tvc } from './harness';
+import { type MotoServer, motoForTests } from './services/moto';
+
+/**
+ * Differential: DVC pulls what tvc pushed to an S3-compatible server (moto), and tvc pulls what
+ * DVC pushed; both lay the remote out the same way. The remote is configured with `endpointurl`
+ * in `.dvc/config` and the keys in `.dvc/config.local`, as a team would.
+ */
+
+let moto: MotoServer | undefined;
+let haveDvc = false;
+const cleanup: string[] = [];
+
+beforeAll(async () => {
+  haveDvc = comparisonDvc('the S3 remote differential tests') !== undefined;
+  if (haveDvc) moto = await motoForTests('the S3 remote differential tests');
+}, 60_000);
+
+afterAll(async () => {
+  await moto?.stop();
+  for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
+});
+
+function client(server: MotoServer): S3Client {
+  return new S3Client({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+}
+
+let buckets = 0;
+async function newBucket(server: MotoServer): Promise<string> {
+  const bucket = `tvc-diff-${process.pid}-${++buckets}`;
+  const s3 = client(server);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  s3.destroy();
+  return bucket;
+}
+
+async function keysIn(server: MotoServer, bucket: string, prefix: string): Promise<string[]> {
+  const s3 = client(server);
+  const keys: string[] = [];
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+    for (const object of page.Contents ?? []) keys.push((object.Key ?? '').slice(prefix.length));
+  }
+  s3.destroy();
+  return keys.sort();
+}
+
+function ok(what: string, result: RunResult): RunResult {
+  if (result.code !== 0) {
+    throw new Error(
+      `${what} exited ${result.code}\n--- stderr ---\n${result.stderr}\n--- stdout ---\n${result.stdout}`,
+    );
+  }
+  return result;
+}
+
+/** A repository with a file and a directory tracked, and an s3 remote on moto. */
+async function project(server: MotoServer, url: string): Promise<TempRepo> {
+  const repo = await TempRepo.create();
+  cleanup.push(repo.dir);
+  await repo.write('data.txt', 'one line of data\n');
+  await repo.write('images/a.bin', randomBytes(3000).toString('base64'));
+  await repo.write('images/b.bin', randomBytes(5000).toString('base64'));
+  await repo.write('images/nested/c.txt', 'c\n');
+  ok('tvc add', await repo.tvc('add', 'data.txt', 'images'));
+  await repo.write(
+    '.dvc/config',
+    `[core]\n    remote = s3remote\n['remote "s3remote"']\n    url = ${url}\n    endpointurl = ${server.endpoint}\n`,
+  );
+  await repo.write(
+    '.dvc/config.local',
+    `['remote "s3remote"']\n    access_key_id = testing\n    secret_access_key = testing\n`,
+  );
+  await repo.git('add', '-A');
+  await repo.git('commit', '-q', '-m', 'data');
+  return repo;
+}
+
+/** A fresh clone (no cache, no data) with the source's config.local (which git does not carry). */
+async function freshClone(source: TempRepo): Promise<string> {
+  const parent = await mkdtemp(path.join(tmpdir(), 'tvc-e2e-s3clone-'));
+  cleanup.push(parent);
+  const dir = path.join(parent, 'clone');
+  execFileSync('git', ['clone', '-q', source.dir, dir]);
+  await cp(source.path('.dvc/config.local'), path.join(dir, '.dvc/config.local'));
+  return dir;
+}
+
+async function expectSameData(source: TempRepo, clone: string): Promise<void> {
+  for (const file of ['data.txt', 'images/a.bin', 'images/b.bin', 'images/nested/c.txt']) {
+    expect(await readFile(path.join(clone, file), 'utf8'), file).toBe(await source.read(file));
+  }
+}
+
+describe('S3 remote: tvc and DVC interoperate', () => {
+  it('tvc push, then dvc pull in a fresh clone', async (context) => {
+    if (!moto) return context.skip();
+    const bucket = await newBucket(moto);
+    const repo = await project(moto, `s3://${bucket}/store`);
+    const pushed = ok('tvc push', await repo.tvc('push', '-r', 's3remote'));
+    expect(pushed.stdout).toContain('5 files pushed');
+    const keys = await keysIn(moto, bucket, 'store/');
+    expect(keys).toHaveLength(5);
+    for (const key of keys) expect(key).toMatch(/^files\/md5\/[0-9a-f]{2}\/[0-9a-f]{30}(\.dir)?$/);
+
+    // DVC sees everything on the remote, then pulls it.
+    const status = ok('dvc status -c', await repo.dvc('status', '-c'));
+    expect(status.stdout).toContain("Cache and remote 's3remote' are in sync");
+    const clone = await freshClone(repo);
+    const pulled = ok('dvc pull', await dvc(clone, 'pull', '-r', 's3remote'));
+    expect(pulled.stdout).toMatch(/5 files (fetched|added)/);
+    await expectSameData(repo, clone);
+
+    // A second push finds everything there.
+    expect(ok('tvc push again', await repo.tvc('push')).stdout).toContain('Everything is up to date');
+  });
+
+  it('dvc push, then tvc pull in a fresh clone; both push the same keys', async (context) => {
+    if (!moto) return context.skip();
+    const bucket = await newBucket(moto);
+    const repo = await project(moto, `s3://${bucket}/dvc`);
+    ok('dvc push', await repo.dvc('push', '-r', 's3remote'));
+    const dvcKeys = await keysIn(moto, bucket, 'dvc/');
+    expect(dvcKeys).toHaveLength(5);
+
+    const clone = await freshClone(repo);
+    const pulled = ok('tvc pull', await tvc(clone, 'pull', '-r', 's3remote'));
+    expect(pulled.stdout).toMatch(/5 files (fetched|added)/);
+    await expectSameData(repo, clone);
+
+    // The same data pushed by tvc to another prefix: the same keys.
+    const config = await repo.read('.dvc/config');
+    await repo.write('.dvc/config', config.replace(`s3://${bucket}/dvc`, `s3://${bucket}/tvc`));
+    expect(ok('tvc push (other prefix)', await repo.tvc('push')).stdout).toContain('5 files pushed');
+    expect(await keysIn(moto, bucket, 'tvc/')).toEqual(dvcKeys);
+  });
+
+  it('a bad key and a missing bucket: one clear error line, non-zero exit, as tvc', async (context) => {
+    if (!moto) return context.skip();
+    const bucket = await newBucket(moto);
+    const repo = await project(moto, `s3://no-such-bucket-${bucket}/store`);
+    const missing = await repo.tvc('push');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain(
+      `remote 's3remote': the bucket 'no-such-bucket-${bucket}' does not exist`,
+    );
+    expect(missing.stderr).not.toMatch(/dvc /);
+    expect(missing.stdout).not.toContain('pushed');
+  });
+});
