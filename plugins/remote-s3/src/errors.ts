@@ -179,7 +179,9 @@ export function toRemoteError(error: unknown, context: S3ErrorContext): RemoteEr
   const code = s3ErrorCode(error);
   const status = httpStatus(error);
   const rawMessage = shape(error).message;
-  const detail = [code, typeof rawMessage === 'string' && rawMessage !== code ? rawMessage : undefined]
+  const message = typeof rawMessage === 'string' ? rawMessage : undefined;
+  // Node's socket messages already start with their code (`connect ECONNREFUSED 127.0.0.1:9`).
+  const detail = [code && message?.includes(code) ? undefined : code, message !== code ? message : undefined]
     .filter((part): part is string => !!part && part !== 'UnknownError' && part !== 'Unknown')
     .join(': ');
   // A HEAD's error has no body (no S3 code): the HTTP status says what there is.

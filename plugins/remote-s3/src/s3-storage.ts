@@ -70,6 +70,9 @@ function progressCounter(onProgress: ((bytes: number) => void) | undefined): Tra
 
 /** Builds the S3 client for the settings. Exported for tests. */
 export async function createS3Client(settings: S3Settings): Promise<S3Client> {
+  // tvc supports Node 20, on which the SDK prints a multi-line NodeVersionSupportWarning to the
+  // user's terminal on the first request; the user can still ask for it by setting the variable.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const agentOptions = { keepAlive: true, maxSockets: 256 };
   let httpsAgent: HttpsAgent;
   if (settings.sslVerify === false) {
