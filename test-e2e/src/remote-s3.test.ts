@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -257,6 +258,89 @@ describe('S3 remote on moto', () => {
     expect(error.retryable).toBe(true);
     expect(error.hint).toContain(gone.endpoint);
     await storage.close();
+  });
+
+  it('stops an upload on abort and leaves no object, small or multipart', async (context) => {
+    if (!moto) return context.skip();
+    const bucket = await newBucket(moto);
+    const configFile = path.join(work, 'aws-config-abort');
+    await writeFile(
+      configFile,
+      '[default]\ns3 =\n  multipart_threshold = 5MB\n  multipart_chunksize = 5MB\n',
+    );
+    const storage = await open(moto, `s3://${bucket}`, { configpath: configFile });
+    const large = path.join(work, 'abort-large');
+    await writeFile(large, randomBytes(16 * 1024 * 1024));
+    const controller = new AbortController();
+    const error = await caught(
+      storage.upload(large, 'files/md5/ab/aborted', {
+        signal: controller.signal,
+        // Abort once the first bytes are out: parts are in flight, nothing is complete.
+        onProgress: () => controller.abort(),
+      }),
+    );
+    expect(error.code).toBe('ABORTED');
+    expect(await storage.exists('files/md5/ab/aborted')).toBe(false);
+
+    const small = path.join(work, 'abort-small');
+    await writeFile(small, 'small');
+    const error2 = await caught(storage.upload(small, 'files/md5/ab/small', { signal: AbortSignal.abort() }));
+    expect(error2.code).toBe('ABORTED');
+    expect(await storage.exists('files/md5/ab/small')).toBe(false);
+    await storage.close();
+  });
+
+  it('verifies the server certificate: refused by default, trusted with ssl_verify (a CA bundle or false)', async (context) => {
+    if (!moto) return context.skip();
+    const certDir = await mkdtemp(path.join(tmpdir(), 'tvc-s3-tls-'));
+    try {
+      const cert = path.join(certDir, 'cert.pem');
+      const key = path.join(certDir, 'key.pem');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
+      const secure = await motoForTests('the S3 remote over https', { tls: { cert, key } });
+      if (!secure) return context.skip();
+      try {
+        expect(secure.endpoint.startsWith('https://')).toBe(true);
+        const refused = await open(secure, 's3://tls-bucket/data', { connect_timeout: '5' });
+        const error = await caught(refused.exists('files/md5/aa/bb'));
+        expect(error.code).toBe('CONFIG');
+        expect(error.hint).toContain('ssl_verify');
+        await refused.close();
+
+        for (const sslVerify of [cert, 'false']) {
+          const storage = await open(secure, 's3://tls-bucket/data', { ssl_verify: sslVerify });
+          const local = path.join(work, 'tls');
+          await writeFile(local, `over tls with ${sslVerify}`);
+          // The bucket does not exist yet: a clear NOT_FOUND over the verified connection.
+          expect((await caught(storage.upload(local, 'files/md5/aa/bb'))).code).toBe('NOT_FOUND');
+          await storage.close();
+        }
+      } finally {
+        await secure.stop();
+      }
+    } finally {
+      await rm(certDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses contradictory options before any request', async (context) => {

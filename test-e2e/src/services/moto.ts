@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +39,8 @@ export interface MotoOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How long to wait for the server to answer (default 30 s). */
   readonly timeoutMs?: number;
+  /** Serve https with this certificate and key (PEM files) instead of http. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 function freePort(): Promise<number> {
@@ -57,20 +61,24 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-async function answers(endpoint: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) });
-    await response.arrayBuffer();
-    return response.status < 500;
-  } catch {
-    return false;
-  }
+function answers(endpoint: string): Promise<boolean> {
+  // Any certificate will do here: the tests check the storage's own verification.
+  const get = endpoint.startsWith('https:') ? httpsGet : httpGet;
+  return new Promise((resolve) => {
+    const request = get(`${endpoint}/moto-api/`, { rejectUnauthorized: false, timeout: 2000 }, (response) => {
+      response.resume();
+      resolve((response.statusCode ?? 500) < 500);
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', () => resolve(false));
+  });
 }
 
 async function startOnce(binary: string, options: MotoOptions): Promise<MotoServer> {
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {
+  const endpoint = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const tlsArgs = options.tls ? ['-s', '-c', options.tls.cert, '-k', options.tls.key] : [];
+  const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port), ...tlsArgs], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
