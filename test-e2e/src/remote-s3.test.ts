@@ -246,6 +246,30 @@ describe('S3 remote on moto', () => {
     }
   });
 
+  it('takes credentials from a profile of credentialpath; a missing profile is AUTH with where to set them', async (context) => {
+    if (!moto) return context.skip();
+    const bucket = await newBucket(moto);
+    const credentials = path.join(work, 'aws-credentials');
+    await writeFile(credentials, '[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\n');
+    const base = { url: `s3://${bucket}/p`, endpointurl: moto.endpoint, credentialpath: credentials };
+    const request = (options: Record<string, unknown>) =>
+      openS3Remote({
+        name: 's3remote',
+        url: base.url,
+        scheme: 's3',
+        options: { ...base, ...options },
+        baseDir: work,
+      });
+    const storage = await request({ profile: 'dev', configpath: path.join(work, 'no-aws-config') });
+    expect(await storage.exists('files/md5/aa/bb')).toBe(false);
+    await storage.close();
+    const missing = await request({ profile: 'nobody', configpath: path.join(work, 'no-aws-config') });
+    const error = await caught(missing.exists('files/md5/aa/bb'));
+    expect(error.code).toBe('AUTH');
+    expect(error.hint).toContain('no AWS credentials were found');
+    await missing.close();
+  });
+
   it('reports a server that is not there as a retryable NETWORK error naming the endpoint', async (context) => {
     if (!moto) return context.skip();
     // moto's port once it is stopped: nothing listens there.
