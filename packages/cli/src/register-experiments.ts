@@ -22,6 +22,23 @@ export function registerExperimentCommands(program: Command, registrar: Registra
 // ─── exp run, apply, branch, list, remove, save ─────────────────────────────────────────────────
 
 function registerExperimentEngineCommands(exp: Command, { run, common, collect }: Registrar): void {
+  for (const [verb, description] of [
+    ['push', "push experiments' git refs to a git remote and their data to the DVC remote"],
+    ['pull', "pull experiments' git refs from a git remote and their data from the DVC remote"],
+  ] as const) {
+    common(exp.command(verb))
+      .description(description)
+      .argument('<git_remote>', 'the git remote (name or URL)')
+      .argument('[experiments...]', 'experiment names or refs (default: those of HEAD)')
+      .option('-f, --force', 'replace the experiment on the other side even if it diverged')
+      .option('--no-cache', 'do not move the data, only the git refs')
+      .option('-r, --remote <name>', 'the DVC remote for the data (default: core.remote)')
+      .option('-j, --jobs <number>', 'concurrent transfers (default: 4 × CPUs)')
+      .option('--run-cache', 'the run cache too (not transferred yet)')
+      .option('-A, --all-commits', 'every experiment')
+      .option('--rev <commit>', 'the experiments based on this commit (default: HEAD)')
+      .action(run(() => import(verb === 'push' ? './commands/exp-push' : './commands/exp-pull')));
+  }
   common(exp.command('run'))
     .description('run an experiment: apply -S overrides, reproduce, record the result under refs/exps')
     .argument('[targets...]', "stages, dvc.yaml or .dvc files (default: 'dvc.yaml')")

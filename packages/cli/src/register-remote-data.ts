@@ -24,6 +24,7 @@ export function registerRemoteDataCommands(program: Command, { run, common }: Re
   transferOptions(common(program.command('pull')))
     .description('download the data the cache lacks from a remote and check it out')
     .option('-f, --force', 'overwrite workspace changes that are not in the cache')
+    .option('--allow-missing', 'skip outputs whose data is neither in the cache nor on the remote')
     .action(run(() => import('./commands/pull')));
 
   transferOptions(common(program.command('fetch')))

@@ -22,6 +22,10 @@ export interface RemoteDataOptions {
   readonly allTags?: boolean | undefined;
   readonly allCommits?: boolean | undefined;
   readonly allExperiments?: boolean | undefined;
+  /** Git revisions whose data is wanted too (exp push/pull: an experiment's commits). */
+  readonly revs?: readonly string[] | undefined;
+  /** Include the workspace's data (default true). */
+  readonly workspace?: boolean | undefined;
   readonly withDeps?: boolean | undefined;
   readonly recursive?: boolean | undefined;
   readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
@@ -68,7 +72,7 @@ export async function openRemote(tvc: Tvc, name: string | undefined, command: st
     const message = any
       ? `no remote specified in ${tvc.root}. Setup default remote with\n    tvc remote default <remote name>\nor use:\n    tvc ${command} -r <remote name>`
       : `no remote specified in ${tvc.root}. Create a default remote with\n    tvc remote add -d <remote name> <remote url>`;
-    throw new TvcError('NO_REMOTE', message, { location: { file: path.join(tvc.root, '.dvc', 'config') } });
+    throw new TvcError('NO_REMOTE', `config file error: ${message}`);
   }
   const section = config.sections[`remote "${chosen}"`];
   if (!section) {
@@ -131,6 +135,8 @@ function scopeOf(options: RemoteDataOptions): UsedScope {
     allTags: options.allTags,
     allCommits: options.allCommits,
     allExperiments: options.allExperiments,
+    revs: options.revs,
+    workspace: options.workspace,
   };
 }
 
@@ -153,7 +159,7 @@ export async function collectObjects(
   purpose: 'push' | 'fetch',
 ): Promise<CollectedObjects> {
   const used = await collectUsedObjects(tvc, scopeOf(options));
-  const skipped = purpose === 'push' ? await unpushedPaths(tvc) : [];
+  const skipped = purpose === 'push' && options.workspace !== false ? await unpushedPaths(tvc) : [];
   const excluded = (name: string) => skipped.some((out) => name === out || name.startsWith(`${out}/`));
   const workspace = new Workspace(tvc.root);
   const files = new Set<string>();

@@ -7,6 +7,7 @@ import { type DataSyncOptions, failWith, remoteOptions, reportFailures, summary 
 
 export interface PullCommandOptions extends DataSyncOptions {
   readonly force?: boolean;
+  readonly allowMissing?: boolean;
 }
 
 /** `tvc pull [TARGETS…] [-r NAME] [-j N] [-f] …`: fetch, then checkout; DVC's `A d/` lines and summary. */
@@ -21,6 +22,7 @@ export default async function pull(
     const result = await pullData(tvc, {
       ...remoteOptions(context, targets, options, reporter),
       force: options.force,
+      allowMissing: options.allowMissing,
     });
     reporter.finish();
     const out = context.io.stdout;

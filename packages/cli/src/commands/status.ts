@@ -51,7 +51,9 @@ async function cloudStatus(
   const changed = Object.keys(result.entries).length > 0;
   if (options.json) writeLine(context.io.stdout, pythonJsonDumps(result.entries));
   else if (options.quiet) return changed ? 1 : 0;
-  else if (changed) writeLine(context.io.stdout, renderStatus(result.entries, 1).join('\n'));
+  // DVC indents with a tab under -c only (not for -r alone)
+  else if (changed)
+    writeLine(context.io.stdout, renderStatus(result.entries, options.cloud ? 1 : 0).join('\n'));
   else if ((await tvc.loadPipeline()).stages.length === 0) writeLine(context.io.stdout, EMPTY_PROJECT);
   else writeLine(context.io.stdout, `Cache and remote '${result.remote}' are in sync.`);
   return 0;
