@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { comparisonDvc, dvc, type RunResult, TempRepo, tvc } from './harness';
+import { comparisonDvc, dvc, type RunResult, TempRepo, TVC_BIN, tvc } from './harness';
 import { type MotoServer, motoForTests } from './services/moto';
 
 /**
@@ -146,7 +146,49 @@ describe('S3 remote: tvc and DVC interoperate', () => {
     expect(await keysIn(moto, bucket, 'tvc/')).toEqual(dvcKeys);
   });
 
-  it('a bad key and a missing bucket: one clear error line, non-zero exit, as tvc', async (context) => {
+  it('an interrupted push (SIGKILL) completes on the next push; every object whole, once, under its md5', async (context) => {
+    if (!moto) return context.skip();
+    const server = moto;
+    const bucket = await newBucket(server);
+    const repo = await project(server, `s3://${bucket}/kill`);
+    for (let index = 0; index < 120; index++)
+      await repo.write(`many/f${index}.txt`, `${index}\n`.repeat(2000 + index));
+    ok('tvc add many', await repo.tvc('add', '-q', 'many'));
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'many');
+    const child = spawn(process.execPath, [TVC_BIN, 'push', '-j', '2'], { cwd: repo.dir, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    const started = Date.now();
+    while ((await keysIn(server, bucket, 'kill/')).length < 10 && Date.now() - started < 30_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const partial = await keysIn(server, bucket, 'kill/');
+    expect(partial.length).toBeLessThan(126);
+    const again = ok('tvc push after the kill', await repo.tvc('push'));
+    expect(again.stdout).toMatch(/^\d+ files pushed\n$/);
+    // 5 objects of the first project + 120 files + the manifest of many/.
+    const keys = await keysIn(server, bucket, 'kill/');
+    expect(keys).toHaveLength(126);
+    expect(new Set(keys).size).toBe(126);
+    const s3 = client(server);
+    for (const key of keys) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `kill/${key}` }));
+      const body = Buffer.from(
+        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+      expect(`files/md5/${createHash('md5').update(body).digest('hex').replace(/^(..)/, '$1/')}`).toBe(
+        key.replace(/\.dir$/, ''),
+      );
+    }
+    s3.destroy();
+    expect(ok('dvc status -c', await repo.dvc('status', '-c')).stdout).toContain(
+      "Cache and remote 's3remote' are in sync",
+    );
+  }, 180_000);
+
+  it('a missing bucket: one clear error line naming it, non-zero exit, nothing pushed', async (context) => {
     if (!moto) return context.skip();
     const bucket = await newBucket(moto);
     const repo = await project(moto, `s3://no-such-bucket-${bucket}/store`);
