@@ -130,6 +130,15 @@ describe('S3 remote: tvc and DVC interoperate', () => {
     if (!moto) return context.skip();
     const bucket = await newBucket(moto);
     const repo = await project(moto, `s3://${bucket}/store`);
+    // Before the push, status -c says the same as DVC's (lines in any order), --json too.
+    const sorted = (text: string) => text.split('\n').sort().join('\n');
+    const dvcStatus = await repo.dvc('status', '-c');
+    const tvcStatus = await repo.tvc('status', '-c');
+    expect(sorted(tvcStatus.stdout)).toBe(sorted(dvcStatus.stdout));
+    expect(tvcStatus.code).toBe(dvcStatus.code);
+    expect(JSON.parse((await repo.tvc('status', '-c', '--json')).stdout)).toEqual(
+      JSON.parse((await repo.dvc('status', '-c', '--json')).stdout),
+    );
     const pushed = ok('tvc push', await repo.tvc('push', '-r', 's3remote'));
     expect(pushed.stdout).toContain('5 files pushed');
     const keys = await keysIn(moto, bucket, 'store/');
@@ -202,6 +211,42 @@ describe('S3 remote: tvc and DVC interoperate', () => {
       "Cache and remote 's3remote' are in sync",
     );
   }, 180_000);
+
+  it('refused credentials and a server that is not there: one error line each, no secret printed', async (context) => {
+    if (!moto) return context.skip();
+    const strict = await motoForTests('the S3 remote with credentials checked', {
+      env: { INITIAL_NO_AUTH_ACTION_COUNT: '0' },
+    });
+    if (!strict) return context.skip();
+    try {
+      const repo = await project(strict, 's3://some-bucket/store');
+      await repo.write(
+        '.dvc/config.local',
+        `['remote "s3remote"']\n    access_key_id = AKIAREFUSED000000000\n    secret_access_key = very-secret-value\n`,
+      );
+      for (const args of [['push'], ['push', '-v'], ['status', '-c']]) {
+        const refused = await repo.tvc(...args);
+        expect(refused.code, args.join(' ')).not.toBe(0);
+        // The engine checks by HEAD or lists a prefix, depending on how many objects it wants.
+        expect(refused.stderr).toMatch(/remote 's3remote': access denied when (checking|listing) \(/);
+        expect(refused.stderr).toContain('tvc remote modify --local s3remote access_key_id');
+        expect(refused.stderr + refused.stdout).not.toContain('very-secret-value');
+      }
+    } finally {
+      await strict.stop();
+    }
+    const down = await project(moto, 's3://some-bucket/store');
+    await down.write(
+      '.dvc/config',
+      (await down.read('.dvc/config')).replace(moto.endpoint, 'http://127.0.0.1:1'),
+    );
+    const result = await down.tvc('push');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(
+      /remote 's3remote': network error when (checking|listing) \(connect ECONNREFUSED/,
+    );
+    expect(result.stderr).toContain('check that the endpoint http://127.0.0.1:1 is up');
+  });
 
   it('a missing bucket: one clear error line naming it, non-zero exit, nothing pushed', async (context) => {
     if (!moto) return context.skip();
