@@ -178,11 +178,16 @@ export class S3Storage implements RemoteStorage {
       .then(
         () => undefined,
         (error: unknown) => {
-          this.#bucketChecked = undefined;
-          if (classifyS3Error(error) === 'NOT_FOUND') {
+          const kind = classifyS3Error(error);
+          if (kind === 'NOT_FOUND') {
             throw this.#error(Object.assign(error as object, { Code: 'NoSuchBucket' }), 'check', '');
           }
-          throw this.#error(error, 'check', '');
+          // Only a missing bucket matters here: credentials allowed to read objects but not to
+          // HEAD the bucket (no s3:ListBucket) still read a missing object as missing.
+          if (kind === 'NETWORK' || kind === 'THROTTLED' || kind === 'ABORTED') {
+            this.#bucketChecked = undefined;
+            throw this.#error(error, 'check', '');
+          }
         },
       );
     return this.#bucketChecked;
