@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -403,3 +404,37 @@ describe('S3 remote through the built-in preset', () => {
 });
 
 async function* emptyKeys(): AsyncIterable<string> {}
+
+describe('S3 remote timeouts', () => {
+  it('gives up on a server that accepts and never answers after read_timeout, as a retryable NETWORK error', async () => {
+    // A loopback listener that takes connections and says nothing.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const url = 's3://bucket/data';
+      const storage = await openS3Remote({
+        name: 's3remote',
+        url,
+        scheme: 's3',
+        options: { url, endpointurl: `http://127.0.0.1:${port}`, ...CREDENTIALS, read_timeout: '1' },
+        baseDir: tmpdir(),
+      });
+      const started = Date.now();
+      const error = await caught(storage.exists('files/md5/aa/bb'));
+      expect(error.code).toBe('NETWORK');
+      expect(error.retryable).toBe(true);
+      // The SDK's own 3 attempts, each cut after 1 s: well before botocore's default 60 s.
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await storage.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
