@@ -4,7 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { openTvc } from '@tvc/preset-default';
 import { RemoteError, type RemoteStorage } from '@tvc/remote';
 import { openS3Remote } from '@tvc/remote-s3';
@@ -306,6 +312,11 @@ describe('S3 remote on moto', () => {
     );
     expect(error.code).toBe('ABORTED');
     expect(await storage.exists('files/md5/ab/aborted')).toBe(false);
+    // The multipart upload itself was aborted on the server: no parts left behind.
+    const client = admin(moto);
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect(uploads.Uploads ?? []).toEqual([]);
+    client.destroy();
 
     const small = path.join(work, 'abort-small');
     await writeFile(small, 'small');

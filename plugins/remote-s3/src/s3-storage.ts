@@ -5,6 +5,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -284,10 +285,12 @@ export class S3Storage implements RemoteStorage {
       const onAbort = () => controller.abort(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
+      const body = createReadStream(localPath);
+      let upload: Upload | undefined;
       try {
-        const upload = new Upload({
+        upload = new Upload({
           client: this.#client,
-          params: { ...(params as PutObjectParams), Body: createReadStream(localPath) },
+          params: { ...(params as PutObjectParams), Body: body },
           partSize: partSizeFor(size, this.settings.multipartChunkSize),
           queueSize: this.settings.multipartConcurrency,
           leavePartsOnError: false,
@@ -304,8 +307,14 @@ export class S3Storage implements RemoteStorage {
           });
         }
         await upload.done();
+      } catch (error) {
+        // lib-storage rejects at once on abort but aborts the multipart upload on the server only
+        // later, in the background: abort it here, so that no parts are left once this rejects.
+        await this.#abortMultipart(upload, params.Key);
+        throw error;
       } finally {
         signal?.removeEventListener('abort', onAbort);
+        body.destroy();
       }
     } catch (error) {
       if (signal?.aborted)
@@ -314,6 +323,19 @@ export class S3Storage implements RemoteStorage {
           cause: error,
         });
       throw this.#error(error, 'write', key);
+    }
+  }
+
+  async #abortMultipart(upload: Upload | undefined, key: string): Promise<void> {
+    const uploadId = (upload as { uploadId?: unknown } | undefined)?.uploadId;
+    if (typeof uploadId !== 'string') return;
+    try {
+      await this.#client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: key, UploadId: uploadId }),
+      );
+    } catch {
+      // Already aborted by lib-storage (NoSuchUpload), or the server is gone: the upload was
+      // never completed, so no object appeared either way.
     }
   }
 
