@@ -191,12 +191,12 @@ describe.skipIf(!binary)('local remote, differential with DVC', () => {
     expect((await repo.tvc('remote', 'add', '-d', 'store', store)).code).toBe(0);
     await repo.git('add', '-A');
     await repo.git('commit', '-q', '-m', 'many');
-    const child = spawn(process.execPath, [TVC_BIN, 'push', '-j', '2'], { cwd: repo.dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [TVC_BIN, 'push', '-j', '1'], { cwd: repo.dir, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('close', resolve));
     const started = Date.now();
     for (;;) {
       const objects = await listFiles(path.join(store, 'files')).catch(() => []);
-      if (objects.length >= 20 || Date.now() - started > 20_000) break;
+      if (objects.length >= 5 || Date.now() - started > 20_000) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child.kill('SIGKILL');
@@ -288,5 +288,164 @@ describe.skipIf(!binary)('exp push / exp pull through a bare git origin and a lo
     expect(dvcPulled.stdout).toBe(pulled.stdout);
     expect((await exec('dvc', theirs, 'exp', 'apply', 'seven')).code).toBe(0);
     expect(await readFile(path.join(theirs, 'out.txt'), 'utf8')).toBe('70\n');
+  });
+});
+
+describe('local remote, failure and bad input', () => {
+  it('a damaged object on the remote is reported on pull, never put in the cache or checked out', async () => {
+    const base = scratch();
+    const store = path.join(base, 'store');
+    const repo = await project(store);
+    expect((await repo.tvc('push')).code).toBe(0);
+    const object = createHash('md5').update('weights\n').digest('hex');
+    const key = path.join(store, 'files', 'md5', object.slice(0, 2), object.slice(2));
+    rmSync(key);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(key, 'tampered\n');
+    const fresh = await clone(repo);
+    const pulled = await exec('tvc', fresh, 'pull');
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).toContain(
+      `failed to download 'model.bin' (files/md5/${object.slice(0, 2)}/${object.slice(2)})`,
+    );
+    expect(pulled.stderr).toContain(`holds md5 ${createHash('md5').update('tampered\n').digest('hex')}`);
+    expect(pulled.stderr).toContain('ERROR: failed to pull data from the cloud - 1 files failed to download');
+    expect(await listFiles(path.join(fresh, '.dvc', 'cache'))).not.toContain(
+      `files/md5/${object.slice(0, 2)}/${object.slice(2)}`,
+    );
+    expect((await listFiles(fresh)).includes('model.bin')).toBe(false);
+  });
+
+  it('outputs marked push: false stay local', async () => {
+    const base = scratch();
+    const store = path.join(base, 'store');
+    const repo = await TempRepo.create();
+    cleanup.push(repo.dir);
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  make:\n    cmd: echo kept > kept.txt && echo local > local.txt\n    outs:\n    - kept.txt\n    - local.txt:\n        push: false\n',
+    );
+    expect((await repo.tvc('repro', '-q')).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', '-d', 'store', store)).code).toBe(0);
+    expect((await repo.tvc('status', '-c', '--json')).stdout).toBe('{"kept.txt": "new"}\n');
+    expect((await repo.tvc('push')).stdout).toBe('1 file pushed\n');
+    const kept = createHash('md5').update('kept\n').digest('hex');
+    expect(await listFiles(store)).toEqual([`files/md5/${kept.slice(0, 2)}/${kept.slice(2)}`]);
+  });
+
+  it('a remote that cannot be written: one clear line naming the remote, exit 1', async () => {
+    const base = scratch();
+    const { writeFileSync } = await import('node:fs');
+    // the remote's path is a file: nothing can be created below it
+    writeFileSync(path.join(base, 'store'), 'not a directory');
+    const repo = await project(path.join(base, 'store'));
+    const pushed = await repo.tvc('push');
+    expect(pushed.code).toBe(1);
+    expect(pushed.stderr).toMatch(
+      /^ERROR: failed to push data to the cloud - remote 'store': '.+' cannot be created: a file is in the way of the remote's directories \('.+'\)\n {2}hint: point the remote's url at a directory/,
+    );
+    expect(pushed.stderr.trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe.skipIf(!binary)('repro --pull', () => {
+  it('pulls the missing outputs of unchanged stages instead of running them, as DVC', {
+    timeout: 120_000,
+  }, async () => {
+    const base = scratch();
+    const repo = await TempRepo.create();
+    cleanup.push(repo.dir);
+    await repo.write('in.txt', 'input\n');
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  make:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n',
+    );
+    expect((await repo.tvc('repro', '-q')).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', '-d', 'store', path.join(base, 'store'))).code).toBe(0);
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'pipeline');
+    expect((await repo.tvc('push')).code).toBe(0);
+    const mine = await clone(repo);
+    const theirs = await clone(repo);
+    const tvcRepro = await exec('tvc', mine, 'repro', '--pull');
+    const dvcRepro = await exec('dvc', theirs, 'repro', '--pull');
+    expect(tvcRepro.code, tvcRepro.stderr).toBe(0);
+    expect(dvcRepro.code).toBe(0);
+    expect(tvcRepro.stdout).not.toContain('Running stage');
+    expect(dvcRepro.stdout).not.toContain('Running stage');
+    expect(await readFile(path.join(mine, 'out.txt'), 'utf8')).toBe('input\n');
+    expect((await exec('dvc', mine, 'status')).stdout).toBe('Data and pipelines are up to date.\n');
+  });
+});
+
+describe.skipIf(!binary)('--run-cache', () => {
+  it('push --run-cache writes the runs/ DVC writes, and fetch --run-cache brings them into a clone', {
+    timeout: 120_000,
+  }, async () => {
+    const base = scratch();
+    const repo = await TempRepo.create();
+    cleanup.push(repo.dir);
+    await repo.write('in.txt', 'input\n');
+    await repo.write(
+      'dvc.yaml',
+      'stages:\n  make:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n',
+    );
+    expect((await repo.tvc('repro', '-q')).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', '-d', 'store', path.join(base, 'store'))).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', 'theirs', path.join(base, 'theirs'))).code).toBe(0);
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'pipeline');
+    const mine = await repo.tvc('push', '--run-cache');
+    const theirs = await exec('dvc', repo.dir, 'push', '--run-cache', '-r', 'theirs');
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stdout).toBe(theirs.stdout);
+    expect(await listFiles(path.join(base, 'store'))).toEqual(await listFiles(path.join(base, 'theirs')));
+    expect((await listFiles(path.join(base, 'store'))).some((file) => file.startsWith('runs/'))).toBe(true);
+    const fresh = await clone(repo);
+    expect((await exec('tvc', fresh, 'fetch', '--run-cache')).code).toBe(0);
+    const runs = (files: string[]) => files.filter((file) => file.startsWith('runs/'));
+    expect(runs(await listFiles(path.join(fresh, '.dvc', 'cache')))).toEqual(
+      runs(await listFiles(path.join(repo.dir, '.dvc', 'cache'))),
+    );
+  });
+});
+
+describe.skipIf(!binary)('DVC 2 outputs (md5-dos2unix)', () => {
+  it('are pushed to the legacy layout DVC uses, and pulled back by either tool', {
+    timeout: 120_000,
+  }, async () => {
+    const base = scratch();
+    const repo = await TempRepo.create();
+    cleanup.push(repo.dir);
+    const text = 'old data\n';
+    const md5 = createHash('md5').update(text).digest('hex');
+    await repo.write('old.txt', text);
+    await repo.write('old.txt.dvc', `outs:\n- md5: ${md5}\n  size: ${text.length}\n  path: old.txt\n`);
+    await repo.write('.gitignore', '/old.txt\n');
+    await repo.write(`.dvc/cache/${md5.slice(0, 2)}/${md5.slice(2)}`, text);
+    expect((await repo.tvc('remote', 'add', '-d', 'store', path.join(base, 'store'))).code).toBe(0);
+    expect((await repo.tvc('remote', 'add', 'theirs', path.join(base, 'theirs'))).code).toBe(0);
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'dvc 2 output');
+    const mine = await repo.tvc('push');
+    const theirs = await exec('dvc', repo.dir, 'push', '-r', 'theirs');
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stdout).toBe(theirs.stdout);
+    expect(await listFiles(path.join(base, 'store'))).toEqual([`${md5.slice(0, 2)}/${md5.slice(2)}`]);
+    expect(await listFiles(path.join(base, 'store'))).toEqual(await listFiles(path.join(base, 'theirs')));
+    const status = await repo.tvc('status', '-c', '--json');
+    expect(status.stdout).toBe('{}\n');
+    // tvc fetches into DVC 2's cache layout (tvc checkout does not read that cache yet: DVC checks out)
+    const fresh = await clone(repo);
+    const fetched = await exec('tvc', fresh, 'fetch');
+    expect(fetched.stdout).toBe('1 file fetched\n');
+    expect(await readFile(path.join(fresh, '.dvc', 'cache', md5.slice(0, 2), md5.slice(2)), 'utf8')).toBe(
+      text,
+    );
+    expect((await exec('dvc', fresh, 'checkout')).code).toBe(0);
+    expect(await readFile(path.join(fresh, 'old.txt'), 'utf8')).toBe(text);
+    const other = await clone(repo);
+    expect((await exec('dvc', other, 'pull')).code).toBe(0);
+    expect(await readFile(path.join(other, 'old.txt'), 'utf8')).toBe(text);
   });
 });

@@ -150,6 +150,7 @@ export function createProgram(
     .option('-R, --recursive', 'every stage in the directories given')
     .option('-j, --jobs <n>', 'run up to n independent stages at the same time')
     .option('--json', 'print what happened to each stage as JSON')
+    .option('--pull', 'first pull the missing data of the stages from the default remote')
     .action(run(() => import('./commands/repro')));
 
   const params = program.command('params').description('compare and show params').helpCommand(false);

@@ -34,7 +34,7 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
       .option('--no-cache', 'do not move the data, only the git refs')
       .option('-r, --remote <name>', 'the DVC remote for the data (default: core.remote)')
       .option('-j, --jobs <number>', 'concurrent transfers (default: 4 × CPUs)')
-      .option('--run-cache', 'the run cache too (not transferred yet)')
+      .option('--run-cache', 'the run cache (.dvc/cache/runs) too')
       .option('-A, --all-commits', 'every experiment')
       .option('--rev <commit>', 'the experiments based on this commit (default: HEAD)')
       .action(run(() => import(verb === 'push' ? './commands/exp-push' : './commands/exp-pull')));

@@ -12,7 +12,7 @@ function transferOptions(command: Command): Command {
     .option('-A, --all-commits', 'the data of every commit too')
     .option('-d, --with-deps', "the targets' upstream stages too")
     .option('-R, --recursive', 'every .dvc file and stage in the directories given')
-    .option('--run-cache', 'the run cache too (not transferred yet)');
+    .option('--run-cache', 'the run cache (.dvc/cache/runs) too');
 }
 
 /** `tvc push`, `pull`, `fetch`: data between the cache and a remote (`tvc remote add`). */

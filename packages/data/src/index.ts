@@ -19,6 +19,8 @@ export type { RecordedOutput } from './recorded';
 export { recordedOutputs } from './recorded';
 export type { CollectedObjects, OpenedRemote, RemoteDataOptions } from './remote';
 export { collectObjects, openRemote, remoteProblem } from './remote';
+export type { RemoteGcDataOptions } from './remote-gc';
+export { remoteGc } from './remote-gc';
 export type { CloudStatus, RemoteStatus } from './remote-status';
 export { remoteStatus } from './remote-status';
 export type { RemoveOptions, RemoveResult } from './remove';

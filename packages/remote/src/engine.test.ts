@@ -280,3 +280,82 @@ describe('fetchObjects', () => {
     expect(again.transferred).toEqual([]);
   });
 });
+
+describe('systemic failures', () => {
+  it('stop a push at the first refused object instead of reporting every object', async () => {
+    const storage = new MemoryStorage();
+    const oids = [await store('one\n'), await store('two\n'), await store('three\n')];
+    for (const oid of oids)
+      storage.failNext('upload', objectKey(oid), new RemoteError('AUTH', 'access denied'));
+    await expect(
+      pushObjects(storage, cache, { files: oids, dirs: new Map() }, { jobs: 1, retry: noSleep }),
+    ).rejects.toMatchObject({
+      code: 'AUTH',
+    });
+    expect(storage.calls.upload).toBe(1);
+  });
+});
+
+describe('gcRemote', () => {
+  it('removes the unused objects, manifests first, and drops them from the index', async () => {
+    const { gcRemote } = await import('./gc');
+    const storage = new MemoryStorage();
+    const kept = await storeDir({ k: 'keep\n' });
+    const gone = await storeDir({ g: 'gone\n', h: 'also gone\n' });
+    const index = RemoteIndex.memory();
+    await pushObjects(
+      storage,
+      cache,
+      {
+        files: [],
+        dirs: new Map([
+          [kept.dir, kept.files],
+          [gone.dir, gone.files],
+        ]),
+      },
+      { index, retry: noSleep },
+    );
+    const keep = new Set([kept.dir, ...kept.files]);
+    expect((await gcRemote(storage, keep, { dry: true })).sort()).toEqual([gone.dir, ...gone.files].sort());
+    expect(storage.calls.remove).toBe(0);
+    const order: string[] = [];
+    const remove = storage.remove.bind(storage);
+    storage.remove = async (key: string) => {
+      order.push(key);
+      await remove(key);
+    };
+    const removed = await gcRemote(storage, keep, { index, jobs: 1 });
+    expect(removed.sort()).toEqual([gone.dir, ...gone.files].sort());
+    expect(order[0]).toBe(objectKey(gone.dir));
+    expect([...storage.objects.keys()].sort()).toEqual([kept.dir, ...kept.files].map(objectKey).sort());
+    expect(index.has(gone.dir)).toBe(false);
+    expect(index.has(kept.dir)).toBe(true);
+  });
+});
+
+describe('the legacy (DVC 2) layout', () => {
+  it('keeps md5-dos2unix objects at <2>/<30>, verified by their dos2unix md5', async () => {
+    const { LEGACY_LAYOUT } = await import('./keys');
+    const storage = new MemoryStorage();
+    // a text file with CRLF: its DVC 2 hash is the md5 of the LF text
+    const oid = md5('line\n');
+    await mkdir(path.dirname(cachePath(cache, oid, LEGACY_LAYOUT)), { recursive: true });
+    await writeFile(cachePath(cache, oid, LEGACY_LAYOUT), 'line\r\n');
+    expect(cachePath(cache, oid, LEGACY_LAYOUT)).toBe(path.join(cache, oid.slice(0, 2), oid.slice(2)));
+    const pushed = await pushObjects(
+      storage,
+      cache,
+      { files: [oid], dirs: new Map() },
+      { layout: LEGACY_LAYOUT, retry: noSleep },
+    );
+    expect(pushed.transferred).toEqual([oid]);
+    expect([...storage.objects.keys()]).toEqual([`${oid.slice(0, 2)}/${oid.slice(2)}`]);
+    const other = path.join(cache, 'other');
+    const fetched = await fetchObjects(storage, other, [oid], { layout: LEGACY_LAYOUT, retry: noSleep });
+    expect(fetched.transferred).toEqual([oid]);
+    expect(fetched.failed).toEqual([]);
+    // a DVC 3 push of the same id looks under files/md5 and finds nothing there
+    const modern = await oidsExist(storage, [oid, md5('x')], { jobs: 2 });
+    expect(modern.size).toBe(0);
+  });
+});

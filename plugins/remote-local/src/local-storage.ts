@@ -26,6 +26,17 @@ function remoteError(error: unknown, where: string, doing: string): RemoteError 
   const reason = (error as Error)?.message ?? String(error);
   if (code === 'ENOENT')
     return new RemoteError('NOT_FOUND', `'${where}' does not exist`, { path: where, cause: error });
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    return new RemoteError(
+      'CONFIG',
+      `'${where}' cannot be created: a file is in the way of the remote's directories`,
+      {
+        path: where,
+        hint: "point the remote's url at a directory (`tvc remote modify NAME url DIR`)",
+        cause: error,
+      },
+    );
+  }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new RemoteError('AUTH', `permission denied while ${doing} '${where}'`, {
       path: where,

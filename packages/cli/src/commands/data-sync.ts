@@ -35,9 +35,6 @@ export function remoteOptions(
   options: DataSyncOptions,
   reporter: TransferReporter,
 ): RemoteDataOptions {
-  if (options.runCache && !options.quiet) {
-    context.io.stderr.write('WARNING: tvc does not transfer the run cache yet; --run-cache is ignored\n');
-  }
   return {
     remote: options.remote,
     jobs: parseJobs(options.jobs),
@@ -47,6 +44,7 @@ export function remoteOptions(
     allCommits: options.allCommits,
     withDeps: options.withDeps,
     recursive: options.recursive,
+    runCache: options.runCache,
     onProgress: reporter.update,
     onWarning: (message) => {
       reporter.finish();

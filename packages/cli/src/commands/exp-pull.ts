@@ -86,6 +86,7 @@ export default async function expPull(
       jobs: parseJobs(options.jobs),
       revs: await experimentCommits(git, pulled),
       workspace: false,
+      runCache: options.runCache,
       onProgress: reporter.update,
       onWarning: (message) => {
         reporter.finish();

@@ -67,6 +67,7 @@ export default async function expPush(
       jobs: parseJobs(options.jobs),
       revs: await experimentCommits(git, synced),
       workspace: false,
+      runCache: options.runCache,
       onProgress: reporter.update,
       onWarning: (message) => {
         reporter.finish();

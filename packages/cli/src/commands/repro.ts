@@ -21,6 +21,35 @@ export interface ReproCommandOptions {
   readonly jobs?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+  readonly pull?: boolean;
+}
+
+/**
+ * `repro --pull`: before reproducing, the missing data of the stages in scope is pulled from the
+ * default remote, so stages whose only change is data missing locally are not run again. What
+ * cannot be pulled (no remote, objects not pushed, workspace changes) is a warning: the stages
+ * that need it run as usual.
+ */
+async function pullFirst(
+  context: CommandContext,
+  targets: string[],
+  options: ReproCommandOptions,
+): Promise<void> {
+  const tvc = await context.tvc();
+  const { pullData } = await import('@tvc/data');
+  try {
+    const result = await pullData(tvc, {
+      targets: targets.filter((target) => !/(^|\/)dvc\.yaml$/.test(target)),
+      withDeps: !options.singleItem,
+    });
+    const failed = [...result.fetch.failed.map((failure) => failure.key), ...result.checkout.failed];
+    if (failed.length > 0 && !options.quiet) {
+      context.io.stderr.write(`WARNING: Unable to pull data for: ${failed.join(', ')}\n`);
+    }
+  } catch (error) {
+    if (!(error instanceof TvcError)) throw error;
+    if (!options.quiet) context.io.stderr.write(`WARNING: Unable to pull data: ${error.message}\n`);
+  }
 }
 
 function parseJobs(value: string | undefined): number {
@@ -41,6 +70,7 @@ export default async function repro(
   const tvc = await context.tvc();
   const jobs = parseJobs(options.jobs);
   const { io } = context;
+  if (options.pull && !options.dry) await pullFirst(context, targets, options);
   if (!options.json && !options.quiet) new ReproReporter(io).attach(tvc);
   const controller = new AbortController();
   let interrupts = 0;
