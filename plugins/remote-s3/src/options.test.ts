@@ -157,6 +157,15 @@ describe('s3Settings', () => {
     expect(sse.message).toContain("'sse_kms_key_id' and 'sse_customer_key' are mutually exclusive");
   });
 
+  it('refuses cloud-versioned remotes (version_aware, worktree) instead of using the wrong layout', () => {
+    const error = configError(() => settings({ version_aware: 'true' }));
+    expect(error.code).toBe('CONFIG');
+    expect(error.path).toBe('version_aware');
+    expect(error.hint).toBe('unset it with `tvc remote modify --unset store version_aware`');
+    expect(configError(() => settings({ worktree: true })).path).toBe('worktree');
+    expect(settings({ version_aware: 'false', worktree: 'false' }).bucket).toBe('bucket');
+  });
+
   it('refuses bad values with the key and a fix', () => {
     expect(configError(() => settings({ endpointurl: 'localhost:9000' })).path).toBe('endpointurl');
     expect(configError(() => settings({ use_ssl: 'maybe' })).message).toContain(

@@ -216,6 +216,21 @@ export function s3Settings(
   const env = context.env ?? {};
   const { bucket, prefix } = parseS3Url(request.url, request.name);
 
+  // Cloud-versioned remotes (DVC's version_aware/worktree) keep objects under their workspace
+  // paths, not files/md5: refuse them rather than push to the wrong layout.
+  for (const key of ['version_aware', 'worktree']) {
+    if (optionBool(request, key, false)) {
+      throw configError(
+        request,
+        `'${key}' remotes (cloud versioning) are not supported yet`,
+        key,
+        request.name
+          ? `unset it with \`tvc remote modify --unset ${request.name} ${key}\``
+          : `unset '${key}'`,
+      );
+    }
+  }
+
   const endpoint = optionString(options, 'endpointurl');
   if (endpoint !== undefined) {
     let parsed: URL | undefined;
