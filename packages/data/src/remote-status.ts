@@ -20,46 +20,45 @@ export async function remoteStatus(tvc: Tvc, options: RemoteDataOptions = {}): P
   const remote = await openRemote(tvc, options.remote, 'status');
   try {
     const collected = await collectObjects(tvc, options, 'push');
-    const engine = { jobs: options.jobs, index: remote.index, retry: options.retry };
+    const groups: Record<CloudStatus, string[]> = { deleted: [], new: [], missing: [] };
     try {
-      if (collected.unknownDirs.size > 0) {
-        const manifests = await fetchObjects(
+      for (const set of collected.sets) {
+        const index = remote.indexFor(set.layout);
+        const engine = { jobs: options.jobs, index, retry: options.retry, layout: set.layout };
+        if (set.unknownDirs.size > 0) {
+          const manifests = await fetchObjects(remote.storage, collected.cacheRoot, set.unknownDirs, engine);
+          for (const dir of manifests.transferred) await learnManifest(collected, set, dir);
+        }
+        const all = new Set([...set.dirs.keys(), ...set.files]);
+        if (all.size === 0) continue;
+        const onRemote = await remoteHas(
           remote.storage,
-          collected.cacheRoot,
-          collected.unknownDirs,
-          engine,
+          { files: set.files, dirs: set.dirs },
+          { jobs: options.jobs ?? 16, index, retry: options.retry, layout: set.layout },
         );
-        for (const dir of manifests.transferred) await learnManifest(tvc, collected, dir);
+        await index.save();
+        const local = new Set<string>();
+        await Promise.all(
+          [...all].map(async (oid) => {
+            const stats = await stat(cachePath(collected.cacheRoot, oid, set.layout)).catch(() => undefined);
+            if (stats?.isFile()) local.add(oid);
+          }),
+        );
+        for (const oid of all) {
+          const here = local.has(oid);
+          const there = onRemote.has(oid);
+          if (here && there) continue;
+          groups[here ? 'new' : there ? 'deleted' : 'missing'].push(oid);
+        }
       }
-      const onRemote = await remoteHas(
-        remote.storage,
-        { files: collected.files, dirs: collected.dirs },
-        { jobs: options.jobs ?? 16, index: remote.index, retry: options.retry },
-      );
-      await remote.index.save();
-      const all = [...collected.dirs.keys(), ...collected.files];
-      const local = new Set<string>();
-      await Promise.all(
-        all.map(async (oid) => {
-          const stats = await stat(cachePath(collected.cacheRoot, oid)).catch(() => undefined);
-          if (stats?.isFile()) local.add(oid);
-        }),
-      );
-      const groups: Record<CloudStatus, string[]> = { deleted: [], new: [], missing: [] };
-      for (const oid of new Set(all)) {
-        const here = local.has(oid);
-        const there = onRemote.has(oid);
-        if (here && there) continue;
-        groups[here ? 'new' : there ? 'deleted' : 'missing'].push(oid);
-      }
-      const entries: Record<string, CloudStatus> = {};
-      for (const state of ['deleted', 'new', 'missing'] as const) {
-        for (const oid of groups[state]) entries[collected.names.get(oid) ?? oid] = state;
-      }
-      return { remote: remote.name, entries };
     } catch (error) {
       throw remoteProblem(remote.name, error);
     }
+    const entries: Record<string, CloudStatus> = {};
+    for (const state of ['deleted', 'new', 'missing'] as const) {
+      for (const oid of groups[state]) entries[collected.names.get(oid) ?? oid] = state;
+    }
+    return { remote: remote.name, entries };
   } finally {
     await remote.close();
   }

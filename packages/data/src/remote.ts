@@ -1,8 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { remoteScheme } from '@tvc/config';
 import { PluginError, readDvcConfig, type Tvc, TvcError, toPosix, Workspace } from '@tvc/core';
 import {
+  cachePath,
+  DVC3_LAYOUT,
   type EngineOptions,
+  LEGACY_LAYOUT,
+  type ObjectLayout,
   RemoteError,
   RemoteIndex,
   type RemoteStorage,
@@ -41,7 +46,12 @@ export interface RemoteDataOptions {
 export interface OpenedRemote {
   readonly name: string;
   readonly storage: RemoteStorage;
+  /** What the remote holds of DVC 3 objects. */
   readonly index: RemoteIndex;
+  /** What the remote holds of DVC 2 (legacy layout) objects. */
+  readonly legacyIndex: RemoteIndex;
+  /** The index of a set's layout. */
+  indexFor(layout: ObjectLayout): RemoteIndex;
   close(): Promise<void>;
 }
 
@@ -104,13 +114,15 @@ export async function openRemote(tvc: Tvc, name: string | undefined, command: st
     });
   }
   const opened = storage;
-  const index = await RemoteIndex.load(
-    RemoteIndex.fileFor(path.join(tvc.root, '.dvc', 'tmp', 'remote-index'), url),
-  );
+  const indexDir = path.join(tvc.root, '.dvc', 'tmp', 'remote-index');
+  const index = await RemoteIndex.load(RemoteIndex.fileFor(indexDir, url));
+  const legacyIndex = await RemoteIndex.load(RemoteIndex.fileFor(indexDir, `${url}\0md5-dos2unix`));
   return {
     name: chosen,
     storage: opened,
     index,
+    legacyIndex,
+    indexFor: (layout) => (layout.name === 'md5' ? index : legacyIndex),
     close: async () => {
       await opened.close().catch(() => {});
     },
@@ -118,16 +130,49 @@ export async function openRemote(tvc: Tvc, name: string | undefined, command: st
 }
 
 /** The objects an operation moves: DVC 3 files and manifests, with a name for each. */
-export interface CollectedObjects {
-  readonly cacheRoot: string;
+/** The objects of one layout: file objects, and manifests with the files they list. */
+export interface ObjectSet {
+  readonly layout: ObjectLayout;
   /** File objects (those of directories included). */
   readonly files: Set<string>;
   /** Each manifest with the files it lists (empty when the manifest is not in the cache). */
   readonly dirs: Map<string, string[]>;
   /** Manifests the local cache lacks (their files are unknown until they are fetched). */
   readonly unknownDirs: Set<string>;
+}
+
+/** The objects an operation moves, DVC 3's and DVC 2's (legacy), with a name for each. */
+export interface CollectedObjects {
+  readonly cacheRoot: string;
+  /** DVC 3 objects (`files/md5`), then DVC 2 ones (`md5-dos2unix`, at the cache's root). */
+  readonly sets: readonly [ObjectSet, ObjectSet];
   /** The output path (or `dir/relpath`) of each object, as `status -c` shows it. */
   readonly names: Map<string, string>;
+}
+
+function emptySet(layout: ObjectLayout): ObjectSet {
+  return { layout, files: new Set(), dirs: new Map(), unknownDirs: new Set() };
+}
+
+/** The md5s a manifest in the cache lists, or undefined when it is not there (or not a manifest). */
+async function manifestEntries(
+  cacheRoot: string,
+  dir: string,
+  layout: ObjectLayout,
+): Promise<{ md5: string; relpath: string }[] | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(cachePath(cacheRoot, dir, layout), 'utf8'));
+    if (!Array.isArray(parsed)) return undefined;
+    const entries: { md5: string; relpath: string }[] = [];
+    for (const entry of parsed as { md5?: unknown; relpath?: unknown }[]) {
+      if (typeof entry?.md5 !== 'string' || !/^[0-9a-f]{32}$/i.test(entry.md5)) return undefined;
+      if (typeof entry.relpath !== 'string') return undefined;
+      entries.push({ md5: entry.md5.toLowerCase(), relpath: entry.relpath });
+    }
+    return entries;
+  } catch {
+    return undefined;
+  }
 }
 
 function scopeOf(options: RemoteDataOptions): UsedScope {
@@ -166,66 +211,45 @@ export async function collectObjects(
   const skipped = purpose === 'push' && options.workspace !== false ? await unpushedPaths(tvc) : [];
   const excluded = (name: string) => skipped.some((out) => name === out || name.startsWith(`${out}/`));
   const workspace = new Workspace(tvc.root);
-  const files = new Set<string>();
-  const dirs = new Map<string, string[]>();
-  const unknownDirs = new Set<string>();
+  const cacheRoot = workspace.cache.root;
+  await workspace.close().catch(() => {});
+  const sets: [ObjectSet, ObjectSet] = [emptySet(DVC3_LAYOUT), emptySet(LEGACY_LAYOUT)];
   const names = new Map<string, string>();
-  let legacy = 0;
-  try {
-    for (const object of used.objects) {
-      if (object.legacy) {
-        legacy++;
-        continue;
-      }
-      if (excluded(object.path)) continue;
-      if (!names.has(object.md5)) names.set(object.md5, object.path);
-      if (!object.isDir) {
-        files.add(object.md5);
-        continue;
-      }
-      if (dirs.has(object.md5)) continue;
-      try {
-        dirs.set(
-          object.md5,
-          (await workspace.cache.readManifest(object.md5)).map((entry) => entry.md5),
-        );
-      } catch {
-        dirs.set(object.md5, []);
-        unknownDirs.add(object.md5);
-      }
+  for (const object of used.objects) {
+    if (excluded(object.path)) continue;
+    const set = sets[object.legacy ? 1 : 0];
+    if (!names.has(object.md5)) names.set(object.md5, object.path);
+    if (!object.isDir) {
+      set.files.add(object.md5);
+      continue;
     }
-    if (legacy > 0) {
-      options.onWarning?.(
-        `${legacy} object${legacy > 1 ? 's' : ''} of DVC 2 outputs (md5-dos2unix) skipped: tvc moves only DVC 3's files/md5 objects`,
-      );
-    }
-    return { cacheRoot: workspace.cache.root, files, dirs, unknownDirs, names };
-  } finally {
-    await workspace.close().catch(() => {});
+    if (set.dirs.has(object.md5)) continue;
+    const entries = await manifestEntries(cacheRoot, object.md5, set.layout);
+    set.dirs.set(object.md5, entries?.map((entry) => entry.md5) ?? []);
+    if (!entries) set.unknownDirs.add(object.md5);
   }
+  return { cacheRoot, sets, names };
 }
 
 /** Adds the files of a manifest that was just fetched, named under its directory. */
-export async function learnManifest(tvc: Tvc, collected: CollectedObjects, dir: string): Promise<boolean> {
-  const workspace = new Workspace(tvc.root);
-  try {
-    const entries = await workspace.cache.readManifest(dir);
-    collected.dirs.set(
-      dir,
-      entries.map((entry) => entry.md5),
-    );
-    collected.unknownDirs.delete(dir);
-    const base = collected.names.get(dir) ?? '';
-    for (const entry of entries) {
-      collected.files.add(entry.md5);
-      if (!collected.names.has(entry.md5)) collected.names.set(entry.md5, `${base}/${entry.relpath}`);
-    }
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await workspace.close().catch(() => {});
+export async function learnManifest(
+  collected: CollectedObjects,
+  set: ObjectSet,
+  dir: string,
+): Promise<boolean> {
+  const entries = await manifestEntries(collected.cacheRoot, dir, set.layout);
+  if (!entries) return false;
+  set.dirs.set(
+    dir,
+    entries.map((entry) => entry.md5),
+  );
+  set.unknownDirs.delete(dir);
+  const base = collected.names.get(dir) ?? '';
+  for (const entry of entries) {
+    set.files.add(entry.md5);
+    if (!collected.names.has(entry.md5)) collected.names.set(entry.md5, `${base}/${entry.relpath}`);
   }
+  return true;
 }
 
 /** DVC's warning for objects neither in the cache nor on the remote. */

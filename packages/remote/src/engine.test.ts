@@ -348,3 +348,30 @@ describe('gcRemote', () => {
     expect(index.has(kept.dir)).toBe(true);
   });
 });
+
+describe('the legacy (DVC 2) layout', () => {
+  it('keeps md5-dos2unix objects at <2>/<30>, verified by their dos2unix md5', async () => {
+    const { LEGACY_LAYOUT } = await import('./keys');
+    const storage = new MemoryStorage();
+    // a text file with CRLF: its DVC 2 hash is the md5 of the LF text
+    const oid = md5('line\n');
+    await mkdir(path.dirname(cachePath(cache, oid, LEGACY_LAYOUT)), { recursive: true });
+    await writeFile(cachePath(cache, oid, LEGACY_LAYOUT), 'line\r\n');
+    expect(cachePath(cache, oid, LEGACY_LAYOUT)).toBe(path.join(cache, oid.slice(0, 2), oid.slice(2)));
+    const pushed = await pushObjects(
+      storage,
+      cache,
+      { files: [oid], dirs: new Map() },
+      { layout: LEGACY_LAYOUT, retry: noSleep },
+    );
+    expect(pushed.transferred).toEqual([oid]);
+    expect([...storage.objects.keys()]).toEqual([`${oid.slice(0, 2)}/${oid.slice(2)}`]);
+    const other = path.join(cache, 'other');
+    const fetched = await fetchObjects(storage, other, [oid], { layout: LEGACY_LAYOUT, retry: noSleep });
+    expect(fetched.transferred).toEqual([oid]);
+    expect(fetched.failed).toEqual([]);
+    // a DVC 3 push of the same id looks under files/md5 and finds nothing there
+    const modern = await oidsExist(storage, [oid, md5('x')], { jobs: 2 });
+    expect(modern.size).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
 import type { RemoteStorage } from './contract';
-import { objectKey, oidFromKey } from './keys';
+import { DVC3_LAYOUT, type ObjectLayout } from './keys';
 import { eachLimited, type RetryOptions, withRetry } from './pool';
 import type { RemoteIndex } from './remote-index';
 
@@ -18,10 +18,8 @@ export interface ExistsOptions {
   readonly onMethod?: ((method: 'exists' | 'estimate+exists' | 'traverse') => void) | undefined;
   /** Objects checked so far. */
   readonly onQueried?: ((count: number) => void) | undefined;
-}
-
-function prefixKey(prefix: string): string {
-  return prefix.length <= 2 ? `files/md5/${prefix}/` : `files/md5/${prefix.slice(0, 2)}/${prefix.slice(2)}`;
+  /** DVC 3's `files/md5` (default), or DVC 2's legacy layout. */
+  readonly layout?: ObjectLayout | undefined;
 }
 
 async function listOids(
@@ -33,11 +31,9 @@ async function listOids(
   return withRetry(
     async () => {
       const found: string[] = [];
-      for await (const key of storage.list(
-        prefix === undefined ? 'files/md5/' : prefixKey(prefix),
-        options.signal,
-      )) {
-        const oid = oidFromKey(key);
+      const layout = options.layout ?? DVC3_LAYOUT;
+      for await (const key of storage.list(layout.listPrefix(prefix), options.signal)) {
+        const oid = layout.oid(key);
         if (oid === undefined) continue;
         found.push(oid);
         if (found.length > limit) break;
@@ -56,7 +52,7 @@ async function existsEach(
   const present = new Set<string>();
   let queried = 0;
   await eachLimited(oids, options.jobs, async (oid) => {
-    const key = objectKey(oid);
+    const key = (options.layout ?? DVC3_LAYOUT).key(oid);
     const exists = await withRetry(() => storage.exists(key, options.signal), {
       ...options.retry,
       signal: options.signal,

@@ -1,5 +1,5 @@
 import type { RemoteStorage } from './contract';
-import { objectKey, oidFromKey } from './keys';
+import { DVC3_LAYOUT, type ObjectLayout } from './keys';
 import { defaultJobs, eachLimited, type RetryOptions, withRetry } from './pool';
 import type { RemoteIndex } from './remote-index';
 
@@ -11,6 +11,7 @@ export interface RemoteGcOptions {
   readonly dry?: boolean | undefined;
   /** The remote's index: the removed objects leave it. */
   readonly index?: RemoteIndex | undefined;
+  readonly layout?: ObjectLayout | undefined;
 }
 
 /** Every object id stored on a remote (DVC 3 layout), by listing `files/md5/`. */
@@ -21,8 +22,9 @@ export async function listRemoteOids(
   return withRetry(
     async () => {
       const oids: string[] = [];
-      for await (const key of storage.list('files/md5/', options.signal)) {
-        const oid = oidFromKey(key);
+      const layout = options.layout ?? DVC3_LAYOUT;
+      for await (const key of storage.list(layout.listPrefix(), options.signal)) {
+        const oid = layout.oid(key);
         if (oid) oids.push(oid);
       }
       return oids;
@@ -46,7 +48,7 @@ export async function gcRemote(
   if (options.dry) return unused;
   const jobs = options.jobs ?? defaultJobs();
   const remove = (oid: string) =>
-    withRetry(() => storage.remove(objectKey(oid), options.signal), {
+    withRetry(() => storage.remove((options.layout ?? DVC3_LAYOUT).key(oid), options.signal), {
       ...options.retry,
       signal: options.signal,
     });

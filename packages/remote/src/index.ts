@@ -8,7 +8,7 @@ export {
 export { RemoteError, type RemoteErrorCode, type RemoteErrorOptions } from './errors';
 export { type ExistsOptions, type ObjectPlan, oidsExist, planOids, remoteHas } from './exists';
 export { gcRemote, listRemoteOids, type RemoteGcOptions } from './gc';
-export { isOid, objectKey, oidFromKey } from './keys';
+export { DVC3_LAYOUT, isOid, LEGACY_LAYOUT, type ObjectLayout, objectKey, oidFromKey } from './keys';
 export { MemoryStorage } from './memory-storage';
 export { defaultJobs, eachLimited, type RetryOptions, withRetry } from './pool';
 export { RemoteIndex } from './remote-index';

@@ -3,10 +3,11 @@ import { createReadStream } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { md5Dos2Unix } from '@tvc/hash';
 import type { RemoteStorage } from './contract';
 import { RemoteError } from './errors';
 import { type ExistsOptions, type ObjectPlan, planOids, remoteHas } from './exists';
-import { objectKey } from './keys';
+import { DVC3_LAYOUT, type ObjectLayout } from './keys';
 import { defaultJobs, eachLimited, type RetryOptions, withRetry } from './pool';
 import type { RemoteIndex } from './remote-index';
 
@@ -29,6 +30,8 @@ export interface EngineOptions {
   readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
   /** How the remote was queried (see {@link ExistsOptions.onMethod}). */
   readonly onMethod?: ExistsOptions['onMethod'];
+  /** DVC 3's `files/md5` (default), or DVC 2's legacy layout (`md5-dos2unix` objects). */
+  readonly layout?: ObjectLayout | undefined;
 }
 
 /** One object that could not be moved, with the key and local path concerned. */
@@ -47,9 +50,9 @@ export interface TransferResult {
   readonly missing: string[];
 }
 
-/** `<cache>/files/md5/ab/cdef…`, the local cache's path of an object. */
-export function cachePath(cacheRoot: string, oid: string): string {
-  return path.join(cacheRoot, ...objectKey(oid).split('/'));
+/** `<cache>/files/md5/ab/cdef…` (`<cache>/ab/cdef…` in the legacy layout), an object's local path. */
+export function cachePath(cacheRoot: string, oid: string, layout: ObjectLayout = DVC3_LAYOUT): string {
+  return path.join(cacheRoot, ...layout.key(oid).split('/'));
 }
 
 /**
@@ -112,6 +115,7 @@ export async function pushObjects(
   options: EngineOptions = {},
 ): Promise<TransferResult> {
   const jobs = options.jobs ?? defaultJobs();
+  const layout = options.layout ?? DVC3_LAYOUT;
   options.onProgress?.({ phase: 'querying', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
   const present = await remoteHas(storage, plan, {
     jobs,
@@ -119,6 +123,7 @@ export async function pushObjects(
     signal: options.signal,
     index: options.index,
     onMethod: options.onMethod,
+    layout,
   });
   const all = planOids(plan);
   const wanted = [...all].filter((oid) => !present.has(oid));
@@ -127,7 +132,7 @@ export async function pushObjects(
   const missing: string[] = [];
   const sizes = new Map<string, number>();
   await eachLimited(wanted, 64, async (oid) => {
-    const size = await sizeOf(cachePath(cacheRoot, oid));
+    const size = await sizeOf(cachePath(cacheRoot, oid, layout));
     if (size === undefined) missing.push(oid);
     else sizes.set(oid, size);
   });
@@ -136,8 +141,8 @@ export async function pushObjects(
   progress.totalFiles = sizes.size;
   progress.emit(true);
   const upload = async (oid: string): Promise<void> => {
-    const key = objectKey(oid);
-    const local = cachePath(cacheRoot, oid);
+    const key = layout.key(oid);
+    const local = cachePath(cacheRoot, oid, layout);
     try {
       await withRetry(
         async () => {
@@ -180,10 +185,10 @@ export async function pushObjects(
     } else if (lacking.some((file) => failedOids.has(file))) {
       failed.push({
         oid: dir,
-        key: objectKey(dir),
-        path: cachePath(cacheRoot, dir),
+        key: layout.key(dir),
+        path: cachePath(cacheRoot, dir, layout),
         error: new RemoteError('OTHER', `not uploaded: ${lacking.length} of the files it lists failed`, {
-          path: objectKey(dir),
+          path: layout.key(dir),
         }),
       });
     } else {
@@ -219,19 +224,20 @@ export async function fetchObjects(
   options: EngineOptions = {},
 ): Promise<TransferResult> {
   const jobs = options.jobs ?? defaultJobs();
+  const layout = options.layout ?? DVC3_LAYOUT;
   const transferred: string[] = [];
   const failed: TransferFailure[] = [];
   const missing: string[] = [];
   const wanted: string[] = [];
   await eachLimited(new Set(oids), 64, async (oid) => {
-    if ((await sizeOf(cachePath(cacheRoot, oid))) === undefined) wanted.push(oid);
+    if ((await sizeOf(cachePath(cacheRoot, oid, layout))) === undefined) wanted.push(oid);
   });
   const progress = new Progress(options.onProgress);
   progress.totalFiles = wanted.length;
   progress.emit(true);
   await eachLimited(wanted, jobs, async (oid) => {
-    const key = objectKey(oid);
-    const destination = cachePath(cacheRoot, oid);
+    const key = layout.key(oid);
+    const destination = cachePath(cacheRoot, oid, layout);
     const temporary = path.join(
       path.dirname(destination),
       `.${path.basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
@@ -258,7 +264,7 @@ export async function fetchObjects(
         },
         { ...options.retry, signal: options.signal },
       );
-      const md5 = await md5File(temporary);
+      const md5 = layout.name === 'md5-dos2unix' ? await md5Dos2Unix(temporary) : await md5File(temporary);
       if (md5 !== oid.replace(/\.dir$/, '')) {
         throw new RemoteError('CORRUPT', `the object on the remote holds md5 ${md5}, not ${oid}`, {
           path: key,
