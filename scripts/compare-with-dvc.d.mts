@@ -1,0 +1,13 @@
+// Types of compare-with-dvc.mjs, for the tests that share its commands and rules.
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+}
+/** The commands compared, in order. */
+export const COMMANDS: readonly (readonly string[])[];
+/** Commands whose JSON DVC prints in a hash-seed-dependent order: compared with sorted keys. */
+export const UNORDERED: ReadonlySet<string>;
+/** An output without the deliberate differences (DVC's push hint after a repro). */
+export function comparable(text: string): string;
+/** Whether two outputs of `command` agree (exit code, then stdout as the command's rule says). */
+export function agree(command: string, ours: CommandResult, theirs: CommandResult): boolean;
