@@ -125,7 +125,9 @@ export default async function repro(
         writeTrackingHint(io.stdout, result.changedFiles);
       }
     }
+    // DVC's closing line, dry runs included.
     if (result.reproduced.length === 0) writeLine(io.stdout, 'Data and pipelines are up to date.');
+    else writeLine(io.stdout, 'Use `tvc push` to send your updates to remote storage.');
     return 0;
   } catch (error) {
     if (controller.signal.aborted) {
