@@ -17,6 +17,7 @@ import {
 import type { PathHash } from '@tvc/hash';
 import picomatch from 'picomatch';
 import { writeDataFile } from './data-file';
+import { relinkSaved } from './relink';
 
 const execFileAsync = promisify(execFile);
 
@@ -135,23 +136,6 @@ function dataTarget(
 }
 
 /**
- * After saving, the workspace is linked from the cache as `cache.type` asks, as DVC's add does:
- * a file output is placed anew; a directory's files only when a link type other than a copy is
- * wanted (a copy is kept when copy or reflink is among the types, so nothing is read then).
- */
-async function relinkAdded(workspace: Workspace, dest: string, hash: PathHash): Promise<void> {
-  const linkTypes = workspace.linkTypes();
-  if (hash.kind === 'directory' && linkTypes.some((type) => type === 'copy' || type === 'reflink')) return;
-  await workspace.cache.checkout(hash.md5, dest, {
-    linkTypes,
-    memo: await workspace.memo(),
-    isexec: hash.kind === 'file' && hash.isexec,
-    relink: hash.kind === 'file' ? 'always' : 'needed',
-  });
-  workspace.forget(dest);
-}
-
-/**
  * `tvc add`: tracks files and directories as `dvc add` does — each one's objects (a directory's
  * `.dir` manifest too) saved into the cache, then its `<name>.dvc` file written atomically beside
  * it (so a `.dvc` file never names an object the cache lacks), then its `.gitignore` line. Every
@@ -233,7 +217,7 @@ export async function addData(
         );
       if (!options.noCommit || source !== dest) await workspace.save(source, hash);
       if (source !== dest) await workspace.checkout(hash.md5, dest);
-      else if (!options.noCommit) await relinkAdded(workspace, dest, hash);
+      else if (!options.noCommit) await relinkSaved(workspace, dest, hash);
       await writeDataFile(dataFile, [{ path: outPath, hash }]);
       dataFiles.push(toPosix(path.relative(tvc.cwd, dataFile)));
       if (tvc.scmRoot) {

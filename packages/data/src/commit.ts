@@ -1,4 +1,13 @@
-import { commitStages, resolveTargets, StatusChecker, type Tvc, TvcError, Workspace } from '@tvc/core';
+import {
+  commitStages,
+  RepoLock,
+  resolveTargets,
+  StatusChecker,
+  type Tvc,
+  TvcError,
+  Workspace,
+} from '@tvc/core';
+import { relinkSaved } from './relink';
 
 export interface CommitOptions {
   /** Commit stages whose dependencies or outputs changed, without asking. */
@@ -50,5 +59,20 @@ export async function commitData(
   }
   const selected = new Set(stages.map((stage) => `${stage.file}\0${stage.name}`));
   const result = await commitStages(tvc, { only: (stage) => selected.has(`${stage.file}\0${stage.name}`) });
+  // As DVC's commit: the committed outputs linked from the cache as cache.type asks.
+  const lock = RepoLock.acquire(tvc.root, 'commit');
+  const workspace = new Workspace(tvc.root);
+  try {
+    for (const stage of result.stages) {
+      for (const output of stage.outs) {
+        if (!output.cache) continue;
+        const hash = await workspace.hash(output.absolute);
+        if (hash) await relinkSaved(workspace, output.absolute, hash);
+      }
+    }
+  } finally {
+    await workspace.close().catch(() => {});
+    lock.release();
+  }
   return { stages: result.stages.map((stage) => stage.addressing), changedFiles: result.changedFiles };
 }
