@@ -17,6 +17,7 @@ import {
 import type { PathHash } from '@tvc/hash';
 import picomatch from 'picomatch';
 import { writeDataFile } from './data-file';
+import { loadCheckedPipeline } from './recorded';
 import { relinkSaved } from './relink';
 
 const execFileAsync = promisify(execFile);
@@ -166,7 +167,7 @@ export async function addData(
     }
     sources.push(...matched);
   }
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   const planned: Planned[] = [];
   for (const source of sources) {
     const dest = options.out === undefined ? source : path.resolve(tvc.cwd, options.out);

@@ -10,7 +10,7 @@ import {
   Workspace,
 } from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
-import { type RecordedOutput, recordedOutputs } from './recorded';
+import { loadCheckedPipeline, type RecordedOutput, recordedOutputs } from './recorded';
 
 export interface CheckoutOptions {
   /** Overwrite or remove workspace files whose content the cache lacks. */
@@ -113,7 +113,7 @@ export async function checkoutData(
   targets: readonly string[] = [],
   options: CheckoutOptions = {},
 ): Promise<CheckoutSummary> {
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   // A target inside a tracked directory checks out only what is under it, as DVC does.
   const whole: string[] = [];
   const inside: { absolute: string; owner: ProducedOutput }[] = [];

@@ -7,6 +7,7 @@ import {
   TvcError,
   Workspace,
 } from '@tvc/core';
+import { loadCheckedPipeline } from './recorded';
 import { relinkSaved } from './relink';
 
 export interface CommitOptions {
@@ -34,7 +35,7 @@ export async function commitData(
   targets: readonly string[] = [],
   options: CommitOptions = {},
 ): Promise<CommitResult> {
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   const stages = resolveTargets(pipeline, targets, {
     cwd: tvc.cwd,
     recursive: options.recursive,

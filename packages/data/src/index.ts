@@ -11,6 +11,6 @@ export { diffData, isEmptyDiff } from './diff';
 export type { MoveResult } from './move';
 export { moveData } from './move';
 export type { RecordedOutput } from './recorded';
-export { recordedOutputs } from './recorded';
+export { loadCheckedPipeline, recordedOutputs } from './recorded';
 export type { RemoveOptions, RemoveResult } from './remove';
 export { removeData } from './remove';

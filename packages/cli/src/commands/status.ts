@@ -61,7 +61,9 @@ export default async function status(
         }
       }
     }
-    const pipeline = await tvc.loadPipeline();
+    // A hostile .dvc file or dvc.lock entry is refused with its place, as by every data command.
+    const { loadCheckedPipeline } = await import('@tvc/data');
+    const pipeline = await loadCheckedPipeline(tvc);
     let stages = resolveTargets(pipeline, targets, {
       cwd: context.io.cwd,
       recursive: options.recursive === true,
