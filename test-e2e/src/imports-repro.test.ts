@@ -39,12 +39,17 @@ async function side(tool: 'dvc' | 'tvc'): Promise<Side> {
 }
 
 function normal(text: string, current: Side): string {
-  return text
-    .replaceAll(current.source, 'SRC')
-    .replaceAll(current.repo.dir, 'REPO')
-    .replaceAll('dvc push', 'PUSH')
-    .replaceAll('tvc push', 'PUSH')
-    .replace(/^Use `PUSH` to send your updates to remote storage.\n/m, '');
+  return (
+    text
+      .replaceAll(current.source, 'SRC')
+      .replaceAll(current.repo.dir, 'REPO')
+      .replaceAll('dvc push', 'PUSH')
+      .replaceAll('tvc push', 'PUSH')
+      .replaceAll('dvc config core.autostage', 'tvc config core.autostage')
+      // a stage md5 covers the source's path, which differs between the sides (status checks it)
+      .replace(/^md5: [0-9a-f]{32}$/gm, 'md5: STAGE')
+      .replace(/^Use `PUSH` to send your updates to remote storage.\n/m, '')
+  );
 }
 
 async function both(step: (current: Side) => Promise<RunResult | undefined>): Promise<[string, string]> {
