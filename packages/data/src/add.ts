@@ -18,7 +18,7 @@ import type { PathHash } from '@tvc/hash';
 import picomatch from 'picomatch';
 import { writeDataFile } from './data-file';
 import { loadCheckedPipeline } from './recorded';
-import { relinkSaved } from './relink';
+import { relinkSaved, removePlacementLeftovers } from './relink';
 
 const execFileAsync = promisify(execFile);
 
@@ -210,6 +210,7 @@ export async function addData(
   const gitignores = new Set<string>();
   try {
     for (const { source, dest, dataFile, outPath } of planned) {
+      await removePlacementLeftovers(source);
       const hash: PathHash | undefined = await workspace.hash(source);
       if (!hash)
         throw new TvcError(

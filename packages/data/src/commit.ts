@@ -8,7 +8,7 @@ import {
   Workspace,
 } from '@tvc/core';
 import { loadCheckedPipeline } from './recorded';
-import { relinkSaved } from './relink';
+import { relinkSaved, removePlacementLeftovers } from './relink';
 
 export interface CommitOptions {
   /** Commit stages whose dependencies or outputs changed, without asking. */
@@ -41,6 +41,10 @@ export async function commitData(
     recursive: options.recursive,
     outputs: true,
   });
+  // A killed add, commit or checkout may have left temporaries inside a directory output.
+  for (const stage of stages) {
+    for (const output of stage.outs) if (output.cache) await removePlacementLeftovers(output.absolute);
+  }
   if (!options.force) {
     const workspace = new Workspace(tvc.root);
     try {

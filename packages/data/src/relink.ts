@@ -1,3 +1,5 @@
+import { lstat, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Workspace } from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
 
@@ -17,4 +19,37 @@ export async function relinkSaved(workspace: Workspace, dest: string, hash: Path
     relink: hash.kind === 'file' ? 'always' : 'needed',
   });
   workspace.forget(dest);
+}
+
+/**
+ * The temporary file a placement or save cut short leaves (`.<name>.<pid>-<12 hex>.tmp`,
+ * @tvc/hash's naming): never the user's.
+ */
+const PLACEMENT_LEFTOVER = /^\..+\.(\d+)-[0-9a-f]{12}\.tmp$/;
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes from a directory output the temporaries a killed add, commit or checkout left while
+ * linking files into it (their process is gone), so that hashing the directory again does not
+ * record them as data.
+ */
+export async function removePlacementLeftovers(absolute: string): Promise<void> {
+  const stats = await lstat(absolute).catch(() => undefined);
+  if (!stats?.isDirectory()) return;
+  const entries = await readdir(absolute, { recursive: true, withFileTypes: true });
+  await Promise.all(
+    entries.map(async (entry) => {
+      const match = PLACEMENT_LEFTOVER.exec(entry.name);
+      if (!match || entry.isDirectory() || running(Number(match[1]))) return;
+      await rm(path.join(entry.parentPath, entry.name), { force: true });
+    }),
+  );
 }
