@@ -72,6 +72,10 @@ export class ReproReporter {
           : `Verifying outputs in frozen stage: '${stage.addressing}'`,
       );
     });
+    tvc.hooks.stageImport.tap(name, (_event: StageEvent, imported) => {
+      this.#separate(true);
+      this.#line(`Importing '${imported.source}' -> '${imported.output}'`);
+    });
     tvc.hooks.stageOutput.tap(name, ({ stage }: StageEvent, chunk: Buffer, stream) =>
       this.#output(stage, chunk, stream),
     );

@@ -15,6 +15,13 @@ import type { Pipeline } from './pipeline';
 import type { ReproResult, ReproRun, StageEvent, StageOutcome } from './repro';
 import type { ExternalDependency, Stage } from './stage';
 import type { HashProgress } from './workspace';
+
+/** What repro imported again: the source as the user names it and the output, from the cwd. */
+export interface ReimportedSource {
+  readonly source: string;
+  readonly output: string;
+}
+
 import type { YamlPath, YamlSource } from './yaml-source';
 
 /**
@@ -149,6 +156,14 @@ export type TvcHooks = Readonly<{
   stageCached: AsyncSeriesHook<[StageEvent]>;
   /** A data source (`.dvc` file) or frozen stage is verified instead of run. */
   stageVerify: AsyncSeriesHook<[StageEvent]>;
+  /**
+   * An import (`.dvc` file with dependencies) that is not frozen and whose source changed, in
+   * `repro`: a plugin (the imports) fetches it again — in a dry run only says what it would
+   * import — and returns its source and output; none: the stage is verified as a data source.
+   */
+  reimport: AsyncSeriesBailHook<[StageEvent, boolean], ReimportedSource | undefined>;
+  /** An import is fetched again by repro (also in a dry run): DVC's `Importing 'source' -> 'out'`. */
+  stageImport: SyncHook<[StageEvent, ReimportedSource]>;
   /** A stage finished: ran, restored, verified, skipped or dry-run. */
   stageDone: AsyncSeriesHook<[StageEvent, StageOutcome]>;
   /** A stage failed (its command, or a missing dependency or output). */
@@ -189,6 +204,8 @@ export function createHooks(): TvcHooks {
     stageSkipped: new AsyncSeriesHook<[StageEvent]>(['event']),
     stageCached: new AsyncSeriesHook<[StageEvent]>(['event']),
     stageVerify: new AsyncSeriesHook<[StageEvent]>(['event']),
+    reimport: new AsyncSeriesBailHook<[StageEvent, boolean], ReimportedSource | undefined>(['event', 'dry']),
+    stageImport: new SyncHook<[StageEvent, ReimportedSource]>(['event', 'imported']),
     stageDone: new AsyncSeriesHook<[StageEvent, StageOutcome]>(['event', 'outcome']),
     stageFailed: new SyncHook<[StageEvent, TvcError]>(['event', 'error']),
     lockWritten: new SyncHook<[{ readonly file: string; readonly created: boolean }]>(['lock']),

@@ -53,6 +53,7 @@ export type {
   ParamsFormatRequest,
   PipelineFileLoader,
   PipelineFileRequest,
+  ReimportedSource,
   StageDefinition,
   TvcHooks,
 } from './hooks';
@@ -167,6 +168,7 @@ export type {
   UrlDependency,
 } from './stage';
 export {
+  dataFileMd5,
   externalLabel,
   isImportStage,
   isLoadableStageName,

@@ -6,6 +6,7 @@ import { HOOK_STAGE, type LoadedPipelineFile, type PipelineFileRequest, type Sta
 import { resolvePath, toPosix } from './paths';
 import { validate } from './schema';
 import {
+  dataFileMd5,
   type ExternalDependency,
   isLoadableStageName,
   type OutputKind,
@@ -352,6 +353,8 @@ export async function loadDataFile(tvc: Tvc, request: PipelineFileRequest): Prom
     desc: typeof body.desc === 'string' ? body.desc : undefined,
     meta: body.meta,
     location,
+    recordedDeps: (body.deps ?? []) as Record<string, unknown>[],
+    checksumChanged: typeof body.md5 === 'string' && body.md5 !== '' && body.md5 !== dataFileMd5(body),
   };
   return { file: request.repoPath, kind: 'data', stages: [stage], topLevel: {}, problems };
 }

@@ -480,6 +480,17 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     const question = `Going to reproduce stage: '${stage.addressing}'. Are you sure you want to continue?`;
     if (!(await options.confirm(question))) throw new TvcError('ABORTED', 'reproduction aborted by the user');
   }
+  if (stage.kind === 'data' && !stage.frozen && Object.keys(status.deps).length > 0) {
+    // An unfrozen import whose source changed is imported again, as DVC's repro does.
+    const imported = await tvc.hooks.reimport.promise(event, options.dry === true);
+    if (imported) {
+      tvc.hooks.stageImport.call(event, imported);
+      if (options.dry) return 'dry';
+      for (const output of stage.outs) context.checker.forget(output.absolute);
+      context.changedFiles.add(stage.file);
+      return 'ran';
+    }
+  }
   if (stage.kind === 'data' || stage.frozen) {
     // Data sources and frozen stages are not run: their outputs are verified and recorded.
     await tvc.hooks.stageVerify.promise(event);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { pythonJsonDumps } from '@tvc/params';
 import type { SourceLocation } from './errors';
 
 /** A path named by a stage: as written, and resolved. */
@@ -116,6 +118,13 @@ export interface Stage {
   readonly meta: unknown;
   /** Where the stage is defined. */
   readonly location: SourceLocation;
+  /**
+   * A `.dvc` file whose `md5` (DVC's stage checksum, written by imports) no longer matches its
+   * content ({@link dataFileMd5}): `dvc status` says `changed checksum`.
+   */
+  readonly checksumChanged?: boolean | undefined;
+  /** A `.dvc` file's dependency entries as recorded (`path`, `md5`, `hash`, `size`…), for status. */
+  readonly recordedDeps?: readonly Readonly<Record<string, unknown>>[] | undefined;
   /** The `foreach`/`matrix` group that generated it (`build` for `build@us`). */
   readonly group?: string | undefined;
   /**
@@ -161,4 +170,41 @@ export function isValidStageName(name: string): boolean {
 /** What DVC can load and address: any non-empty name without `@` (the foreach/matrix separator). */
 export function isLoadableStageName(name: string): boolean {
   return name.length > 0 && !name.includes('@');
+}
+
+/** The keys DVC's `compute_md5` leaves out of a stage's md5 (annotations, flags, sizes). */
+const MD5_EXCLUDED = new Set([
+  'desc',
+  'type',
+  'labels',
+  'meta',
+  'locked',
+  'frozen',
+  'metric',
+  'persist',
+  'isexec',
+  'size',
+  'nfiles',
+]);
+
+function withoutExcluded(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutExcluded);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (!MD5_EXCLUDED.has(key)) out[key] = withoutExcluded(item);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * DVC's stage md5 of a `.dvc` file (`dvc/stage/utils.py` `compute_md5`): the MD5 of
+ * `json.dumps(d, sort_keys=True)` of the file's content without `md5` and the excluded keys.
+ */
+export function dataFileMd5(body: Readonly<Record<string, unknown>>): string {
+  const { md5: _md5, ...rest } = body;
+  const text = pythonJsonDumps(withoutExcluded(rest), { sortKeys: true });
+  return createHash('md5').update(text).digest('hex');
 }

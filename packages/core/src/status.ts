@@ -27,6 +27,8 @@ export interface StageStatus {
   readonly outs: Readonly<Record<string, string>>;
   readonly alwaysChanged: boolean;
   readonly commandChanged: boolean;
+  /** A `.dvc` file whose stage md5 does not match its content (DVC's `changed checksum`). */
+  readonly checksumChanged?: boolean | undefined;
 }
 
 export function isChanged(status: StageStatus): boolean {
@@ -34,7 +36,8 @@ export function isChanged(status: StageStatus): boolean {
     Object.keys(status.deps).length > 0 ||
     Object.keys(status.outs).length > 0 ||
     status.alwaysChanged ||
-    status.commandChanged
+    status.commandChanged ||
+    status.checksumChanged === true
   );
 }
 
@@ -44,6 +47,7 @@ export function dvcStatusEntry(status: StageStatus): (string | Record<string, un
   if (Object.keys(status.deps).length > 0) entry.push({ 'changed deps': status.deps });
   if (Object.keys(status.outs).length > 0) entry.push({ 'changed outs': status.outs });
   if (status.alwaysChanged) entry.push('always changed');
+  if (status.checksumChanged) entry.push('changed checksum');
   if (status.commandChanged) entry.push('changed command');
   return entry;
 }
@@ -88,6 +92,18 @@ function dataFileItem(output: StageOutput): LockItem | undefined {
     path: output.path,
     md5,
     ...(typeof output.properties.hash === 'string' ? { hash: 'md5' as const } : {}),
+  };
+}
+
+/** A `.dvc` file's recorded dependency (an import's source), read as dvc.lock's items are. */
+function dataDepItem(stage: Stage, depPath: string): LockItem | undefined {
+  const recorded = stage.recordedDeps?.find((item) => item.path === depPath);
+  const md5 = recorded?.md5;
+  if (typeof md5 !== 'string') return undefined;
+  return {
+    path: depPath,
+    md5: md5.toLowerCase(),
+    ...(typeof recorded?.hash === 'string' ? { hash: 'md5' as const } : {}),
   };
 }
 
@@ -312,7 +328,12 @@ export class StatusChecker {
     }
     if (!stage.frozen) {
       const depStates = await Promise.all(
-        stage.deps.map((dep) => this.#compare(dep.absolute, lockItem(entry?.deps, dep.path))),
+        stage.deps.map((dep) =>
+          this.#compare(
+            dep.absolute,
+            stage.kind === 'data' ? dataDepItem(stage, dep.path) : lockItem(entry?.deps, dep.path),
+          ),
+        ),
       );
       stage.deps.forEach((dep, index) => {
         const state = depStates[index];
@@ -344,6 +365,7 @@ export class StatusChecker {
         stage.kind === 'pipeline' &&
         (stage.alwaysChanged || isCallbackStage(stage) || isCheckpointStage(stage)),
       commandChanged: stage.kind === 'pipeline' && entry !== undefined && !sameCommand(entry.cmd, stage.cmd),
+      checksumChanged: stage.kind === 'data' && stage.checksumChanged === true,
     };
   }
 }

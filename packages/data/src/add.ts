@@ -17,6 +17,8 @@ import {
 import type { PathHash } from '@tvc/hash';
 import picomatch from 'picomatch';
 import { writeDataFile } from './data-file';
+import { loadCheckedPipeline } from './recorded';
+import { relinkSaved, removePlacementLeftovers } from './relink';
 
 const execFileAsync = promisify(execFile);
 
@@ -165,7 +167,7 @@ export async function addData(
     }
     sources.push(...matched);
   }
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   const planned: Planned[] = [];
   for (const source of sources) {
     const dest = options.out === undefined ? source : path.resolve(tvc.cwd, options.out);
@@ -208,6 +210,7 @@ export async function addData(
   const gitignores = new Set<string>();
   try {
     for (const { source, dest, dataFile, outPath } of planned) {
+      await removePlacementLeftovers(source);
       const hash: PathHash | undefined = await workspace.hash(source);
       if (!hash)
         throw new TvcError(
@@ -216,6 +219,7 @@ export async function addData(
         );
       if (!options.noCommit || source !== dest) await workspace.save(source, hash);
       if (source !== dest) await workspace.checkout(hash.md5, dest);
+      else if (!options.noCommit) await relinkSaved(workspace, dest, hash);
       await writeDataFile(dataFile, [{ path: outPath, hash }]);
       dataFiles.push(toPosix(path.relative(tvc.cwd, dataFile)));
       if (tvc.scmRoot) {

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ProducedOutput,
@@ -11,12 +10,12 @@ import {
   Workspace,
 } from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
-import { type RecordedOutput, recordedOutputs } from './recorded';
+import { loadCheckedPipeline, type RecordedOutput, recordedOutputs } from './recorded';
 
 export interface CheckoutOptions {
   /** Overwrite or remove workspace files whose content the cache lacks. */
   readonly force?: boolean;
-  /** Put even unchanged outputs back from the cache (file outputs are linked anew). */
+  /** Link anew the files of unchanged outputs that are not linked as `cache.type` asks (DVC's relink). */
   readonly relink?: boolean;
   /** A directory target means every `.dvc` file and stage below it. */
   readonly recursive?: boolean;
@@ -114,7 +113,7 @@ export async function checkoutData(
   targets: readonly string[] = [],
   options: CheckoutOptions = {},
 ): Promise<CheckoutSummary> {
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   // A target inside a tracked directory checks out only what is under it, as DVC does.
   const whole: string[] = [];
   const inside: { absolute: string; owner: ProducedOutput }[] = [];
@@ -184,7 +183,7 @@ export async function checkoutData(
       const display = `${toPosix(path.relative(tvc.cwd, output.absolute))}${isDirectory ? '/' : ''}`;
       const current = await workspace.hash(output.absolute);
       if (current?.md5 === md5) {
-        if (options.relink && !isDirectory) {
+        if (options.relink) {
           plans.push({
             ...placement(item),
             display,
@@ -233,11 +232,11 @@ export async function checkoutData(
     const stats = { added: 0, modified: 0, deleted: 0 };
     for (const plan of plans) {
       const { absolute, md5, isexec } = plan;
-      if (plan.state === 'relink') await rm(absolute, { force: true });
       await workspace.cache.checkout(md5, absolute, {
         linkTypes: workspace.linkTypes(),
         memo: await workspace.memo(),
         isexec,
+        relink: options.relink ? 'needed' : undefined,
       });
       workspace.forget(absolute);
       if (plan.state === 'added' && !added.includes(plan.display)) added.push(plan.display);

@@ -1,4 +1,14 @@
-import { commitStages, resolveTargets, StatusChecker, type Tvc, TvcError, Workspace } from '@tvc/core';
+import {
+  commitStages,
+  RepoLock,
+  resolveTargets,
+  StatusChecker,
+  type Tvc,
+  TvcError,
+  Workspace,
+} from '@tvc/core';
+import { loadCheckedPipeline } from './recorded';
+import { relinkSaved, removePlacementLeftovers } from './relink';
 
 export interface CommitOptions {
   /** Commit stages whose dependencies or outputs changed, without asking. */
@@ -25,12 +35,16 @@ export async function commitData(
   targets: readonly string[] = [],
   options: CommitOptions = {},
 ): Promise<CommitResult> {
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   const stages = resolveTargets(pipeline, targets, {
     cwd: tvc.cwd,
     recursive: options.recursive,
     outputs: true,
   });
+  // A killed add, commit or checkout may have left temporaries inside a directory output.
+  for (const stage of stages) {
+    for (const output of stage.outs) if (output.cache) await removePlacementLeftovers(output.absolute);
+  }
   if (!options.force) {
     const workspace = new Workspace(tvc.root);
     try {
@@ -50,5 +64,20 @@ export async function commitData(
   }
   const selected = new Set(stages.map((stage) => `${stage.file}\0${stage.name}`));
   const result = await commitStages(tvc, { only: (stage) => selected.has(`${stage.file}\0${stage.name}`) });
+  // As DVC's commit: the committed outputs linked from the cache as cache.type asks.
+  const lock = RepoLock.acquire(tvc.root, 'commit');
+  const workspace = new Workspace(tvc.root);
+  try {
+    for (const stage of result.stages) {
+      for (const output of stage.outs) {
+        if (!output.cache) continue;
+        const hash = await workspace.hash(output.absolute);
+        if (hash) await relinkSaved(workspace, output.absolute, hash);
+      }
+    }
+  } finally {
+    await workspace.close().catch(() => {});
+    lock.release();
+  }
   return { stages: result.stages.map((stage) => stage.addressing), changedFiles: result.changedFiles };
 }

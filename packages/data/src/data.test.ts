@@ -6,6 +6,7 @@ import { PipelineFilesPlugin, Tvc, TvcError } from '@tvc/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addData } from './add';
 import { checkoutData } from './checkout';
+import { commitData } from './commit';
 import { moveData } from './move';
 import { removeData } from './remove';
 
@@ -172,5 +173,32 @@ describe('remove and move', () => {
     expect(readFileSync(path.join(root, 'g.txt.dvc'), 'utf8')).toContain('path: g.txt\n');
     expect(existsSync(path.join(root, 'f.txt.dvc'))).toBe(false);
     expect(readFileSync(path.join(root, 'g.txt'), 'utf8')).toBe('f\n');
+  });
+});
+
+describe('temporaries a killed placement left inside a directory output', () => {
+  // pid 2^22 + 1 is above Linux's pid_max default: no process has it
+  const leftover = '.a.txt.4194305-0123456789ab.tmp';
+
+  it('are removed before add and commit hash the directory, never recorded as data', async () => {
+    const { root, tvc } = await repo({ 'data/a.txt': 'a\n', 'data/deep/b.txt': 'b\n' });
+    await addData(tvc, ['data']);
+    const clean = readFileSync(path.join(root, 'data.dvc'), 'utf8');
+    writeFileSync(path.join(root, 'data/deep', leftover), 'half');
+    await commitData(await reopen(root), ['data.dvc'], { force: true });
+    expect(existsSync(path.join(root, 'data/deep', leftover))).toBe(false);
+    expect(readFileSync(path.join(root, 'data.dvc'), 'utf8')).toBe(clean);
+    writeFileSync(path.join(root, 'data', leftover), 'half');
+    await addData(await reopen(root), ['data']);
+    expect(existsSync(path.join(root, 'data', leftover))).toBe(false);
+    expect(readFileSync(path.join(root, 'data.dvc'), 'utf8')).toBe(clean);
+  });
+
+  it("one of a running process's is left alone", async () => {
+    const { root, tvc } = await repo({ 'data/a.txt': 'a\n' });
+    const live = `.a.txt.${process.pid}-0123456789ab.tmp`;
+    writeFileSync(path.join(root, 'data', live), 'in flight');
+    await addData(tvc, ['data']);
+    expect(existsSync(path.join(root, 'data', live))).toBe(true);
   });
 });

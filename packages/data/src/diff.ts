@@ -9,7 +9,7 @@ import {
   Workspace,
   withRevisionTvc,
 } from '@tvc/core';
-import { recordedOutputs } from './recorded';
+import { loadCheckedPipeline, recordedOutputs } from './recorded';
 
 /** The workspace as a side of the comparison (DVC's name for it). */
 export const WORKSPACE = 'workspace';
@@ -98,7 +98,7 @@ async function buildIndex(
   workspace: Workspace | undefined,
   targets: readonly string[],
 ): Promise<DataIndex> {
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   const stages = pipeline.stages;
   const entries = new Map<string, IndexEntry>();
   const unknown = new Set<string>();

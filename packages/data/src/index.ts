@@ -18,7 +18,7 @@ export { pullData } from './pull';
 export type { TransferSummary } from './push';
 export { pushData } from './push';
 export type { RecordedOutput } from './recorded';
-export { recordedOutputs } from './recorded';
+export { loadCheckedPipeline, recordedOutputs } from './recorded';
 export type { CollectedObjects, OpenedRemote, RemoteDataOptions } from './remote';
 export { collectObjects, openRemote, remoteProblem } from './remote';
 export type { RemoteGcDataOptions, RemoteGcResult } from './remote-gc';

@@ -15,6 +15,7 @@ import {
   writeFileAtomic,
   yaml,
 } from '@tvc/core';
+import { loadCheckedPipeline } from './recorded';
 
 export interface MoveResult {
   /** The `.dvc` file that tracks the data now, relative to the cwd. */
@@ -32,7 +33,7 @@ export async function moveData(tvc: Tvc, source: string, destination: string): P
   const from = path.resolve(tvc.cwd, source);
   let to = path.resolve(tvc.cwd, destination);
   if (existsSync(to) && statSync(to).isDirectory()) to = path.join(to, path.basename(from));
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   const owners = pipeline.stages.flatMap((stage) =>
     stage.outs.filter((output) => output.absolute === from).map((output) => ({ stage, output })),
   );

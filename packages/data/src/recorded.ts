@@ -1,6 +1,55 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LOCK_FILE, LockFile, lockItem, type Stage, type StageOutput, type Tvc, toPosix } from '@tvc/core';
+import {
+  LOCK_FILE,
+  type LoadPipelineOptions,
+  LockFile,
+  locate,
+  lockItem,
+  type Pipeline,
+  parseYamlSource,
+  type SourceLocation,
+  type Stage,
+  type StageOutput,
+  type Tvc,
+  TvcError,
+  toPosix,
+  type YamlPath,
+} from '@tvc/core';
 import { checkRecorded } from './data-file';
+
+/**
+ * The place of the value at `yamlPath` in `file` (relative to the repository), for an error
+ * about it; `fallback` when the file cannot be read or the value found.
+ */
+function preciseLocation(
+  root: string,
+  file: string,
+  yamlPath: YamlPath,
+  fallback: SourceLocation,
+): SourceLocation {
+  try {
+    const { source } = parseYamlSource(file, readFileSync(path.join(root, file), 'utf8'));
+    return source ? locate(source, yamlPath) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** DVC's checksum schema: a number becomes its digits, hex is lower-cased (as dvc.lock's reader does). */
+function checksum(value: unknown): unknown {
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' ? value.toLowerCase() : value;
+}
+
+/** The index of the lock entry's output recorded for `outPath`, or -1. */
+function lockIndex(outs: unknown, outPath: string): number {
+  return Array.isArray(outs)
+    ? outs.findIndex(
+        (item) => typeof item === 'object' && item !== null && (item as { path?: unknown }).path === outPath,
+      )
+    : -1;
+}
 
 /** A cached output with the hash its `.dvc` file or dvc.lock entry records. */
 export interface RecordedOutput {
@@ -42,7 +91,7 @@ export async function recordedOutputs(tvc: Tvc, stages: readonly Stage[]): Promi
       const recorded =
         stage.kind === 'data'
           ? {
-              md5: output.properties.md5,
+              md5: checksum(output.properties.md5),
               isexec: output.properties.isexec === true,
               legacy: output.properties.hash === undefined,
             }
@@ -53,9 +102,52 @@ export async function recordedOutputs(tvc: Tvc, stages: readonly Stage[]): Promi
             };
       if (recorded.md5 === undefined) return;
       const location = lockFile === undefined ? stage.location : { file: lockFile };
-      const md5 = checkRecorded(tvc.root, { ...output, md5: recorded.md5 }, location);
+      let md5: string;
+      try {
+        md5 = checkRecorded(tvc.root, { ...output, md5: recorded.md5 }, location);
+      } catch (error) {
+        if (!(error instanceof TvcError) || error.code !== 'HOSTILE_ENTRY') throw error;
+        // Point at the value itself: the output's md5 in the .dvc file or in dvc.lock.
+        const key = error.message.includes('leaves the repository') ? 'path' : 'md5';
+        const yamlPath: YamlPath | undefined =
+          lockFile === undefined
+            ? ['outs', index, key]
+            : lockEntryPath(tvc, lockFile, stage, output.path, key);
+        const file = lockFile ?? stage.file;
+        const precise = yamlPath ? preciseLocation(tvc.root, file, yamlPath, location) : location;
+        throw new TvcError(error.code, error.message, { location: precise, hint: error.hint });
+      }
       result.push({ stage, output, md5, isexec: recorded.isexec, legacy: recorded.legacy });
     });
   }
   return result;
+}
+
+/** Where the output `outPath` of `stage` is in its dvc.lock (`stages.<name>.outs.<i>.<key>`). */
+function lockEntryPath(
+  tvc: Tvc,
+  lockFile: string,
+  stage: Stage,
+  outPath: string,
+  key: string,
+): YamlPath | undefined {
+  try {
+    const { source } = parseYamlSource(lockFile, readFileSync(path.join(tvc.root, lockFile), 'utf8'));
+    const stages = (source?.value as { stages?: Record<string, { outs?: unknown }> } | undefined)?.stages;
+    const index = lockIndex(stages?.[stage.name]?.outs, outPath);
+    return index < 0 ? undefined : ['stages', stage.name, 'outs', index, key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pipeline, with every recorded output of every stage checked ({@link recordedOutputs}): a
+ * data command refuses a repository holding a hostile `.dvc` file or dvc.lock entry — with the
+ * place of the value — before it reads or writes anything, as the loader refuses a hostile path.
+ */
+export async function loadCheckedPipeline(tvc: Tvc, options: LoadPipelineOptions = {}): Promise<Pipeline> {
+  const pipeline = await tvc.loadPipeline(options);
+  await recordedOutputs(tvc, pipeline.stages);
+  return pipeline;
 }

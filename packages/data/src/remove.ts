@@ -13,6 +13,7 @@ import {
   toPosix,
 } from '@tvc/core';
 import { removeStage } from './pipeline-stage';
+import { loadCheckedPipeline } from './recorded';
 
 export interface RemoveOptions {
   /** Remove the outputs from the workspace too (the cache keeps them). */
@@ -53,7 +54,7 @@ export async function removeData(
   targets: readonly string[],
   options: RemoveOptions = {},
 ): Promise<RemoveResult> {
-  const pipeline = await tvc.loadPipeline();
+  const pipeline = await loadCheckedPipeline(tvc);
   const stages = [...new Set(targets.flatMap((target) => targetStages(tvc, pipeline, target)))];
   const lock = RepoLock.acquire(tvc.root, 'remove');
   const removed = new Set<string>();

@@ -30,7 +30,7 @@ import { HashError } from './errors.js';
 import { hashDirectory, hashFile, hashPath } from './hash.js';
 import { manifestMd5 } from './manifest.js';
 import { HashMemo } from './memo.js';
-import { ObjectCache } from './object-cache.js';
+import { needsRelink, ObjectCache } from './object-cache.js';
 import { ageFiles, cleanup, codeOf, DVC_FIXTURE, temporaryDirectory, writeFixture } from './test-fixtures.js';
 import type { LinkType } from './types.js';
 
@@ -610,5 +610,57 @@ describe('integrity: hostile manifests', () => {
     expect((error as HashError).message).toContain('corrupt or hostile');
     expect((error as HashError).message).toContain('../../escaped');
     expect((error as HashError).message).toContain(manifest);
+  });
+});
+
+describe('relink (DVC checkout --relink, and add/commit under hardlink or symlink)', () => {
+  it('needsRelink follows the link types in order, as DVC', async () => {
+    const root = await temporaryDirectory();
+    const cache = new ObjectCache(path.join(root, 'cache'));
+    await writeFile(path.join(root, 'a.txt'), 'a\n');
+    const hash = (await hashPath(path.join(root, 'a.txt')))!;
+    await cache.save(path.join(root, 'a.txt'), hash);
+    const object = cache.objectPath(hash.md5);
+    const copy = path.join(root, 'a.txt');
+    expect(await needsRelink(copy, object, ['copy'])).toBe(false);
+    expect(await needsRelink(copy, object, ['hardlink', 'copy'])).toBe(false);
+    expect(await needsRelink(copy, object, ['hardlink'])).toBe(true);
+    expect(await needsRelink(copy, object, ['symlink'])).toBe(true);
+    const linked = path.join(root, 'linked.txt');
+    await cache.checkout(hash.md5, linked, { linkTypes: ['hardlink'] });
+    expect(await needsRelink(linked, object, ['hardlink'])).toBe(false);
+    expect(await needsRelink(linked, object, ['copy'])).toBe(true);
+    const pointed = path.join(root, 'pointed.txt');
+    await cache.checkout(hash.md5, pointed, { linkTypes: ['symlink'] });
+    expect(await needsRelink(pointed, object, ['symlink'])).toBe(false);
+    expect(await needsRelink(pointed, object, ['hardlink'])).toBe(true);
+  });
+
+  it("relink 'always' over a hardlink of the same object leaves no temporary", async () => {
+    const root = await temporaryDirectory();
+    const cache = new ObjectCache(path.join(root, 'cache'));
+    await mkdir(path.join(root, 'ws'));
+    await writeFile(path.join(root, 'ws', 'a.txt'), 'a\n');
+    const hash = (await hashPath(path.join(root, 'ws', 'a.txt')))!;
+    await cache.save(path.join(root, 'ws', 'a.txt'), hash);
+    const dest = path.join(root, 'ws', 'a.txt');
+    await cache.checkout(hash.md5, dest, { linkTypes: ['hardlink'], relink: 'always' });
+    await cache.checkout(hash.md5, dest, { linkTypes: ['hardlink'], relink: 'always' });
+    expect(readdirSync(path.join(root, 'ws'))).toEqual(['a.txt']);
+    expect(statSync(dest).ino).toBe(statSync(cache.objectPath(hash.md5)).ino);
+  });
+
+  it("relink 'needed' turns a directory's copies into symlinks", async () => {
+    const root = await temporaryDirectory();
+    const cache = new ObjectCache(path.join(root, 'cache'));
+    const dir = path.join(root, 'd');
+    await mkdir(path.join(dir, 'n'), { recursive: true });
+    await writeFile(path.join(dir, 'a.txt'), 'a\n');
+    await writeFile(path.join(dir, 'n', 'b.txt'), 'b\n');
+    const hash = (await hashPath(dir))!;
+    await cache.save(dir, hash);
+    await cache.checkout(hash.md5, dir, { linkTypes: ['symlink'], relink: 'needed' });
+    expect((await lstat(path.join(dir, 'n', 'b.txt'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(path.join(dir, 'n', 'b.txt'), 'utf8')).toBe('b\n');
   });
 });

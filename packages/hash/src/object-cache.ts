@@ -7,6 +7,7 @@ import {
   mkdir,
   readdir,
   readFile,
+  readlink,
   rename,
   rm,
   stat,
@@ -48,6 +49,38 @@ export interface CheckoutOptions {
   isexec?: boolean | undefined;
   /** for a directory object: paths in dest (posix, relative) to leave alone rather than remove */
   ignore?: Ignore | undefined;
+  /**
+   * Re-link files that already hold the right content, as DVC's relink: `'always'` re-places
+   * them all; `'needed'` only those not linked as `linkTypes` asks ({@link needsRelink}).
+   */
+  relink?: 'always' | 'needed' | undefined;
+}
+
+/**
+ * DVC's `_needs_relink`: whether a file that holds its object's content must be linked anew for
+ * `linkTypes`. The types are tried in order: a copy is fine when copy or reflink is among them, a
+ * hardlink when it is the object's inode, a symlink when it points at the object.
+ */
+export async function needsRelink(
+  file: string,
+  objectPath: string,
+  linkTypes: readonly LinkType[],
+): Promise<boolean> {
+  const stats = await lstat(file).catch(() => undefined);
+  if (!stats) return true;
+  const isSymlink = stats.isSymbolicLink();
+  const isHardlink = !isSymlink && stats.nlink > 1;
+  for (const link of linkTypes) {
+    if ((link === 'copy' || link === 'reflink') && !isSymlink && !isHardlink) return false;
+    if (link === 'hardlink' && isHardlink) {
+      const object = await stat(objectPath).catch(() => undefined);
+      return object === undefined || object.ino !== stats.ino || object.dev !== stats.dev;
+    }
+    if (link === 'symlink' && isSymlink) {
+      return (await readlink(file).catch(() => '')) !== objectPath;
+    }
+  }
+  return true;
 }
 
 export interface VerifyOptions {
@@ -258,9 +291,9 @@ export class ObjectCache {
       });
     }
     if (entries) {
-      await this.checkoutDirectory(entries, target, linkTypes, memo, options.ignore);
+      await this.checkoutDirectory(entries, target, linkTypes, memo, options.ignore, options.relink);
     } else {
-      await this.checkoutFile(md5, target, linkTypes, memo, options.isexec ?? false);
+      await this.checkoutFile(md5, target, linkTypes, memo, options.isexec ?? false, options.relink);
     }
   }
 
@@ -389,13 +422,14 @@ export class ObjectCache {
     linkTypes: readonly LinkType[],
     memo: HashMemo | undefined,
     isexec: boolean,
+    relink: CheckoutOptions['relink'],
   ): Promise<void> {
     const existing = await lstat(target).catch(() => undefined);
     if (existing?.isDirectory()) {
       await rm(target, { recursive: true, force: true });
-    } else if (existing) {
+    } else if (existing && relink !== 'always') {
       const [same] = await this.holds([target], [md5.toLowerCase()], memo);
-      if (same) {
+      if (same && !(relink === 'needed' && (await needsRelink(target, this.objectPath(md5), linkTypes)))) {
         if (isexec) {
           const mode = (await stat(target)).mode;
           if ((mode & 0o100) === 0) await chmod(target, mode | 0o100);
@@ -415,6 +449,7 @@ export class ObjectCache {
     linkTypes: readonly LinkType[],
     memo: HashMemo | undefined,
     ignore: Ignore | undefined,
+    relink: CheckoutOptions['relink'],
   ): Promise<void> {
     // dest may be a symlink to a directory (followed, as os.walk follows its top); anything else
     // that is not a directory (a file, a broken or file symlink) makes way for one
@@ -454,7 +489,17 @@ export class ObjectCache {
       present.map((relpath) => wanted.get(relpath)!),
       memo,
     );
-    const keep = new Set(present.filter((_, index) => same[index]));
+    const keep = new Set(present.filter((_, index) => same[index] && relink !== 'always'));
+    if (relink === 'needed') {
+      const relinked = await Promise.all(
+        [...keep].map(async (relpath) =>
+          (await needsRelink(local(relpath), this.objectPath(wanted.get(relpath)!), linkTypes))
+            ? relpath
+            : '',
+        ),
+      );
+      for (const relpath of relinked) if (relpath) keep.delete(relpath);
+    }
 
     // 3. Create the directories, then place every other file.
     const parents = new Set(

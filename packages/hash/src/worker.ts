@@ -748,6 +748,9 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         removeQuietly(temporary);
         throw error;
       }
+      // A rename between two hard links of one inode does nothing and leaves the temporary name
+      // (a relink of a file already hardlinked to its object).
+      removeQuietly(temporary);
       if (item.isexec && (link === 'hardlink' || link === 'symlink')) {
         // As DVC: S_IXUSR on the path, which for a link is the cache object itself.
         fs.chmodSync(item.dest, fs.statSync(item.dest).mode | 0o100);

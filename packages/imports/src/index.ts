@@ -12,4 +12,4 @@ export type { ImportResult, ImportTarget } from './place';
 export { importTarget, placeImport } from './place';
 export { HTTP_SCHEMES, httpResolver, ImportsPlugin, repoBases, repoResolver } from './plugin';
 export type { UpdateOptions, UpdateResult } from './update';
-export { updateImports } from './update';
+export { reimportStage, updateImports } from './update';

@@ -93,5 +93,12 @@ export class ImportsPlugin {
         return isHttp(dep) ? httpResolver : undefined;
       },
     );
+    tvc.hooks.reimport.tapPromise(
+      { name: ImportsPlugin.PLUGIN_NAME, stage: HOOK_STAGE.BUILTIN },
+      async (event, dry) => {
+        const { reimportStage } = await import('./update');
+        return reimportStage(tvc, event.stage, dry);
+      },
+    );
   }
 }

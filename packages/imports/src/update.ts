@@ -3,10 +3,12 @@ import path from 'node:path';
 import {
   externalLabel,
   isImportStage,
+  type ReimportedSource,
   resolveTargets,
   type Stage,
   type Tvc,
   Workspace,
+  writeFileAtomic,
   yaml,
 } from '@tvc/core';
 import { hashPath } from '@tvc/hash';
@@ -114,4 +116,30 @@ export async function updateImports(
     }
   }
   return results;
+}
+
+/**
+ * `repro` of an import that is not frozen and whose source changed (core's `reimport` hook): the
+ * source fetched again as `update` does, the `.dvc` file kept unfrozen as DVC keeps it (`frozen`
+ * is not part of the stage md5). In a dry run, only what would be imported.
+ */
+export async function reimportStage(
+  tvc: Tvc,
+  stage: Stage,
+  dry: boolean,
+): Promise<ReimportedSource | undefined> {
+  if (!isImportStage(stage)) return undefined;
+  const output = path.relative(tvc.cwd, stage.outs[0]!.absolute);
+  if (dry) {
+    const external = stage.externalDeps[0];
+    const source =
+      external?.type === 'repo' ? externalLabel(external) : (external?.path ?? stage.deps[0]!.absolute);
+    return { source, output };
+  }
+  const result = await updateStage(tvc, stage, {});
+  const file = path.join(tvc.root, stage.file);
+  const text = await readFile(file, 'utf8');
+  const unfrozen = text.replace(/^frozen: true\n/m, '');
+  if (unfrozen !== text) await writeFileAtomic(file, unfrozen);
+  return { source: result.source, output: result.output };
 }

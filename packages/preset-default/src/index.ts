@@ -133,6 +133,10 @@ class LazyImportsPlugin {
         info: async (target) => (await load())(target)!.info(target),
       };
     });
+    // repro of an unfrozen import whose source changed: imported again
+    tvc.hooks.reimport.tapPromise({ name: this.name, stage: HOOK_STAGE.BUILTIN }, async (event, dry) =>
+      (await import('@tvc/imports')).reimportStage(tvc, event.stage, dry),
+    );
   }
 }
 

@@ -101,7 +101,9 @@ export default async function status(
         }
       }
     }
-    const pipeline = await tvc.loadPipeline({ tolerateOverlaps: true });
+    // A hostile .dvc file or dvc.lock entry is refused with its place, as by every data command.
+    const { loadCheckedPipeline } = await import('@tvc/data');
+    const pipeline = await loadCheckedPipeline(tvc, { tolerateOverlaps: true });
     let stages = resolveTargets(pipeline, targets, {
       cwd: context.io.cwd,
       recursive: options.recursive === true,
