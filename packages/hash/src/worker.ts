@@ -611,11 +611,53 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     });
   }
 
+  /**
+   * Temporary names: `.<name>.<pid>-<12 hex>.tmp`, the hex a random 48-bit start (per thread)
+   * counted up. One random draw per name cost ~25 µs in each worker (getrandom under contention),
+   * more than the rest of placing a small file; uniqueness only needs distinct names, and the
+   * files are created exclusively ('wx', or link/rename that fail on an existing name) anyway.
+   */
+  let temporaryCounter = crypto.randomBytes(6).readUIntBE(0, 6);
   function temporaryName(dest: string): string {
-    return path.join(
-      path.dirname(dest),
-      `.${path.basename(dest)}.${process.pid}-${crypto.randomBytes(6).toString('hex')}.tmp`,
-    );
+    temporaryCounter = (temporaryCounter + 1) % 0x1000000000000;
+    const slash = dest.lastIndexOf('/');
+    return `${dest.slice(0, slash)}/.${dest.slice(slash + 1)}.${process.pid}-${temporaryCounter.toString(16).padStart(12, '0')}.tmp`;
+  }
+
+  /**
+   * Errors of a reflink that say the filesystems cannot clone at all (rather than this one file):
+   * after one, this thread stops trying reflinks between the same two directory trees (as DVC
+   * tests each link type once per cache), sparing a failed clone (open, create, ioctl, unlink)
+   * on every file.
+   */
+  const NO_CLONE = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOTTY', 'ENOSYS', 'EINVAL']);
+  /** `<src device>:<dest device>` of the pairs of filesystems reflinks failed between */
+  const noClone = new Set<string>();
+  /** device of each directory seen (stat'ed once per thread) */
+  const devices = new Map<string, number>();
+  function deviceOf(file: string): number {
+    const directory = file.slice(0, file.lastIndexOf('/')) || '/';
+    let device = devices.get(directory);
+    if (device === undefined) {
+      device = fs.statSync(directory, { throwIfNoEntry: false })?.dev ?? -1;
+      devices.set(directory, device);
+    }
+    return device;
+  }
+  /** The pair of filesystems a clone from `src` to `dest` goes between. */
+  function clonePair(src: string, dest: string): string {
+    return `${deviceOf(src)}:${deviceOf(dest)}`;
+  }
+  function cloneFailed(pair: string, error: unknown): void {
+    if (NO_CLONE.has((error as NodeJS.ErrnoException).code ?? '')) noClone.add(pair);
+  }
+
+  /** Cache directories (`files/md5/<2>`) known to exist: created once per thread, not per object. */
+  const madeDirectories = new Set<string>();
+  function ensureDirectory(directory: string): void {
+    if (madeDirectories.has(directory)) return;
+    fs.mkdirSync(directory, { recursive: true });
+    madeDirectories.add(directory);
   }
 
   function removeQuietly(file: string): void {
@@ -659,22 +701,26 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     }
   }
 
-  function storeOne(item: StoreItem): StoreResult {
+  function storeOne(item: StoreItem, umask: number): StoreResult {
     // An object already there is kept only if it holds its md5: one rewritten in place (same
     // size, other bytes) is replaced below, atomically (rename over a 0444 file works).
     const intact = intactObject(item);
     if (intact) return { stored: false, key: intact.key, bytesRead: intact.bytesRead };
-    fs.mkdirSync(path.dirname(item.dest), { recursive: true });
+    ensureDirectory(item.dest.slice(0, item.dest.lastIndexOf('/')));
     const temporary = temporaryName(item.dest);
     try {
       let consumed: { bytesRead: number; md5: string };
       let cloned = false;
-      try {
-        fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
-        cloned = true;
-      } catch (error) {
-        removeQuietly(temporary);
-        if (!FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      const pair = clonePair(item.src, item.dest);
+      if (!noClone.has(pair)) {
+        try {
+          fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
+          cloned = true;
+        } catch (error) {
+          removeQuietly(temporary);
+          if (!FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+          cloneFailed(pair, error);
+        }
       }
       if (cloned) {
         // The clone shares blocks with the source: hash the clone, which is what the cache keeps.
@@ -704,9 +750,10 @@ export function runHashWorker(environment: WorkerEnvironment): void {
           `'${item.src}' changed while it was being saved (expected md5 ${item.md5}, read ${md5})`,
         );
       }
-      fs.chmodSync(temporary, 0o444);
+      // created 0444 unless the umask took read bits away (a clone has the source's mode)
+      if (cloned || (umask & 0o444) !== 0) fs.chmodSync(temporary, 0o444);
       fs.renameSync(temporary, item.dest);
-      // the key after the chmod and the rename, which both change the ctime
+      // the key after the rename, which changes the ctime
       const stats = fs.lstatSync(item.dest, { bigint: true });
       return { stored: true, key: statKey(stats), bytesRead };
     } catch (error) {
@@ -715,18 +762,42 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     }
   }
 
+  /** A plain copy of a regular file to a new file created with `mode` (the umask applies). */
+  function copyPlain(src: string, dest: string, mode: number): void {
+    const source = fs.openSync(src, O_RDONLY | O_NONBLOCK);
+    try {
+      const out = fs.openSync(dest, 'wx', mode);
+      try {
+        for (;;) {
+          const read = fs.readSync(source, buffer, 0, CHUNK, null);
+          if (read === 0) break;
+          writeAll(out, buffer.subarray(0, read));
+          checkCancelled();
+        }
+      } finally {
+        fs.closeSync(out);
+      }
+    } finally {
+      fs.closeSync(source);
+    }
+  }
+
   function placeOne(item: PlaceItem, umask: number): PlaceResult {
     const temporary = temporaryName(item.dest);
     const mode = (0o666 & ~umask) | (item.isexec ? 0o100 : 0);
     let lastError: unknown;
     for (const link of item.linkTypes) {
+      let pair: string | undefined;
       try {
         if (link === 'reflink') {
+          pair = clonePair(item.src, item.dest);
+          if (noClone.has(pair)) continue;
           fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
           fs.chmodSync(temporary, mode);
         } else if (link === 'copy') {
-          fs.copyFileSync(item.src, temporary);
-          fs.chmodSync(temporary, mode);
+          copyPlain(item.src, temporary, mode);
+          // the umask applied at creation: only an execute bit it took away needs a chmod
+          if ((mode & umask) !== 0) fs.chmodSync(temporary, mode);
         } else if (link === 'symlink') {
           fs.symlinkSync(item.src, temporary);
         } else if (item.size === 0) {
@@ -739,6 +810,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       } catch (error) {
         removeQuietly(temporary);
         if (!FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        if (pair !== undefined) cloneFailed(pair, error);
         lastError = error;
         continue;
       }
@@ -774,7 +846,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     try {
       switch (current.op) {
         case 'store':
-          return storeOne(item as StoreItem);
+          return storeOne(item as StoreItem, current.umask);
         case 'place':
           return placeOne(item as PlaceItem, current.umask);
         default: {
