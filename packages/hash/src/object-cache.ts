@@ -62,6 +62,8 @@ export interface VerifyOptions {
 interface Inspection {
   status: ObjectStatus;
   entries?: { relpath: string; md5: string }[];
+  /** the size of each object checked, by its path (when they were all there) */
+  sizes?: Map<string, number>;
   /** why the object is missing or corrupt, naming the file concerned */
   error?: HashError;
 }
@@ -99,6 +101,12 @@ function code(error: unknown): string | undefined {
 export class ObjectCache {
   readonly root: string;
   private readonly memo: HashMemo | undefined;
+  /**
+   * Objects just verified as strictly as checkout verifies them (small ones read), by md5: the
+   * checkout that follows such a verify (the caller plans, then places) uses that inspection
+   * rather than reading every object a second time. Taken once.
+   */
+  private readonly vouched = new Map<string, Inspection>();
 
   constructor(root: string, options: ObjectCacheOptions = {}) {
     this.root = path.resolve(root);
@@ -186,7 +194,9 @@ export class ObjectCache {
     options: VerifyOptions = {},
   ): Promise<{ status: ObjectStatus; problem?: HashError }> {
     const trustFrom = options.beforeCheckout ? VERIFY_BY_CONTENT_BELOW : undefined;
-    const { status, error } = await this.inspect(md5, options.memo ?? this.memo, trustFrom);
+    const inspection = await this.inspect(md5, options.memo ?? this.memo, trustFrom);
+    const { status, error } = inspection;
+    if (options.beforeCheckout && status === 'ok') this.vouched.set(md5.toLowerCase(), inspection);
     return status === 'ok' || !error ? { status } : { status, problem: error };
   }
 
@@ -212,6 +222,14 @@ export class ObjectCache {
       return;
     }
     await unprotectFile(absolute, stats);
+  }
+
+  /**
+   * A directory manifest's relpaths and md5s, as recorded (the manifest checked against its
+   * name), without looking at the objects it lists.
+   */
+  async manifestEntries(md5dir: string): Promise<{ relpath: string; md5: string }[]> {
+    return this.loadManifest(md5dir);
   }
 
   /**
@@ -242,7 +260,10 @@ export class ObjectCache {
         hint: `Use some of ${LINK_TYPES.join(', ')}.`,
       });
     }
-    const { status, entries, error } = await this.inspect(md5, memo, VERIFY_BY_CONTENT_BELOW);
+    const vouched = this.vouched.get(md5.toLowerCase());
+    this.vouched.delete(md5.toLowerCase());
+    const { status, entries, sizes, error } =
+      vouched ?? (await this.inspect(md5, memo, VERIFY_BY_CONTENT_BELOW));
     if (status === 'missing') {
       throw new HashError('CACHE_MISSING', `Object ${md5} is not in the cache '${this.root}'`, {
         path: error?.path ?? this.objectPath(md5),
@@ -258,7 +279,7 @@ export class ObjectCache {
       });
     }
     if (entries) {
-      await this.checkoutDirectory(entries, target, linkTypes, memo, options.ignore);
+      await this.checkoutDirectory(entries, sizes, target, linkTypes, memo, options.ignore);
     } else {
       await this.checkoutFile(md5, target, linkTypes, memo, options.isexec ?? false);
     }
@@ -335,8 +356,10 @@ export class ObjectCache {
     let missing: HashError | undefined;
     let corrupt: HashError | undefined;
     let failure: unknown;
+    const sizes = new Map<string, number>();
     const hasher = new FileHasher<[string, string]>(
       ([objectPath, md5], hash) => {
+        sizes.set(objectPath, hash.size);
         if (hash.md5 !== md5) {
           corrupt ??= new HashError('CACHE_CORRUPT', `'${objectPath}' holds md5 ${hash.md5}`, {
             path: objectPath,
@@ -358,7 +381,7 @@ export class ObjectCache {
     if (failure !== undefined) throw failure;
     if (corrupt) return { status: 'corrupt', error: corrupt };
     if (missing) return { status: 'missing', error: missing };
-    return { status: 'ok' };
+    return { status: 'ok', sizes };
   }
 
   /** Whether each target already holds its md5 (symlinks followed); unreadable counts as no. */
@@ -411,6 +434,7 @@ export class ObjectCache {
 
   private async checkoutDirectory(
     entries: { relpath: string; md5: string }[],
+    knownSizes: Map<string, number> | undefined,
     target: string,
     linkTypes: readonly LinkType[],
     memo: HashMemo | undefined,
@@ -463,20 +487,18 @@ export class ObjectCache {
     const leaves = [...wantedDirectories].filter((relpath) => !parents.has(relpath));
     await Promise.all(leaves.map((relpath) => mkdir(local(relpath), { recursive: true })));
     const missing = entries.filter((entry) => !keep.has(entry.relpath));
-    const unique = [...new Set(missing.map((entry) => entry.md5))];
-    const objectSizes = await hashPool().run(
-      'stat',
-      unique.map((md5) => this.objectPath(md5)),
-    );
-    const sizes = new Map(unique.map((md5, index) => [md5, objectSizes[index] ?? 0]));
+    // the sizes the verification saw (else a stat of each object)
+    let sizes = knownSizes;
+    if (!sizes) {
+      const unique = [...new Set(missing.map((entry) => this.objectPath(entry.md5)))];
+      const objectSizes = await hashPool().run('stat', unique);
+      sizes = new Map(unique.map((objectPath, index) => [objectPath, objectSizes[index] ?? 0]));
+    }
     await this.place(
-      missing.map((entry) => ({
-        src: this.objectPath(entry.md5),
-        dest: local(entry.relpath),
-        linkTypes,
-        isexec: false,
-        size: sizes.get(entry.md5) ?? 0,
-      })),
+      missing.map((entry) => {
+        const src = this.objectPath(entry.md5);
+        return { src, dest: local(entry.relpath), linkTypes, isexec: false, size: sizes.get(src) ?? 0 };
+      }),
     );
   }
 }

@@ -27,7 +27,7 @@ export interface WorkerEnvironment {
 }
 
 export function runHashWorker(environment: WorkerEnvironment): void {
-  const { fs, crypto, path, port } = environment;
+  const { fs, crypto, port } = environment;
   /** DVC reads 2**20 bytes at a time; md5-dos2unix depends on that chunking. */
   const CHUNK = 1 << 20;
   /** istextblock looks at the first 512 bytes of each chunk. */
@@ -763,16 +763,20 @@ export function runHashWorker(environment: WorkerEnvironment): void {
   }
 
   /** A plain copy of a regular file to a new file created with `mode` (the umask applies). */
-  function copyPlain(src: string, dest: string, mode: number): void {
+  function copyPlain(src: string, dest: string, mode: number, size: number): void {
     const source = fs.openSync(src, O_RDONLY | O_NONBLOCK);
     try {
       const out = fs.openSync(dest, 'wx', mode);
       try {
+        let total = 0;
         for (;;) {
           const read = fs.readSync(source, buffer, 0, CHUNK, null);
           if (read === 0) break;
           writeAll(out, buffer.subarray(0, read));
+          total += read;
           checkCancelled();
+          // a short read at the size expected is the end (saving the final empty read)
+          if (read < CHUNK && total >= size) break;
         }
       } finally {
         fs.closeSync(out);
@@ -795,7 +799,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
           fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
           fs.chmodSync(temporary, mode);
         } else if (link === 'copy') {
-          copyPlain(item.src, temporary, mode);
+          copyPlain(item.src, temporary, mode, item.size);
           // the umask applied at creation: only an execute bit it took away needs a chmod
           if ((mode & umask) !== 0) fs.chmodSync(temporary, mode);
         } else if (link === 'symlink') {
