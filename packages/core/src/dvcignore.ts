@@ -29,6 +29,18 @@ export class DvcIgnore {
   }
 
   /**
+   * Whether the `.dvcignore` in `dir` (repo-relative posix, `''` for the root) holds any rule
+   * (`tvc init` writes one with comments only).
+   */
+  hasRules(dir: string): boolean {
+    const file = path.join(this.root, dir, '.dvcignore');
+    if (!existsSync(file)) return false;
+    return readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .some((line) => line.trim() !== '' && !line.startsWith('#'));
+  }
+
+  /**
    * Whether the entry `repoPath` is ignored by a rule, assuming its parent directories are not
    * (a walk that skips ignored directories only needs this).
    */

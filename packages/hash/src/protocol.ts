@@ -146,6 +146,33 @@ export interface Operations {
   list: { item: string; results: DirectoryListing[] };
   /** items are names in the directory `dir` under `root`; see `known` and `knownMd5s` */
   run: { item: string; results: RunResult };
+  /** items are relpaths under `root` (files or directories, directories walked), stat'ed only */
+  digest: { item: string; results: DigestResult };
+  /** the stat keys of the cache objects a manifest lists, in its order (part = `d<hex>` of them) */
+  objdigest: { item: ObjectDigestItem; results: DigestResult };
+}
+
+/** A digest of stat keys (see digest.ts): what changed files or objects would change. */
+export interface DigestResult {
+  /** per item: `f<stat key>` for a file, `d<hex>` for a directory's digest, '' for what cannot be digested */
+  parts: string[];
+  files: number;
+  size: number;
+  /**
+   * false when the digest must not vouch for anything: a file changed in the last two seconds
+   * (racy), a special file, a symlink to a directory, a `.dvcignore` or a name the walk always
+   * leaves out (`.git`, `.hg`, `.dvc`), a missing object
+   */
+  trusted: boolean;
+}
+
+/** Part of a `.dir` manifest's objects to digest: entries `from` to `to` (exclusive; -1: the end). */
+export interface ObjectDigestItem {
+  manifest: string;
+  /** `<cache>/files/md5/` */
+  objects: string;
+  from: number;
+  to: number;
 }
 
 export type Operation = keyof Operations;
