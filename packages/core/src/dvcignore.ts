@@ -22,7 +22,8 @@ export class DvcIgnore {
     let rules = this.#rules.get(dir);
     if (rules === undefined) {
       const file = path.join(this.root, dir, '.dvcignore');
-      rules = existsSync(file) ? ignore().add(readFileSync(file, 'utf8')) : null;
+      // a file of comments only (as `tvc init` writes it) is no rules: nothing to test per path
+      rules = this.hasRules(dir) ? ignore().add(readFileSync(file, 'utf8')) : null;
       this.#rules.set(dir, rules);
     }
     return rules;

@@ -200,6 +200,12 @@ export interface WorkerRequest<K extends Operation = Operation> {
   seg?: number | undefined;
   /** run: the index in the run of the first name given */
   first?: number | undefined;
+  /**
+   * run: the names come as one item joined by NUL, `known` as one string joined by newlines and
+   * `knownMd5s` as one string of 32 characters per name (zeros when none): three strings clone
+   * far cheaper than three arrays of strings
+   */
+  packed?: boolean | undefined;
   /** tree: element 0 is non-zero while some worker could take more work */
   hungry?: Int32Array | undefined;
   /** tree: hand back what is left after hashing this many files (the main thread's slices) */

@@ -962,7 +962,15 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     if (message.op === 'tree') return runTree(message);
     if (message.op === 'list') return runList(message);
     if (message.op === 'run') {
-      const items = message.items as string[];
+      let items = message.items as string[];
+      if (message.packed) {
+        items = items[0]!.split('\0');
+        if (message.known) message.known = message.known[0]!.split('\n');
+        if (message.knownMd5s) {
+          const md5s = message.knownMd5s[0]!;
+          message.knownMd5s = items.map((_, index) => md5s.slice(index * 32, index * 32 + 32));
+        }
+      }
       const maxBytes = message.maxBytes ?? Number.POSITIVE_INFINITY;
       const hashed = hashRun(
         message.root!,
