@@ -129,11 +129,23 @@ export interface PlaceResult {
   error?: ItemError | undefined;
 }
 
+/**
+ * The results of a store or place batch by column (one object per item cost the workers ~5% of
+ * their time in structured cloning, on 50,000 small files): `stored` 1 per stored object, `texts`
+ * each item's key (store) or link type (place) joined by newlines ('' for none).
+ */
+export interface PackedItems {
+  stored: Uint8Array;
+  texts: string;
+  bytesRead: Float64Array;
+  errors: Record<number, ItemError>;
+}
+
 export interface Operations {
   /** items are absolute paths; see WorkerRequest.known and .dos2unix */
   hash: { item: string; results: HashBatch };
-  store: { item: StoreItem; results: StoreResult[] };
-  place: { item: PlaceItem; results: PlaceResult[] };
+  store: { item: StoreItem; results: PackedItems };
+  place: { item: PlaceItem; results: PackedItems };
   /** size of each path, -1 when missing */
   stat: { item: string; results: number[] };
   /**

@@ -11,6 +11,7 @@ import type {
   DirectoryListing,
   HashBatch,
   ObjectDigestItem,
+  PackedItems,
   PlaceItem,
   PlaceResult,
   RunResult,
@@ -989,7 +990,26 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       checkCancelled();
       results.push(runItem(item, message));
     }
-    return results;
+    return message.op === 'stat' ? results : packItems(results as (StoreResult & PlaceResult)[]);
+  }
+
+  function packItems(results: (StoreResult & PlaceResult)[]): PackedItems {
+    const packed: PackedItems = {
+      stored: new Uint8Array(results.length),
+      texts: '',
+      bytesRead: new Float64Array(results.length),
+      errors: {},
+    };
+    const texts: string[] = new Array(results.length);
+    for (let index = 0; index < results.length; index++) {
+      const result = results[index]!;
+      if (result.stored) packed.stored[index] = 1;
+      texts[index] = result.key ?? result.link ?? '';
+      packed.bytesRead[index] = result.bytesRead ?? 0;
+      if (result.error) packed.errors[index] = result.error;
+    }
+    packed.texts = texts.join('\n');
+    return packed;
   }
 
   /** buffers the response of the current request transfers (see pack) */
