@@ -10,6 +10,7 @@ for (const bench of [
   'load-pipeline.mjs',
   'load-templated.mjs',
   'hash.mjs',
+  'data.mjs',
   'exp-show.mjs',
   'queue.mjs',
 ]) {

@@ -22,10 +22,23 @@ export class DvcIgnore {
     let rules = this.#rules.get(dir);
     if (rules === undefined) {
       const file = path.join(this.root, dir, '.dvcignore');
-      rules = existsSync(file) ? ignore().add(readFileSync(file, 'utf8')) : null;
+      // a file of comments only (as `tvc init` writes it) is no rules: nothing to test per path
+      rules = this.hasRules(dir) ? ignore().add(readFileSync(file, 'utf8')) : null;
       this.#rules.set(dir, rules);
     }
     return rules;
+  }
+
+  /**
+   * Whether the `.dvcignore` in `dir` (repo-relative posix, `''` for the root) holds any rule
+   * (`tvc init` writes one with comments only).
+   */
+  hasRules(dir: string): boolean {
+    const file = path.join(this.root, dir, '.dvcignore');
+    if (!existsSync(file)) return false;
+    return readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .some((line) => line.trim() !== '' && !line.startsWith('#'));
   }
 
   /**

@@ -240,7 +240,7 @@ export class StatusChecker {
 
   /** Whether the hash of what is at `absolute` matches `item` ('' when it does, else a status word). */
   async #compare(absolute: string, item: LockItem | undefined): Promise<'' | 'deleted' | 'modified'> {
-    const current = await this.#settled(absolute, () => this.workspace.hash(absolute));
+    const current = await this.#settled(absolute, () => this.workspace.currentHash(absolute));
     // Still changing after a few attempts: something is writing it; it is not what was recorded.
     if (current === 'changing') return existsSync(absolute) ? 'modified' : 'deleted';
     if (!current) return 'deleted';

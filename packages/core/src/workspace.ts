@@ -1,6 +1,8 @@
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
+  digestDirectory,
+  digestObjects,
   HashError,
   HashMemo,
   hashPath,
@@ -8,9 +10,10 @@ import {
   md5Dos2Unix,
   ObjectCache,
   type PathHash,
+  TreeMemo,
 } from '@tvc/hash';
 import { configValue, type DvcConfig, readDvcConfig } from './dvc-config';
-import { DvcIgnore } from './dvcignore';
+import { ALWAYS_IGNORED, DvcIgnore } from './dvcignore';
 import { TvcError } from './errors';
 import { isWithin, toPosix } from './paths';
 
@@ -18,6 +21,8 @@ const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy
 
 /** Where tvc keeps its hash memo (a memo, not a DVC format: see COMPAT §3). */
 export const MEMO_FILE = path.join('.dvc', 'tmp', 'tvc-hash-memo.json');
+/** Stat digests of directories and of `.dir` objects (see @tvc/hash's digest.ts), beside it. */
+export const TREE_MEMO_FILE = path.join('.dvc', 'tmp', 'tvc-tree-memo.json');
 
 export interface HashProgress {
   readonly path: string;
@@ -36,6 +41,7 @@ export class Workspace {
   readonly ignore: DvcIgnore;
   readonly #hashes = new Map<string, Promise<PathHash | undefined>>();
   #memo: Promise<HashMemo> | undefined;
+  #trees: Promise<TreeMemo> | undefined;
   #onProgress: ((progress: HashProgress) => void) | undefined;
 
   constructor(root: string, options: { onProgress?: (progress: HashProgress) => void } = {}) {
@@ -53,6 +59,50 @@ export class Workspace {
   memo(): Promise<HashMemo> {
     this.#memo ??= HashMemo.open(path.join(this.root, MEMO_FILE));
     return this.#memo;
+  }
+
+  /** The stat digests of directories and `.dir` objects, loaded on first use. */
+  trees(): Promise<TreeMemo> {
+    this.#trees ??= TreeMemo.open(path.join(this.root, TREE_MEMO_FILE));
+    return this.#trees;
+  }
+
+  /**
+   * The kind and md5 of what is at `absolute` now, for comparing with a recorded hash (status):
+   * an unchanged directory is answered from its stat digest (a stat per file in the hashing
+   * threads; no file read, no memo lookup per file here), anything else as {@link hash} does.
+   */
+  async currentHash(absolute: string): Promise<{ kind: 'file' | 'directory'; md5: string } | undefined> {
+    const brief = (hash: PathHash | undefined) => hash && { kind: hash.kind, md5: hash.md5 };
+    if (!this.#digestible(absolute)) return brief(await this.hash(absolute));
+    const before = await digestDirectory(absolute).catch(() => undefined);
+    if (before?.digest === undefined) return brief(await this.hash(absolute));
+    const trees = await this.trees();
+    const known = trees.get(absolute, before.digest);
+    if (known !== undefined) return { kind: 'directory', md5: known };
+    const hash = await this.hash(absolute);
+    if (hash?.kind === 'directory') {
+      // recorded only if nothing changed while it was hashed
+      const after = await digestDirectory(absolute).catch(() => undefined);
+      if (after?.digest === before.digest) trees.set(absolute, before.digest, hash.md5);
+    }
+    return brief(hash);
+  }
+
+  /**
+   * Whether a stat digest can stand for the hash of `absolute`: a real directory (not a
+   * symlink), and no `.dvcignore` above it in the repository (the digest itself refuses one
+   * inside), since ignore rules decide what its hash covers.
+   */
+  #digestible(absolute: string): boolean {
+    if (!lstatSync(absolute, { throwIfNoEntry: false })?.isDirectory()) return false;
+    if (!isWithin(this.root, absolute)) return true;
+    const parts = toPosix(path.relative(this.root, absolute)).split('/');
+    if (parts.some((part) => ALWAYS_IGNORED.has(part))) return false;
+    for (let depth = 0; depth < parts.length; depth++) {
+      if (this.ignore.hasRules(parts.slice(0, depth).join('/'))) return false;
+    }
+    return true;
   }
 
   /** The hash of what is at `absolute` now (`undefined` when nothing is there); computed once per run. */
@@ -112,6 +162,7 @@ export class Workspace {
     options: { beforeCheckout?: boolean } = {},
   ): Promise<'ok' | 'missing' | 'corrupt'> {
     try {
+      if (md5.endsWith('.dir') && !options.beforeCheckout) return await this.#verifyTree(md5);
       if (!md5.endsWith('.dir') && !options.beforeCheckout) {
         // An object the memo saw intact, unchanged since: no need to read it again.
         const known = await this.#remembered(this.cache.objectPath(md5));
@@ -124,6 +175,24 @@ export class Workspace {
     } catch {
       return 'corrupt';
     }
+  }
+
+  /**
+   * A `.dir` object trusted on the memo: its manifest and objects unchanged since a verification
+   * found them intact (their stat digest) is 'ok' without a memo lookup per object.
+   */
+  async #verifyTree(md5: string): Promise<'ok' | 'missing' | 'corrupt'> {
+    this.cache.objectPath(md5); // refuses what is not a hash
+    const name = `objects\0${this.cache.root}\0${md5.toLowerCase()}`;
+    const before = await digestObjects(this.cache.root, md5).catch(() => undefined);
+    const trees = await this.trees();
+    if (trees.get(name, before?.digest) === 'ok') return 'ok';
+    const status = await this.cache.verify(md5, { memo: await this.memo() });
+    if (status === 'ok' && before?.digest !== undefined) {
+      const after = await digestObjects(this.cache.root, md5).catch(() => undefined);
+      if (after?.digest === before.digest) trees.set(name, before.digest, 'ok');
+    }
+    return status;
   }
 
   /**
@@ -212,5 +281,6 @@ export class Workspace {
   /** Saves the memo. */
   async close(): Promise<void> {
     if (this.#memo) await (await this.#memo).save();
+    if (this.#trees) await (await this.#trees).save();
   }
 }

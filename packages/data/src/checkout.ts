@@ -77,7 +77,7 @@ async function compare(
         : current.entries.map((entry) => ({ relpath: entry.relpath, md5: entry.md5 }));
     return { touched, stats: { added: 0, modified: 1, deleted: 0 } };
   }
-  const manifest = await workspace.cache.readManifest(md5);
+  const manifest = await workspace.cache.manifestEntries(md5);
   if (current.kind === 'file') {
     return {
       touched: [{ relpath: '', md5: current.md5 }],
@@ -146,7 +146,7 @@ export async function checkoutData(
         continue;
       }
       const sub = toPosix(path.relative(owner.output.absolute, absolute));
-      const entries = (await workspace.cache.readManifest(item.md5)).filter(
+      const entries = (await workspace.cache.manifestEntries(item.md5)).filter(
         (entry) => entry.relpath === sub || entry.relpath.startsWith(`${sub}/`),
       );
       if (entries.length === 0) {
@@ -193,12 +193,13 @@ export async function checkoutData(
         }
         continue;
       }
-      if ((await workspace.verify(md5)) !== 'ok') {
+      // as strictly as the checkout below checks (small objects read), which then reads none again
+      if ((await workspace.verify(md5, { beforeCheckout: true })) !== 'ok') {
         failed.push(toPosix(path.relative(tvc.cwd, output.absolute)));
         continue;
       }
       if (!current) {
-        const files = isDirectory ? (await workspace.cache.readManifest(md5)).length : 1;
+        const files = isDirectory ? (await workspace.cache.manifestEntries(md5)).length : 1;
         plans.push({
           ...placement(item),
           display,

@@ -1,3 +1,5 @@
+export type { Digest } from './digest.js';
+export { digestDirectory, digestObjects, TreeMemo } from './digest.js';
 export type { HashErrorCode, HashErrorOptions } from './errors.js';
 export { HashError } from './errors.js';
 export { hashDirectory, hashFile, hashPath, md5Dos2Unix } from './hash.js';

@@ -59,6 +59,8 @@ export interface RunOptions {
   dir?: string | undefined;
   seg?: number | undefined;
   first?: number | undefined;
+  /** run: see WorkerRequest.packed */
+  packed?: boolean | undefined;
   /** not for the main thread's lane (files over its byte budget) */
   workersOnly?: boolean | undefined;
   /** ahead of the queue (work handed back, next in order) */
@@ -134,6 +136,7 @@ export class WorkerPool {
           dir: options.dir,
           seg: options.seg,
           first: options.first,
+          packed: options.packed,
           hungry: op === 'tree' ? this.hungry : undefined,
           cancel: options.cancel,
         },

@@ -27,6 +27,8 @@ import {
 } from './protocol.js';
 import type { DirEntry, DirHash, HashOptions, HashProgress } from './types.js';
 
+const NO_MD5 = '0'.repeat(32);
+
 /** Files per run in directed mode (the workers use the same in tree jobs). */
 const RUN = 256;
 
@@ -257,8 +259,16 @@ class TreeHasher {
     if (memo) {
       const directory = dir === '' ? this.root : `${this.root}/${dir}`;
       records = names.map((name) => memo.lookup(`${directory}/${name}`));
-      known = records.map((record) => record?.key ?? '');
-      knownMd5s = records.map((record) => record?.md5 ?? '');
+      // packed into one string each (see WorkerRequest.packed): far cheaper to clone
+      let keys = '';
+      let md5s = '';
+      for (let index = 0; index < records.length; index++) {
+        const record = records[index];
+        keys += index === 0 ? (record?.key ?? '') : `\n${record?.key ?? ''}`;
+        md5s += record?.md5 ?? NO_MD5;
+      }
+      known = [keys];
+      knownMd5s = [md5s];
     }
     const options = {
       dir,
@@ -267,12 +277,13 @@ class TreeHasher {
       keys: memo !== undefined,
       known,
       knownMd5s,
+      packed: true,
       workersOnly: large,
       // ahead of the directories still to list: depth first, so that the manifest is emitted
       // (and the results held freed) as the hashing goes
       next: true,
     };
-    this.submit('run', names, options, (result, reported) => {
+    this.submit('run', [names.join('\0')], options, (result, reported) => {
       this.accept(result, names, records, reported);
       // the main thread's lane hands on the rest of a run from a file over its size limit
       if (result.rest.length > 0) this.hashRun(dir, seg, first + result.sizes.length, result.rest, true);

@@ -7,8 +7,11 @@
 // the libuv threadpool driven from the main thread.
 import type { MessagePort } from 'node:worker_threads';
 import type {
+  DigestResult,
   DirectoryListing,
   HashBatch,
+  ObjectDigestItem,
+  PackedItems,
   PlaceItem,
   PlaceResult,
   RunResult,
@@ -27,7 +30,7 @@ export interface WorkerEnvironment {
 }
 
 export function runHashWorker(environment: WorkerEnvironment): void {
-  const { fs, crypto, path, port } = environment;
+  const { fs, crypto, port } = environment;
   /** DVC reads 2**20 bytes at a time; md5-dos2unix depends on that chunking. */
   const CHUNK = 1 << 20;
   /** istextblock looks at the first 512 bytes of each chunk. */
@@ -611,11 +614,53 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     });
   }
 
+  /**
+   * Temporary names: `.<name>.<pid>-<12 hex>.tmp`, the hex a random 48-bit start (per thread)
+   * counted up. One random draw per name cost ~25 µs in each worker (getrandom under contention),
+   * more than the rest of placing a small file; uniqueness only needs distinct names, and the
+   * files are created exclusively ('wx', or link/rename that fail on an existing name) anyway.
+   */
+  let temporaryCounter = crypto.randomBytes(6).readUIntBE(0, 6);
   function temporaryName(dest: string): string {
-    return path.join(
-      path.dirname(dest),
-      `.${path.basename(dest)}.${process.pid}-${crypto.randomBytes(6).toString('hex')}.tmp`,
-    );
+    temporaryCounter = (temporaryCounter + 1) % 0x1000000000000;
+    const slash = dest.lastIndexOf('/');
+    return `${dest.slice(0, slash)}/.${dest.slice(slash + 1)}.${process.pid}-${temporaryCounter.toString(16).padStart(12, '0')}.tmp`;
+  }
+
+  /**
+   * Errors of a reflink that say the filesystems cannot clone at all (rather than this one file):
+   * after one, this thread stops trying reflinks between the same two directory trees (as DVC
+   * tests each link type once per cache), sparing a failed clone (open, create, ioctl, unlink)
+   * on every file.
+   */
+  const NO_CLONE = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOTTY', 'ENOSYS', 'EINVAL']);
+  /** `<src device>:<dest device>` of the pairs of filesystems reflinks failed between */
+  const noClone = new Set<string>();
+  /** device of each directory seen (stat'ed once per thread) */
+  const devices = new Map<string, number>();
+  function deviceOf(file: string): number {
+    const directory = file.slice(0, file.lastIndexOf('/')) || '/';
+    let device = devices.get(directory);
+    if (device === undefined) {
+      device = fs.statSync(directory, { throwIfNoEntry: false })?.dev ?? -1;
+      devices.set(directory, device);
+    }
+    return device;
+  }
+  /** The pair of filesystems a clone from `src` to `dest` goes between. */
+  function clonePair(src: string, dest: string): string {
+    return `${deviceOf(src)}:${deviceOf(dest)}`;
+  }
+  function cloneFailed(pair: string, error: unknown): void {
+    if (NO_CLONE.has((error as NodeJS.ErrnoException).code ?? '')) noClone.add(pair);
+  }
+
+  /** Cache directories (`files/md5/<2>`) known to exist: created once per thread, not per object. */
+  const madeDirectories = new Set<string>();
+  function ensureDirectory(directory: string): void {
+    if (madeDirectories.has(directory)) return;
+    fs.mkdirSync(directory, { recursive: true });
+    madeDirectories.add(directory);
   }
 
   function removeQuietly(file: string): void {
@@ -659,22 +704,26 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     }
   }
 
-  function storeOne(item: StoreItem): StoreResult {
+  function storeOne(item: StoreItem, umask: number): StoreResult {
     // An object already there is kept only if it holds its md5: one rewritten in place (same
     // size, other bytes) is replaced below, atomically (rename over a 0444 file works).
     const intact = intactObject(item);
     if (intact) return { stored: false, key: intact.key, bytesRead: intact.bytesRead };
-    fs.mkdirSync(path.dirname(item.dest), { recursive: true });
+    ensureDirectory(item.dest.slice(0, item.dest.lastIndexOf('/')));
     const temporary = temporaryName(item.dest);
     try {
       let consumed: { bytesRead: number; md5: string };
       let cloned = false;
-      try {
-        fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
-        cloned = true;
-      } catch (error) {
-        removeQuietly(temporary);
-        if (!FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      const pair = clonePair(item.src, item.dest);
+      if (!noClone.has(pair)) {
+        try {
+          fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
+          cloned = true;
+        } catch (error) {
+          removeQuietly(temporary);
+          if (!FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+          cloneFailed(pair, error);
+        }
       }
       if (cloned) {
         // The clone shares blocks with the source: hash the clone, which is what the cache keeps.
@@ -704,9 +753,10 @@ export function runHashWorker(environment: WorkerEnvironment): void {
           `'${item.src}' changed while it was being saved (expected md5 ${item.md5}, read ${md5})`,
         );
       }
-      fs.chmodSync(temporary, 0o444);
+      // created 0444 unless the umask took read bits away (a clone has the source's mode)
+      if (cloned || (umask & 0o444) !== 0) fs.chmodSync(temporary, 0o444);
       fs.renameSync(temporary, item.dest);
-      // the key after the chmod and the rename, which both change the ctime
+      // the key after the rename, which changes the ctime
       const stats = fs.lstatSync(item.dest, { bigint: true });
       return { stored: true, key: statKey(stats), bytesRead };
     } catch (error) {
@@ -715,18 +765,46 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     }
   }
 
+  /** A plain copy of a regular file to a new file created with `mode` (the umask applies). */
+  function copyPlain(src: string, dest: string, mode: number, size: number): void {
+    const source = fs.openSync(src, O_RDONLY | O_NONBLOCK);
+    try {
+      const out = fs.openSync(dest, 'wx', mode);
+      try {
+        let total = 0;
+        for (;;) {
+          const read = fs.readSync(source, buffer, 0, CHUNK, null);
+          if (read === 0) break;
+          writeAll(out, buffer.subarray(0, read));
+          total += read;
+          checkCancelled();
+          // a short read at the size expected is the end (saving the final empty read)
+          if (read < CHUNK && total >= size) break;
+        }
+      } finally {
+        fs.closeSync(out);
+      }
+    } finally {
+      fs.closeSync(source);
+    }
+  }
+
   function placeOne(item: PlaceItem, umask: number): PlaceResult {
     const temporary = temporaryName(item.dest);
     const mode = (0o666 & ~umask) | (item.isexec ? 0o100 : 0);
     let lastError: unknown;
     for (const link of item.linkTypes) {
+      let pair: string | undefined;
       try {
         if (link === 'reflink') {
+          pair = clonePair(item.src, item.dest);
+          if (noClone.has(pair)) continue;
           fs.copyFileSync(item.src, temporary, COPYFILE_FICLONE_FORCE);
           fs.chmodSync(temporary, mode);
         } else if (link === 'copy') {
-          fs.copyFileSync(item.src, temporary);
-          fs.chmodSync(temporary, mode);
+          copyPlain(item.src, temporary, mode, item.size);
+          // the umask applied at creation: only an execute bit it took away needs a chmod
+          if ((mode & umask) !== 0) fs.chmodSync(temporary, mode);
         } else if (link === 'symlink') {
           fs.symlinkSync(item.src, temporary);
         } else if (item.size === 0) {
@@ -739,6 +817,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       } catch (error) {
         removeQuietly(temporary);
         if (!FALLBACK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        if (pair !== undefined) cloneFailed(pair, error);
         lastError = error;
         continue;
       }
@@ -777,7 +856,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     try {
       switch (current.op) {
         case 'store':
-          return storeOne(item as StoreItem);
+          return storeOne(item as StoreItem, current.umask);
         case 'place':
           return placeOne(item as PlaceItem, current.umask);
         default: {
@@ -791,12 +870,111 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     }
   }
 
+  // Digests (digest.ts): what a no-op status needs to know that nothing changed, from stats alone.
+
+  /** names whose presence means an ignore rule or DVC's walk could leave something out */
+  const UNTRUSTED_NAMES = new Set(['.dvcignore', '.git', '.hg', '.dvc']);
+  const MD5_HEX = /^[0-9a-f]{32}$/;
+
+  /** `<name>\0<key>\n` per file, `<name>/\0<digest>\n` per directory, in manifest order, MD5'd. */
+  function digestDirectory(directory: string, into: DigestResult): string {
+    checkCancelled();
+    const { names, kinds } = listDirectory(directory);
+    let text = '';
+    for (let index = 0; index < names.length; index++) {
+      const name = names[index]!;
+      if (UNTRUSTED_NAMES.has(name)) into.trusted = false;
+      const kind = kinds.charCodeAt(index);
+      if (kind === 100 /* d */) {
+        text += `${name}/\0${digestDirectory(`${directory}/${name}`, into)}\n`;
+      } else if (kind === 102 /* f */) {
+        text += `${name}\0${digestFile(`${directory}/${name}`, into)}\n`;
+      } else into.trusted = false;
+    }
+    return crypto.hash('md5', text, 'hex');
+  }
+
+  /**
+   * A digest's key of a file: the memo's fields, with the times in ms as doubles (sub-µs
+   * resolution; the BigInt stats the memo's ns keys need cost ~3x more, Dates included). Files
+   * changed in the last two seconds are not trusted, so that two writes within one timestamp
+   * tick cannot go unseen.
+   */
+  function digestKey(stats: import('node:fs').Stats, into: DigestResult, now: number): string {
+    if (now - stats.mtimeMs <= 2000 || now - stats.ctimeMs <= 2000) into.trusted = false;
+    into.files++;
+    into.size += stats.size;
+    return `${stats.ino}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.size}`;
+  }
+
+  /** A file's digest key (symlinks followed), counted into `into`; '' when it is not a regular file. */
+  function digestFile(file: string, into: DigestResult): string {
+    const stats = fs.statSync(file, { throwIfNoEntry: false });
+    if (!stats?.isFile()) {
+      into.trusted = false;
+      return '';
+    }
+    return digestKey(stats, into, Date.now());
+  }
+
+  function runDigest(message: WorkerRequest): DigestResult {
+    const root = message.root!;
+    const result: DigestResult = { parts: [], files: 0, size: 0, trusted: true };
+    for (const item of message.items as string[]) {
+      const absolute = item === '' ? root : `${root}/${item}`;
+      const link = fs.lstatSync(absolute, { throwIfNoEntry: false });
+      if (link?.isDirectory()) result.parts.push(`d${digestDirectory(absolute, result)}`);
+      else if (link?.isSymbolicLink() && fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) {
+        // not followed by the walk
+        result.trusted = false;
+        result.parts.push('');
+      } else result.parts.push(`f${digestFile(absolute, result)}`);
+    }
+    return result;
+  }
+
+  /** `<key>\n` per object a manifest lists (from..to), MD5'd; a missing object is untrusted. */
+  function runObjectDigest(message: WorkerRequest): DigestResult {
+    const result: DigestResult = { parts: [], files: 0, size: 0, trusted: true };
+    const now = Date.now();
+    for (const item of message.items as ObjectDigestItem[]) {
+      const entries = JSON.parse(fs.readFileSync(item.manifest, 'utf8')) as { md5?: unknown }[];
+      const to = item.to < 0 ? entries.length : Math.min(item.to, entries.length);
+      let text = '';
+      for (let index = item.from; index < to; index++) {
+        if (index % 256 === 0) checkCancelled();
+        const md5 = entries[index]?.md5;
+        if (typeof md5 !== 'string' || !MD5_HEX.test(md5)) {
+          result.trusted = false;
+          continue;
+        }
+        const stats = fs.statSync(`${item.objects}${md5.slice(0, 2)}/${md5.slice(2)}`, {
+          throwIfNoEntry: false,
+        });
+        if (stats?.isFile()) text += `${digestKey(stats, result, now)}\n`;
+        else result.trusted = false;
+      }
+      result.parts.push(`d${crypto.hash('md5', text, 'hex')}`);
+    }
+    return result;
+  }
+
   function runRequest(message: WorkerRequest): unknown {
+    if (message.op === 'digest') return runDigest(message);
+    if (message.op === 'objdigest') return runObjectDigest(message);
     if (message.op === 'hash') return hashBatch(message);
     if (message.op === 'tree') return runTree(message);
     if (message.op === 'list') return runList(message);
     if (message.op === 'run') {
-      const items = message.items as string[];
+      let items = message.items as string[];
+      if (message.packed) {
+        items = items[0]!.split('\0');
+        if (message.known) message.known = message.known[0]!.split('\n');
+        if (message.knownMd5s) {
+          const md5s = message.knownMd5s[0]!;
+          message.knownMd5s = items.map((_, index) => md5s.slice(index * 32, index * 32 + 32));
+        }
+      }
       const maxBytes = message.maxBytes ?? Number.POSITIVE_INFINITY;
       const hashed = hashRun(
         message.root!,
@@ -815,7 +993,26 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       checkCancelled();
       results.push(runItem(item, message));
     }
-    return results;
+    return message.op === 'stat' ? results : packItems(results as (StoreResult & PlaceResult)[]);
+  }
+
+  function packItems(results: (StoreResult & PlaceResult)[]): PackedItems {
+    const packed: PackedItems = {
+      stored: new Uint8Array(results.length),
+      texts: '',
+      bytesRead: new Float64Array(results.length),
+      errors: {},
+    };
+    const texts: string[] = new Array(results.length);
+    for (let index = 0; index < results.length; index++) {
+      const result = results[index]!;
+      if (result.stored) packed.stored[index] = 1;
+      texts[index] = result.key ?? result.link ?? '';
+      packed.bytesRead[index] = result.bytesRead ?? 0;
+      if (result.error) packed.errors[index] = result.error;
+    }
+    packed.texts = texts.join('\n');
+    return packed;
   }
 
   /** buffers the response of the current request transfers (see pack) */
