@@ -18,12 +18,16 @@ function setParam(from, to) {
 }
 
 function tvc(...args) {
+  tvcIn(dir, ...args);
+}
+
+function tvcIn(cwd, ...args) {
   if (args[0] === 'metrics-json') {
     console.log(`\n$ cat metrics.json\n${readFileSync(path.join(dir, 'metrics.json'), 'utf8').trim()}`);
     return;
   }
   console.log(`\n$ tvc ${args.join(' ')}`);
-  const result = spawnSync(process.execPath, [tvcBin, ...args], { cwd: dir, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [tvcBin, ...args], { cwd, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(`tvc ${args.join(' ')} exited with ${result.status}`);
     process.exit(result.status ?? 1);
@@ -72,12 +76,25 @@ tvc('repro');
 git('add', '-A');
 git('commit', '-q', '-m', 'reproduced');
 
+console.log('\n# 6. Share it: push the data to a remote (a directory here; s3://, ssh://, https:// work the');
+console.log('#    same), and a teammate who clones the repository gets the data with tvc pull.');
+const store = `${dir}-store`;
+const clone = `${dir}-clone`;
+tvc('remote', 'add', '-d', 'store', store);
+git('add', '.dvc/config');
+git('commit', '-q', '-m', 'default remote');
+tvc('push');
+execFileSync('git', ['clone', '-q', dir, clone], { stdio: 'ignore' });
+console.log(`\n$ git clone ${dir} ${clone} && cd ${clone}`);
+tvcIn(clone, 'pull');
+tvcIn(clone, 'status');
+
 console.log(
-  '\n# 6. An experiment sweep: queue one experiment per learning rate and epoch count, run two at a time',
+  '\n# 7. An experiment sweep: queue one experiment per learning rate and epoch count, run two at a time',
 );
 console.log('#    in temporary copies of the repository (the workspace stays as it is), compare.');
 tvc('exp', 'run', '--queue', '-S', 'train.learning_rate=0.005,0.05', '-S', 'train.epochs=3,30');
 tvc('exp', 'run', '--run-all', '--jobs', '2');
 tvc('queue', 'status');
 tvc('exp', 'show', '--drop', 'data.*|src.*|.*\\.(csv|json|bin)$');
-console.log(`\nThe demo repository is left at ${dir}`);
+console.log(`\nThe demo repository is left at ${dir} (its remote at ${store}, the clone at ${clone})`);
