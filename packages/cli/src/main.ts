@@ -151,6 +151,7 @@ export function createProgram(
     .option('-j, --jobs <n>', 'run up to n independent stages at the same time')
     .option('--json', 'print what happened to each stage as JSON')
     .option('--pull', 'first pull the missing data of the stages from the default remote')
+    .option('--allow-missing', 'skip stages whose only change is missing data (a clone not yet pulled)')
     .action(run(() => import('./commands/repro')));
 
   const params = program.command('params').description('compare and show params').helpCommand(false);

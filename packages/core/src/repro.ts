@@ -44,6 +44,12 @@ export interface ReproOptions {
   readonly pipeline?: boolean;
   /** `-P`: every pipeline of the repository. */
   readonly allPipelines?: boolean;
+  /**
+   * `--allow-missing`: a stage whose only changes are missing data (deleted dependencies, outputs
+   * deleted or not in the cache) is not reproduced, as DVC's. Dependencies an upstream stage of
+   * this run rewrites are not missing: that stage changed them.
+   */
+  readonly allowMissing?: boolean;
   /** `--dry`: print what would run, change nothing. */
   readonly dry?: boolean;
   /** `-k` / `--ignore-errors`. */
@@ -472,7 +478,7 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
   const { tvc, options } = context;
   const event: StageEvent = { stage, run: context.run };
   const status = await context.checker.status(stage);
-  if (!force && !needsRun(status)) {
+  if (!force && !needsRun(status, { allowMissing: options.allowMissing })) {
     await tvc.hooks.stageSkipped.promise(event);
     return 'skipped';
   }

@@ -371,8 +371,14 @@ export class StatusChecker {
 }
 
 /** Whether `repro` must act on the stage (DVC's `changed()`: frozen stages ignore their dependencies). */
-export function needsRun(status: StageStatus): boolean {
+export function needsRun(status: StageStatus, options: { readonly allowMissing?: boolean } = {}): boolean {
   if (status.commandChanged) return true;
-  if (!status.stage.frozen && (status.alwaysChanged || Object.keys(status.deps).length > 0)) return true;
-  return Object.keys(status.outs).length > 0;
+  // `repro --allow-missing` (DVC's rule): data that is only missing — a dependency deleted, an
+  // output deleted or not in the cache, as in a fresh clone before pulling — is no change.
+  const counted = (entries: StageStatus['deps'], missing: readonly string[]) =>
+    Object.values(entries).filter(
+      (value) => !(options.allowMissing && typeof value === 'string' && missing.includes(value)),
+    ).length;
+  if (!status.stage.frozen && (status.alwaysChanged || counted(status.deps, ['deleted']) > 0)) return true;
+  return counted(status.outs, ['deleted', 'not in cache']) > 0;
 }

@@ -22,6 +22,7 @@ export interface ReproCommandOptions {
   readonly json?: boolean;
   readonly quiet?: boolean;
   readonly pull?: boolean;
+  readonly allowMissing?: boolean;
 }
 
 /**
@@ -97,6 +98,7 @@ export default async function repro(
       pipeline: options.pipeline,
       allPipelines: options.allPipelines,
       dry: options.dry,
+      allowMissing: options.allowMissing,
       onError: options.ignoreErrors ? 'ignore' : options.keepGoing ? 'keep-going' : 'fail',
       forceDownstream: options.forceDownstream,
       noRunCache: options.runCache === false,
