@@ -90,7 +90,8 @@ describe('tvc exp run', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("experiment 'broken' failed");
     expect(result.stderr).toContain("'train'");
-    expect(result.stderr).toContain('exit code 3');
+    expect(result.stderr).toContain('exited with code 3');
+    expect(result.stderr).not.toContain('(exit code 3)');
     expect(await expRefs(repo)).toEqual(new Map());
     expect(await repo.read('params.yaml')).toContain('lr: 13');
   });

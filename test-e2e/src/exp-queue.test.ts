@@ -245,7 +245,7 @@ describe('tvc exp run --temp', () => {
     const result = await repo.tvc('exp', 'run', '--temp', '-S', 'lr=13', '-n', 'bad', '--keep-failed');
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(
-      /experiment 'bad' failed: .*'train'.*\(exit code 3\); no experiment was recorded, the partial results are in (\S+)/,
+      /experiment 'bad' failed: .*'train'.*exited with code 3; no experiment was recorded, the partial results are in (\S+)/,
     );
     const kept = /the partial results are in (\S+)/.exec(result.stderr)![1]!;
     expect(existsSync(path.join(kept, 'data.txt'))).toBe(true);
@@ -343,7 +343,7 @@ describe('tvc queue', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("experiment 'flaky' failed; retrying (attempt 2 of 2)");
     expect(run.stderr).toMatch(
-      /ERROR: experiment 'broken' failed: .*'train'.*\(exit code 4\); see `tvc queue logs broken`/,
+      /ERROR: experiment 'broken' failed: .*'train'.*exited with code 4; see `tvc queue logs broken`/,
     );
     const done = await status(repo);
     const byName = new Map(done.tasks.map((task) => [task.name, task]));
@@ -355,7 +355,7 @@ describe('tvc queue', () => {
     expect(flakyLog).toContain('--- attempt 2 of 2 ---');
     const brokenLog = (await repo.tvc('queue', 'logs', 'broken')).stdout;
     expect(brokenLog).toContain('flaky failure');
-    expect(brokenLog).toMatch(/ERROR: .*exit code 4\)\nThe partial results are in (\S+)\n$/);
+    expect(brokenLog).toMatch(/ERROR: .*exited with code 4\nThe partial results are in (\S+)\n$/);
     const kept = /The partial results are in (\S+)/.exec(brokenLog)![1]!;
     expect(existsSync(kept)).toBe(true);
     expect([...(await expRefs(repo)).keys()]).toEqual(['flaky']);

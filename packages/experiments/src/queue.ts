@@ -307,7 +307,9 @@ export async function runQueueWorker(tvc: Tvc, options: QueueWorkerOptions = {})
           if (outcome.status === 'failed') {
             const error = outcome.error;
             const exit =
-              error?.exitCode !== undefined && error.exitCode !== null
+              error?.exitCode !== undefined &&
+              error.exitCode !== null &&
+              !error.message?.includes(`code ${error.exitCode}`)
                 ? ` (exit code ${error.exitCode})`
                 : '';
             appendFileSync(

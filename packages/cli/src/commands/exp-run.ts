@@ -184,7 +184,7 @@ export default async function expRun(
   } catch (error) {
     if (name !== undefined && error instanceof CheckpointRunError) {
       const cause = error.cause;
-      const exit = exitSuffix(cause instanceof StageFailedError ? cause.exitCode : undefined);
+      const exit = exitSuffix(cause instanceof StageFailedError ? cause.exitCode : undefined, error.message);
       throw new TvcError(
         error.code,
         `experiment '${name}' failed: ${error.message}${exit}${keptCheckpoints(error.ref, error.sha, error.count)}`,
@@ -192,7 +192,7 @@ export default async function expRun(
       );
     }
     if (name !== undefined && error instanceof TvcError) {
-      const exit = exitSuffix(error instanceof StageFailedError ? error.exitCode : undefined);
+      const exit = exitSuffix(error instanceof StageFailedError ? error.exitCode : undefined, error.message);
       throw new TvcError(
         error.code,
         `experiment '${name}' failed: ${error.message}${exit}; no experiment was recorded, the partial results are in the workspace`,
@@ -206,9 +206,10 @@ export default async function expRun(
   }
 }
 
-/** ` (exit code N)` when a command's exit code is known. */
-function exitSuffix(code: number | null | undefined): string {
-  return code !== undefined && code !== null ? ` (exit code ${code})` : '';
+/** ` (exit code N)` when a command's exit code is known and `message` does not already say it. */
+function exitSuffix(code: number | null | undefined, message: string | undefined): string {
+  if (code === undefined || code === null || message?.includes(`code ${code}`)) return '';
+  return ` (exit code ${code})`;
 }
 
 function applyHint(io: Io, names: readonly string[]): void {
@@ -269,7 +270,7 @@ async function runTemp(
   );
   if (outcome.status === 'failed') {
     const error = outcome.error;
-    const exit = exitSuffix(error?.exitCode);
+    const exit = exitSuffix(error?.exitCode, error?.message);
     throw new TvcError(
       error?.code ?? 'EXP_FAILED',
       outcome.ref
@@ -360,7 +361,7 @@ async function runAll(
 function reportFailed(io: Io, failed: readonly QueueEntry[]): void {
   for (const entry of failed) {
     const error = entry.outcome?.error;
-    const exit = exitSuffix(error?.exitCode);
+    const exit = exitSuffix(error?.exitCode, error?.message);
     writeLine(
       io.stderr,
       `ERROR: experiment '${entry.name}' failed: ${error?.message ?? 'unknown error'}${exit}${keptCheckpoints(entry.outcome?.ref, entry.outcome?.sha, entry.outcome?.checkpoints)}; see \`tvc queue logs ${entry.name}\``,
