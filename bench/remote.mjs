@@ -3,7 +3,9 @@
 // everything pushed, and `pull` into a fresh clone (git clone, empty cache, no data), on a local
 // directory remote and on an S3-compatible server (moto in server mode, started here on a loopback
 // port; the remote configured with `endpointurl`). `cp -r` of the cache's objects is the local
-// baseline. Every command runs as its own process, timed from outside; each round runs every job
+// baseline; for S3, the server's floor: the same files as plain HTTP PUTs and GETs from this
+// process, as many at once as the tools' default jobs (moto is one Python process: it bounds both
+// tools). Every command runs as its own process, timed from outside; each round runs every job
 // once per tool, so that load from other processes falls on both alike; medians, ratios, and the
 // load average before and after. Each round pushes to a new remote (a new directory, a new bucket)
 // so that no remote index from an earlier round applies. Checks that both tools push the same
@@ -33,7 +35,7 @@ const motoBin = [
   path.join(root, '.venv/bin/moto_server'),
   dvcBin && path.join(path.dirname(dvcBin), 'moto_server'),
 ].find((candidate) => candidate && fs.existsSync(candidate));
-const withS3 = !process.argv.includes('--no-s3');
+const withS3 = !process.argv.includes('--no-s3') && motoBin !== undefined;
 const data = path.join(here, '.data/remote');
 // moto takes any key unless told otherwise; both tools read the same config.local
 const env = { ...benchEnv, DVC_NO_ANALYTICS: '1' };
@@ -42,11 +44,10 @@ if (!fs.existsSync(path.join(here, '../packages/cli/dist'))) {
   console.error('packages/cli/dist is missing: run `pnpm build` first.');
   process.exit(1);
 }
-if (withS3 && !motoBin) {
-  console.error(
-    'moto_server not found: run .ci/run once (it installs moto[server] in .venv), or pass --no-s3.',
+if (!process.argv.includes('--no-s3') && !motoBin) {
+  console.log(
+    'moto_server not found (run .ci/run once: it installs moto[server] in .venv): local remote only.',
   );
-  process.exit(1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,6 +115,50 @@ async function freshBuckets(endpoint, buckets) {
     const made = await fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
     if (!made.ok) throw new Error(`creating bucket ${bucket}: ${made.status} ${await made.text()}`);
   }
+}
+
+/**
+ * The server's floor: the same files as plain unsigned HTTP PUTs (then GETs) into a bucket of
+ * their own, `jobs` at once, from this process (no start-up, no hashing, no signing, no listing).
+ */
+async function serverFloor(endpoint, dir, jobs) {
+  const bucket = 'bench-floor';
+  await fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
+  const files = [
+    path.join(dir, 'big.bin'),
+    ...listFiles(path.join(dir, 'data')).map((file) => path.join(dir, 'data', file)),
+  ];
+  const each = async (work) => {
+    let next = 0;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: jobs }, async () => {
+        while (next < files.length) {
+          const index = next++;
+          await work(`${endpoint}/${bucket}/o${index}`, files[index]);
+        }
+      }),
+    );
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const put = await each(async (url, file) => {
+    const body = fs.createReadStream(file);
+    const size = fs.statSync(file).size;
+    const response = await fetch(url, {
+      method: 'PUT',
+      body,
+      duplex: 'half',
+      headers: { 'content-length': String(size), 'x-amz-acl': 'public-read' },
+    });
+    if (!response.ok) throw new Error(`PUT ${url}: ${response.status}`);
+    await response.arrayBuffer();
+  });
+  const get = await each(async (url) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+    for await (const _ of response.body);
+  });
+  return { put, get };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,7 +256,7 @@ if (dvc) {
   for (const file of ['data.dvc', 'big.bin.dvc'])
     check(`md5 in ${file}`, recordedMd5(sources.tvc, file), recordedMd5(sources.dvc, file));
 }
-const times = { cp: [] };
+const times = { cp: [], floorPut: [], floorGet: [] };
 for (const kind of kinds)
   for (const job of ['push', 'status', 'pull'])
     for (const tool of names) times[`${job}:${kind}:${tool}`] = [];
@@ -225,6 +270,16 @@ for (let round = 0; round < runs; round++) {
   for (const tool of names) {
     fs.rmSync(path.join(data, `remote-${tool}-${round}`), { recursive: true, force: true });
     configure(tool, sources[tool], round, moto?.endpoint);
+  }
+
+  if (moto) {
+    const floor = await serverFloor(moto.endpoint, source, 4 * os.cpus().length);
+    times.floorPut.push(floor.put);
+    times.floorGet.push(floor.get);
+    await freshBuckets(
+      moto.endpoint,
+      names.map((tool) => `bench-${tool}-${round}`),
+    );
   }
 
   // the baseline: the cache's objects copied to an empty directory
@@ -319,6 +374,12 @@ for (const kind of kinds) {
   }
 }
 console.log(`\n\`cp -r\` of the cache's objects (files/md5) to an empty directory: ${show(cp)}.`);
+if (moto) {
+  console.log(
+    `The S3 server's floor: the same files as plain HTTP PUTs, ${4 * os.cpus().length} at once, from one process: ` +
+      `${show(ms('floorPut'))}; GETs: ${show(ms('floorGet'))} (no start-up, hashing, signing or listing).`,
+  );
+}
 if (!dvc) console.log('DVC not found: set TVC_DVC or run .ci/run once (it makes .venv) to compare.');
 if (checks.length > 0) {
   console.log(`\nResults disagree:\n${checks.join('\n')}`);
