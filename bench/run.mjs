@@ -11,6 +11,7 @@ for (const bench of [
   'load-templated.mjs',
   'hash.mjs',
   'data.mjs',
+  'remote.mjs',
   'exp-show.mjs',
   'queue.mjs',
 ]) {
