@@ -232,7 +232,9 @@ describe('temporary workspaces do not leak (item 7)', () => {
     const repo = await project();
     const plain = await repo.tvc('exp', 'run', '--temp', '-S', 'lr=13', '-n', 'bad');
     expect(plain.code).toBe(255);
-    expect(plain.stderr).toMatch(/experiment 'bad' failed: .*exited with code 3; no experiment was recorded\n/);
+    expect(plain.stderr).toMatch(
+      /experiment 'bad' failed: .*exited with code 3; no experiment was recorded\n/,
+    );
     expect(tempWorkspaces(repo)).toEqual([]);
     const kept = await repo.tvc('exp', 'run', '--temp', '-S', 'lr=13', '-n', 'bad', '--keep-failed');
     expect(kept.code).toBe(255);
