@@ -11,10 +11,11 @@
 //
 // A digest vouches for nothing when it is not `trusted` (a racy file, a special file, a
 // `.dvcignore`, ...): callers then hash or verify as usual.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file';
 import { hashPool } from './pool.js';
 import type { DigestResult } from './protocol.js';
 
@@ -195,15 +196,7 @@ export class TreeMemo {
       flat.push(name, digest, value);
     }
     const text = `{"format":"${FORMAT}","version":${VERSION},"records":${JSON.stringify(flat)}}\n`;
-    await mkdir(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await writeFile(temporary, text);
-      await rename(temporary, this.file);
-    } catch (error) {
-      await unlink(temporary).catch(() => {});
-      throw error;
-    }
+    await writeFileAtomic(this.file, text);
     this.changed = false;
   }
 }

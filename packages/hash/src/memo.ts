@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file';
 
 const FORMAT = 'tvc-hash-memo';
 /** 2: keys hold the ctime (version 1's `inode:mtime:size` keys are dropped, so files are read once more) */
@@ -78,15 +78,7 @@ export class HashMemo {
     const flat: string[] = [];
     for (const [file, record] of records) flat.push(file, record.key, record.md5);
     const text = `{"format":"${FORMAT}","version":${VERSION},"entries":${JSON.stringify(flat)}}\n`;
-    await mkdir(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await writeFile(temporary, text);
-      await rename(temporary, this.file);
-    } catch (error) {
-      await unlink(temporary).catch(() => {});
-      throw error;
-    }
+    await writeFileAtomic(this.file, text);
     this.changed = false;
   }
 
