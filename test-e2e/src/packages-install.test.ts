@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './harness';
 
 /**
- * Every package installs outside the monorepo. Always: each package is packed once with `pnpm
- * pack` (~5 s) and its tarball's manifest checked (`workspace:*` replaced by a version, `files`,
+ * Every package installs outside the monorepo, and the build that makes them is quiet. Always:
+ * each package is packed once with `pnpm pack` (~5 s) and its tarball's manifest checked (`workspace:*` replaced by a version, `files`,
  * `exports` with `types` first, the files it names inside). With TVC_PACK_INSTALL=1 (`pnpm
  * test:pack`; ~1 min, most of it npm install of the AWS SDK and friends), the tarballs are
  * installed with npm into an empty project, a script there loads a pipeline and hashes a
@@ -167,4 +167,21 @@ describe.runIf(INSTALL)('installed with npm into an empty project', () => {
     expect(help.stdout).toMatch(/^Usage: tvc/);
     expect(help.stdout).toContain('exp');
   });
+});
+
+describe('the build', () => {
+  it("is quiet: turbo shows a failing task's log, not every package's tsup output", () => {
+    const dry = execFileSync(
+      'pnpm',
+      ['exec', 'turbo', 'run', 'build', 'typecheck', '--filter', '@tvc/hash', '--dry=json'],
+      { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const tasks = (
+      JSON.parse(dry) as { tasks: { taskId: string; resolvedTaskDefinition: { outputLogs: string } }[] }
+    ).tasks.map((task) => [task.taskId, task.resolvedTaskDefinition.outputLogs]);
+    expect(tasks).toEqual([
+      ['@tvc/hash#build', 'errors-only'],
+      ['@tvc/hash#typecheck', 'errors-only'],
+    ]);
+  }, 60_000);
 });
