@@ -128,6 +128,7 @@ export class Tvc {
     const loaded = options.config ?? (await loadConfig(root));
     const tvc = new Tvc(root, cwd, loaded.filepath, options);
     tvc.#config = loaded;
+    tvc.#openOptions = options;
     const configDir = loaded.filepath ? path.dirname(loaded.filepath) : root;
     for (const spec of options.plugins ?? []) {
       tvc.apply(await resolvePlugin(spec, configDir, undefined), 'option');
@@ -144,7 +145,6 @@ export class Tvc {
       for (const plugin of preset.plugins) tvc.apply(plugin, 'preset', preset.name);
     }
     tvc.hooks.initialize.call();
-    tvc.#openOptions = options;
     return tvc;
   }
 
