@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TempRepo } from './harness';
 
@@ -71,7 +72,7 @@ describe('third-party plugins from the project config', () => {
     await repo.write('.tvcrc.json', JSON.stringify({ plugins: ['./broken.mjs'] }));
     const result = await repo.tvc('stage', 'list');
     expect(result.code).toBe(255);
-    expect(result.stderr).toContain("ERROR: plugin 'broken' failed in 'apply': boom");
+    expect(result.stderr).toContain("ERROR: .tvcrc.json: plugin 'broken' failed in 'apply': boom");
   });
 
   it('a plugin whose tap throws is named with the hook', async () => {
@@ -97,7 +98,7 @@ describe('third-party plugins from the project config', () => {
     );
     const read = await repo.tvc('read', 'params.ini');
     expect(read.code).toBe(255);
-    expect(read.stderr).toContain("ERROR: plugin 'bad-format' failed in 'paramsFormat': oops");
+    expect(read.stderr).toContain("ERROR: package.json: plugin 'bad-format' failed in 'paramsFormat': oops");
   });
 
   it('a missing plugin and an unknown config key are clear errors', async () => {
@@ -111,6 +112,64 @@ describe('third-party plugins from the project config', () => {
     expect(unknown.stderr).toContain(
       "ERROR: .tvcrc.json: invalid tvc config: unknown key 'plugin' — did you mean 'plugins'?",
     );
+  });
+
+  it("a plugin's fault is the plugin's: named with the plugin and the config file, never 'unexpected error'", async () => {
+    repo = await TempRepo.create();
+    const run = async (...args: string[]) => {
+      const result = await repo!.tvc(...args);
+      expect(result.stderr).not.toMatch(/unexpected error|ERR_INTERNAL|node:internal/i);
+      expect(result.code).toBe(255);
+      return result.stderr;
+    };
+    await repo.write('.tvcrc.json', JSON.stringify({ plugins: [42, './p.mjs', ['x', 3]] }));
+    expect(await run('stage', 'list')).toBe(
+      "ERROR: .tvcrc.json: invalid tvc config: plugins[0]: expected a module path, a package name, [name, options] or a plugin, not the number 42; plugins[2]: the options of 'x' must be an object\n",
+    );
+    await repo.write('tvc.config.mjs', 'export default {\n  plugins: [\n  ]\n  bad: 1\n};\n');
+    await rm(repo.path('.tvcrc.json'));
+    expect(await run('stage', 'list')).toBe(
+      "ERROR: tvc.config.mjs:4: cannot load the tvc config: syntax error: Unexpected identifier 'bad'\n",
+    );
+    const command = (plugin: string, name: string, body: string) =>
+      `export default function ${plugin}(tvc) {\n  tvc.hooks.commands.tap('${plugin}', (registry) => registry.add('${plugin}', { name: '${name}', description: 'x', run() { ${body} } }));\n}\n`;
+    await repo.write('tvc.config.mjs', "export default { plugins: ['./p.mjs'] };\n");
+    await repo.write('p.mjs', command('p', 'boom', 'return null.x;'));
+    expect(await run('boom')).toBe(
+      "ERROR: tvc.config.mjs: plugin 'p' failed in 'command boom': Cannot read properties of null (reading 'x')\n",
+    );
+    await repo.write('p.mjs', command('p', 'status', 'return 0;'));
+    expect(await run('status')).toBe(
+      "ERROR: tvc.config.mjs: plugin 'p' failed in 'commands': 'status' is a tvc command already; give the plugin's command another name\n",
+    );
+    await repo.write('tvc.config.mjs', "export default { plugins: ['./p.mjs', './q.mjs'] };\n");
+    await repo.write('p.mjs', command('p', 'go', 'return 0;'));
+    await repo.write('q.mjs', command('q', 'go', 'return 0;'));
+    expect(await run('go')).toBe(
+      "ERROR: tvc.config.mjs: plugin 'q' failed in 'commands': command 'go' is already defined by plugin 'p'\n",
+    );
+    await repo.write('q.mjs', "export default function q(tvc) {\n  tvc.hooks.log.tap('q', () => {}));\n}\n");
+    expect(await run('dag')).toMatch(
+      /^ERROR: tvc\.config\.mjs: cannot load plugin '\.\/q\.mjs': syntax error in .*q\.mjs:2: Unexpected token '\)'\n$/,
+    );
+  });
+
+  it('options reach a function plugin as its second argument and a class plugin through its constructor', async () => {
+    repo = await TempRepo.create();
+    await repo.write(
+      'f.mjs',
+      "export default function f(tvc, options) { tvc.hooks.commands.tap('f', (r) => r.add('f', { name: 'f', description: 'x', run({ io }) { io.stdout.write(`f ${options.greeting}\\n`); } })); }\n",
+    );
+    await repo.write(
+      'c.mjs',
+      "export default class C { static PLUGIN_NAME = 'c'; constructor(options) { this.options = options; } apply(tvc) { tvc.hooks.commands.tap('c', (r) => r.add('c', { name: 'c', description: 'x', run: ({ io }) => { io.stdout.write(`c ${this.options.greeting}\\n`); } })); } }\n",
+    );
+    await repo.write(
+      'tvc.config.mjs',
+      "export default { plugins: [['./f.mjs', { greeting: 'hi' }], ['./c.mjs', { greeting: 'hello' }]] };\n",
+    );
+    expect((await repo.tvc('f')).stdout).toBe('f hi\n');
+    expect((await repo.tvc('c')).stdout).toBe('c hello\n');
   });
 
   it('an unknown executor lists the ones there are', async () => {

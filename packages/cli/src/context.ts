@@ -16,7 +16,7 @@ export class CommandContext {
 
   /** The repository's Tvc; a clear error outside a DVC repository. */
   tvc(): Promise<Tvc> {
-    this.#tvc ??= openTvc({ cwd: this.io.cwd });
+    this.#tvc ??= openTvc({ cwd: this.io.cwd, cacheParsedFiles: true });
     return this.#tvc;
   }
 }
@@ -24,7 +24,7 @@ export class CommandContext {
 /** Opens the repository around `cwd` if there is one (to learn its plugin commands), else nothing. */
 export function openIfInRepository(cwd: string): Promise<Tvc> | undefined {
   if (!findUp(cwd, '.dvc')) return undefined;
-  const opening = openTvc({ cwd });
+  const opening = openTvc({ cwd, cacheParsedFiles: true });
   opening.catch(() => {}); // reported when a command needs it
   return opening;
 }

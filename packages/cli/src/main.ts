@@ -1,4 +1,4 @@
-import type { CommandSpec, Tvc } from '@tvc/core';
+import { type CommandSpec, PluginError, type Tvc, TvcError } from '@tvc/core';
 import { terminateHashWorkers } from '@tvc/hash';
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
@@ -197,7 +197,7 @@ export function createProgram(
 
 function addPluginCommand(
   program: Command,
-  spec: CommandSpec & { plugin?: string },
+  spec: CommandSpec & { plugin?: string; configFile?: string | undefined },
   io: Io,
   tvc: Promise<Tvc> | undefined,
   result: { code: number },
@@ -208,7 +208,16 @@ function addPluginCommand(
     parent =
       parent.commands.find((command) => command.name() === group) ?? parent.command(group).helpCommand(false);
   }
-  const command = common(parent.command(names[names.length - 1]!)).description(
+  const leaf = names[names.length - 1]!;
+  if (parent.commands.some((command) => command.name() === leaf || command.aliases().includes(leaf))) {
+    throw new PluginError(
+      spec.plugin ?? 'unknown plugin',
+      'commands',
+      new Error(`'${spec.name}' is a tvc command already; give the plugin's command another name`),
+      spec.configFile,
+    );
+  }
+  const command = common(parent.command(leaf)).description(
     spec.plugin ? `${spec.description} (plugin ${spec.plugin})` : spec.description,
   );
   for (const argument of spec.arguments ?? []) {
@@ -223,13 +232,16 @@ function addPluginCommand(
       .slice(0, -2)
       .flatMap((value) => (Array.isArray(value) ? value : value === undefined ? [] : [value]));
     const context = new CommandContext(io, self.optsWithGlobals().verbose === true, tvc);
-    result.code =
-      (await spec.run({
-        tvc: await context.tvc(),
-        args: positional.map(String),
-        options: self.opts(),
-        io,
-      })) ?? 0;
+    const opened = await context.tvc();
+    try {
+      result.code =
+        (await spec.run({ tvc: opened, args: positional.map(String), options: self.opts(), io })) ?? 0;
+    } catch (error) {
+      // the plugin's fault, not tvc's: named with the plugin and its config file
+      if (error instanceof TvcError) throw error;
+      const plugin = spec.plugin ?? 'unknown plugin';
+      throw new PluginError(plugin, `command ${spec.name}`, error, opened.pluginConfigFile(plugin));
+    }
   });
 }
 
@@ -237,15 +249,22 @@ function addPluginCommand(
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const tvc = openIfInRepository(io.cwd);
   let pluginCommands: CommandSpec[] = [];
+  let commandsError: unknown;
   if (tvc) {
+    const opened = await tvc.catch(() => undefined);
+    // Not opened: the error surfaces when a command needs the repository; built-in commands still work.
     try {
-      pluginCommands = (await tvc).commands();
-    } catch {
-      // The error surfaces when a command needs the repository; built-in commands still work.
+      pluginCommands = (opened?.commands() ?? []).map((spec) => ({
+        ...spec,
+        configFile: opened?.pluginConfigFile(spec.plugin),
+      }));
+    } catch (error) {
+      commandsError = error; // two plugins adding one command: the config is at fault
     }
   }
   const verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
+    if (commandsError) throw commandsError;
     const { program, result } = createProgram(io, tvc, pluginCommands);
     if (argv.length === 0) {
       program.outputHelp({ error: true });

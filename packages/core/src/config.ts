@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TvcError } from './errors';
-import type { PluginSpec, TvcPlugin } from './plugin';
+import { PluginError, TvcError } from './errors';
+import type { PluginSpec, TvcPlugin, TvcPluginFunction } from './plugin';
 import { suggest } from './schema';
 
 /** The project's tvc configuration (`tvc.config.*`, `.tvcrc*`, or `"tvc"` in package.json). */
@@ -44,40 +45,102 @@ export const CONFIG_PLACES = [
   'tvc.config.yml',
 ] as const;
 
-/** Whether any config place is taken; cosmiconfig (slow to load) is only needed then. */
-function hasConfigCandidate(root: string): boolean {
+/** The first config place taken (cosmiconfig's order), or `undefined`. */
+function findConfigFile(root: string): string | undefined {
   for (const place of CONFIG_PLACES) {
     const file = path.join(root, place);
     if (!existsSync(file)) continue;
-    if (place !== 'package.json') return true;
+    if (place !== 'package.json') return file;
     try {
       const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-      if (manifest && typeof manifest === 'object' && 'tvc' in manifest) return true;
+      if (manifest && typeof manifest === 'object' && 'tvc' in manifest) return file;
     } catch {
-      return true; // let cosmiconfig report it
+      return file; // let cosmiconfig report it
     }
   }
-  return false;
+  return undefined;
+}
+
+const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs'];
+
+/**
+ * Where Node finds a syntax error in `file`: its `import()` says only "Unexpected identifier"
+ * (and through cosmiconfig, a Node.js internal assertion). `node --check` prints the line; it runs
+ * only when the import has already failed.
+ */
+function syntaxErrorLine(file: string): number | undefined {
+  const checked = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
+  const match = /:(\d+)\r?\n/.exec(checked.stderr ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Imports a JavaScript config as Node would; a failure is the config's, located when it can be. */
+async function importConfig(file: string, display: string): Promise<unknown> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    const syntax = error instanceof SyntaxError;
+    throw new TvcError(
+      'CONFIG_INVALID',
+      `cannot load the tvc config: ${syntax ? 'syntax error: ' : ''}${(error as Error).message}`,
+      { cause: error, location: { file: display, line: syntax ? syntaxErrorLine(file) : undefined } },
+    );
+  }
+  if (!('default' in module)) {
+    throw new TvcError('CONFIG_INVALID', 'the tvc config has no default export', {
+      location: { file: display },
+      hint: 'export default { plugins: [ … ] };',
+    });
+  }
+  return module.default;
+}
+
+/** Why a config's plugin entry is not one, or `undefined` when it is. */
+function pluginSpecProblem(spec: unknown): string | undefined {
+  if (typeof spec === 'string') return spec === '' ? 'an empty module name' : undefined;
+  if (typeof spec === 'function') return undefined;
+  if (Array.isArray(spec)) {
+    const [name, options, ...rest] = spec as unknown[];
+    if (typeof name !== 'string' || name === '')
+      return 'a [name, options] pair must start with a module name';
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
+      return `the options of '${name}' must be an object`;
+    return rest.length > 0 ? `'${name}' has more than [name, options]` : undefined;
+  }
+  if (typeof spec === 'object' && spec !== null) {
+    return typeof (spec as { apply?: unknown }).apply === 'function'
+      ? undefined
+      : 'an object plugin needs an apply(tvc) method';
+  }
+  return `expected a module path, a package name, [name, options] or a plugin, not ${spec === null ? 'null' : `the ${typeof spec} ${String(spec)}`}`;
 }
 
 /** Reads the config at the project root (only there: a parent directory's config is not ours). */
 export async function loadConfig(root: string): Promise<LoadedConfig> {
-  if (!hasConfigCandidate(root)) return { config: {}, filepath: undefined };
-  const { cosmiconfig } = await import('cosmiconfig');
-  const explorer = cosmiconfig('tvc', { searchStrategy: 'none', searchPlaces: [...CONFIG_PLACES] });
-  let result: Awaited<ReturnType<typeof explorer.search>>;
-  try {
-    result = await explorer.search(root);
-  } catch (error) {
-    throw new TvcError('CONFIG_INVALID', `cannot read the tvc config: ${(error as Error).message}`, {
-      cause: error,
-      location: { file: path.join(root, 'tvc.config') },
-    });
+  const filepath = findConfigFile(root);
+  if (!filepath) return { config: {}, filepath: undefined };
+  const file = path.relative(root, filepath) || filepath;
+  let value: unknown;
+  if (SCRIPT_EXTENSIONS.includes(path.extname(filepath))) {
+    value = await importConfig(filepath, file);
+  } else {
+    const { cosmiconfig } = await import('cosmiconfig');
+    const explorer = cosmiconfig('tvc', { searchStrategy: 'none', searchPlaces: [...CONFIG_PLACES] });
+    let result: Awaited<ReturnType<typeof explorer.load>>;
+    try {
+      result = await explorer.load(filepath);
+    } catch (error) {
+      throw new TvcError('CONFIG_INVALID', `cannot read the tvc config: ${(error as Error).message}`, {
+        cause: error,
+        location: { file },
+      });
+    }
+    if (!result || result.isEmpty) return { config: {}, filepath };
+    value = result.config;
   }
-  if (!result || result.isEmpty) return { config: {}, filepath: result?.filepath };
-  const file = path.relative(root, result.filepath) || result.filepath;
-  const value = result.config as unknown;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (value === undefined || value === null) return { config: {}, filepath };
+  if (typeof value !== 'object' || Array.isArray(value)) {
     throw new TvcError('CONFIG_INVALID', 'the tvc config must be an object', { location: { file } });
   }
   const problems: string[] = [];
@@ -89,12 +152,18 @@ export async function loadConfig(root: string): Promise<LoadedConfig> {
   }
   const plugins = (value as { plugins?: unknown }).plugins;
   if (plugins !== undefined && !Array.isArray(plugins)) problems.push("'plugins' must be a list");
+  if (Array.isArray(plugins)) {
+    for (const [index, spec] of plugins.entries()) {
+      const problem = pluginSpecProblem(spec);
+      if (problem) problems.push(`plugins[${index}]: ${problem}`);
+    }
+  }
   if (problems.length > 0) {
     throw new TvcError('CONFIG_INVALID', `invalid tvc config: ${problems.join('; ')}`, {
       location: { file },
     });
   }
-  return { config: value as TvcConfig, filepath: result.filepath };
+  return { config: value as TvcConfig, filepath };
 }
 
 /** Finds a package's entry the way an ESM import from `fromDir` would. */
@@ -160,17 +229,29 @@ export async function resolvePlugin(
   try {
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new TvcError('PLUGIN_LOAD_FAILED', `cannot load plugin '${name}': ${(error as Error).message}`, {
-      location,
-      cause: error,
-    });
+    const syntax = error instanceof SyntaxError;
+    const line = syntax ? syntaxErrorLine(file) : undefined;
+    throw new TvcError(
+      'PLUGIN_LOAD_FAILED',
+      `cannot load plugin '${name}': ${syntax ? `syntax error in ${file}${line ? `:${line}` : ''}: ` : ''}${(error as Error).message}`,
+      { location, cause: error },
+    );
   }
   const exported = module.default ?? module.plugin;
   if (typeof exported === 'function') {
     const isClass = typeof (exported as { prototype?: { apply?: unknown } }).prototype?.apply === 'function';
-    if (isClass) return new (exported as new (options?: Record<string, unknown>) => TvcPlugin)(options);
-    const fn = exported as (tvc: unknown, options?: Record<string, unknown>) => void;
-    const plugin = (tvc: Parameters<Extract<TvcPlugin, (tvc: never) => void>>[0]) => fn(tvc, options);
+    if (isClass) {
+      // a class plugin gets its options through its constructor: ['pkg', { … }] → new Plugin({ … })
+      try {
+        return new (exported as new (options?: Record<string, unknown>) => TvcPlugin)(options);
+      } catch (error) {
+        if (error instanceof TvcError) throw error;
+        const plugin = (exported as { PLUGIN_NAME?: string }).PLUGIN_NAME ?? exported.name ?? name;
+        throw new PluginError(plugin, 'constructor', error, configFile);
+      }
+    }
+    const fn = exported as TvcPluginFunction;
+    const plugin = (tvc: Parameters<TvcPluginFunction>[0]) => fn(tvc, options);
     Object.defineProperty(plugin, 'name', { value: fn.name || name });
     return plugin;
   }
@@ -184,8 +265,6 @@ export async function resolvePlugin(
   throw new TvcError(
     'PLUGIN_INVALID',
     `plugin '${name}' exports no plugin (a class or object with apply(tvc), or a function)`,
-    {
-      location,
-    },
+    { location },
   );
 }

@@ -75,12 +75,18 @@ export class PluginError extends TvcError {
   readonly plugin: string;
   readonly hook: string;
 
-  constructor(plugin: string, hook: string, cause: unknown) {
+  /** `configFile`: the tvc config that named the plugin (the error is located there). */
+  constructor(plugin: string, hook: string, cause: unknown, configFile?: string) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super('PLUGIN_FAILED', `plugin '${plugin}' failed in '${hook}': ${reason}`, {
       cause,
       hint: cause instanceof TvcError ? cause.hint : undefined,
-      location: cause instanceof TvcError ? cause.location : undefined,
+      location:
+        cause instanceof TvcError && cause.location
+          ? cause.location
+          : configFile
+            ? { file: configFile }
+            : undefined,
     });
     this.name = 'PluginError';
     this.plugin = plugin;

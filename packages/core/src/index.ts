@@ -1,3 +1,15 @@
+// The contracts a plugin implements, so that a plugin depends on @tvc/core alone.
+export type { ParamsEdit, ParamsFormat, ParamsTextEditor, ParamsTree, ParamsValue } from '@tvc/params';
+export { ParamsSyntaxError, PythonFloat, writeEdits } from '@tvc/params';
+export type {
+  RemoteErrorCode,
+  RemoteErrorOptions,
+  RemoteStorage,
+  RemoteStorageFactory,
+  RemoteStorageRequest,
+  TransferOptions,
+} from '@tvc/remote';
+export { REMOTE_STORAGE_SPECIFICATION_VERSION, RemoteError } from '@tvc/remote';
 export { writeFileAtomic } from './atomic-write';
 export type { CheckoutResult } from './checkout';
 export { checkoutRecorded } from './checkout';

@@ -76,22 +76,22 @@ describe('ParsedValueCache', () => {
   it('treats a damaged entry as a miss and survives an unwritable directory', () => {
     const values = cache();
     values.set('r', 'text', { a: 1 });
-    const [entry] = readdirSync(values.directory);
-    writeFileSync(path.join(values.directory, entry!), '{"a":');
+    const [entry] = readdirSync(values.directory!);
+    writeFileSync(path.join(values.directory!, entry!), '{"a":');
     expect(values.get('r', 'text')).toBeUndefined();
-    const blocked = new ParsedValueCache(path.join(values.directory, entry!, 'below-a-file'));
+    const blocked = new ParsedValueCache(path.join(values.directory!, entry!, 'below-a-file'));
     expect(() => blocked.set('r', 'text', { a: 1 })).not.toThrow();
     expect(blocked.get('r', 'text')).toBeUndefined();
   });
 
   it('removes the oldest entries past its size', () => {
     const base = cache();
-    const values = new ParsedValueCache(base.directory, { maxEntries: 16 });
+    const values = new ParsedValueCache(base.directory!, { maxEntries: 16 });
     expect(base.maxEntries).toBeGreaterThanOrEqual(512);
     for (let index = 0; index < 16; index++) values.set('r', `text ${index}`, index);
-    const before = readdirSync(values.directory).length;
+    const before = readdirSync(values.directory!).length;
     values.set('r', 'one more', 1);
-    const after = readdirSync(values.directory).length;
+    const after = readdirSync(values.directory!).length;
     expect(before).toBe(16);
     expect(after).toBe(9);
     expect(values.get('r', 'one more')).toBe(1);

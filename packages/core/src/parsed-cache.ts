@@ -24,20 +24,25 @@ const MARK = '\u0000';
  * a cache: every failure to read or write it is ignored.
  */
 export class ParsedValueCache {
-  readonly directory: string;
+  /** Where entries are kept; `undefined`: in memory only, for this process (nothing is written). */
+  readonly directory: string | undefined;
   readonly maxEntries: number;
   readonly stats = { hits: 0, misses: 0 };
+  readonly #memory = new Map<string, string>();
 
-  constructor(directory: string, options: { maxEntries?: number } = {}) {
+  constructor(directory: string | undefined, options: { maxEntries?: number } = {}) {
     this.directory = directory;
     this.maxEntries = options.maxEntries ?? MAX_ENTRIES;
   }
 
   /** The cached value that `reader` gave for `text`, or `undefined`. */
   get(reader: string, text: string): ParamsValue | undefined {
-    let stored: string;
+    let stored: string | undefined;
     try {
-      stored = readFileSync(this.#file(reader, text), 'utf8');
+      stored = this.directory
+        ? readFileSync(this.#file(this.directory, reader, text), 'utf8')
+        : this.#memory.get(this.#key(reader, text));
+      if (stored === undefined) throw new Error('not cached');
     } catch {
       this.stats.misses++;
       return undefined;
@@ -54,11 +59,17 @@ export class ParsedValueCache {
 
   /** Remembers what `reader` gave for `text`. */
   set(reader: string, text: string, value: ParamsValue): void {
-    const file = this.#file(reader, text);
+    if (!this.directory) {
+      if (this.#memory.size >= this.maxEntries) this.#memory.clear();
+      this.#memory.set(this.#key(reader, text), JSON.stringify(encode(value)));
+      return;
+    }
+    const directory = this.directory;
+    const file = this.#file(directory, reader, text);
     const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      mkdirSync(this.directory, { recursive: true });
-      this.#prune();
+      mkdirSync(directory, { recursive: true });
+      this.#prune(directory);
       writeFileSync(temporary, JSON.stringify(encode(value)));
       renameSync(temporary, file);
     } catch {
@@ -79,17 +90,20 @@ export class ParsedValueCache {
     return value;
   }
 
-  #file(reader: string, text: string): string {
-    const digest = createHash('md5').update(`${FORMAT}\0${reader}\0`).update(text).digest('hex');
-    return path.join(this.directory, `${digest}.json`);
+  #key(reader: string, text: string): string {
+    return createHash('md5').update(`${FORMAT}\0${reader}\0`).update(text).digest('hex');
   }
 
-  #prune(): void {
-    const names = readdirSync(this.directory).filter((name) => name.endsWith('.json'));
+  #file(directory: string, reader: string, text: string): string {
+    return path.join(directory, `${this.#key(reader, text)}.json`);
+  }
+
+  #prune(directory: string): void {
+    const names = readdirSync(directory).filter((name) => name.endsWith('.json'));
     if (names.length < this.maxEntries) return;
     const byAge = names
       .map((name) => {
-        const file = path.join(this.directory, name);
+        const file = path.join(directory, name);
         return { file, mtime: statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0 };
       })
       .sort((a, b) => a.mtime - b.mtime);

@@ -9,8 +9,12 @@ export interface TvcPluginObject {
   apply(tvc: Tvc): void;
 }
 
-/** A plain function plugin; its `name` is the function's name. */
-export type TvcPluginFunction = (tvc: Tvc) => void;
+/**
+ * A plain function plugin; its `name` is the function's name. Named in a config as
+ * `['./plugin.mjs', { … }]`, it is called with those options (a class plugin gets them through
+ * its constructor).
+ */
+export type TvcPluginFunction = (tvc: Tvc, options?: Readonly<Record<string, unknown>>) => void;
 
 export type TvcPlugin = TvcPluginObject | TvcPluginFunction;
 
@@ -39,28 +43,32 @@ export function pluginName(plugin: TvcPlugin): string {
 
 type AnyHook = Hook<unknown[], unknown>;
 
-function wrapError(plugin: string, hook: string, error: unknown): unknown {
+/** Which config file named the plugin registering a tap (called as the tap is registered). */
+export type TapOrigin = (tapName: string) => string | undefined;
+
+function wrapError(plugin: string, hook: string, error: unknown, configFile: string | undefined): unknown {
   // A TvcError is a deliberate, user-facing report: it passes through as it is.
-  return error instanceof TvcError ? error : new PluginError(plugin, hook, error);
+  return error instanceof TvcError ? error : new PluginError(plugin, hook, error, configFile);
 }
 
 /**
  * Wraps every tap registered on `hook` so that a throwing (or rejecting) plugin is reported with
- * the hook's and the plugin's names.
+ * the hook's and the plugin's names (and the config file that named it).
  */
-export function guardHook(hookName: string, hook: AnyHook): void {
+export function guardHook(hookName: string, hook: AnyHook, origin?: TapOrigin): void {
   hook.intercept({
     register(tap) {
       const fn = tap.fn as (...args: unknown[]) => unknown;
       const plugin = tap.name;
+      const configFile = origin?.(plugin);
       if (tap.type === 'promise') {
         tap.fn = (...args: unknown[]) => {
           try {
             return Promise.resolve(fn(...args)).catch((error: unknown) => {
-              throw wrapError(plugin, hookName, error);
+              throw wrapError(plugin, hookName, error, configFile);
             });
           } catch (error) {
-            return Promise.reject(wrapError(plugin, hookName, error));
+            return Promise.reject(wrapError(plugin, hookName, error, configFile));
           }
         };
       } else if (tap.type === 'async') {
@@ -69,10 +77,10 @@ export function guardHook(hookName: string, hook: AnyHook): void {
           const rest = args.slice(0, -1);
           try {
             fn(...rest, (error?: unknown, result?: unknown) =>
-              error ? callback(wrapError(plugin, hookName, error)) : callback(undefined, result),
+              error ? callback(wrapError(plugin, hookName, error, configFile)) : callback(undefined, result),
             );
           } catch (error) {
-            callback(wrapError(plugin, hookName, error));
+            callback(wrapError(plugin, hookName, error, configFile));
           }
         };
       } else {
@@ -80,7 +88,7 @@ export function guardHook(hookName: string, hook: AnyHook): void {
           try {
             return fn(...args);
           } catch (error) {
-            throw wrapError(plugin, hookName, error);
+            throw wrapError(plugin, hookName, error, configFile);
           }
         };
       }
@@ -92,6 +100,7 @@ export function guardHook(hookName: string, hook: AnyHook): void {
 /** Guards every hook of a hooks object, including the hooks a HookMap creates later. */
 export function guardHooks(
   hooks: Readonly<Record<string, AnyHook | HookMap<AnyHook>>>,
+  origin?: TapOrigin,
 ): Map<string, Set<string>> {
   const mapKeys = new Map<string, Set<string>>();
   for (const [name, hook] of Object.entries(hooks)) {
@@ -101,12 +110,12 @@ export function guardHooks(
       (hook as HookMap<AnyHook>).intercept({
         factory(key, created) {
           keys.add(String(key));
-          guardHook(`${name}.for(${JSON.stringify(key)})`, created);
+          guardHook(`${name}.for(${JSON.stringify(key)})`, created, origin);
           return created;
         },
       });
     } else {
-      guardHook(name, hook as AnyHook);
+      guardHook(name, hook as AnyHook, origin);
     }
   }
   return mapKeys;

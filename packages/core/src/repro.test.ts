@@ -134,7 +134,7 @@ describe('status', () => {
           throw new Error('not in this test');
         },
       }));
-    const openHere = () => Tvc.open({ cwd: root, plugins: [yamlParams] });
+    const openHere = () => Tvc.open({ cwd: root, plugins: [yamlParams], cacheParsedFiles: true });
     const tvc = await openHere();
     const pipeline = await tvc.loadPipeline();
     const firstStatus = await new StatusChecker(tvc, new Workspace(root)).status(pipeline.stages[0]!);

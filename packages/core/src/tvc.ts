@@ -32,8 +32,23 @@ export interface TvcOptions {
   readonly plugins?: readonly PluginSpec[];
   /** Use this config instead of searching for one. */
   readonly config?: LoadedConfig;
-  /** Presets applied after the plugins; default: the built-in preset. */
+  /**
+   * Presets applied after the plugins. Default: core's own preset only (the pipeline loaders and
+   * templating, no params format or executor); pass `builtinPreset` of `@tvc/preset-default`, or
+   * open with its `openTvc`, for everything the `tvc` CLI has.
+   */
   readonly presets?: readonly Preset[];
+  /**
+   * Keep the values of parsed dvc.yaml and dvc.lock files in `.dvc/tmp/tvc-parsed/` for the next
+   * process (the CLI does: a no-op `status` then parses no YAML). Default: `false`, in memory
+   * only, so that opening a repository and loading its pipeline writes nothing into it.
+   */
+  readonly cacheParsedFiles?: boolean;
+  /**
+   * The root of the repository this one is a copy of (an experiment's temporary or queued
+   * workspace); see {@link Tvc.originalRoot}. Set by {@link Tvc.openAt}.
+   */
+  readonly originalRoot?: string;
 }
 
 /** A plugin once applied, for `tvc plugins` and error messages. */
@@ -60,20 +75,36 @@ export class Tvc {
   readonly scmRoot: string | undefined;
   readonly hooks: TvcHooks;
   readonly configFile: string | undefined;
+  /**
+   * The repository the user works in: `root` itself, except in an experiment's copy (`exp run
+   * --temp`, `--queue`), where it is the original repository's root. A hook that reads files the
+   * experiment does not commit (a plugin's own settings, a credentials file) reads them here.
+   */
+  readonly originalRoot: string;
   /** Values of parsed dvc.yaml and dvc.lock files by the digest of their text. */
   readonly parsedValues: ParsedValueCache;
   readonly #plugins: AppliedPlugin[] = [];
   #openOptions: TvcOptions = {};
+  #config: LoadedConfig = { config: {}, filepath: undefined };
   readonly #hookMapKeys: Map<string, Set<string>>;
+  /** The config file of the plugin being applied, and of each tap's plugin (for error locations). */
+  #applying: string | undefined;
+  readonly #tapConfigFiles = new Map<string, string>();
 
-  private constructor(root: string, cwd: string, configFile: string | undefined) {
+  private constructor(root: string, cwd: string, configFile: string | undefined, options: TvcOptions) {
     this.root = root;
     this.cwd = cwd;
     this.scmRoot = findUp(root, '.git');
     this.configFile = configFile;
-    this.parsedValues = new ParsedValueCache(path.join(root, PARSED_CACHE_DIRECTORY));
+    this.originalRoot = options.originalRoot ? path.resolve(options.originalRoot) : root;
+    this.parsedValues = new ParsedValueCache(
+      options.cacheParsedFiles ? path.join(root, PARSED_CACHE_DIRECTORY) : undefined,
+    );
     this.hooks = createHooks();
-    this.#hookMapKeys = guardHooks(this.hooks as unknown as Parameters<typeof guardHooks>[0]);
+    this.#hookMapKeys = guardHooks(this.hooks as unknown as Parameters<typeof guardHooks>[0], (tap) => {
+      if (this.#applying !== undefined) this.#tapConfigFiles.set(tap, this.#applying);
+      return this.#applying ?? this.#tapConfigFiles.get(tap);
+    });
   }
 
   /** Finds the DVC root from `cwd` (or takes `root`), or throws `NOT_A_DVC_REPO`. */
@@ -95,44 +126,76 @@ export class Tvc {
     const cwd = path.resolve(options.cwd ?? process.cwd());
     const root = path.resolve(options.root ?? Tvc.findRoot(cwd));
     const loaded = options.config ?? (await loadConfig(root));
-    const tvc = new Tvc(root, cwd, loaded.filepath);
+    const tvc = new Tvc(root, cwd, loaded.filepath, options);
+    tvc.#config = loaded;
+    tvc.#openOptions = options;
     const configDir = loaded.filepath ? path.dirname(loaded.filepath) : root;
     for (const spec of options.plugins ?? []) {
       tvc.apply(await resolvePlugin(spec, configDir, undefined), 'option');
     }
+    const fromOriginal = loaded.filepath && path.relative(options.originalRoot ?? root, loaded.filepath);
+    const configFile =
+      fromOriginal && !fromOriginal.startsWith('..') && !path.isAbsolute(fromOriginal)
+        ? fromOriginal
+        : loaded.filepath;
     for (const spec of loaded.config.plugins ?? []) {
-      tvc.apply(
-        await resolvePlugin(spec, configDir, loaded.filepath && path.relative(root, loaded.filepath)),
-        'config',
-      );
+      tvc.apply(await resolvePlugin(spec, configDir, configFile), 'config', undefined, configFile);
     }
     for (const preset of options.presets ?? [defaultPreset]) {
       for (const plugin of preset.plugins) tvc.apply(plugin, 'preset', preset.name);
     }
     tvc.hooks.initialize.call();
-    tvc.#openOptions = options;
     return tvc;
   }
 
   /**
-   * The same project opened at another root (a copy of it: an experiment's temporary workspace),
-   * with the plugins and presets this one was opened with; the config is read there.
+   * The same project opened at another root (a copy of it: an experiment's temporary workspace, a
+   * revision's snapshot), with the plugins, presets and tvc config this one was opened with: the
+   * config's relative plugin paths still resolve against the original repository, and a config
+   * that is not committed still applies. Its {@link Tvc.originalRoot} is this one's.
    */
   openAt(root: string, cwd: string = root): Promise<Tvc> {
-    const { config: _config, ...options } = this.#openOptions;
-    return Tvc.open({ ...options, root, cwd });
+    return Tvc.open({
+      ...this.#openOptions,
+      config: this.#config,
+      root,
+      cwd,
+      originalRoot: this.originalRoot,
+    });
   }
 
-  /** Applies one plugin now; a throwing `apply` is reported with the plugin's name. */
-  apply(plugin: TvcPlugin, source: AppliedPlugin['source'] = 'option', preset?: string): void {
+  /** Whether `Tvc.open` was given presets (the hint of a missing params format depends on it). */
+  get hasPresets(): boolean {
+    return this.#openOptions.presets !== undefined;
+  }
+
+  /**
+   * Applies one plugin now; a throwing `apply` is reported with the plugin's name (and
+   * `configFile`, the config that named it, where its taps' failures are located too).
+   */
+  apply(
+    plugin: TvcPlugin,
+    source: AppliedPlugin['source'] = 'option',
+    preset?: string,
+    configFile?: string,
+  ): void {
     const name = pluginName(plugin);
+    if (configFile !== undefined) this.#tapConfigFiles.set(name, configFile);
+    this.#applying = configFile;
     try {
       if (typeof plugin === 'function') plugin(this);
       else plugin.apply(this);
     } catch (error) {
-      throw error instanceof PluginError ? error : new PluginError(name, 'apply', error);
+      throw error instanceof PluginError ? error : new PluginError(name, 'apply', error, configFile);
+    } finally {
+      this.#applying = undefined;
     }
     this.#plugins.push(preset ? { name, source, preset } : { name, source });
+  }
+
+  /** The tvc config that named a plugin (by its name or the name of one of its taps), if any. */
+  pluginConfigFile(name: string): string | undefined {
+    return this.#tapConfigFiles.get(name);
   }
 
   /** The plugins applied, in order. */
@@ -163,7 +226,9 @@ export class Tvc {
     const format = this.hooks.paramsFormat.call({ path: file, extension });
     if (!format) {
       throw new TvcError('PARAMS_FORMAT_UNKNOWN', `no params format reads '${file}'`, {
-        hint: 'add a params-format plugin for this kind of file to the tvc config',
+        hint: this.hasPresets
+          ? 'add a params-format plugin for this kind of file to the tvc config'
+          : "Tvc.open was given no preset, so no params format is loaded: open the repository with openTvc() of '@tvc/preset-default' (or pass presets: [builtinPreset])",
       });
     }
     return format;

@@ -40,7 +40,7 @@ afterEach(() => {
 async function open(files: Record<string, string>, logs: LogEvent[] = []) {
   const { root, cleanup } = makeRepo(files);
   cleanups.push(cleanup);
-  const tvc = await Tvc.open({ cwd: root, plugins: [yamlPlugin] });
+  const tvc = await Tvc.open({ cwd: root, plugins: [yamlPlugin], cacheParsedFiles: true });
   tvc.hooks.log.tap('test', (event) => {
     logs.push(event);
   });
@@ -217,7 +217,7 @@ describe('foreach and matrix', () => {
     };
     const { root, tvc, pipeline } = await load(files);
     expect(tvc.parsedValues.stats).toEqual({ hits: 0, misses: 2 });
-    const again = await Tvc.open({ cwd: root, plugins: [yamlPlugin] });
+    const again = await Tvc.open({ cwd: root, plugins: [yamlPlugin], cacheParsedFiles: true });
     const second = await again.loadPipeline();
     expect(again.parsedValues.stats).toEqual({ hits: 2, misses: 0 });
     // `1.0` stays a float through the cache and prints as Python does.

@@ -290,6 +290,9 @@ export class FileResolver {
     try {
       data = await this.#readVars(absolute);
     } catch (error) {
+      // opened without a preset (no params format at all): say which preset to pass
+      if (error instanceof TvcError && error.code === 'PARAMS_FORMAT_UNKNOWN' && !this.#tvc.hasPresets)
+        throw error;
       const message = error instanceof TvcError ? error.describe() : (error as Error).message;
       return fail(`unable to read '${display}': ${message}`);
     }
