@@ -103,7 +103,8 @@ interface Edge {
   ctrl: Map<number, Vertex> | undefined;
 }
 
-type Layer = Vertex[] & { step: number };
+/** A layer: its vertices, its index and grandalf's `__x` (the bar step between neighbours). */
+type Layer = Vertex[] & { step: number; index: number };
 
 /** Python's round(): to the nearest integer, halves to even. */
 export function pyRound(value: number): number {
@@ -159,13 +160,11 @@ class Sugiyama {
   }
 
   upper(layer: Layer): Layer | undefined {
-    const r = this.layers.indexOf(layer);
-    return r > 0 ? this.layers[r - 1] : undefined;
+    return layer.index > 0 ? this.layers[layer.index - 1] : undefined;
   }
 
   lower(layer: Layer): Layer | undefined {
-    const r = this.layers.indexOf(layer);
-    return r < this.layers.length - 1 ? this.layers[r + 1] : undefined;
+    return layer.index < this.layers.length - 1 ? this.layers[layer.index + 1] : undefined;
   }
 
   prevLayer(layer: Layer): Layer | undefined {
@@ -204,7 +203,7 @@ class Sugiyama {
     vertex.rank = rank;
     const layer = this.layers[rank];
     if (layer !== undefined) layer.push(vertex);
-    else this.layers.push(Object.assign([vertex], { step: 1.0 }));
+    else this.layers.push(Object.assign([vertex], { step: 1.0, index: this.layers.length }));
   }
 
   rankOptimize(): void {
@@ -610,16 +609,19 @@ export function sugiyamaLayout(
       for (const z of absorbed) z.poset = merged;
     }
   }
+  // DVC draws one connected pipeline at a time; like grandalf's `graph.C[0]`, keep the first component.
   const sV = components[0] ?? [];
+  const inComponent = new Set(sV);
+  const componentEdges = sE.filter((edge) => inComponent.has(edge.v[0]));
   const widths = sV.map((vertex) => vertex.w).sort((a, b) => a - b);
   const dw = widths[Math.floor(widths.length / 2)] ?? 0;
   const minw = Math.min(...sV.map((vertex) => vertex.w));
-  const layout = new Sugiyama(sV, sE, minw, 3, dw, 3);
+  const layout = new Sugiyama(sV, componentEdges, minw, 3, dw, 3);
   const roots = sV.filter((vertex) => vertex.eIn().length === 0);
   layout.initAll(roots);
   layout.draw();
 
-  const routed: LayoutEdge[] = sE.map((edge) => {
+  const routed: LayoutEdge[] = componentEdges.map((edge) => {
     const [from, to] = edge.v;
     const points: Point[] = [from.xy];
     if (edge.ctrl !== undefined) {
