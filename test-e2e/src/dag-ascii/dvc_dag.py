@@ -2,7 +2,7 @@
 
 Input (stdin): JSON {"cases": [{"cwd": ..., "args": [...]}, ...], "drawings": [{"nodes": [...],
 "edges": [[upstream, downstream], ...]}, ...]}. Output (stdout): JSON {"cases": [{"code": int,
-"pinned": str, "reversed": str}], "drawings": [{"pinned": str, "reversed": str}]}.
+"pinned": str, "reversed": str, "rotated": str}], "drawings": [the same without "code"]}.
 
 DVC's ASCII drawing depends on two orders it does not control:
 - grandalf keeps a component's edges in a Python `set` of Edge objects, hashed by memory address,
@@ -10,8 +10,9 @@ DVC's ASCII drawing depends on two orders it does not control:
 - networkx lists the nodes of a small weakly connected component (less than half the graph) in
   the order of a `set` of node names, which follows PYTHONHASHSEED.
 "pinned" runs DVC with both orders fixed to the ones tvc uses (the edges as created, the nodes in
-graph order); "reversed" takes grandalf's edges in the opposite order. When the two differ, the real
-`dvc dag` prints either drawing (or another) from one run to the next.
+graph order); "reversed" takes grandalf's edges in the opposite order, "rotated" starting halfway
+(what an address-ordered set often gives). When they differ, the real `dvc dag` prints one or
+another from one run to the next.
 """
 
 import contextlib
@@ -37,6 +38,8 @@ def edge_init(self, *args, **kwargs):
 def core_init(self, V=None, E=None, directed=True):
     if E is not None:
         E = sorted(E, key=lambda e: e._tvc_created, reverse=ORDER["mode"] == "reversed")
+        if ORDER["mode"] == "rotated":
+            E = E[len(E) // 2 :] + E[: len(E) // 2]
     _core_init(self, V, E, directed)
 
 
@@ -80,7 +83,7 @@ def run_dvc(cwd, args):
 
 def both(fn):
     results = {}
-    for mode in ("pinned", "reversed"):
+    for mode in ("pinned", "reversed", "rotated"):
         ORDER["mode"] = mode
         results[mode] = fn()
     ORDER["mode"] = "pinned"
@@ -92,9 +95,7 @@ def main_():
     cases = []
     for case in request.get("cases", []):
         runs = both(lambda: run_dvc(case["cwd"], case["args"]))
-        cases.append(
-            {"code": runs["pinned"][0], "pinned": runs["pinned"][1], "reversed": runs["reversed"][1]}
-        )
+        cases.append({"code": runs["pinned"][0], **{mode: run[1] for mode, run in runs.items()}})
     drawings = []
     for drawing in request.get("drawings", []):
         edges = [(b, a) for a, b in drawing["edges"]]
