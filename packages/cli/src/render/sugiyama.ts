@@ -363,16 +363,8 @@ class Sugiyama {
 
   setxy(): void {
     this.detectAlignmentConflicts();
-    for (const layer of this.layers) {
-      for (const vertex of layer) {
-        vertex.root = vertex;
-        vertex.align = vertex;
-        vertex.sink = vertex;
-        vertex.shift = Number.POSITIVE_INFINITY;
-        vertex.X = undefined;
-        vertex.x = [0, 0, 0, 0];
-      }
-    }
+    this.resetBlocks();
+    for (const layer of this.layers) for (const vertex of layer) vertex.x = [0, 0, 0, 0];
     const saved = this.dirvh;
     for (let dirvh = 0; dirvh < 4; dirvh++) {
       this.setDirvh(dirvh);
@@ -482,13 +474,18 @@ class Sugiyama {
         if (s < Number.POSITIVE_INFINITY) v.x[this.dirvh]! += dirh * s;
       }
     }
-    for (const l of this.layers) {
-      for (const v of l) {
-        v.root = v;
-        v.align = v;
-        v.sink = v;
-        v.shift = Number.POSITIVE_INFINITY;
-        v.X = undefined;
+    this.resetBlocks();
+  }
+
+  /** Every vertex its own block again (root, align, sink), unplaced, with no shift. */
+  resetBlocks(): void {
+    for (const layer of this.layers) {
+      for (const vertex of layer) {
+        vertex.root = vertex;
+        vertex.align = vertex;
+        vertex.sink = vertex;
+        vertex.shift = Number.POSITIVE_INFINITY;
+        vertex.X = undefined;
       }
     }
   }
