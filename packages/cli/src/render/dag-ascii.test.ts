@@ -7,6 +7,8 @@ import { pyRound, sugiyamaLayout } from './sugiyama';
  * Drawings recorded from DVC 3.67.1's own `dvc.dagascii.draw` (grandalf 0.8), with grandalf's edge set
  * in creation order (test-e2e/src/dag-ascii/dvc_dag.py). `edgeOrderMatters` marks the graphs whose real
  * `dvc dag` output changes from run to run, because it follows that set's memory-address order.
+ * To record more: pipe `{"drawings": [{"nodes": [...], "edges": [[up, down], ...]}]}` into dvc_dag.py
+ * (with DVC's Python) and keep each `pinned` drawing.
  */
 interface Golden {
   readonly name: string;
