@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ParamsFormat, ParamsSyntaxError, type ParamsTree } from '@tvc/params';
 import { CommandRegistry, type CommandSpec } from './commands';
-import { type LoadedConfig, loadConfig, resolvePlugin } from './config';
+import { type LoadedConfig, loadConfig, resolvePlugin, type TvcConfig } from './config';
 import { DvcIgnore } from './dvcignore';
 import { PluginError, TvcError, throwIfProblems } from './errors';
 import type { Executor } from './executor';
@@ -60,14 +60,17 @@ export class Tvc {
   readonly scmRoot: string | undefined;
   readonly hooks: TvcHooks;
   readonly configFile: string | undefined;
+  /** The project's tvc config (`tvc.config.*`), as read. */
+  readonly config: TvcConfig;
   /** Values of parsed dvc.yaml and dvc.lock files by the digest of their text. */
   readonly parsedValues: ParsedValueCache;
   readonly #plugins: AppliedPlugin[] = [];
   #openOptions: TvcOptions = {};
   readonly #hookMapKeys: Map<string, Set<string>>;
 
-  private constructor(root: string, cwd: string, configFile: string | undefined) {
+  private constructor(root: string, cwd: string, configFile: string | undefined, config: TvcConfig = {}) {
     this.root = root;
+    this.config = config;
     this.cwd = cwd;
     this.scmRoot = findUp(root, '.git');
     this.configFile = configFile;
@@ -95,7 +98,7 @@ export class Tvc {
     const cwd = path.resolve(options.cwd ?? process.cwd());
     const root = path.resolve(options.root ?? Tvc.findRoot(cwd));
     const loaded = options.config ?? (await loadConfig(root));
-    const tvc = new Tvc(root, cwd, loaded.filepath);
+    const tvc = new Tvc(root, cwd, loaded.filepath, loaded.config);
     const configDir = loaded.filepath ? path.dirname(loaded.filepath) : root;
     for (const spec of options.plugins ?? []) {
       tvc.apply(await resolvePlugin(spec, configDir, undefined), 'option');
