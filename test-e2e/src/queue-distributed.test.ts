@@ -40,7 +40,9 @@ function tvcIn(cwd: string, args: readonly string[], env: Record<string, string>
       stderr += chunk.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve(assertNoUnexpectedError(`tvc ${args.join(' ')}`, { stdout, stderr, code: code ?? -1 })));
+    child.on('close', (code) =>
+      resolve(assertNoUnexpectedError(`tvc ${args.join(' ')}`, { stdout, stderr, code: code ?? -1 })),
+    );
   });
 }
 
@@ -190,7 +192,10 @@ async function checkAllArrived(project: Project, count: number): Promise<void> {
     const lock = await git(sub, 'show', `${ref}:dvc.lock`);
     const md5 = /path: model\.bin\n\s+hash: md5\n\s+md5: ([0-9a-f]{32})/.exec(lock)?.[1];
     expect(md5, `model.bin of e-${x} in dvc.lock:\n${lock}`).toBeDefined();
-    expect(existsSync(path.join(project.store, 'files', 'md5', md5!.slice(0, 2), md5!.slice(2))), `e-${x}'s model.bin on the data remote`).toBe(true);
+    expect(
+      existsSync(path.join(project.store, 'files', 'md5', md5!.slice(0, 2), md5!.slice(2))),
+      `e-${x}'s model.bin on the data remote`,
+    ).toBe(true);
     const log = await tvcIn(sub, ['queue', 'logs', `e-${x}`]);
     expect(log.code).toBe(0);
     expect(log.stdout).toContain(`training with x=${x}`);
@@ -214,15 +219,24 @@ describe.skipIf(redis === undefined)('the distributed queue on BullMQ and a real
     const queued = await tvcIn(p.sub, ['exp', 'run', '--queue', '-n', 'e', '-S', `x=${sweep(12)}`]);
     expect(queued.code, queued.stderr).toBe(0);
     expect(queued.stdout).toContain("Queued experiment 'e-12' for future execution.");
+    // followed live from the submitting repository, before any worker exists
+    const following = tvcIn(p.sub, ['queue', 'logs', '-f', 'e-1']);
     const workers = [];
     for (const name of ['host-a', 'host-b', 'host-c']) workers.push(startWorker(await p.clone(name)));
     const seenWorkers = new Set<string>();
     const done = await waitFor('12 successes', async () => {
       const now = await status(p.sub);
       for (const live of now?.workers.live ?? []) seenWorkers.add(live.worker);
-      return now && now.tasks.length === 12 && now.tasks.every((task) => task.status === 'Success') ? now : undefined;
+      return now && now.tasks.length === 12 && now.tasks.every((task) => task.status === 'Success')
+        ? now
+        : undefined;
     });
     expect(seenWorkers.size).toBe(3);
+    const followed = await following;
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toMatch(
+      /--- attempt 1 of 1 on .*\n[^]*training with x=1\n[^]*done x=1\n[^]*Experiment 'e-1' is on git remote 'origin'/,
+    );
     expect(new Set(done.tasks.map((task) => task.worker)).size).toBeGreaterThan(1);
     const stop = await tvcIn(p.sub, ['queue', 'stop']);
     expect(stop.code).toBe(0);
@@ -238,11 +252,16 @@ describe.skipIf(redis === undefined)('the distributed queue on BullMQ and a real
     const queued = await tvcIn(p.sub, ['exp', 'run', '--queue', '-n', 'e', '-S', `x=${sweep(12)}`]);
     expect(queued.code, queued.stderr).toBe(0);
     const victim = startWorker(await p.clone('host-a'), [], env);
-    const others = [startWorker(await p.clone('host-b'), [], env), startWorker(await p.clone('host-c'), [], env)];
+    const others = [
+      startWorker(await p.clone('host-b'), [], env),
+      startWorker(await p.clone('host-c'), [], env),
+    ];
     // SIGKILL host-a while it runs an experiment
     const victimJob = await waitFor('host-a running a job', async () => {
       const now = await status(p.sub);
-      return now?.tasks.find((task) => task.status === 'Running' && task.worker?.endsWith(`:${victim.child.pid}`));
+      return now?.tasks.find(
+        (task) => task.status === 'Running' && task.worker?.endsWith(`:${victim.child.pid}`),
+      );
     });
     victim.child.kill('SIGKILL');
     await victim.exited;
@@ -253,10 +272,16 @@ describe.skipIf(redis === undefined)('the distributed queue on BullMQ and a real
     await redis!.stop();
     await new Promise((resolve) => setTimeout(resolve, 500));
     await redis!.start();
-    const done = await waitFor('12 successes', async () => {
-      const now = await status(p.sub);
-      return now && now.tasks.length === 12 && now.tasks.every((task) => task.status === 'Success') ? now : undefined;
-    }, 75_000);
+    const done = await waitFor(
+      '12 successes',
+      async () => {
+        const now = await status(p.sub);
+        return now && now.tasks.length === 12 && now.tasks.every((task) => task.status === 'Success')
+          ? now
+          : undefined;
+      },
+      75_000,
+    );
     const recovered = done.tasks.find((task) => task.rev === victimJob.rev)!;
     expect(recovered.worker).not.toContain(`:${victim.child.pid}`);
     const log = await tvcIn(p.sub, ['queue', 'logs', victimJob.name]);
@@ -268,9 +293,11 @@ describe.skipIf(redis === undefined)('the distributed queue on BullMQ and a real
     await checkAllArrived(p, 12);
   }, 90_000);
 
-  it('retries a failing job keeping every attempt\'s log, and fails a job whose commit cannot be fetched', async () => {
+  it("retries a failing job keeping every attempt's log, and fails a job whose commit cannot be fetched", async () => {
     const p = await project('failing');
-    expect((await tvcIn(p.sub, ['exp', 'run', '--queue', '-n', 'bad', '--retries', '1', '-S', 'x=99'])).code).toBe(0);
+    expect(
+      (await tvcIn(p.sub, ['exp', 'run', '--queue', '-n', 'bad', '--retries', '1', '-S', 'x=99'])).code,
+    ).toBe(0);
     expect((await tvcIn(p.sub, ['exp', 'run', '--queue', '-n', 'gone', '-S', 'x=5'])).code).toBe(0);
     const before = (await status(p.sub))!;
     const gone = before.tasks.find((task) => task.name === 'gone')!;
@@ -295,5 +322,28 @@ describe.skipIf(redis === undefined)('the distributed queue on BullMQ and a real
     const removed = await tvcIn(p.sub, ['queue', 'remove', '--failed']);
     expect(removed.stdout).toContain('bad');
     expect((await status(p.sub))!.tasks).toHaveLength(0);
+  }, 60_000);
+
+  it('kills a job from another host, and a SIGTERMed worker finishes its job before it exits', async () => {
+    const p = await project('controls');
+    expect((await tvcIn(p.sub, ['exp', 'run', '--queue', '-n', 'k', '-S', 'x=1,2'])).code).toBe(0);
+    const worker = startWorker(await p.clone('host-a'), ['-j', '2'], { TVC_TEST_SLEEP: '4' });
+    await waitFor('both running', async () => {
+      const now = await status(p.sub);
+      return now?.tasks.filter((task) => task.status === 'Running').length === 2 ? true : undefined;
+    });
+    const killed = await tvcIn(p.sub, ['queue', 'kill', 'k-1']);
+    expect(killed.code, killed.stderr).toBe(0);
+    expect(killed.stdout).toContain("Killed experiment 'k-1'.");
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited, worker.output()).toBe(0);
+    const after = (await status(p.sub))!;
+    const byName = new Map(after.tasks.map((task) => [task.name, task]));
+    expect(byName.get('k-1')).toMatchObject({ status: 'Failed', error: 'killed' });
+    expect(byName.get('k-2')).toMatchObject({ status: 'Success' });
+    expect(after.workers.live).toEqual([]);
+    expect(JSON.parse(await git(p.sub, 'show', `${byName.get('k-2')!.ref}:metrics.json`))).toEqual({
+      score: 2,
+    });
   }, 60_000);
 });
