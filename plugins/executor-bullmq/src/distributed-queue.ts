@@ -322,12 +322,16 @@ export class DistributedQueue {
    */
   async fetchResults(views?: readonly JobView[]): Promise<string[]> {
     const root = scmRootOf(this.#tvc);
-    const wanted: JobView[] = [];
-    for (const view of views ?? (await this.list())) {
-      if (view.state !== 'success' || !view.result) continue;
-      const local = await git(root, ['rev-parse', '--verify', '-q', view.result.ref]).catch(() => '');
-      if (local.trim() !== view.result.sha) wanted.push(view);
+    const finished = (views ?? (await this.list())).filter((view) => view.state === 'success' && view.result);
+    if (finished.length === 0) return [];
+    const local = new Map<string, string>();
+    for (const line of (
+      await git(root, ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/exps/'])
+    ).split('\n')) {
+      const space = line.indexOf(' ');
+      if (space > 0) local.set(line.slice(space + 1), line.slice(0, space));
     }
+    const wanted = finished.filter((view) => local.get(view.result!.ref) !== view.result!.sha);
     if (wanted.length === 0) return [];
     try {
       await git(root, [
