@@ -143,7 +143,10 @@ export class DistributedQueue {
     });
     queue.on('error', () => {}); // reported by the command that fails
     const redis = new Redis(settings.redis, { maxRetriesPerRequest: 3, connectTimeout: 5_000 });
-    redis.on('error', () => {});
+    let connectionError: Error | undefined;
+    redis.on('error', (error: Error) => {
+      connectionError = error;
+    });
     const opened = new DistributedQueue(tvc, settings, bullmq, queue, redis);
     try {
       await redis.ping();
@@ -151,7 +154,7 @@ export class DistributedQueue {
       await opened.close();
       throw new TvcError(
         'QUEUE_UNREACHABLE',
-        `cannot reach Redis at ${settings.redis}: ${error instanceof Error ? error.message : String(error)}`,
+        `cannot reach Redis at ${settings.redis}: ${connectionError?.message ?? (error instanceof Error ? error.message : String(error))}`,
         { hint: 'start redis-server, or set queue.redis in the tvc config (TVC_QUEUE_REDIS on this host)' },
       );
     }
