@@ -236,7 +236,7 @@ describe.skipIf(redis === undefined)('the distributed queue on BullMQ and a real
     const followed = await following;
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stdout).toMatch(
-      /--- attempt 1 of 1 on .*\n[^]*training with x=1\n[^]*done x=1\n[^]*Experiment 'e-1' is on git remote 'origin'/,
+      /--- attempt 1 of 1 on .*\n[\s\S]*training with x=1\n[\s\S]*done x=1\n[\s\S]*Experiment 'e-1' is on git remote 'origin'/,
     );
     expect(new Set(done.tasks.map((task) => task.worker)).size).toBeGreaterThan(1);
     const stop = await tvcIn(p.sub, ['queue', 'stop']);
