@@ -161,6 +161,12 @@ export class DistributedQueue {
     return opened;
   }
 
+  /** Redis's clock in ms: one clock for every host (a stop request is compared with workers' start). */
+  async #now(): Promise<number> {
+    const [seconds, micros] = await this.#redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   async close(): Promise<void> {
     await this.#queue.close().catch(() => {});
     this.#redis.disconnect();
@@ -411,7 +417,7 @@ export class DistributedQueue {
   /** `queue stop [--kill]`: every worker started before now stops taking jobs (and kills what it runs). */
   async stop(kill = false): Promise<number> {
     const client = this.#redis;
-    await client.set(this.#key('stop'), JSON.stringify({ at: Date.now(), kill }));
+    await client.set(this.#key('stop'), JSON.stringify({ at: await this.#now(), kill }));
     return (await this.workers()).length;
   }
 
@@ -489,7 +495,7 @@ export class DistributedQueue {
     const settings = this.settings;
     const host = hostname();
     const workerName = `${host}:${process.pid}`;
-    const started = Date.now();
+    const started = await this.#now();
     const cacheConfigured = configValue(readDvcConfig(tvc.root), 'cache', 'dir');
     const cacheDir = path.resolve(tvc.root, '.dvc', cacheConfigured ?? 'cache');
     const active = new Map<string, { name: string; controller: AbortController }>();
