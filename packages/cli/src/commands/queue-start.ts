@@ -24,6 +24,16 @@ export default async function queueStart(
   const executor = queueExecutor(tvc, options.executor);
   const store = new QueueStore(tvc.root);
   const distributed = await distributedQueue(tvc, context.io, executor);
+  if (distributed && only.length > 0) {
+    await distributed.close();
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      "a distributed queue's worker takes every job: it cannot be given names",
+      {
+        hint: 'queue only the experiments to run, or remove the others with `tvc queue remove`',
+      },
+    );
+  }
   if (distributed) {
     // entries queued locally (before the project chose the distributed queue) become jobs too
     const local = store.list().filter((entry) => entry.status === 'queued');
