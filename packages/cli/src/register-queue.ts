@@ -12,7 +12,10 @@ export function registerQueueCommands(program: Command, { run, common }: Registr
     .description('start a background worker running queued experiments, up to -j at once')
     .argument('[experiments...]', 'only these queued experiments (names or task ids)')
     .option('-j, --jobs <n>', 'experiments to run at the same time', '1')
-    .option('--executor <name>', 'the executor plugin each experiment runs through', 'temp')
+    .option(
+      '--executor <name>',
+      'the executor plugin each experiment runs through (default: queue.executor in the tvc config, else temp; bullmq: the distributed queue)',
+    )
     .option('--keep-failed', "keep a failed experiment's temporary copy (until `queue remove`)")
     .action(run(() => import('./commands/queue-start')));
 
@@ -50,12 +53,15 @@ export function registerQueueCommands(program: Command, { run, common }: Registr
     .option('--failed', 'the failed ones')
     .action(run(() => import('./commands/queue-remove')));
 
-  // The background worker `queue start` launches (not for people).
-  queue
-    .command('worker', { hidden: true })
-    .argument('[experiments...]')
-    .option('-j, --jobs <n>', 'experiments at once', '1')
-    .option('--executor <name>', 'executor', 'temp')
-    .option('--keep-failed', 'keep failed copies')
+  // The worker `queue start` launches; with the distributed queue, one runs on every host with a clone.
+  common(queue.command('worker'))
+    .description(
+      'run queued experiments in this process (distributed queue: on any host with a clone, until `queue stop` or SIGTERM)',
+    )
+    .argument('[experiments...]', 'only these (local queue)')
+    .option('-j, --jobs <n>', 'experiments to run at the same time', '1')
+    .option('--executor <name>', 'the executor (default: queue.executor in the tvc config, else temp)')
+    .option('--keep-failed', "keep a failed experiment's temporary copy (local queue)")
+    .option('--until-empty', 'stop when the distributed queue has nothing left to run')
     .action(run(() => import('./commands/queue-worker')));
 }

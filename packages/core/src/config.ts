@@ -10,6 +10,11 @@ import { suggest } from './schema';
 export interface TvcConfig {
   /** Extra plugins: module paths (relative to the config file), package names, `[name, options]`, or plugin objects. */
   readonly plugins?: readonly PluginSpec[];
+  /**
+   * The experiment queue: `executor` names the queue's engine (`bullmq` for the distributed queue
+   * of `@tvc/executor-bullmq`); the other keys are that engine's settings (see its README).
+   */
+  readonly queue?: { readonly executor?: string; readonly [setting: string]: unknown };
 }
 
 export interface LoadedConfig {
@@ -18,7 +23,7 @@ export interface LoadedConfig {
   readonly filepath: string | undefined;
 }
 
-const CONFIG_KEYS = ['plugins'];
+const CONFIG_KEYS = ['plugins', 'queue'];
 
 /** Where a project's tvc config may be, in the order they are tried (cosmiconfig's places for `tvc`). */
 export const CONFIG_PLACES = [
@@ -157,6 +162,10 @@ export async function loadConfig(root: string): Promise<LoadedConfig> {
       const problem = pluginSpecProblem(spec);
       if (problem) problems.push(`plugins[${index}]: ${problem}`);
     }
+  }
+  const queue = (value as { queue?: unknown }).queue;
+  if (queue !== undefined && (typeof queue !== 'object' || queue === null || Array.isArray(queue))) {
+    problems.push("'queue' must be a table of settings");
   }
   if (problems.length > 0) {
     throw new TvcError('CONFIG_INVALID', `invalid tvc config: ${problems.join('; ')}`, {

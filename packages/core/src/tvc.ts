@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ParamsFormat, ParamsSyntaxError, type ParamsTree } from '@tvc/params';
 import { CommandRegistry, type CommandSpec } from './commands';
-import { type LoadedConfig, loadConfig, resolvePlugin } from './config';
+import { type LoadedConfig, loadConfig, resolvePlugin, type TvcConfig } from './config';
 import { DvcIgnore } from './dvcignore';
 import { PluginError, TvcError, throwIfProblems } from './errors';
 import type { Executor } from './executor';
@@ -81,6 +81,8 @@ export class Tvc {
    * experiment does not commit (a plugin's own settings, a credentials file) reads them here.
    */
   readonly originalRoot: string;
+  /** The project's tvc config (`tvc.config.*`), as read. */
+  readonly config: TvcConfig;
   /** Values of parsed dvc.yaml and dvc.lock files by the digest of their text. */
   readonly parsedValues: ParsedValueCache;
   readonly #plugins: AppliedPlugin[] = [];
@@ -91,8 +93,15 @@ export class Tvc {
   #applying: string | undefined;
   readonly #tapConfigFiles = new Map<string, string>();
 
-  private constructor(root: string, cwd: string, configFile: string | undefined, options: TvcOptions) {
+  private constructor(
+    root: string,
+    cwd: string,
+    configFile: string | undefined,
+    options: TvcOptions,
+    config: TvcConfig = {},
+  ) {
     this.root = root;
+    this.config = config;
     this.cwd = cwd;
     this.scmRoot = findUp(root, '.git');
     this.configFile = configFile;
@@ -126,7 +135,7 @@ export class Tvc {
     const cwd = path.resolve(options.cwd ?? process.cwd());
     const root = path.resolve(options.root ?? Tvc.findRoot(cwd));
     const loaded = options.config ?? (await loadConfig(root));
-    const tvc = new Tvc(root, cwd, loaded.filepath, options);
+    const tvc = new Tvc(root, cwd, loaded.filepath, options, loaded.config);
     tvc.#config = loaded;
     tvc.#openOptions = options;
     const configDir = loaded.filepath ? path.dirname(loaded.filepath) : root;

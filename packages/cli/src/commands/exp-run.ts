@@ -10,6 +10,7 @@ import {
   runTempExperiment,
 } from '@tvc/experiments';
 import type { CommandContext } from '../context';
+import { distributedQueue, withDistributedQueue } from '../distributed-queue';
 import { attachExperimentReporter, linePrefixer } from '../experiment-log';
 import { type Io, writeLine } from '../io';
 import { ReproReporter } from '../reporter';
@@ -112,7 +113,7 @@ export default async function expRun(
     recursive: options.recursive,
   };
   if (options.queue) {
-    await queueExperiments(tvc, {
+    const queued = await queueExperiments(tvc, {
       overrides: options.setParam ?? [],
       name: options.name,
       message: options.message,
@@ -132,6 +133,9 @@ export default async function expRun(
         writeLine(io.stdout, `Queued experiment '${entry.name}' for future execution.`);
       },
     });
+    // the distributed queue (queue.executor: bullmq): the entries become jobs any worker takes
+    const distributed = options.runAll ? undefined : await distributedQueue(tvc, io);
+    if (distributed) await withDistributedQueue(distributed, (queue) => queue.submit(queued));
     if (!options.runAll) return 0;
   }
   if (options.executor !== undefined && !options.temp && !options.runAll) {

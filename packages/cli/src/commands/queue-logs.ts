@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { TvcError } from '@tvc/core';
 import { queueLog, queueState } from '@tvc/experiments';
 import type { CommandContext } from '../context';
+import { distributedQueue, withDistributedQueue } from '../distributed-queue';
 
 /** `tvc queue logs NAME [-f]`: the experiment's output; `-f` follows it until the experiment ends. */
 export default async function queueLogs(
@@ -10,6 +11,24 @@ export default async function queueLogs(
   options: { follow?: boolean },
 ): Promise<number> {
   const tvc = await context.tvc();
+  const distributed = await distributedQueue(tvc, context.io);
+  if (distributed) {
+    return withDistributedQueue(distributed, async (queue) => {
+      if (options.follow) {
+        await queue.follow(query, (text) => context.io.stdout.write(text));
+        return 0;
+      }
+      const { view, lines } = await queue.log(query);
+      if (view.state === 'queued' && lines.length === 0) {
+        throw new TvcError(
+          'QUEUE_NOT_STARTED',
+          `Experiment '${view.name}' is in queue but has not been started`,
+        );
+      }
+      for (const line of lines) context.io.stdout.write(line);
+      return 0;
+    });
+  }
   const { entry, log, path } = queueLog(tvc, query);
   if (entry.status === 'queued' && log === '' && !options.follow) {
     throw new TvcError(

@@ -1,6 +1,7 @@
 import { TvcError } from '@tvc/core';
 import { removeQueued } from '@tvc/experiments';
 import type { CommandContext } from '../context';
+import { distributedQueue, withDistributedQueue } from '../distributed-queue';
 import { writeLine } from '../io';
 
 export interface QueueRemoveOptions {
@@ -24,7 +25,10 @@ export default async function queueRemove(
     );
   }
   const tvc = await context.tvc();
-  const removed = await removeQueued(tvc, { ...options, names });
+  const distributed = await distributedQueue(tvc, context.io);
+  const removed = distributed
+    ? await withDistributedQueue(distributed, (queue) => queue.remove({ ...options, names }))
+    : await removeQueued(tvc, { ...options, names });
   writeLine(
     context.io.stdout,
     removed.length > 0

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TvcError } from '@tvc/core';
 import { clearStop, experimentExecutor, findQueueEntry, QueueStore } from '@tvc/experiments';
 import type { CommandContext } from '../context';
+import { distributedQueue, queueExecutor, withDistributedQueue } from '../distributed-queue';
 import { writeLine } from '../io';
 
 /**
@@ -13,16 +14,34 @@ import { writeLine } from '../io';
 export default async function queueStart(
   context: CommandContext,
   only: string[],
-  options: { jobs: string; executor: string; keepFailed?: boolean },
+  options: { jobs: string; executor?: string; keepFailed?: boolean },
 ): Promise<number> {
   const jobs = Number(options.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new TvcError('INVALID_ARGUMENT', `--jobs must be a positive integer, not '${options.jobs}'`);
   }
   const tvc = await context.tvc();
-  experimentExecutor(tvc, options.executor);
+  const executor = queueExecutor(tvc, options.executor);
   const store = new QueueStore(tvc.root);
-  if (only.length > 0) {
+  const distributed = await distributedQueue(tvc, context.io, executor);
+  if (distributed && only.length > 0) {
+    await distributed.close();
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      "a distributed queue's worker takes every job: it cannot be given names",
+      {
+        hint: 'queue only the experiments to run, or remove the others with `tvc queue remove`',
+      },
+    );
+  }
+  if (distributed) {
+    // entries queued locally (before the project chose the distributed queue) become jobs too
+    const local = store.list().filter((entry) => entry.status === 'queued');
+    await withDistributedQueue(distributed, (queue) => queue.submit(local));
+  } else {
+    experimentExecutor(tvc, executor);
+  }
+  if (only.length > 0 && !distributed) {
     const entries = store.list();
     for (const query of only) {
       const entry = findQueueEntry(entries, query);
@@ -44,7 +63,7 @@ export default async function queueStart(
       '-j',
       String(jobs),
       '--executor',
-      options.executor,
+      executor,
       ...(options.keepFailed ? ['--keep-failed'] : []),
       ...only,
     ],
@@ -60,7 +79,7 @@ export default async function queueStart(
   const pid = child.pid;
   // wait until it is on record, so `queue status` right after shows it
   const deadline = Date.now() + 10_000;
-  while (pid !== undefined && Date.now() < deadline) {
+  while (pid !== undefined && Date.now() < deadline && !distributed) {
     if (store.workers().some((worker) => worker.pid === pid) || child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

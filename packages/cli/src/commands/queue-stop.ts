@@ -1,5 +1,6 @@
 import { stopQueue } from '@tvc/experiments';
 import type { CommandContext } from '../context';
+import { distributedQueue, withDistributedQueue } from '../distributed-queue';
 import { writeLine } from '../io';
 
 /** `tvc queue stop [--kill]`. */
@@ -8,7 +9,9 @@ export default async function queueStop(
   options: { kill?: boolean },
 ): Promise<number> {
   const tvc = await context.tvc();
-  stopQueue(tvc, options.kill === true);
+  const distributed = await distributedQueue(tvc, context.io);
+  if (distributed) await withDistributedQueue(distributed, (queue) => queue.stop(options.kill === true));
+  else stopQueue(tvc, options.kill === true);
   writeLine(
     context.io.stdout,
     options.kill

@@ -1,5 +1,7 @@
+import { TvcError } from '@tvc/core';
 import { runQueueWorker } from '@tvc/experiments';
 import type { CommandContext } from '../context';
+import { distributedQueue, queueExecutor, withDistributedQueue } from '../distributed-queue';
 import { attachExperimentReporter } from '../experiment-log';
 import { writeLine } from '../io';
 
@@ -7,17 +9,47 @@ import { writeLine } from '../io';
 export default async function queueWorker(
   context: CommandContext,
   only: string[],
-  options: { jobs: string; executor: string; keepFailed?: boolean },
+  options: { jobs: string; executor?: string; keepFailed?: boolean; untilEmpty?: boolean },
 ): Promise<number> {
   const tvc = await context.tvc();
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  const executor = queueExecutor(tvc, options.executor);
+  const distributed = await distributedQueue(tvc, context.io, executor);
+  if (distributed && only.length > 0) {
+    await distributed.close();
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      "a distributed queue's worker takes every job: it cannot be given names",
+      {
+        hint: 'queue only the experiments to run, or remove the others with `tvc queue remove`',
+      },
+    );
+  }
+  if (distributed) {
+    // SIGTERM: take nothing more, finish what runs, then exit
+    const finished = await withDistributedQueue(distributed, (queue) => {
+      writeLine(
+        context.io.stdout,
+        `${new Date().toISOString()} worker ${process.pid} on queue '${queue.settings.name}' at ${queue.settings.redis}`,
+      );
+      return queue.work({
+        jobs: Math.max(1, Number(options.jobs) || 1),
+        signal: controller.signal,
+        untilEmpty: options.untilEmpty === true,
+        attach: (experimentTvc, write) => attachExperimentReporter(experimentTvc, write, context.io.env),
+        onEvent: (line) => writeLine(context.io.stdout, `${new Date().toISOString()} ${line}`),
+      });
+    });
+    writeLine(context.io.stdout, `${new Date().toISOString()} worker done: ${finished} experiment(s)`);
+    return 0;
+  }
   const finished = await runQueueWorker(tvc, {
     jobs: Math.max(1, Number(options.jobs) || 1),
     only: only.length > 0 ? only : undefined,
-    executor: options.executor,
+    executor,
     keepFailed: options.keepFailed === true,
     signal: controller.signal,
     attach: (experimentTvc, write) => attachExperimentReporter(experimentTvc, write, context.io.env),
