@@ -222,8 +222,8 @@ class StageLinter {
           : ['stages', name];
       const location = locate(
         source,
-        [...base, ...at],
-        key && at.length > 0 && typeof at[at.length - 1] === 'string',
+        at.length === 0 ? ['stages', name] : [...base, ...at],
+        key && (at.length === 0 || typeof at[at.length - 1] === 'string'),
       );
       return { file: stage.file, line: location.line, column: location.column };
     }
@@ -310,6 +310,11 @@ class StageLinter {
           (candidate) => isInside(this.#tvc.root, candidate) && existsSync(candidate),
         );
         if (hits.length > 0) {
+          // Python runs each enclosing package's __init__.py too.
+          for (let depth = 1; depth < parts.length; depth++) {
+            const init = path.join(base, ...parts.slice(0, depth), '__init__.py');
+            if (existsSync(init) && !hits.includes(init)) hits.push(init);
+          }
           for (const hit of hits) found.push({ absolute: hit, line: imported.line, column: imported.column });
           break;
         }
@@ -793,7 +798,7 @@ class StageLinter {
   #lintShape(stage: Stage): void {
     if (stage.kind !== 'pipeline' || stage.cmd === undefined) return;
     if (
-      stage.deps.length + stage.externalDeps.length === 0 &&
+      stage.deps.length + stage.externalDeps.length + stage.params.length === 0 &&
       stage.outs.length > 0 &&
       !stage.alwaysChanged &&
       !stage.frozen
