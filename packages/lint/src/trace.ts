@@ -27,6 +27,13 @@ const SYSCALLS =
 
 /** Where strace is, when it is installed and allowed to trace here (ptrace may be forbidden). */
 export function straceAvailable(): string | undefined {
+  // TVC_STRACE names the strace to use (and only that one): tests use it to see the message shown without one.
+  const chosen = process.env.TVC_STRACE;
+  if (chosen !== undefined) {
+    return existsSync(chosen) && spawnSync(chosen, ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0
+      ? chosen
+      : undefined;
+  }
   for (const candidate of ['/usr/bin/strace', '/bin/strace', '/usr/local/bin/strace']) {
     if (!existsSync(candidate)) continue;
     const probe = spawnSync(candidate, ['-f', '-qq', '-o', '/dev/null', 'true'], { encoding: 'utf8' });
