@@ -151,7 +151,11 @@ export function applyFixesToText(text: string, file: string, findings: readonly 
     }
   }
   let result = text;
-  for (const edit of [...edits].sort((a, b) => b.at - a.at)) {
+  // At one offset, the edit made later goes first, so that the earlier one ends up above it.
+  const ordered = edits
+    .map((edit, index) => ({ edit, index }))
+    .sort((a, b) => b.edit.at - a.edit.at || b.index - a.index);
+  for (const { edit } of ordered) {
     const piece = text.includes('\r\n') ? edit.text.replace(/\r?\n/g, '\r\n') : edit.text;
     result = result.slice(0, edit.at) + piece + result.slice(edit.at);
   }

@@ -109,7 +109,7 @@ export function parseStraceLog(log: string, cwd: string): { reads: Set<string>; 
       case 'clone3':
       case 'fork':
       case 'vfork':
-        if (ok) cwds.set(result, cwdOf(pid));
+        if (ok && !cwds.has(result)) cwds.set(result, cwdOf(pid));
         break;
       case 'chdir':
         if (ok && strings[0]) cwds.set(pid, resolve(strings[0]));
