@@ -1,14 +1,20 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoUnexpectedError, REPO_ROOT, type RunResult, TempRepo, TVC_BIN } from './harness';
+import {
+  assertNoUnexpectedError,
+  REPO_ROOT,
+  type RunResult,
+  spawnCollect,
+  TempRepo,
+  TVC_BIN,
+} from './harness';
 
 // `tvc lint`, `--fix`, `tvc install --hooks`, the pre-commit hook and `repro --trace`, end to end.
-// The stages run Python scripts that import yaml: the DVC virtualenv (.venv, which .ci/run
-// installs) has PyYAML, so its bin/ goes first on PATH.
+// The stages run Python scripts that import yaml: .ci/run installs pre-commit into .venv, which
+// brings PyYAML, so .venv/bin goes first on PATH.
 
 const VENV_BIN = path.join(REPO_ROOT, '.venv', 'bin');
 const PATH_WITH_VENV = existsSync(VENV_BIN) ? `${VENV_BIN}:${process.env.PATH}` : (process.env.PATH ?? '');
@@ -19,23 +25,7 @@ function run(
   cwd: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, PATH: PATH_WITH_VENV, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code: code ?? -1 }));
-  });
+  return spawnCollect(command, args, cwd, { PATH: PATH_WITH_VENV, ...env });
 }
 
 async function tvc(repo: TempRepo, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
