@@ -457,7 +457,7 @@ class StageLinter {
     const wdir = stage.wdir;
     const root = this.#tvc.root;
     const declared = this.#declaredParams(stage);
-    const depCandidates: { absolute: string; why: string; source?: FindingLocation }[] = [];
+    const depCandidates: { absolute: string; why: string; source?: FindingLocation; code?: boolean }[] = [];
     const outCandidates: { absolute: string; why: string; source?: FindingLocation }[] = [];
     const queue: ReadScript[] = [];
     const seen = new Set<string>();
@@ -511,6 +511,7 @@ class StageLinter {
           absolute: imported.absolute,
           why: `${script.repoPath} imports it`,
           source: at(imported.line, imported.column),
+          code: true,
         });
         enqueue(imported.absolute);
       }
@@ -560,14 +561,15 @@ class StageLinter {
 
   #checkDep(
     stage: Stage,
-    candidate: { absolute: string; why: string; source?: FindingLocation },
+    candidate: { absolute: string; why: string; source?: FindingLocation; code?: boolean },
     paramsFiles: Set<string>,
   ) {
     const { absolute } = candidate;
     const root = this.#tvc.root;
     if (!isInside(root, absolute) || absolute === root || absolute === stage.wdir) return;
     if (this.#coveredByDep(stage, absolute) || this.#ownOutput(stage, absolute)) return;
-    if (paramsFiles.has(absolute) || PARAMS_NAME.test(path.basename(absolute))) return;
+    // An imported module is code, even when it is called params.py (unless it is a declared params file).
+    if (paramsFiles.has(absolute) || (!candidate.code && PARAMS_NAME.test(path.basename(absolute)))) return;
     // A directory some of whose contents are declared: partly declared, left alone.
     if (stage.deps.some((dep) => isInside(absolute, dep.absolute))) return;
     const repoPath = this.#repoPath(absolute);
