@@ -20,7 +20,7 @@ export interface RunResult {
   readonly code: number;
 }
 
-function spawnCollect(
+export function spawnCollect(
   command: string,
   args: readonly string[],
   cwd: string,

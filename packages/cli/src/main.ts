@@ -9,6 +9,7 @@ import { registerConfigCommands } from './register-config';
 import { registerDataCommands } from './register-data';
 import { registerExperimentCommands } from './register-experiments';
 import { registerImportCommands } from './register-imports';
+import { registerLintCommands } from './register-lint';
 import { registerMetricsCommands } from './register-metrics';
 import { registerPlotsCommands } from './register-plots';
 import { registerQueueCommands } from './register-queue';
@@ -152,6 +153,7 @@ export function createProgram(
     .option('--json', 'print what happened to each stage as JSON')
     .option('--pull', 'first pull the missing data of the stages from the default remote')
     .option('--allow-missing', 'skip stages whose only change is missing data (a clone not yet pulled)')
+    .option('--trace', 'run each stage under strace and report files read or written but not declared')
     .action(run(() => import('./commands/repro')));
 
   const params = program.command('params').description('compare and show params').helpCommand(false);
@@ -185,6 +187,7 @@ export function createProgram(
   registerConfigCommands(program, { run, common, collect });
   registerImportCommands(program, { run, common, collect });
   registerRemoteDataCommands(program, { run, common, collect });
+  registerLintCommands(program, { run, common, collect });
 
   common(program.command('plugins'))
     .description('list the plugins applied, the hooks they tap and the commands they add')

@@ -3,3 +3,4 @@ export { parsePythonParams } from './python-params';
 export { pythonParamsFormat } from './python-params-format';
 export { PythonParamsPlugin } from './python-params-plugin';
 export { renderPython } from './python-render';
+export { parsePython } from './python-syntax';

@@ -23,6 +23,7 @@ export interface ReproCommandOptions {
   readonly quiet?: boolean;
   readonly pull?: boolean;
   readonly allowMissing?: boolean;
+  readonly trace?: boolean;
 }
 
 /**
@@ -72,6 +73,8 @@ export default async function repro(
   const jobs = parseJobs(options.jobs);
   const { io } = context;
   if (options.pull && !options.dry) await pullFirst(context, targets, options);
+  // --trace: the stage commands run under strace (packages/lint); refused before anything runs without it.
+  const tracer = options.trace && !options.dry ? (await import('@tvc/lint')).Tracer.start(tvc) : undefined;
   if (!options.json && !options.quiet) new ReproReporter(io).attach(tvc);
   const controller = new AbortController();
   let interrupts = 0;
@@ -111,13 +114,27 @@ export default async function repro(
         : undefined,
     });
     if (controller.signal.aborted) throw new TvcError('INTERRUPTED', 'interrupted by the user');
+    const trace = tracer ? await tracer.report() : undefined;
+    const traceCode = trace && trace.summary.errors + trace.summary.warnings > 0 ? 1 : 0;
     if (options.json) {
       const outcomes: Record<string, StageOutcome> = {};
       for (const [stage, outcome] of result.outcomes) outcomes[stage.addressing] = outcome;
-      writeLine(io.stdout, JSON.stringify({ outcomes, changedFiles: result.changedFiles }, null, 2));
-      return 0;
+      writeLine(
+        io.stdout,
+        JSON.stringify({ outcomes, changedFiles: result.changedFiles, ...(trace ? { trace } : {}) }, null, 2),
+      );
+      return traceCode;
     }
-    if (options.quiet) return 0;
+    if (trace) {
+      const { formatText } = await import('@tvc/lint');
+      const traced = trace.traced.length;
+      io.stdout.write(
+        traced === 0
+          ? 'Trace: no stage ran, nothing was traced (use -f to run and trace every stage).\n'
+          : `Trace of ${traced} stage${traced === 1 ? '' : 's'} (strace):\n${formatText(trace)}`,
+      );
+    }
+    if (options.quiet) return traceCode;
     if (result.changedFiles.length > 0 && !options.dry) {
       const config = readDvcConfig(tvc.root);
       if (configFlag(config, 'core', 'autostage') && tvc.scmRoot) {
@@ -130,7 +147,7 @@ export default async function repro(
     // DVC's closing line, dry runs included.
     if (result.reproduced.length === 0) writeLine(io.stdout, 'Data and pipelines are up to date.');
     else writeLine(io.stdout, 'Use `tvc push` to send your updates to remote storage.');
-    return 0;
+    return traceCode;
   } catch (error) {
     if (controller.signal.aborted) {
       io.stderr.write('ERROR: interrupted by the user\n');
@@ -139,6 +156,7 @@ export default async function repro(
     throw error;
   } finally {
     prompt?.close();
+    tracer?.close();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
