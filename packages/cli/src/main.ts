@@ -116,6 +116,7 @@ export function createProgram(
     .option('-w, --wdir <path>', 'directory the command runs in')
     .option('--always-changed', 'always consider this stage changed')
     .option('--desc <text>', 'a description of the stage')
+    .option('--run', 'run the stage at once, after adding it (and record it in dvc.lock)')
     .action(run(() => import('./commands/stage-add')));
 
   common(program.command('status'))
@@ -152,6 +153,7 @@ export function createProgram(
     .option('--json', 'print what happened to each stage as JSON')
     .option('--pull', 'first pull the missing data of the stages from the default remote')
     .option('--allow-missing', 'skip stages whose only change is missing data (a clone not yet pulled)')
+    .option('--no-commit', 'record dvc.lock but put no outputs into the cache (`tvc commit` does it later)')
     .action(run(() => import('./commands/repro')));
 
   const params = program.command('params').description('compare and show params').helpCommand(false);

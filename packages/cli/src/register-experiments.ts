@@ -74,6 +74,12 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('--glob', 'stage names are glob patterns')
     .option('-R, --recursive', 'every stage in the directories given')
     .option('-j, --jobs <n>', 'with --run-all: experiments at once; otherwise independent stages at once')
+    .option('--dry', 'print the commands that would run (with the -S overrides), record nothing')
+    .option('-k, --keep-going', 'continue past a failure with stages that do not depend on it')
+    .option('--ignore-errors', 'ignore failures, run even the stages that depend on them')
+    .option('--force-downstream', 'reproduce every stage downstream of one that ran')
+    .option('--allow-missing', 'skip stages whose only change is missing data (a clone not yet pulled)')
+    .option('--no-commit', 'put no outputs into the cache (the experiment commit records their hashes)')
     .action(run(() => import('./commands/exp-run')));
 
   common(exp.command('apply'))

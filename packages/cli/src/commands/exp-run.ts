@@ -2,6 +2,7 @@ import { type ExperimentReproOptions, StageFailedError, type Tvc, TvcError } fro
 import {
   CheckpointRunError,
   type CheckpointRunInfo,
+  dryRunExperiment,
   experimentExecutor,
   type QueueEntry,
   queueExperiments,
@@ -39,6 +40,12 @@ export interface ExpRunCommandOptions {
   readonly rev?: string;
   readonly reset?: boolean;
   readonly keepFailed?: boolean;
+  readonly dry?: boolean;
+  readonly keepGoing?: boolean;
+  readonly ignoreErrors?: boolean;
+  readonly forceDownstream?: boolean;
+  readonly allowMissing?: boolean;
+  readonly commit?: boolean;
 }
 
 /** What `exp run` says as a checkpoint run starts (DVC 2's words). */
@@ -110,7 +117,26 @@ export default async function expRun(
     noRunCache: options.runCache === false,
     glob: options.glob,
     recursive: options.recursive,
+    onError: options.ignoreErrors ? 'ignore' : options.keepGoing ? 'keep-going' : 'fail',
+    forceDownstream: options.forceDownstream,
+    allowMissing: options.allowMissing,
+    noCommit: options.commit === false,
   };
+  if (options.dry) {
+    if (options.queue || options.runAll) {
+      throw new TvcError('INVALID_ARGUMENT', '--dry cannot be combined with --queue or --run-all', {
+        hint: 'a dry run prints what `tvc exp run` would run now; queue the experiment without --dry',
+      });
+    }
+    if (!options.quiet) new ReproReporter(io).attach(tvc);
+    const result = await dryRunExperiment(tvc, { ...repro, overrides: options.setParam ?? [], jobs });
+    const failure = result.failures[0];
+    if (failure && repro.onError !== 'ignore') throw failure.error;
+    if (!options.quiet && result.reproduced.length === 0) {
+      writeLine(io.stdout, 'Data and pipelines are up to date.');
+    }
+    return 0;
+  }
   if (options.queue) {
     await queueExperiments(tvc, {
       overrides: options.setParam ?? [],

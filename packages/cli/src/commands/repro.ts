@@ -23,6 +23,7 @@ export interface ReproCommandOptions {
   readonly quiet?: boolean;
   readonly pull?: boolean;
   readonly allowMissing?: boolean;
+  readonly commit?: boolean;
 }
 
 /**
@@ -98,6 +99,7 @@ export default async function repro(
       pipeline: options.pipeline,
       allPipelines: options.allPipelines,
       dry: options.dry,
+      noCommit: options.commit === false,
       allowMissing: options.allowMissing,
       onError: options.ignoreErrors ? 'ignore' : options.keepGoing ? 'keep-going' : 'fail',
       forceDownstream: options.forceDownstream,
