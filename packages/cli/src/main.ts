@@ -193,6 +193,15 @@ export function createProgram(
     .option('--json', 'print JSON for scripts')
     .action(run(() => import('./commands/plugins')));
 
+  program
+    .command('completion')
+    .description('print the shell completion script: bash, zsh or fish (`source <(tvc completion bash)`)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion');
+      io.stdout.write(completionScript(program, shell));
+    });
+
   for (const spec of pluginCommands) addPluginCommand(program, spec, io, tvc, result);
   return { program, result };
 }
