@@ -138,7 +138,7 @@ function registerExperimentShowCommands(exp: Command, { run, common, collect }: 
     .option('-A, --all-commits', 'show experiments derived from all git commits')
     .option('--rev <commit>', 'show experiments derived from this commit (repeatable)', collect, [])
     .option('-n, --num <num>', 'show the last num commits from each revision')
-    .option('--no-pager', 'do not pipe output into a pager (tvc never pages)')
+    .option('--no-pager', 'do not page the table ($DVC_PAGER, $PAGER or less -S on a terminal); fit it')
     .option('--only-changed', 'only show metrics/params with values varying across the experiments')
     .option('--drop <regex>', 'remove the columns matching this regex (repeatable)', collect, [])
     .option('--keep <regex>', 'keep the columns matching this regex (repeatable)', collect, [])
