@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { comparisonDvc, TempRepo } from './harness';
+import { comparisonDvc, TempRepo, TVC_BIN } from './harness';
 
 /**
  * DVC's flags tvc lacked (issue 18): `repro --no-commit`, `exp run --dry`/`-k`/`--ignore-errors`/
@@ -86,6 +89,45 @@ describe('missing DVC flags', () => {
     expect(ours.stdout).toContain('Ran experiment(s):');
     expect(existsSync(repo.path('.dvc/cache/files'))).toBe(false);
     expect((await repo.git('for-each-ref', 'refs/exps')).trim()).not.toBe('');
+  });
+
+  it('exp run -i asks before each stage; no stops without recording anything', async () => {
+    const ask = (answer: string) =>
+      spawnSync(process.execPath, [TVC_BIN, 'exp', 'run', '-i', '-S', 'lr=4'], {
+        cwd: repo.dir,
+        input: answer,
+        encoding: 'utf8',
+      });
+    const refused = ask('n\n');
+    expect(refused.stdout).toContain(
+      "Going to reproduce stage: 'a'. Are you sure you want to continue? [y/n]",
+    );
+    expect(refused.status).toBe(255);
+    expect(await repo.git('for-each-ref', 'refs/exps')).toBe('');
+    const accepted = ask('y\ny\n');
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(accepted.stdout).toContain('Ran experiment(s):');
+  });
+
+  it('exp run --pull brings the data from the remote instead of running the stages again', async () => {
+    await repo.tvc('repro', '-q');
+    const remote = repo.path('..', `${path.basename(repo.dir)}-remote`);
+    try {
+      expect((await repo.tvc('remote', 'add', '-d', 'store', remote)).code).toBe(0);
+      expect((await repo.tvc('push', '-q')).code).toBe(0);
+      await repo.git('add', '-A');
+      await repo.git('commit', '-q', '-m', 'ran');
+      await rm(repo.path('.dvc', 'cache'), { recursive: true, force: true });
+      await rm(repo.path('a.txt'));
+      await rm(repo.path('b.txt'));
+      const ours = await repo.tvc('exp', 'run', '--pull');
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(ours.stdout).toContain("Stage 'a' didn't change, skipping");
+      expect(ours.stdout).not.toContain('Running stage');
+      expect(await repo.read('b.txt')).toBe('a\n');
+    } finally {
+      await rm(remote, { recursive: true, force: true });
+    }
   });
 
   it('stage add --run adds the stage, runs it and writes its lock entry, as DVC', async () => {

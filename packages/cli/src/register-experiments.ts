@@ -80,6 +80,8 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('--force-downstream', 'reproduce every stage downstream of one that ran')
     .option('--allow-missing', 'skip stages whose only change is missing data (a clone not yet pulled)')
     .option('--no-commit', 'put no outputs into the cache (the experiment commit records their hashes)')
+    .option('-i, --interactive', 'ask before each stage')
+    .option('--pull', 'first pull the missing data of the stages from the default remote')
     .action(run(() => import('./commands/exp-run')));
 
   common(exp.command('apply'))

@@ -10,10 +10,12 @@ import {
   runQueueWorker,
   runTempExperiment,
 } from '@tvc/experiments';
+import { yesNoPrompt } from '../ask';
 import type { CommandContext } from '../context';
 import { attachExperimentReporter, linePrefixer } from '../experiment-log';
 import { type Io, writeLine } from '../io';
 import { ReproReporter } from '../reporter';
+import { pullFirst } from './repro';
 
 /** `repro`'s exit code for Ctrl+C (DVC's). */
 const EXIT_INTERRUPTED = 252;
@@ -46,6 +48,8 @@ export interface ExpRunCommandOptions {
   readonly forceDownstream?: boolean;
   readonly allowMissing?: boolean;
   readonly commit?: boolean;
+  readonly interactive?: boolean;
+  readonly pull?: boolean;
 }
 
 /** What `exp run` says as a checkpoint run starts (DVC 2's words). */
@@ -137,6 +141,12 @@ export default async function expRun(
     }
     return 0;
   }
+  if ((options.interactive || options.pull) && (options.queue || options.temp || options.runAll)) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      '--interactive and --pull apply to an experiment run in the workspace (not --queue, --temp or --run-all)',
+    );
+  }
   if (options.queue) {
     await queueExperiments(tvc, {
       overrides: options.setParam ?? [],
@@ -176,7 +186,9 @@ export default async function expRun(
   if (options.runAll)
     return runAll(tvc, io, jobs, options.quiet === true, options.executor, options.keepFailed === true);
   if (options.temp) return runTemp(tvc, io, options, repro);
+  if (options.pull) await pullFirst(context, targets, options);
   if (!options.quiet) new ReproReporter(io).attach(tvc);
+  const prompt = options.interactive ? yesNoPrompt() : undefined;
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.on('SIGINT', onInterrupt);
@@ -191,6 +203,7 @@ export default async function expRun(
       jobs,
       signal: controller.signal,
       reset: options.reset,
+      confirm: prompt?.confirm,
       onStart: (chosen, checkpoints) => {
         name = chosen;
         if (options.quiet) return;
@@ -227,6 +240,7 @@ export default async function expRun(
     }
     throw error;
   } finally {
+    prompt?.close();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
