@@ -251,6 +251,7 @@ describe('tvc version', () => {
     expect(result.stdout).toContain(`\tGlobal: ${process.env.DVC_GLOBAL_CONFIG_DIR}\n`);
     expect(result.stdout).toMatch(/\nCache types: [a-z, ]*hardlink[a-z, ]*\n/);
     expect(result.stdout).toContain('\nRemotes: s3, local\n');
+    expect(result.stdout).toContain('\n\tremotes: http, https, local, s3, ssh\n');
     expect(result.stdout).toContain(`\nCache directory: ${target.path('.dvc', 'cache')} (`);
     expect(result.stdout).toContain('\nRepo: dvc, git\n');
     expect(result.stdout).not.toMatch(/dvc\.org/);

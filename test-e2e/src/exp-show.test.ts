@@ -184,10 +184,11 @@ describe.skipIf(!binary)('tvc exp show / exp diff print what DVC prints', () => 
     });
   }
 
-  // On a terminal (a pseudo-terminal made by util-linux `script`): tvc fits the table to the
-  // terminal and styles it as DVC's `--no-pager` does there (DVC without it pages the full-width
-  // table through `less -S`, which tvc does not do). Header colours by column kind in the colour
-  // system TERM/COLORTERM name, bold baselines and names; no colours under NO_COLOR.
+  // On a terminal (a pseudo-terminal made by util-linux `script`), with --no-pager: tvc fits the
+  // table to the terminal and styles it as DVC's `--no-pager` does there. Header colours by column
+  // kind in the colour system TERM/COLORTERM name, bold baselines and names; no colours under
+  // NO_COLOR. (Where the two squeezing orders give the same columns: tvc squeezes the constant
+  // columns first on a terminal, tested below.)
   const terminals: [string, Record<string, string>][] = [
     ['256 colours, 100 columns', { TERM: 'xterm-256color', COLUMNS: '100' }],
     ['256 colours, 60 columns', { TERM: 'xterm-256color', COLUMNS: '60' }],
@@ -198,12 +199,59 @@ describe.skipIf(!binary)('tvc exp show / exp diff print what DVC prints', () => 
   for (const [what, env] of terminals) {
     it.skipIf(!scriptBinary)(`exp show on a terminal: ${what}`, async () => {
       const theirs = await onTerminal(`${quote(binary!)} exp show --no-pager`, repo.dir, env);
-      const ours = await onTerminal(`${quote(process.execPath)} ${quote(TVC_BIN)} exp show`, repo.dir, env);
+      const ours = await onTerminal(
+        `${quote(process.execPath)} ${quote(TVC_BIN)} exp show --no-pager`,
+        repo.dir,
+        env,
+      );
       expect(ours).toContain('\u001b[');
       // DVC ends every command on a terminal with a reset of its own.
       expect(normaliseCreated(ours)).toBe(normaliseCreated(theirs.replace(/\u001b\[0m$/, '')));
     });
   }
+
+  // Without --no-pager on a terminal, the full-width table goes through $PAGER as DVC sends it
+  // (DVC runs `$PAGER <file>`, tvc `$PAGER` on a pipe: the same bytes for a filter).
+  it.skipIf(!scriptBinary)(
+    'exp show on a terminal pages the full-width table through $PAGER, as DVC',
+    async () => {
+      const env = { TERM: 'xterm-256color', COLUMNS: '50', PAGER: 'sed s/^/PAGED:/' };
+      const theirs = await onTerminal(`${quote(binary!)} exp show`, repo.dir, env);
+      const ours = await onTerminal(`${quote(process.execPath)} ${quote(TVC_BIN)} exp show`, repo.dir, env);
+      expect(
+        ours
+          .split('\n')
+          .filter(Boolean)
+          .every((line) => line.startsWith('PAGED:')),
+      ).toBe(true);
+      expect(ours).not.toContain('…');
+      expect(normaliseCreated(ours)).toBe(normaliseCreated(theirs.replace(/\u001b\[0m$/, '')));
+      const unpaged = await onTerminal(
+        `${quote(process.execPath)} ${quote(TVC_BIN)} exp show --no-pager`,
+        repo.dir,
+        env,
+      );
+      expect(unpaged).not.toContain('PAGED:');
+    },
+  );
+
+  // Fitted to a terminal, tvc squeezes the columns that hold one value on every row before those
+  // that vary (DVC squeezes right to left): the varying metric `loss` keeps its width at 120.
+  it.skipIf(!scriptBinary)(
+    'exp show --no-pager on a terminal gives the width to the varying columns',
+    async () => {
+      const env = { TERM: 'dumb', COLUMNS: '120' };
+      const ours = await onTerminal(
+        `${quote(process.execPath)} ${quote(TVC_BIN)} exp show --no-pager`,
+        repo.dir,
+        env,
+      );
+      const header = ours.split('\n')[1] ?? '';
+      expect(header).toContain(' loss ');
+      expect(header).not.toMatch(/ seed /);
+      expect(Math.max(...ours.split('\n').map((line) => line.length))).toBeLessThanOrEqual(120);
+    },
+  );
 
   it('exp show: errors as DVC (unknown sort column, unknown revision)', async () => {
     for (const args of [

@@ -117,6 +117,7 @@ export function createProgram(
     .option('-w, --wdir <path>', 'directory the command runs in')
     .option('--always-changed', 'always consider this stage changed')
     .option('--desc <text>', 'a description of the stage')
+    .option('--run', 'run the stage at once, after adding it (and record it in dvc.lock)')
     .action(run(() => import('./commands/stage-add')));
 
   common(program.command('status'))
@@ -154,6 +155,7 @@ export function createProgram(
     .option('--pull', 'first pull the missing data of the stages from the default remote')
     .option('--allow-missing', 'skip stages whose only change is missing data (a clone not yet pulled)')
     .option('--trace', 'run each stage under strace and report files read or written but not declared')
+    .option('--no-commit', 'record dvc.lock but put no outputs into the cache (`tvc commit` does it later)')
     .action(run(() => import('./commands/repro')));
 
   const params = program.command('params').description('compare and show params').helpCommand(false);
@@ -193,6 +195,15 @@ export function createProgram(
     .description('list the plugins applied, the hooks they tap and the commands they add')
     .option('--json', 'print JSON for scripts')
     .action(run(() => import('./commands/plugins')));
+
+  program
+    .command('completion')
+    .description('print the shell completion script: bash, zsh or fish (`source <(tvc completion bash)`)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion');
+      io.stdout.write(completionScript(program, shell));
+    });
 
   for (const spec of pluginCommands) addPluginCommand(program, spec, io, tvc, result);
   return { program, result };

@@ -74,6 +74,14 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('--glob', 'stage names are glob patterns')
     .option('-R, --recursive', 'every stage in the directories given')
     .option('-j, --jobs <n>', 'with --run-all: experiments at once; otherwise independent stages at once')
+    .option('--dry', 'print the commands that would run (with the -S overrides), record nothing')
+    .option('-k, --keep-going', 'continue past a failure with stages that do not depend on it')
+    .option('--ignore-errors', 'ignore failures, run even the stages that depend on them')
+    .option('--force-downstream', 'reproduce every stage downstream of one that ran')
+    .option('--allow-missing', 'skip stages whose only change is missing data (a clone not yet pulled)')
+    .option('--no-commit', 'put no outputs into the cache (the experiment commit records their hashes)')
+    .option('-i, --interactive', 'ask before each stage')
+    .option('--pull', 'first pull the missing data of the stages from the default remote')
     .action(run(() => import('./commands/exp-run')));
 
   common(exp.command('apply'))
@@ -132,7 +140,7 @@ function registerExperimentShowCommands(exp: Command, { run, common, collect }: 
     .option('-A, --all-commits', 'show experiments derived from all git commits')
     .option('--rev <commit>', 'show experiments derived from this commit (repeatable)', collect, [])
     .option('-n, --num <num>', 'show the last num commits from each revision')
-    .option('--no-pager', 'do not pipe output into a pager (tvc never pages)')
+    .option('--no-pager', 'do not page the table ($DVC_PAGER, $PAGER or less -S on a terminal); fit it')
     .option('--only-changed', 'only show metrics/params with values varying across the experiments')
     .option('--drop <regex>', 'remove the columns matching this regex (repeatable)', collect, [])
     .option('--keep <regex>', 'keep the columns matching this regex (repeatable)', collect, [])

@@ -1,7 +1,44 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import type { ReproRun, Stage, StageEvent, Tvc } from '@tvc/core';
 import type { Io } from './io';
 
 const FRAME_MS = 100;
+/** Hashing shows once it has lasted this long (no flash for small inputs)… */
+const HASHING_AFTER_MS = 500;
+/** …and until no progress came for this long (it has ended). */
+const HASHING_IDLE_MS = 400;
+/** A file at least this big gets a bar (its size is known; a directory's is not). */
+export const HASHING_BAR_BYTES = 64 * 1024 * 1024;
+const BAR_CELLS = 20;
+
+/** What is being hashed: one path, its progress, when it started and last moved. */
+export interface Hashing {
+  path: string;
+  files: number;
+  bytes: number;
+  since: number;
+  last: number;
+  /** A file's size (for the bar); undefined for a directory. */
+  total: number | undefined;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** The live line's hashing part: `hashing data/ 120 files, 3.4 MB`, or a bar for a large file. */
+export function hashingText(hashing: Hashing): string {
+  const name = path.basename(hashing.path);
+  if (hashing.total !== undefined && hashing.total >= HASHING_BAR_BYTES) {
+    const done = Math.min(1, hashing.bytes / hashing.total);
+    const filled = Math.round(done * BAR_CELLS);
+    const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR_CELLS - filled)}`;
+    return `hashing ${name} ${bar} ${Math.floor(done * 100)}% ${megabytes(hashing.bytes)} of ${megabytes(hashing.total)}`;
+  }
+  const files = `${hashing.files} file${hashing.files === 1 ? '' : 's'}`;
+  return `hashing ${name} ${files}, ${megabytes(hashing.bytes)}`;
+}
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
@@ -11,8 +48,8 @@ function seconds(ms: number): string {
  * Renders a reproduction as DVC does (`Running stage 'x':`, `> cmd`, `Stage 'x' didn't change,
  * skipping`, lock messages), with the commands' own output passed through. With more than one job,
  * every line of a stage's output is prefixed with `[stage]` so parallel stages stay readable. On a
- * terminal a live line at the bottom shows each running stage with its elapsed time and hashing
- * progress; elsewhere (CI logs) nothing is redrawn.
+ * terminal a live line at the bottom shows each running stage with its elapsed time and, while
+ * hashing happens, what is hashed (a bar for a large file); elsewhere (CI logs) nothing is redrawn.
  *
  * (Written here rather than with a progress-bar library: the live line must be cleared and redrawn
  * around output streamed from several processes, which those libraries do not coordinate.)
@@ -24,7 +61,7 @@ export class ReproReporter {
   #previousReproduced = false;
   readonly #running = new Map<Stage, number>();
   readonly #partial = new Map<string, string>();
-  #hashing: { path: string; files: number; bytes: number; since: number } | undefined;
+  #hashing: Hashing | undefined;
   #timer: NodeJS.Timeout | undefined;
   #footerShown = false;
 
@@ -86,10 +123,18 @@ export class ReproReporter {
       this.#line(`Updating lock file '${file}'`);
     });
     tvc.hooks.hashProgress.tap(name, (progress) => {
+      const now = Date.now();
       if (!this.#hashing || this.#hashing.path !== progress.path) {
-        this.#hashing = { ...progress, since: Date.now() };
+        let total: number | undefined;
+        try {
+          const stats = statSync(progress.path);
+          if (stats.isFile()) total = stats.size;
+        } catch {
+          // gone meanwhile: no bar
+        }
+        this.#hashing = { ...progress, since: now, last: now, total };
       } else {
-        Object.assign(this.#hashing, { files: progress.files, bytes: progress.bytes });
+        Object.assign(this.#hashing, { files: progress.files, bytes: progress.bytes, last: now });
       }
     });
     tvc.hooks.afterRepro.tap(name, (_run, result) => {
@@ -159,11 +204,15 @@ export class ReproReporter {
     const parts = [...this.#running].map(
       ([stage, since]) => `${stage.addressing} ${seconds(Date.now() - since)}`,
     );
+    // Hashing only while it happens: progress stops coming when it is over.
+    const now = Date.now();
     const hashing = this.#hashing;
-    if (hashing && Date.now() - hashing.since > 500 && hashing.files > 0) {
-      parts.push(`hashing ${hashing.files} files, ${(hashing.bytes / 1e6).toFixed(1)} MB`);
+    if (hashing && now - hashing.last > HASHING_IDLE_MS) this.#hashing = undefined;
+    else if (hashing && now - hashing.since >= HASHING_AFTER_MS) parts.push(hashingText(hashing));
+    if (parts.length === 0) {
+      this.#clearFooter();
+      return;
     }
-    if (parts.length === 0) return;
     const reported = (this.#io.stdout as NodeJS.WriteStream).columns;
     const columns = reported && reported > 0 ? reported : 80;
     const text = `⏵ ${parts.join(' │ ')}`.slice(0, Math.max(10, columns - 1));

@@ -84,6 +84,10 @@ export interface ExperimentReproOptions {
   readonly glob?: boolean;
   readonly recursive?: boolean;
   readonly jobs?: number;
+  readonly onError?: 'fail' | 'keep-going' | 'ignore';
+  readonly forceDownstream?: boolean;
+  readonly allowMissing?: boolean;
+  readonly noCommit?: boolean;
 }
 
 /** Where an experiment comes from and goes back to, and how it reports. */

@@ -52,6 +52,11 @@ export interface ReproOptions {
   readonly allowMissing?: boolean;
   /** `--dry`: print what would run, change nothing. */
   readonly dry?: boolean;
+  /**
+   * `--no-commit`: the stages run and dvc.lock records their outputs' hashes, but nothing goes into
+   * the cache or the run-cache (DVC's; `tvc commit` caches them later).
+   */
+  readonly noCommit?: boolean;
   /** `-k` / `--ignore-errors`. */
   readonly onError?: 'fail' | 'keep-going' | 'ignore';
   /** `--force-downstream`: a stage that ran forces its dependents. */
@@ -360,6 +365,7 @@ async function commitOutputs(
     const hash = await hashRequired(context, stage, output, 'output');
     hashes.push(hash);
     outs.push(itemOf(output, hash));
+    if (context.options.noCommit) continue;
     if (output.cache || includeUncached) await context.workspace.save(output.absolute, hash);
   }
   return { outs, hashes };
@@ -563,7 +569,7 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
   }
   // Like DVC: the run-cache keeps uncached outputs too, unless an uncached plain output forbids it.
   const uncachedPlain = stage.outs.some((output) => !output.cache && output.kind === 'outs');
-  const useRunCache = runCacheAllowed && !uncachedPlain;
+  const useRunCache = runCacheAllowed && !uncachedPlain && !options.noCommit;
   const { outs } = await commitOutputs(context, stage, useRunCache);
   await recordStage(context, stage, outs, useRunCache);
   return restorable ? 'cached' : 'ran';

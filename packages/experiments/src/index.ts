@@ -77,7 +77,7 @@ export {
   resolveExperiment,
 } from './refs';
 export type { CheckpointMade, CheckpointRunInfo, RunExperimentOptions, RunExperimentResult } from './run';
-export { baselineOf, CheckpointRunError, gitOf, runExperiment } from './run';
+export { baselineOf, CheckpointRunError, dryRunExperiment, gitOf, runExperiment } from './run';
 export type { RunTempOptions } from './run-temp';
 export { cacheDirectory, experimentExecutor, runTempExperiment, TEMP_REF_NAMESPACE } from './run-temp';
 export type {

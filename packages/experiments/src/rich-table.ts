@@ -39,6 +39,8 @@ export interface RichRenderOptions {
   /** Emit SGR escape sequences (a terminal). */
   readonly styled: boolean;
   readonly width: WidthOf;
+  /** When squeezing: the columns whose value is the same on every row go first (not DVC's). */
+  readonly squeezeConstantFirst?: boolean;
 }
 
 const PADDING = 2; // one space either side of each cell
@@ -71,12 +73,20 @@ function ratioReduce(total: number, ratios: number[], maximums: number[], values
   });
 }
 
-/** rich's `Table._collapse_widths`, after DVC's zeroing of collapsible columns right to left. */
-function collapseWidths(widths: number[], columns: readonly RichColumn[], maxWidth: number): number[] {
+/**
+ * rich's `Table._collapse_widths`, after DVC's zeroing of collapsible columns right to left (in
+ * `order`, the columns' indices from the first to squeeze).
+ */
+function collapseWidths(
+  widths: number[],
+  columns: readonly RichColumn[],
+  maxWidth: number,
+  order: readonly number[],
+): number[] {
   let result = [...widths];
   let excess = result.reduce((sum, width) => sum + width, 0) - maxWidth;
   if (columns.some((column) => column.collapse)) {
-    for (let index = result.length - 1; index >= 0; index--) {
+    for (const index of order) {
       if (!columns[index]!.collapse) continue;
       excess -= result[index]!;
       result[index] = 0;
@@ -136,11 +146,24 @@ function measureColumn(texts: readonly string[], maxWidth: number, width: WidthO
   return [Math.min(minimum, maxWidth), Math.min(maximum, maxWidth)];
 }
 
+/**
+ * The order collapsible columns are squeezed in: right to left (DVC's), or with
+ * `constantFirst` the columns whose value is the same on every row first (right to left), so
+ * that the width goes to what varies across the rows shown.
+ */
+function squeezeOrder(table: RichTableInput, constantFirst: boolean): number[] {
+  const rightToLeft = table.columns.map((_, index) => table.columns.length - 1 - index);
+  if (!constantFirst) return rightToLeft;
+  const constant = (index: number) => new Set(table.rows.map((row) => row[index]!.text)).size <= 1;
+  return [...rightToLeft.filter(constant), ...rightToLeft.filter((index) => !constant(index))];
+}
+
 /** The columns' widths (padding included) and which columns remain, as rich and DVC compute them. */
 export function layoutColumns(
   table: RichTableInput,
   maxWidth: number | undefined,
   width: WidthOf,
+  squeezeConstantFirst = false,
 ): { widths: number[]; kept: number[] } {
   const columns = table.columns;
   const texts = columns.map((column, index) => [column.header, ...table.rows.map((row) => row[index]!.text)]);
@@ -149,7 +172,7 @@ export function layoutColumns(
   let available = maxWidth === undefined ? unlimited : maxWidth - extra;
   let widths = texts.map((column) => measureColumn(column, available, width)[1] || 1);
   if (widths.reduce((sum, value) => sum + value, 0) > available) {
-    widths = collapseWidths(widths, columns, available);
+    widths = collapseWidths(widths, columns, available, squeezeOrder(table, squeezeConstantFirst));
     let total = widths.reduce((sum, value) => sum + value, 0);
     if (total > available) {
       widths = ratioReduce(
@@ -344,7 +367,7 @@ function segmentsOf(line: StyledText, cellStyle: Sgr): Segment[] {
  */
 export function renderRich(table: RichTableInput, options: RichRenderOptions): string {
   const { width, styled } = options;
-  const { widths, kept } = layoutColumns(table, options.maxWidth, width);
+  const { widths, kept } = layoutColumns(table, options.maxWidth, width, options.squeezeConstantFirst);
   const columns = kept.map((index) => table.columns[index]!);
   const out: string[] = [];
   const rule = ` ${'─'.repeat(widths.reduce((sum, value) => sum + value, 0) + Math.max(0, widths.length - 1))} `;

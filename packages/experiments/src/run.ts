@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   planParams,
@@ -11,6 +13,7 @@ import {
   setParams,
   type Tvc,
   TvcError,
+  writeFileAtomic,
 } from '@tvc/core';
 import {
   CheckpointRecorder,
@@ -159,7 +162,8 @@ export async function runExperiment(
       env: { ...repro.env, DVC_EXP_NAME: name, DVC_EXP_BASELINE_REV: baseline },
     });
     const failure = result.failures[0];
-    if (failure) throw failure.error;
+    // `--ignore-errors`: the experiment is recorded with what the stages that ran produced (DVC's).
+    if (failure && options.onError !== 'ignore') throw failure.error;
     const pipeline = await tvc.loadPipeline();
     const expHash = await experimentHash(tvc, result.reproduced);
     const committed = await commitExperiment(git, {
@@ -172,6 +176,36 @@ export async function runExperiment(
     });
     return { name, ref: committed.ref, sha: committed.sha, baseline, expHash, params, repro: result };
   } finally {
+    lock.release();
+  }
+}
+
+/**
+ * `exp run --dry`: what the experiment would run, with its `-S` overrides, recording nothing. The
+ * overrides are written for the dry reproduction (so the params' changes are seen as the run would
+ * see them) and every params file is put back byte for byte afterwards, under the repository lock.
+ * DVC runs its dry experiments in a temporary copy; nothing is run here, so the workspace serves.
+ */
+export async function dryRunExperiment(
+  tvc: Tvc,
+  options: Omit<RunExperimentOptions, 'name' | 'message' | 'onStart' | 'reset' | 'onCheckpoint'> = {},
+): Promise<ReproResult> {
+  const { overrides = [], ...repro } = options;
+  const lock = RepoLock.acquire(tvc.root, 'exp run --dry');
+  const originals = new Map<string, Buffer | undefined>();
+  try {
+    if (overrides.length > 0) {
+      for (const planned of await planParams(tvc, overrides)) {
+        const file = planned.change.path;
+        originals.set(file, existsSync(file) ? await readFile(file) : undefined);
+      }
+      await setParams(tvc, overrides);
+    }
+    return await reproduce(tvc, { ...repro, dry: true, lockHeld: true });
+  } finally {
+    for (const [file, bytes] of originals) {
+      await (bytes === undefined ? rm(file, { force: true }) : writeFileAtomic(file, bytes));
+    }
     lock.release();
   }
 }

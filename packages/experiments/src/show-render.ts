@@ -26,6 +26,11 @@ export interface RichTableOptions {
    * Default: none.
    */
   readonly color?: ColorSystem;
+  /**
+   * With `maxWidth`: squeeze the columns whose value is the same on every row before those that
+   * vary (DVC squeezes right to left, whatever they hold). Default: DVC's order.
+   */
+  readonly squeezeConstantFirst?: boolean;
 }
 
 /**
@@ -60,6 +65,7 @@ export function renderRichTable(table: ShownTable, options: RichTableOptions = {
       width: options.width ?? defaultWidth,
       styled: options.color !== undefined,
       ...(options.maxWidth === undefined ? {} : { maxWidth: options.maxWidth }),
+      squeezeConstantFirst: options.squeezeConstantFirst === true,
     },
   );
 }

@@ -2,6 +2,7 @@ import { type ExperimentReproOptions, StageFailedError, type Tvc, TvcError } fro
 import {
   CheckpointRunError,
   type CheckpointRunInfo,
+  dryRunExperiment,
   experimentExecutor,
   type QueueEntry,
   queueExperiments,
@@ -9,11 +10,13 @@ import {
   runQueueWorker,
   runTempExperiment,
 } from '@tvc/experiments';
+import { yesNoPrompt } from '../ask';
 import type { CommandContext } from '../context';
 import { distributedQueue, withDistributedQueue } from '../distributed-queue';
 import { attachExperimentReporter, linePrefixer } from '../experiment-log';
 import { type Io, writeLine } from '../io';
 import { ReproReporter } from '../reporter';
+import { pullFirst } from './repro';
 
 /** `repro`'s exit code for Ctrl+C (DVC's). */
 const EXIT_INTERRUPTED = 252;
@@ -40,6 +43,14 @@ export interface ExpRunCommandOptions {
   readonly rev?: string;
   readonly reset?: boolean;
   readonly keepFailed?: boolean;
+  readonly dry?: boolean;
+  readonly keepGoing?: boolean;
+  readonly ignoreErrors?: boolean;
+  readonly forceDownstream?: boolean;
+  readonly allowMissing?: boolean;
+  readonly commit?: boolean;
+  readonly interactive?: boolean;
+  readonly pull?: boolean;
 }
 
 /** What `exp run` says as a checkpoint run starts (DVC 2's words). */
@@ -111,7 +122,32 @@ export default async function expRun(
     noRunCache: options.runCache === false,
     glob: options.glob,
     recursive: options.recursive,
+    onError: options.ignoreErrors ? 'ignore' : options.keepGoing ? 'keep-going' : 'fail',
+    forceDownstream: options.forceDownstream,
+    allowMissing: options.allowMissing,
+    noCommit: options.commit === false,
   };
+  if (options.dry) {
+    if (options.queue || options.runAll) {
+      throw new TvcError('INVALID_ARGUMENT', '--dry cannot be combined with --queue or --run-all', {
+        hint: 'a dry run prints what `tvc exp run` would run now; queue the experiment without --dry',
+      });
+    }
+    if (!options.quiet) new ReproReporter(io).attach(tvc);
+    const result = await dryRunExperiment(tvc, { ...repro, overrides: options.setParam ?? [], jobs });
+    const failure = result.failures[0];
+    if (failure && repro.onError !== 'ignore') throw failure.error;
+    if (!options.quiet && result.reproduced.length === 0) {
+      writeLine(io.stdout, 'Data and pipelines are up to date.');
+    }
+    return 0;
+  }
+  if ((options.interactive || options.pull) && (options.queue || options.temp || options.runAll)) {
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      '--interactive and --pull apply to an experiment run in the workspace (not --queue, --temp or --run-all)',
+    );
+  }
   if (options.queue) {
     const queued = await queueExperiments(tvc, {
       overrides: options.setParam ?? [],
@@ -154,7 +190,9 @@ export default async function expRun(
   if (options.runAll)
     return runAll(tvc, io, jobs, options.quiet === true, options.executor, options.keepFailed === true);
   if (options.temp) return runTemp(tvc, io, options, repro);
+  if (options.pull) await pullFirst(context, targets, options);
   if (!options.quiet) new ReproReporter(io).attach(tvc);
+  const prompt = options.interactive ? yesNoPrompt() : undefined;
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.on('SIGINT', onInterrupt);
@@ -169,6 +207,7 @@ export default async function expRun(
       jobs,
       signal: controller.signal,
       reset: options.reset,
+      confirm: prompt?.confirm,
       onStart: (chosen, checkpoints) => {
         name = chosen;
         if (options.quiet) return;
@@ -205,6 +244,7 @@ export default async function expRun(
     }
     throw error;
   } finally {
+    prompt?.close();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }

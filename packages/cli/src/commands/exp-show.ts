@@ -12,6 +12,7 @@ import { pythonJsonDumps } from '@tvc/params';
 import { openTvc } from '@tvc/preset-default';
 import type { CommandContext } from '../context';
 import { write } from '../io';
+import { findPager, page } from '../pager';
 import { displayWidth, renderTable } from '../render/table';
 
 export interface ExpShowOptions {
@@ -39,10 +40,10 @@ export interface ExpShowOptions {
 }
 
 /**
- * How DVC's rich console would print on this output: fitted to the terminal's width on a terminal
- * (DVC pages a full-width table through `less -S` there; tvc never pages, so it fits it as DVC's
- * `--no-pager` does) or with `--no-pager` (`COLUMNS`, else 80, as rich's console width when
- * piped); styles only on a terminal whose TERM is not `dumb`, colours not under `NO_COLOR`.
+ * How DVC's rich console would print on this output when the table is not paged: fitted to the
+ * terminal's width on a terminal (with `--no-pager`, or when there is no pager to run) or with
+ * `--no-pager` (`COLUMNS`, else 80, as rich's console width when piped); styles only on a
+ * terminal whose TERM is not `dumb`, colours not under `NO_COLOR`.
  */
 export function terminalLayout(
   io: CommandContext['io'],
@@ -151,8 +152,25 @@ export default async function expShow(context: CommandContext, options: ExpShowO
   } else if (options.md) {
     write(stdout, `${renderTable(shown.headers, shown.rows, { markdown: true })}\n\n`);
   } else if (shown.rows.length > 0) {
-    const layout = terminalLayout(context.io, options.pager === false);
-    write(stdout, renderRichTable(shown, { width: displayWidth, ...layout }));
+    const io = context.io;
+    const pager = options.pager === false ? undefined : findPager(io);
+    const { maxWidth, color } = terminalLayout(io, options.pager === false);
+    if (pager !== undefined) {
+      // As DVC: the full-width table, styled, scrolled sideways in the pager (`less -S`).
+      const text = renderRichTable(shown, { width: displayWidth, ...(color ? { color } : {}) });
+      if (await page(text, pager, io)) return 0;
+    }
+    write(
+      stdout,
+      renderRichTable(shown, {
+        width: displayWidth,
+        ...(maxWidth === undefined ? {} : { maxWidth }),
+        ...(color ? { color } : {}),
+        // Fitted to a terminal, the width goes to the columns that vary (not DVC's order);
+        // piped with --no-pager, DVC's layout byte for byte.
+        squeezeConstantFirst: io.isTTY,
+      }),
+    );
   }
   return 0;
 }

@@ -1,5 +1,5 @@
-import { createInterface } from 'node:readline/promises';
 import { configFlag, readDvcConfig, reproduce, type StageOutcome, TvcError } from '@tvc/core';
+import { yesNoPrompt } from '../ask';
 import type { CommandContext } from '../context';
 import { writeLine, writeTrackingHint } from '../io';
 import { ReproReporter } from '../reporter';
@@ -24,6 +24,7 @@ export interface ReproCommandOptions {
   readonly pull?: boolean;
   readonly allowMissing?: boolean;
   readonly trace?: boolean;
+  readonly commit?: boolean;
 }
 
 /**
@@ -32,10 +33,10 @@ export interface ReproCommandOptions {
  * cannot be pulled (no remote, objects not pushed, workspace changes) is a warning: the stages
  * that need it run as usual.
  */
-async function pullFirst(
+export async function pullFirst(
   context: CommandContext,
   targets: string[],
-  options: ReproCommandOptions,
+  options: Pick<ReproCommandOptions, 'singleItem' | 'quiet'>,
 ): Promise<void> {
   const tvc = await context.tvc();
   const { pullData } = await import('@tvc/data');
@@ -89,9 +90,7 @@ export default async function repro(
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  const prompt = options.interactive
-    ? createInterface({ input: process.stdin, output: process.stdout })
-    : undefined;
+  const prompt = options.interactive ? yesNoPrompt() : undefined;
   try {
     const result = await reproduce(tvc, {
       targets,
@@ -101,6 +100,7 @@ export default async function repro(
       pipeline: options.pipeline,
       allPipelines: options.allPipelines,
       dry: options.dry,
+      noCommit: options.commit === false,
       allowMissing: options.allowMissing,
       onError: options.ignoreErrors ? 'ignore' : options.keepGoing ? 'keep-going' : 'fail',
       forceDownstream: options.forceDownstream,
@@ -109,9 +109,7 @@ export default async function repro(
       recursive: options.recursive,
       jobs,
       signal: controller.signal,
-      confirm: prompt
-        ? async (question) => /^y(es)?$/i.test((await prompt.question(`${question} [y/n] `)).trim())
-        : undefined,
+      confirm: prompt?.confirm,
     });
     if (controller.signal.aborted) throw new TvcError('INTERRUPTED', 'interrupted by the user');
     const trace = tracer ? await tracer.report() : undefined;

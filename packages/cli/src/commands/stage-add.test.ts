@@ -159,7 +159,7 @@ describe('tvc stage add', () => {
       'echo n',
     ]);
     expect(result.stderr).toBe(
-      `Could not create .gitignore entry in ${path.join(repo, 'out', 'deep', '.gitignore')}. DVC will attempt to create .gitignore entry again when the stage is run.\n`,
+      `Could not create .gitignore entry in ${path.join(repo, 'out', 'deep', '.gitignore')}. tvc will attempt to create .gitignore entry again when the stage is run.\n`,
     );
     expect(result.stdout).toBe(`Added stage 'n' in 'dvc.yaml'\n${HINT('dvc.yaml .gitignore')}`);
     expect(read('.gitignore')).toBe('/top.txt\n');

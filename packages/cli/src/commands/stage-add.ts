@@ -12,6 +12,7 @@ import {
   type LoadedPipelineFile,
   PIPELINE_FILE,
   Pipeline,
+  reproduce,
   type StageSpec,
   stageOutputs,
   type Tvc,
@@ -22,6 +23,7 @@ import {
 import { simpleGit } from 'simple-git';
 import type { CommandContext } from '../context';
 import { writeTrackingHint } from '../io';
+import { ReproReporter } from '../reporter';
 
 export interface StageAddOptions {
   readonly name: string;
@@ -40,6 +42,7 @@ export interface StageAddOptions {
   readonly alwaysChanged?: boolean;
   readonly desc?: string;
   readonly quiet?: boolean;
+  readonly run?: boolean;
 }
 
 const OUTPUT_OPTIONS = [
@@ -253,7 +256,7 @@ export default async function stageAdd(
       gitRoot: tvc.scmRoot,
       onMissingDirectory: (gitignore) => {
         context.io.stderr.write(
-          `Could not create .gitignore entry in ${gitignore}. DVC will attempt to create .gitignore entry again when the stage is run.\n`,
+          `Could not create .gitignore entry in ${gitignore}. tvc will attempt to create .gitignore entry again when the stage is run.\n`,
         );
         return 'stop';
       },
@@ -261,10 +264,23 @@ export default async function stageAdd(
     changed.push(...gitignores.map((repoPath) => toPosix(path.relative(cwd, path.join(tvc.root, repoPath)))));
   }
   const autostage = scm && coreFlag(tvc.root, 'autostage');
+  if (!options.quiet) context.io.stdout.write(`Added stage '${spec.name}' in '${PIPELINE_FILE}'\n`);
+  if (options.run) {
+    // DVC's `--run`: the stage runs at once, whatever its status, and its lock entry is written.
+    if (!options.quiet) new ReproReporter(context.io).attach(tvc);
+    const addressing =
+      path.relative(tvc.cwd, file) === PIPELINE_FILE
+        ? spec.name
+        : `${toPosix(path.relative(tvc.cwd, file))}:${spec.name}`;
+    const result = await reproduce(tvc, { targets: [addressing], single: true, force: true });
+    for (const changedFile of result.changedFiles) {
+      const relative = toPosix(path.relative(cwd, path.join(tvc.root, changedFile)));
+      if (!changed.includes(relative)) changed.push(relative);
+    }
+  }
   if (autostage) await simpleGit(tvc.scmRoot!).add(changed.map((relative) => path.join(cwd, relative)));
   if (!options.quiet) {
     const out = context.io.stdout;
-    out.write(`Added stage '${spec.name}' in '${PIPELINE_FILE}'\n`);
     if (scm && !autostage) {
       writeTrackingHint(out, changed.map(shellQuote));
     }

@@ -115,6 +115,23 @@ function repoLines(config: Config): string[] {
   return lines;
 }
 
+/**
+ * The remote kinds the repository's plugins store data in (`http, https, local, s3, ssh`), as
+ * DVC's `Supports:` lists its installed remote packages; none outside a repository.
+ */
+async function remoteKinds(context: CommandContext): Promise<string[]> {
+  try {
+    const tvc = await context.tvc();
+    const kinds = tvc
+      .describeHooks()
+      .map(({ hook }) => /^remoteStorage\.for\('(.+)'\)$/.exec(hook)?.[1])
+      .filter((kind): kind is string => kind !== undefined);
+    return kinds.length > 0 ? [kinds.sort().join(', ')] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** `tvc version` (`tvc doctor`): what `dvc doctor` prints, for tvc. */
 export default async function version(context: CommandContext): Promise<number> {
   const env = context.io.env;
@@ -125,6 +142,7 @@ export default async function version(context: CommandContext): Promise<number> 
     `Platform: Node.js ${process.version} on ${os.type()}-${os.release()}-${os.machine?.() ?? os.arch()}`,
     'Supports:',
     '\tDVC 3 projects (.dvc/config, dvc.yaml, dvc.lock, .dvc files, .dvc/cache)',
+    ...(await remoteKinds(context)).map((kinds) => `\tremotes: ${kinds}`),
     'Config:',
     `\tGlobal: ${globalConfigDir({ env })}`,
     `\tSystem: ${systemConfigDir({ env })}`,
