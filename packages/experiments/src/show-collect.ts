@@ -15,6 +15,7 @@ import {
   type Pipeline,
   readMetricsText,
   repoFsName,
+  revisionError,
   type Tvc,
   toPosix,
   Workspace,
@@ -203,6 +204,12 @@ const pad = (value: number, width = 2): string => String(value).padStart(width, 
 export function localIsoTime(seconds: number): string {
   const date = new Date(seconds * 1000);
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/** A revision's own error: DVC's `SerializableError`, whose fields come `msg` first. */
+function revError(error: unknown): ExpError {
+  const { type, msg } = asExpError(error);
+  return { msg, type };
 }
 
 function asExpError(error: unknown): ExpError {
@@ -706,7 +713,7 @@ async function collectWith(
       const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown, parsed);
       return { rev: sha, name, data, error: null, experiments: null };
     } catch (error) {
-      return { rev: sha, name, data: null, error: asExpError(error), experiments: null };
+      return { rev: sha, name, data: null, error: revError(revisionError(tvc, error)), experiments: null };
     }
   };
 
@@ -730,7 +737,13 @@ async function collectWith(
           const data = await readRevision(tvc, 'workspace', null, shape, read, shown, parsed);
           return { rev: 'workspace', name: null, data, error: null, experiments: null };
         } catch (error) {
-          return { rev: 'workspace', name: null, data: null, error: asExpError(error), experiments: null };
+          return {
+            rev: 'workspace',
+            name: null,
+            data: null,
+            error: revError(revisionError(tvc, error)),
+            experiments: null,
+          };
         }
       })(),
     );
