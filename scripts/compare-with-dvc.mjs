@@ -8,7 +8,7 @@
 // The project is copied into a temporary directory first (with its .git), so neither tool can
 // change it. Exit code: 0 when everything agrees, 1 when something differs, 2 on bad usage.
 // test-e2e/src/wild.test.ts runs the same comparison on the fixtures of test-e2e/fixtures/wild.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,11 @@ export const COMMANDS = [
 /** Commands whose JSON DVC prints in a hash-seed-dependent order: compared with sorted keys. */
 export const UNORDERED = new Set(['params diff --all --json']);
 
+/** Whether `command`'s JSON is compared with sorted keys (every `params diff … --json`). */
+function unordered(command) {
+  return UNORDERED.has(command) || (command.startsWith('params diff ') && command.includes('--json'));
+}
+
 /** A deliberate difference taken out: DVC ends a repro that did something with a push hint. */
 export function comparable(text) {
   return text
@@ -61,7 +66,7 @@ function sortedKeys(value) {
 /** Whether two outputs of `command` agree (exit code, then stdout as the command's rule says). */
 export function agree(command, ours, theirs) {
   if (ours.code !== theirs.code) return false;
-  if (UNORDERED.has(command) && ours.code === 0) {
+  if (unordered(command) && ours.code === 0) {
     try {
       return (
         JSON.stringify(sortedKeys(JSON.parse(ours.stdout))) ===
@@ -79,7 +84,49 @@ function run(binary, args, cwd) {
   return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
-function main(argv) {
+function collect(binary, args, cwd, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (chunk) => out.push(chunk));
+    child.stderr.on('data', (chunk) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? 1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    child.stdin.end(input ?? '');
+  });
+}
+
+/**
+ * Runs DVC on each `[cwd, args]` job; resolves to `{code, stdout, stderr}` per job, in order.
+ * With the Python of DVC's virtualenv beside `dvc`, all jobs run in one process
+ * (compare-with-dvc.py: DVC's ~1 s start-up is paid once); otherwise one `dvc` process per job.
+ */
+export async function runDvc(dvc, jobs) {
+  const python = path.join(path.dirname(dvc), 'python');
+  if (!existsSync(python)) {
+    const results = [];
+    for (const [cwd, args] of jobs) results.push(await collect(dvc, args, cwd));
+    return results;
+  }
+  const driver = path.join(root, 'scripts/compare-with-dvc.py');
+  const result = await collect(python, [driver], jobs[0]?.[0] ?? root, JSON.stringify(jobs));
+  if (result.code !== 0) throw new Error(`DVC (${python} ${driver}) failed:\n${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** Runs the built tvc in `cwd`. */
+export function runTvc(args, cwd) {
+  return collect(process.execPath, [path.join(root, 'packages/cli/bin/tvc.js'), ...args], cwd);
+}
+
+async function main(argv) {
   const args = argv.slice(2);
   const keep = args.includes('--keep');
   const dvcAt = args.indexOf('--dvc');
@@ -102,9 +149,13 @@ function main(argv) {
   cpSync(project, copy, { recursive: true });
   let differences = 0;
   try {
-    for (const command of COMMANDS) {
+    const dvcResults = await runDvc(
+      dvc,
+      COMMANDS.map((command) => [copy, command]),
+    );
+    for (const [index, command] of COMMANDS.entries()) {
       const label = command.join(' ');
-      const theirs = run(dvc, command, copy);
+      const theirs = dvcResults[index];
       const ours = run(process.execPath, [tvcBin, ...command], copy);
       if (agree(label, ours, theirs)) {
         console.log(`same     ${label}`);
@@ -132,5 +183,13 @@ function main(argv) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = main(process.argv);
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exitCode = 2;
+    },
+  );
 }

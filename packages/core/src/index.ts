@@ -105,6 +105,7 @@ export {
   gatherMetrics,
   MetricsReadError,
   readMetricsText,
+  revisionError,
 } from './metrics-show';
 export type { CachedOutputRef } from './output-files';
 export { DirectoryUnavailableError, OutputFileMissingError, OutputFiles } from './output-files';

@@ -119,9 +119,10 @@ function isFalsy(value: unknown): boolean {
 
 /**
  * Why a revision's pipeline did not load, as DVC names it: a dvc.yaml or dvc.lock that is not
- * YAML is `unable to read: 'dvc.yaml', YAML file structure is corrupted`.
+ * YAML is `unable to read: 'dvc.yaml', YAML file structure is corrupted` (metrics show, exp show and
+ * plots show all say so). Other errors are returned as they are.
  */
-function revisionError(tvc: Pick<Tvc, 'root' | 'cwd'>, error: unknown): Error {
+export function revisionError(tvc: Pick<Tvc, 'root' | 'cwd'>, error: unknown): Error {
   if (!(error instanceof Error)) return new Error(String(error));
   const first = error instanceof TvcErrorList ? error.problems[0] : error;
   if (first instanceof TvcError && first.code === 'YAML_SYNTAX' && first.location?.file) {

@@ -488,6 +488,10 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     await tvc.hooks.stageSkipped.promise(event);
     return 'skipped';
   }
+  // A declared param missing from its (existing) file fails the stage before anything runs or
+  // is printed, `--dry` too, as DVC's `changed()` does (`-f` skips that check, as in DVC).
+  if (!force && stage.params.some((params) => params.keys !== null && existsSync(params.absolute)))
+    await paramsValues(context, stage);
   if (options.confirm) {
     const question = `Going to reproduce stage: '${stage.addressing}'. Are you sure you want to continue?`;
     if (!(await options.confirm(question))) throw new TvcError('ABORTED', 'reproduction aborted by the user');

@@ -280,12 +280,44 @@ export class GitRevisionReader {
       this.#commits.set(rev, pending);
     }
     const object = await pending;
-    if (object?.type !== 'commit') {
-      throw new TvcError('UNKNOWN_REVISION', `unknown Git revision '${rev}'`, {
-        hint: 'name a commit, branch or tag of this repository (`git log` lists them)',
-      });
+    if (object?.type === 'commit') return object.oid;
+    // Not a git name: an experiment's, as DVC's `resolve_rev` falls back to (never for HEAD or a
+    // full ref name).
+    if (rev !== 'HEAD' && !rev.startsWith('refs/')) {
+      const experiment = await this.#experimentNamed(rev);
+      if (experiment) return experiment;
     }
-    return object.oid;
+    throw new TvcError('UNKNOWN_REVISION', `unknown Git revision '${rev}'`, {
+      hint: 'name a commit, branch or tag of this repository (`git log` lists them)',
+    });
+  }
+
+  /**
+   * The commit of the experiment called `name` (`refs/exps/ab/cdef…/name`): the only one, or the
+   * one whose baseline is HEAD; DVC's "ambiguous Git revision" when several others are.
+   */
+  async #experimentNamed(name: string): Promise<string | undefined> {
+    if (name.includes('/')) return undefined;
+    const listing = await new Promise<string>((resolve) => {
+      execFile(
+        'git',
+        ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/exps/'],
+        { cwd: this.gitRoot, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout) => resolve(error ? '' : stdout),
+      );
+    });
+    const found: { oid: string; baseline: string }[] = [];
+    for (const line of listing.split('\n')) {
+      const match = /^([0-9a-f]{40}) refs\/exps\/([0-9a-f]{2})\/([0-9a-f]{38})\/([^/]+)$/.exec(line);
+      if (match && match[4] === name) found.push({ oid: match[1]!, baseline: match[2]! + match[3]! });
+    }
+    if (found.length <= 1) return found[0]?.oid;
+    const head = await this.#cat().read('HEAD^{commit}');
+    const current = found.find((item) => item.baseline === head?.oid);
+    if (current) return current.oid;
+    throw new TvcError('UNKNOWN_REVISION', `ambiguous Git revision '${name}'`, {
+      hint: `experiments of several baselines are called '${name}': name one by its commit`,
+    });
   }
 
   #cat(): CatFileBatch {

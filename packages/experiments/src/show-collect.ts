@@ -15,6 +15,7 @@ import {
   type Pipeline,
   readMetricsText,
   repoFsName,
+  revisionError,
   type Tvc,
   toPosix,
   Workspace,
@@ -135,6 +136,8 @@ interface LockedPath {
   readonly written: string;
   /** For `.dvc` outs, the recorded hash. */
   readonly recorded?: ExpDep;
+  /** A dependency outside the DVC root (`../src/x.py`): its absolute path, shown relative as DVC does. */
+  readonly outside?: string;
 }
 
 const EXPS_PREFIX = 'refs/exps/';
@@ -203,6 +206,12 @@ export function localIsoTime(seconds: number): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
+/** A revision's own error: DVC's `SerializableError`, whose fields come `msg` first. */
+function revError(error: unknown): ExpError {
+  const { type, msg } = asExpError(error);
+  return { msg, type };
+}
+
 function asExpError(error: unknown): ExpError {
   if (error instanceof MetricsReadError || error instanceof DirectoryUnavailableError)
     return { type: error.type, msg: error.message };
@@ -235,9 +244,16 @@ function pipelineShape(tvc: Pick<Tvc, 'root'>, pipeline: Pipeline, paramDeps: bo
     const lock =
       stage.kind === 'pipeline' ? path.posix.join(path.posix.dirname(stage.file), 'dvc.lock') : undefined;
     for (const dep of stage.deps) {
-      if (!dep.repoPath || paramsPaths.has(dep.absolute) || /^[a-z][a-z0-9+.-]*:\/\//i.test(dep.path))
-        continue;
-      deps.push({ repoPath: dep.repoPath, lock, stage: stage.name, written: dep.path });
+      if (paramsPaths.has(dep.absolute) || /^[a-z][a-z0-9+.-]*:\/\//i.test(dep.path)) continue;
+      // Outside the DVC root (a project below the git root reading `../src`): DVC lists it too.
+      if (!dep.repoPath && !path.isAbsolute(dep.absolute)) continue;
+      deps.push({
+        repoPath: dep.repoPath ?? dep.absolute,
+        lock,
+        stage: stage.name,
+        written: dep.path,
+        ...(dep.repoPath ? {} : { outside: dep.absolute }),
+      });
     }
     for (const out of stage.outs) {
       if (!out.repoPath) continue;
@@ -430,7 +446,10 @@ async function readRevision(
     }),
   );
   const deps: Record<string, ExpDep> = {};
-  for (const item of shape.deps) deps[shown(item.repoPath)] = await locked(item, 'deps');
+  for (const item of shape.deps) {
+    const key = item.outside ? toPosix(path.relative(tvc.cwd, item.outside)) : shown(item.repoPath);
+    deps[key] = await locked(item, 'deps');
+  }
   const outs: Record<string, ExpOut> = {};
   for (const item of shape.outs) {
     outs[shown(item.repoPath)] = {
@@ -452,6 +471,69 @@ async function readRevision(
     outs,
     meta: {},
   };
+}
+
+/**
+ * Every commit reachable from `tips`, in the order of DVC's `list_all_commits` (dulwich's date
+ * walker): a queue of the commits seen, newest commit time first and, for equal times, the
+ * smaller id first; popping a commit queues its parents. So a commit comes before its parents
+ * only when it is not older than them, as in DVC; `git rev-list` orders differently.
+ * `listing` is `git rev-list --timestamp --parents` of the same tips. (Hand-written: a dozen
+ * lines of binary heap, no library reproduces dulwich's tie-break.)
+ */
+export function walkByDate(listing: string, tips: readonly string[]): string[] {
+  const commits = new Map<string, { time: number; parents: string[] }>();
+  for (const line of listing.split('\n')) {
+    const [time, sha, ...parents] = line.trim().split(' ');
+    if (sha) commits.set(sha, { time: Number(time), parents });
+  }
+  const before = (a: string, b: string): boolean => {
+    const ta = commits.get(a)?.time ?? 0;
+    const tb = commits.get(b)?.time ?? 0;
+    return ta !== tb ? ta > tb : a < b;
+  };
+  const heap: string[] = [];
+  const queued = new Set<string>();
+  const done = new Set<string>();
+  const push = (sha: string): void => {
+    if (!commits.has(sha) || queued.has(sha) || done.has(sha)) return;
+    queued.add(sha);
+    heap.push(sha);
+    for (let i = heap.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[up]!)) break;
+      [heap[i], heap[up]] = [heap[up]!, heap[i]!];
+      i = up;
+    }
+  };
+  const pop = (): string => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        let best = i;
+        if (l < heap.length && before(heap[l]!, heap[best]!)) best = l;
+        if (r < heap.length && before(heap[r]!, heap[best]!)) best = r;
+        if (best === i) break;
+        [heap[i], heap[best]] = [heap[best]!, heap[i]!];
+        i = best;
+      }
+    }
+    queued.delete(top);
+    return top;
+  };
+  for (const tip of tips) push(tip);
+  const order: string[] = [];
+  while (heap.length > 0) {
+    const sha = pop();
+    if (done.has(sha)) continue;
+    done.add(sha);
+    order.push(sha);
+    for (const parent of commits.get(sha)!.parents) push(parent);
+  }
+  return order;
 }
 
 /** Git's id of a blob with this content (`git hash-object`). */
@@ -556,8 +638,17 @@ async function collectWith(
   if (options.allBranches) for (const ref of refs) if (ref.name.startsWith('refs/heads/')) add(ref.oid);
   if (options.allTags) for (const ref of refs) if (ref.name.startsWith('refs/tags/')) add(ref.oid);
   if (options.allCommits) {
-    const all = await git(gitRoot, ['rev-list', '--exclude=refs/exps/*', '--exclude=refs/stash', '--all']);
-    for (const sha of all.split('\n')) if (sha) add(sha);
+    const listing = await git(gitRoot, [
+      'rev-list',
+      '--timestamp',
+      '--parents',
+      'HEAD',
+      '--branches',
+      '--tags',
+      '--remotes',
+    ]);
+    const tips = await git(gitRoot, ['rev-parse', 'HEAD', '--branches', '--tags', '--remotes']);
+    for (const sha of walkByDate(listing, tips.split('\n').filter(Boolean))) add(sha);
   }
 
   // Names (DVC's `describe`): the current branch, then tags, then branches.
@@ -622,7 +713,7 @@ async function collectWith(
       const data = await readRevision(tvc, sha, localIsoTime(info.time), shape, read, shown, parsed);
       return { rev: sha, name, data, error: null, experiments: null };
     } catch (error) {
-      return { rev: sha, name, data: null, error: asExpError(error), experiments: null };
+      return { rev: sha, name, data: null, error: revError(revisionError(tvc, error)), experiments: null };
     }
   };
 
@@ -646,7 +737,13 @@ async function collectWith(
           const data = await readRevision(tvc, 'workspace', null, shape, read, shown, parsed);
           return { rev: 'workspace', name: null, data, error: null, experiments: null };
         } catch (error) {
-          return { rev: 'workspace', name: null, data: null, error: asExpError(error), experiments: null };
+          return {
+            rev: 'workspace',
+            name: null,
+            data: null,
+            error: revError(revisionError(tvc, error)),
+            experiments: null,
+          };
         }
       })(),
     );

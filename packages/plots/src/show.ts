@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { GitRevisionReader, type OpenSnapshotTvc, type Pipeline, type Tvc, withRevisionTvc } from '@tvc/core';
+import {
+  GitRevisionReader,
+  type OpenSnapshotTvc,
+  type Pipeline,
+  revisionError,
+  type Tvc,
+  withRevisionTvc,
+} from '@tvc/core';
 import { type CollectOptions, collectRevision, type RevisionPlots } from './collect';
 import { RepositoryFiles } from './files';
 import { matchPlots, type Plot } from './match';
@@ -67,7 +74,8 @@ export async function gatherPlots(tvc: Tvc, options: GatherPlotsOptions = {}): P
           }),
         );
       } catch (error) {
-        revisionErrors.set(rev, error instanceof Error ? error : new Error(String(error)));
+        // An unparsable dvc.yaml is DVC's YAMLSyntaxError, as in metrics show.
+        revisionErrors.set(rev, revisionError(tvc, error));
       }
     }
   } finally {
