@@ -23,7 +23,10 @@ function parseMaxSize(value: string | undefined): number | undefined {
 function parseTypes(values: readonly string[] | undefined): ('metrics' | 'plots')[] {
   return (values ?? []).map((value) => {
     if (value !== 'metrics' && value !== 'plots') {
-      throw new TvcError('USAGE', `argument --type: invalid choice: '${value}' (choose from 'metrics', 'plots')`);
+      throw new TvcError(
+        'USAGE',
+        `argument --type: invalid choice: '${value}' (choose from 'metrics', 'plots')`,
+      );
     }
     return value;
   });
