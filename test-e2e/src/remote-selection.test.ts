@@ -140,4 +140,32 @@ describe.skipIf(!binary)('which data moves, as DVC decides it', () => {
     }
     expect(caches.tvc).toEqual(caches.dvc);
   });
+
+  it('gc --not-in-remote keeps only the used objects their remote lacks, as DVC', async () => {
+    const repo = await project();
+    await repo.write('data/b.txt', 'beta\n');
+    expect((await repo.tvc('add', '-q', 'data')).code).toBe(0); // the first manifest is now unused
+    await repo.git('add', '-A');
+    await repo.git('commit', '-q', '-m', 'more data');
+    const results: Record<string, unknown[]> = { tvc: [], dvc: [] };
+    for (const name of ['tvc', 'dvc'] as const) {
+      const dir = await clone(repo);
+      const exclusive = await tool(name)(dir, 'gc', '-w', '-c', '--not-in-remote', '-f');
+      results[name]!.push(exclusive.code, exclusive.stderr.trim());
+      expect((await tool(name)(dir, 'push', 'data')).code).toBe(0);
+      const collected = await tool(name)(dir, 'gc', '-w', '--not-in-remote', '-f');
+      expect(collected.code, collected.stderr).toBe(0);
+      // data's objects are on `store` and go; model.bin (not on `other`) and the metric stay
+      results[name]!.push(
+        collected.stdout,
+        collected.stderr,
+        await listFiles(path.join(dir, '.dvc/cache/files')),
+      );
+      expect((await tool(name)(dir, 'push', '-r', 'other')).code).toBe(0);
+      const other = await tool(name)(dir, 'gc', '-w', '--not-in-remote', '-r', 'other', '-f');
+      results[name]!.push(other.stdout, await listFiles(path.join(dir, '.dvc/cache/files')));
+    }
+    expect(results.tvc).toEqual(results.dvc);
+    expect(results.tvc![4]).toHaveLength(2);
+  });
 });

@@ -22,7 +22,7 @@ export { loadCheckedPipeline, recordedOutputs } from './recorded';
 export type { CollectedObjects, OpenedRemote, RemoteDataOptions, RemoteGroup } from './remote';
 export { collectObjects, openRemote, remoteProblem } from './remote';
 export type { RemoteGcDataOptions, RemoteGcResult } from './remote-gc';
-export { remoteGc } from './remote-gc';
+export { remoteGc, usedNotInRemote } from './remote-gc';
 export type { CloudStatus, RemoteStatus } from './remote-status';
 export { remoteStatus } from './remote-status';
 export type { RemoveOptions, RemoveResult } from './remove';
