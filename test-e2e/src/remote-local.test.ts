@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canonicalJson, comparisonDvc, listFiles, TempRepo, TVC_BIN } from './harness';
+import { canonicalJson, comparisonDvc, dvc, listFiles, TempRepo, TVC_BIN, tvc } from './harness';
 
 /**
  * The local remote against the real DVC: what one tool pushes the other pulls, the remote's
@@ -48,29 +48,9 @@ async function clone(repo: TempRepo): Promise<string> {
   return dir;
 }
 
-async function exec(tool: 'tvc' | 'dvc', cwd: string, ...args: string[]) {
-  const [command, prefix] = tool === 'tvc' ? [process.execPath, [TVC_BIN]] : [binary!, []];
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, [...prefix, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', DVC_NO_ANALYTICS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (/unexpected error/i.test(stdout + stderr))
-        reject(new Error(`${tool} ${args.join(' ')}: ${stderr}`));
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+/** The built tvc or the real DVC in `cwd` (the harness's runners: an "unexpected error" fails the test). */
+function exec(tool: 'tvc' | 'dvc', cwd: string, ...args: string[]) {
+  return tool === 'tvc' ? tvc(cwd, ...args) : dvc(cwd, ...args);
 }
 
 /** Every object of a remote: its key and whether its content hashes to its name. */

@@ -19,6 +19,7 @@ function transferOptions(command: Command): Command {
 export function registerRemoteDataCommands(program: Command, { run, common }: Registrar): void {
   transferOptions(common(program.command('push')))
     .description('upload the data the remote lacks from the cache')
+    .option('--glob', 'targets are shell-style patterns')
     .action(run(() => import('./commands/push')));
 
   transferOptions(common(program.command('pull')))
@@ -29,5 +30,11 @@ export function registerRemoteDataCommands(program: Command, { run, common }: Re
 
   transferOptions(common(program.command('fetch')))
     .description('download the data the cache lacks from a remote (no checkout)')
+    .option('--max-size <max_size>', 'only outputs each below this size (bytes)')
+    .option(
+      '--type <type>',
+      'only outputs of this type (metrics, plots); may be repeated',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(run(() => import('./commands/fetch')));
 }

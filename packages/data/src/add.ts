@@ -43,7 +43,7 @@ export interface AddResult {
 const GLOB_CHARACTERS = /[*?[]/;
 
 /** Expands a shell-style pattern one path segment at a time, as Python's glob does (sorted). */
-async function expandGlob(cwd: string, pattern: string): Promise<string[]> {
+export async function expandGlob(cwd: string, pattern: string): Promise<string[]> {
   const absolute = path.isAbsolute(pattern);
   const segments = pattern.split('/').filter((segment) => segment !== '' && segment !== '.');
   let current = [absolute ? '/' : cwd];

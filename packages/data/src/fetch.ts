@@ -1,14 +1,7 @@
 import type { Tvc } from '@tvc/core';
 import { fetchFiles, fetchObjects, type TransferFailure } from '@tvc/remote';
-import { chainedProgress, type TransferSummary } from './push';
-import {
-  collectObjects,
-  learnManifest,
-  missingWarning,
-  openRemote,
-  type RemoteDataOptions,
-  remoteProblem,
-} from './remote';
+import { chainedProgress, eachRemoteGroup, type TransferSummary } from './push';
+import { learnManifest, type RemoteDataOptions } from './remote';
 
 /**
  * `tvc fetch`: downloads into the cache the objects of the outputs in scope that it lacks —
@@ -20,18 +13,14 @@ export async function fetchData(
   options: RemoteDataOptions = {},
   command = 'fetch',
 ): Promise<TransferSummary> {
-  const remote = await openRemote(tvc, options.remote, command);
-  const fail = (error: unknown): never => {
-    throw remoteProblem(remote.name, error);
-  };
-  try {
-    const collected = await collectObjects(tvc, options, 'fetch');
-    const progress = chainedProgress(options.onProgress);
+  const progress = chainedProgress(options.onProgress);
+  return eachRemoteGroup(tvc, options, 'fetch', command, async (remote, collected, first) => {
     const engine = { jobs: options.jobs, onProgress: progress.onProgress, retry: options.retry };
     // as DVC, the run cache's entries are counted in the failures but not in the files fetched
-    const runs = options.runCache
-      ? await fetchFiles(remote.storage, 'runs/', collected.cacheRoot, engine).catch(fail)
-      : { transferred: [], failed: [] };
+    const runs =
+      first && options.runCache
+        ? await fetchFiles(remote.storage, 'runs/', collected.cacheRoot, engine)
+        : { transferred: [], failed: [] };
     let transferred = 0;
     const failed: TransferFailure[] = [...runs.failed];
     const missing: string[] = [];
@@ -43,7 +32,7 @@ export async function fetchData(
           collected.cacheRoot,
           set.unknownDirs,
           layoutEngine,
-        ).catch(fail);
+        );
         progress.next();
         for (const dir of manifests.transferred) await learnManifest(collected, set, dir);
         transferred += manifests.transferred.length;
@@ -51,17 +40,12 @@ export async function fetchData(
         missing.push(...manifests.missing);
       }
       if (set.files.size === 0) continue;
-      const objects = await fetchObjects(remote.storage, collected.cacheRoot, set.files, layoutEngine).catch(
-        fail,
-      );
+      const objects = await fetchObjects(remote.storage, collected.cacheRoot, set.files, layoutEngine);
       progress.next();
       transferred += objects.transferred.length;
       failed.push(...objects.failed);
       missing.push(...objects.missing);
     }
-    if (missing.length > 0) options.onWarning?.(missingWarning(collected, missing));
-    return { remote: remote.name, transferred, failed, missing, collected };
-  } finally {
-    await remote.close();
-  }
+    return { transferred, failed, missing };
+  });
 }

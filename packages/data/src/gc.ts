@@ -36,6 +36,13 @@ export interface GcOptions {
   readonly confirmMissing?: (directory: MissingDirectory) => Promise<boolean>;
   /** A revision that cannot be read is skipped instead of stopping the gc. */
   readonly skipFailed?: boolean;
+  /**
+   * Which of the used objects to keep (`--not-in-remote`: only those the remote lacks, see
+   * `usedNotInRemote`); default: all of them.
+   */
+  readonly keep?: (used: UsedObjects) => Promise<{ md5: Set<string>; legacy: Set<string> }>;
+  /** `--not-in-remote`, for the warning's words (what is kept is decided by `keep`). */
+  readonly notInRemote?: boolean;
   /** Called before each removal (tests use it to interrupt a gc). */
   readonly onRemove?: (file: string) => void | Promise<void>;
 }
@@ -109,6 +116,7 @@ export function gcScopeMessage(options: GcOptions): string {
     if (options.rev !== undefined) message += ` and last ${num} commits from ${options.rev}`;
   }
   if (options.allExperiments) message += ' and all experiments';
+  if (options.notInRemote) message += ' that are not present in the DVC remote';
   return `${message} of the current repo.`;
 }
 
@@ -217,7 +225,7 @@ export async function gcCache(tvc: Tvc, options: GcOptions): Promise<GcResult> {
         );
       }
     }
-    const { md5, legacy } = usedHashes(used);
+    const { md5, legacy } = options.keep ? await options.keep(used) : usedHashes(used);
     const cacheRoot = new Workspace(tvc.root).cache.root;
     const removed: Record<CacheName, GcCandidate[]> = { repo: [], legacy: [] };
     const busy: string[] = [];

@@ -63,6 +63,8 @@ export interface RecordedOutput {
    * in the legacy cache (`.dvc/cache/<2>/<rest>`), not under `files/md5`.
    */
   readonly legacy: boolean;
+  /** The recorded size in bytes (a directory's: the sum of its files), when recorded. */
+  readonly size?: number | undefined;
 }
 
 /**
@@ -94,11 +96,13 @@ export async function recordedOutputs(tvc: Tvc, stages: readonly Stage[]): Promi
               md5: checksum(output.properties.md5),
               isexec: output.properties.isexec === true,
               legacy: output.properties.hash === undefined,
+              size: output.properties.size,
             }
           : {
               md5: items[index]?.md5,
               isexec: items[index]?.isexec === true,
               legacy: items[index]?.hash === undefined,
+              size: items[index]?.size as unknown,
             };
       if (recorded.md5 === undefined) return;
       const location = lockFile === undefined ? stage.location : { file: lockFile };
@@ -117,7 +121,8 @@ export async function recordedOutputs(tvc: Tvc, stages: readonly Stage[]): Promi
         const precise = yamlPath ? preciseLocation(tvc.root, file, yamlPath, location) : location;
         throw new TvcError(error.code, error.message, { location: precise, hint: error.hint });
       }
-      result.push({ stage, output, md5, isexec: recorded.isexec, legacy: recorded.legacy });
+      const size = typeof recorded.size === 'number' ? recorded.size : undefined;
+      result.push({ stage, output, md5, isexec: recorded.isexec, legacy: recorded.legacy, size });
     });
   }
   return result;

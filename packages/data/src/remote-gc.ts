@@ -1,6 +1,7 @@
 import type { Tvc } from '@tvc/core';
-import { DVC3_LAYOUT, gcRemote, LEGACY_LAYOUT } from '@tvc/remote';
+import { DVC3_LAYOUT, gcRemote, LEGACY_LAYOUT, oidsExist } from '@tvc/remote';
 import { openRemote, remoteProblem } from './remote';
+import type { UsedObjects } from './used';
 
 export interface RemoteGcDataOptions {
   /** The remote (`-r`); default `core.remote`. */
@@ -49,4 +50,50 @@ export async function remoteGc(
   } finally {
     await remote.close();
   }
+}
+
+/**
+ * `gc --not-in-remote`: of the used objects, those the remote lacks (DVC's
+ * `_used_obj_ids_not_in_remote`) — each object asked of the remote its output goes to (`remote:`,
+ * else `-r`'s or the default one), in its layout; what the remote already holds may go from the
+ * cache. A remote that cannot be reached stops the gc before anything is removed.
+ */
+export async function usedNotInRemote(
+  tvc: Tvc,
+  used: UsedObjects,
+  options: { readonly remote?: string | undefined; readonly jobs?: number | undefined } = {},
+): Promise<{ md5: Set<string>; legacy: Set<string> }> {
+  const groups = new Map<string | undefined, { md5: Set<string>; legacy: Set<string> }>();
+  for (const object of used.objects) {
+    const name = object.remote ?? options.remote;
+    let group = groups.get(name);
+    if (!group) {
+      group = { md5: new Set(), legacy: new Set() };
+      groups.set(name, group);
+    }
+    (object.legacy ? group.legacy : group.md5).add(object.md5);
+  }
+  const keep = { md5: new Set<string>(), legacy: new Set<string>() };
+  // the remote of `-r` (or the default) is opened even with nothing to ask, as DVC does
+  if (!groups.has(options.remote)) groups.set(options.remote, { md5: new Set(), legacy: new Set() });
+  for (const [name, group] of groups) {
+    const remote = await openRemote(tvc, name, 'gc --not-in-remote');
+    try {
+      for (const [kind, layout] of [
+        ['md5', DVC3_LAYOUT],
+        ['legacy', LEGACY_LAYOUT],
+      ] as const) {
+        const present = await oidsExist(remote.storage, group[kind], {
+          jobs: options.jobs ?? 16,
+          layout,
+        }).catch((error: unknown) => {
+          throw remoteProblem(remote.name, error);
+        });
+        for (const oid of group[kind]) if (!present.has(oid)) keep[kind].add(oid);
+      }
+    } finally {
+      await remote.close();
+    }
+  }
+  return keep;
 }

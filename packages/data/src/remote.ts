@@ -14,6 +14,7 @@ import {
   type TransferFailure,
   type TransferProgress,
 } from '@tvc/remote';
+import type { RecordedOutput } from './recorded';
 import { collectUsedObjects, type UsedScope } from './used';
 
 /** What push, pull, fetch and `status -c` share: which remote, which objects, how many jobs. */
@@ -40,6 +41,10 @@ export interface RemoteDataOptions {
   readonly onWarning?: ((message: string) => void) | undefined;
   /** Retry settings of the engine (tests shorten them). */
   readonly retry?: EngineOptions['retry'];
+  /** Only outputs whose recorded size is below this many bytes (`fetch --max-size`). */
+  readonly maxSize?: number | undefined;
+  /** Only outputs of these kinds (`fetch --type metrics|plots`). */
+  readonly types?: readonly ('metrics' | 'plots')[] | undefined;
 }
 
 /** One opened remote of the config, with its index. */
@@ -174,7 +179,25 @@ async function manifestEntries(
   }
 }
 
-function scopeOf(options: RemoteDataOptions): UsedScope {
+/**
+ * Which outputs an operation moves, as DVC's `outs_filter` and index filters: not `push: false`
+ * ones for a push; with `-r NAME`, not those whose `remote:` names another remote; with
+ * `--max-size`, those recorded below the size; with `--type`, metrics or plots.
+ */
+function outputFilter(options: RemoteDataOptions, purpose: 'push' | 'fetch') {
+  return (recorded: RecordedOutput): boolean => {
+    const { output } = recorded;
+    if (purpose === 'push' && !output.push) return false;
+    if (options.remote && output.remote && output.remote !== options.remote) return false;
+    // as DVC, 0 is no limit and an output of unknown (or zero) size is kept
+    if (options.maxSize && recorded.size && recorded.size >= options.maxSize) return false;
+    if (options.types && options.types.length > 0 && !options.types.some((type) => type === output.kind))
+      return false;
+    return true;
+  };
+}
+
+function scopeOf(options: RemoteDataOptions, purpose: 'push' | 'fetch'): UsedScope {
   return {
     targets: options.targets,
     withDeps: options.withDeps,
@@ -185,37 +208,43 @@ function scopeOf(options: RemoteDataOptions): UsedScope {
     allExperiments: options.allExperiments,
     revs: options.revs,
     workspace: options.workspace,
+    outputFilter: outputFilter(options, purpose),
   };
 }
 
-/** Outputs of the workspace marked `push: false` (their data stays local, as DVC). */
-async function unpushedPaths(tvc: Tvc): Promise<string[]> {
-  const pipeline = await tvc.loadPipeline();
-  const result: string[] = [];
-  for (const stage of pipeline.stages) {
-    for (const output of stage.outs) {
-      if (!output.push) result.push(toPosix(path.relative(tvc.root, output.absolute)));
-    }
-  }
-  return result;
+/** The objects one remote is asked for: `remote` is undefined for `-r`'s or the default remote. */
+export interface RemoteGroup {
+  readonly remote: string | undefined;
+  readonly collected: CollectedObjects;
 }
 
-/** The objects used in the scope of `options` (for a push, without `push: false` outputs). */
+/**
+ * The objects used in the scope of `options`, grouped by the remote they go to, as DVC 3: an
+ * output with `remote: NAME` to that remote, the others to `-r`'s or the default one (with `-r`,
+ * outputs of other remotes are left out). The default group comes first and is always there.
+ */
 export async function collectObjects(
   tvc: Tvc,
   options: RemoteDataOptions,
   purpose: 'push' | 'fetch',
-): Promise<CollectedObjects> {
-  const used = await collectUsedObjects(tvc, scopeOf(options));
-  const skipped = purpose === 'push' && options.workspace !== false ? await unpushedPaths(tvc) : [];
-  const excluded = (name: string) => skipped.some((out) => name === out || name.startsWith(`${out}/`));
+): Promise<RemoteGroup[]> {
+  const used = await collectUsedObjects(tvc, scopeOf(options, purpose));
   const workspace = new Workspace(tvc.root);
   const cacheRoot = workspace.cache.root;
   await workspace.close().catch(() => {});
-  const sets: [ObjectSet, ObjectSet] = [emptySet(DVC3_LAYOUT), emptySet(LEGACY_LAYOUT)];
-  const names = new Map<string, string>();
+  const groups = new Map<string | undefined, CollectedObjects>();
+  const groupOf = (remote: string | undefined): CollectedObjects => {
+    const key = options.remote ? undefined : remote;
+    let group = groups.get(key);
+    if (!group) {
+      group = { cacheRoot, sets: [emptySet(DVC3_LAYOUT), emptySet(LEGACY_LAYOUT)], names: new Map() };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  groupOf(undefined);
   for (const object of used.objects) {
-    if (excluded(object.path)) continue;
+    const { sets, names } = groupOf(object.remote);
     const set = sets[object.legacy ? 1 : 0];
     if (!names.has(object.md5)) names.set(object.md5, object.path);
     if (!object.isDir) {
@@ -227,7 +256,12 @@ export async function collectObjects(
     set.dirs.set(object.md5, entries?.map((entry) => entry.md5) ?? []);
     if (!entries) set.unknownDirs.add(object.md5);
   }
-  return { cacheRoot, sets, names };
+  return [...groups].map(([remote, collected]) => ({ remote, collected }));
+}
+
+/** Whether a group has nothing to move. */
+export function isEmptyGroup(collected: CollectedObjects): boolean {
+  return collected.sets.every((set) => set.files.size === 0 && set.dirs.size === 0);
 }
 
 /** Adds the files of a manifest that was just fetched, named under its directory. */

@@ -16,7 +16,7 @@ import {
   withRevisionTvc,
 } from '@tvc/core';
 import type { ObjectCache } from '@tvc/hash';
-import { recordedOutputs } from './recorded';
+import { type RecordedOutput, recordedOutputs } from './recorded';
 
 /** The workspace as a place objects are used (DVC's name for it). */
 export const WORKSPACE_REV = 'workspace';
@@ -52,6 +52,8 @@ export interface UsedScope {
   readonly skipFailed?: boolean;
   /** Opens a `Tvc` on a revision's snapshot (default: `tvc.openAt`). */
   readonly openSnapshot?: OpenSnapshotTvc;
+  /** Only the outputs it accepts count (DVC's `outs_filter`: `-r` against an output's `remote:`, `--max-size`, `--type`). */
+  readonly outputFilter?: ((recorded: RecordedOutput) => boolean) | undefined;
 }
 
 /** One cache object in use, with the first output and revision found using it (for messages). */
@@ -65,6 +67,8 @@ export interface UsedObject {
   readonly path: string;
   /** `workspace`, or the names of the revision (`main,v1`) as DVC shows them. */
   readonly rev: string;
+  /** The output's `remote:` (DVC 3: its data goes to that remote rather than the default one). */
+  readonly remote?: string | undefined;
 }
 
 /** A used directory whose manifest is not in the cache (or is damaged): its files are unknown. */
@@ -276,18 +280,26 @@ class Collector {
   }
 
   #add(object: UsedObject): void {
-    const key = `${object.legacy ? 'legacy:' : ''}${object.md5}`;
+    // an object used by outputs of different remotes goes to each of them
+    const key = `${object.remote === undefined ? '' : `${object.remote}\0`}${object.legacy ? 'legacy:' : ''}${object.md5}`;
     if (!this.objects.has(key)) this.objects.set(key, object);
   }
 
-  async collect(tvc: Tvc, stages: readonly Stage[], rev: string): Promise<void> {
+  async collect(
+    tvc: Tvc,
+    stages: readonly Stage[],
+    rev: string,
+    accept?: (recorded: RecordedOutput) => boolean,
+  ): Promise<void> {
     // A repository import's data comes back from its source: DVC does not count it as used.
     const counted = stages.filter((stage) => !isRepoImport(stage));
     for (const recorded of await recordedOutputs(tvc, counted)) {
+      if (accept && !accept(recorded)) continue;
       const md5 = recorded.md5.toLowerCase();
       const repoPath = toPosix(path.relative(tvc.root, recorded.output.absolute));
       const isDir = md5.endsWith('.dir');
-      this.#add({ md5, isDir, legacy: recorded.legacy, path: repoPath, rev });
+      const remote = recorded.output.remote;
+      this.#add({ md5, isDir, legacy: recorded.legacy, path: repoPath, rev, remote });
       if (!isDir) continue;
       const manifest = await this.#manifest(md5, recorded.legacy);
       if (typeof manifest === 'string') {
@@ -304,6 +316,7 @@ class Collector {
           legacy: recorded.legacy,
           path: `${repoPath}/${entry.relpath}`,
           rev,
+          remote,
         });
       }
     }
@@ -345,7 +358,7 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
   try {
     if (scope.workspace !== false) {
       await attempt(WORKSPACE_REV, async () =>
-        collector.collect(tvc, await selectedStages(tvc, scope), WORKSPACE_REV),
+        collector.collect(tvc, await selectedStages(tvc, scope), WORKSPACE_REV, scope.outputFilter),
       );
     }
     if (hasRevisions(scope)) {
@@ -383,7 +396,12 @@ export async function collectUsedObjects(tvc: Tvc, scope: UsedScope = {}): Promi
             key,
             await attempt(rev, () =>
               withRevisionTvc(tvc, reader, commit, open, async (snapshotTvc) =>
-                collector.collect(snapshotTvc, await selectedStages(snapshotTvc, scope), rev),
+                collector.collect(
+                  snapshotTvc,
+                  await selectedStages(snapshotTvc, scope),
+                  rev,
+                  scope.outputFilter,
+                ),
               ),
             ),
           );

@@ -69,6 +69,13 @@ export interface RemoteStorage {
    * after checking the hash), streaming. A missing key is a `RemoteError('NOT_FOUND')`.
    */
   download(key: string, localPath: string, options?: TransferOptions): Promise<void>;
+  /**
+   * Optional: the path of the object at `key` when the storage's objects are plain files on this
+   * machine (a local directory remote). The engine then reads them directly in one pass — small
+   * objects whole and hashed in memory, large ones hashed while they are copied — instead of a
+   * {@link download} to a temporary file and a second read to check its hash.
+   */
+  filePath?(key: string): string;
   /** Removes the object at `key`; a key already missing is not an error. */
   remove(key: string, signal?: AbortSignal): Promise<void>;
   /** Releases connections. The storage is not used afterwards. */

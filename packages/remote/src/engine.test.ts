@@ -297,6 +297,70 @@ describe('fetchObjects', () => {
   });
 });
 
+describe('fetchObjects from a storage of local files (filePath)', () => {
+  /** A directory of objects at `files/md5/ab/…` offered through `filePath`, as the local remote. */
+  async function fileStorage(
+    objects: Record<string, Buffer>,
+  ): Promise<MemoryStorage & { filePath(key: string): string }> {
+    const root = path.join(cache, 'remote');
+    for (const [key, data] of Object.entries(objects)) {
+      await mkdir(path.dirname(path.join(root, key)), { recursive: true });
+      await writeFile(path.join(root, key), data);
+    }
+    const storage = new MemoryStorage() as MemoryStorage & { filePath(key: string): string };
+    storage.filePath = (key) => path.join(root, ...key.split('/'));
+    return storage;
+  }
+
+  it('copies and checks small and large objects in one pass; a damaged one never reaches the cache', async () => {
+    const large = Buffer.alloc(5 * 2 ** 20 + 3, 7); // above the whole-read limit: streamed
+    const largeOid = createHash('md5').update(large).digest('hex');
+    const small = md5('small\n');
+    const bad = md5('bad\n');
+    const badLarge = createHash('md5')
+      .update(Buffer.alloc(5 * 2 ** 20, 1))
+      .digest('hex');
+    const gone = md5('gone\n');
+    const storage = await fileStorage({
+      [objectKey(small)]: Buffer.from('small\n'),
+      [objectKey(bad)]: Buffer.from('tampered\n'),
+      [objectKey(largeOid)]: large,
+      [objectKey(badLarge)]: Buffer.alloc(5 * 2 ** 20, 2),
+    });
+    const store = path.join(cache, 'cache');
+    const result = await fetchObjects(storage, store, [small, bad, largeOid, badLarge, gone], {
+      retry: noSleep,
+    });
+    expect(result.transferred.sort()).toEqual([small, largeOid].sort());
+    expect(result.missing).toEqual([gone]);
+    expect(result.failed.map((failure) => [failure.oid, (failure.error as RemoteError).code]).sort()).toEqual(
+      [
+        [bad, 'CORRUPT'],
+        [badLarge, 'CORRUPT'],
+      ].sort(),
+    );
+    expect(storage.calls.download).toBe(0);
+    expect(await readFile(cachePath(store, small), 'utf8')).toBe('small\n');
+    expect((await readFile(cachePath(store, largeOid))).equals(large)).toBe(true);
+    expect((await stat(cachePath(store, largeOid))).mode & 0o777).toBe(0o444);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(path.dirname(cachePath(store, bad)))).toEqual([]);
+    expect(await readdir(path.dirname(cachePath(store, badLarge)))).toEqual([]);
+  });
+
+  it('lists the cache instead of checking each of many objects, and skips those it has', async () => {
+    const texts = Array.from({ length: 300 }, (_, index) => `object ${index}\n`);
+    const objects = Object.fromEntries(texts.map((text) => [objectKey(md5(text)), Buffer.from(text)]));
+    const storage = await fileStorage(objects);
+    const store = path.join(cache, 'cache');
+    const first = await fetchObjects(storage, store, texts.slice(0, 10).map(md5), { retry: noSleep });
+    expect(first.transferred).toHaveLength(10);
+    const rest = await fetchObjects(storage, store, texts.map(md5), { retry: noSleep });
+    expect(rest.transferred).toHaveLength(290);
+    expect(rest.failed).toEqual([]);
+  });
+});
+
 describe('systemic failures', () => {
   it('stop a push at the first refused object instead of reporting every object', async () => {
     const storage = new MemoryStorage();

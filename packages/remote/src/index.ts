@@ -1,3 +1,4 @@
+export { byteCounter } from './byte-counter';
 export {
   REMOTE_STORAGE_SPECIFICATION_VERSION,
   type RemoteStorage,

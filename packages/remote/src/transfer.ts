@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { md5Dos2Unix } from '@tvc/hash';
 import type { RemoteStorage } from './contract';
+import { copyHashing, DirectoryMaker } from './direct-fetch';
 import { RemoteError } from './errors';
 import { type ExistsOptions, type ObjectPlan, planOids, remoteHas } from './exists';
 import { DVC3_LAYOUT, type ObjectLayout } from './keys';
@@ -228,13 +229,13 @@ export async function fetchObjects(
   const transferred: string[] = [];
   const failed: TransferFailure[] = [];
   const missing: string[] = [];
-  const wanted: string[] = [];
-  await eachLimited(new Set(oids), 64, async (oid) => {
-    if ((await sizeOf(cachePath(cacheRoot, oid, layout))) === undefined) wanted.push(oid);
-  });
+  const wanted = await absentFromCache(cacheRoot, new Set(oids), layout);
   const progress = new Progress(options.onProgress);
   progress.totalFiles = wanted.length;
   progress.emit(true);
+  // a storage whose objects are local files is read directly, in one pass (see copyHashing)
+  const direct = storage.filePath && layout.name === 'md5' ? storage.filePath.bind(storage) : undefined;
+  const directories = new DirectoryMaker();
   await eachLimited(wanted, jobs, async (oid) => {
     const key = layout.key(oid);
     const destination = cachePath(cacheRoot, oid, layout);
@@ -243,35 +244,63 @@ export async function fetchObjects(
       `.${path.basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
     );
     try {
-      await mkdir(path.dirname(destination), { recursive: true });
-      await withRetry(
-        async () => {
-          let moved = 0;
-          try {
-            await storage.download(key, temporary, {
-              signal: options.signal,
-              onProgress: (bytes) => {
-                moved += bytes;
-                progress.bytes += bytes;
-                progress.emit();
-              },
-            });
-          } catch (error) {
-            progress.bytes -= moved;
-            await rm(temporary, { force: true });
-            throw error;
-          }
-        },
-        { ...options.retry, signal: options.signal },
-      );
-      const md5 = layout.name === 'md5-dos2unix' ? await md5Dos2Unix(temporary) : await md5File(temporary);
+      directories.make(path.dirname(destination));
+      let md5: string;
+      if (direct) {
+        let moved = 0;
+        md5 = await withRetry(
+          async () => {
+            try {
+              return await copyHashing(
+                direct(key),
+                key,
+                temporary,
+                (bytes) => {
+                  moved += bytes;
+                  progress.bytes += bytes;
+                  progress.emit();
+                },
+                options.signal,
+              );
+            } catch (error) {
+              progress.bytes -= moved;
+              moved = 0;
+              await rm(temporary, { force: true });
+              throw error;
+            }
+          },
+          { ...options.retry, signal: options.signal },
+        );
+      } else {
+        await withRetry(
+          async () => {
+            let moved = 0;
+            try {
+              await storage.download(key, temporary, {
+                signal: options.signal,
+                onProgress: (bytes) => {
+                  moved += bytes;
+                  progress.bytes += bytes;
+                  progress.emit();
+                },
+              });
+            } catch (error) {
+              progress.bytes -= moved;
+              await rm(temporary, { force: true });
+              throw error;
+            }
+          },
+          { ...options.retry, signal: options.signal },
+        );
+        md5 = layout.name === 'md5-dos2unix' ? await md5Dos2Unix(temporary) : await md5File(temporary);
+        await chmod(temporary, 0o444);
+      }
       if (md5 !== oid.replace(/\.dir$/, '')) {
         throw new RemoteError('CORRUPT', `the object on the remote holds md5 ${md5}, not ${oid}`, {
           path: key,
           hint: 'the remote copy is damaged: push it again from a cache that has it',
         });
       }
-      await chmod(temporary, 0o444);
       await rename(temporary, destination);
       transferred.push(oid);
       progress.files++;
@@ -289,6 +318,39 @@ export async function fetchObjects(
     await options.index.save();
   }
   return { transferred, failed, missing };
+}
+
+/** Above this many objects, the cache's prefix directories are listed rather than each object stat'ed. */
+const LIST_CACHE_ABOVE = 256;
+
+/** The objects of `oids` the local cache lacks (a file at an object's place counts as present). */
+async function absentFromCache(
+  cacheRoot: string,
+  oids: Set<string>,
+  layout: ObjectLayout,
+): Promise<string[]> {
+  const absent: string[] = [];
+  if (oids.size <= LIST_CACHE_ABOVE) {
+    await eachLimited(oids, 64, async (oid) => {
+      if ((await sizeOf(cachePath(cacheRoot, oid, layout))) === undefined) absent.push(oid);
+    });
+    return absent;
+  }
+  const byDirectory = new Map<string, string[]>();
+  for (const oid of oids) {
+    const directory = path.dirname(cachePath(cacheRoot, oid, layout));
+    const group = byDirectory.get(directory);
+    if (group) group.push(oid);
+    else byDirectory.set(directory, [oid]);
+  }
+  await eachLimited(byDirectory, 16, async ([directory, group]) => {
+    const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+    const files = new Set(entries.filter((entry) => entry.isFile()).map((entry) => entry.name));
+    for (const oid of group) {
+      if (!files.has(path.basename(cachePath(cacheRoot, oid, layout)))) absent.push(oid);
+    }
+  });
+  return absent;
 }
 
 /** One file moved as is (no hash in its name): the run cache's entries. */

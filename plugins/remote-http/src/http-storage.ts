@@ -1,11 +1,11 @@
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { rootCertificates } from 'node:tls';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import {
+  byteCounter,
   REMOTE_STORAGE_SPECIFICATION_VERSION,
   RemoteError,
   type RemoteStorage,
@@ -83,16 +83,6 @@ export function keyUrl(parsed: ParsedHttpUrl, key: string): string {
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** Counts the bytes going through for `onProgress`. */
-function progress(onProgress: ((bytes: number) => void) | undefined): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      onProgress?.(chunk.length);
-      callback(null, chunk);
-    },
-  });
 }
 
 function decoder(encoding: string | undefined): Transform | undefined {
@@ -291,7 +281,7 @@ export class HttpStorage implements RemoteStorage {
       if (sentBytes > 0) options.onProgress?.(-sentBytes);
       sentBytes = 0;
       return createReadStream(localPath).pipe(
-        progress((bytes) => {
+        byteCounter((bytes) => {
           sentBytes += bytes;
           options.onProgress?.(bytes);
         }),
@@ -324,7 +314,7 @@ export class HttpStorage implements RemoteStorage {
       throw statusError(this.#label, operation, key, response.status, response.headers);
     }
     const decode = decoder(header(response.headers, 'content-encoding'));
-    const stages: NodeJS.ReadWriteStream[] = [progress(options.onProgress)];
+    const stages: NodeJS.ReadWriteStream[] = [byteCounter(options.onProgress)];
     if (decode) stages.unshift(decode);
     try {
       await pipeline(

@@ -55,7 +55,7 @@ describe('LocalStorage', () => {
     await storage.remove(key);
     await storage.remove(key);
     expect(await storage.exists(key)).toBe(false);
-    expect(() => storage.exists('files/../../etc/passwd')).rejects.toBeInstanceOf(RemoteError);
+    await expect(storage.exists('files/../../etc/passwd')).rejects.toBeInstanceOf(RemoteError);
   });
 
   it('serves the transfer engine: push then fetch into another cache', async () => {

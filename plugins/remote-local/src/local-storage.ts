@@ -71,6 +71,8 @@ export class LocalStorage implements RemoteStorage {
   readonly canList = true;
   readonly url: string;
   readonly root: string;
+  /** Directories known to exist (the remote's 256 prefix directories), each made once. */
+  readonly #made = new Set<string>();
 
   constructor(root: string, url = root) {
     this.root = path.resolve(root);
@@ -122,7 +124,11 @@ export class LocalStorage implements RemoteStorage {
       `.${path.basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
     );
     try {
-      await mkdir(path.dirname(destination), { recursive: true });
+      const directory = path.dirname(destination);
+      if (!this.#made.has(directory)) {
+        await mkdir(directory, { recursive: true });
+        this.#made.add(directory);
+      }
       // a reflink where the filesystem has them, a streaming copy otherwise
       await copyFile(localPath, temporary, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
       await chmod(temporary, 0o444);
@@ -153,6 +159,11 @@ export class LocalStorage implements RemoteStorage {
     } catch (error) {
       throw remoteError(error, source, 'downloading');
     }
+  }
+
+  /** Objects are plain files here: the engine reads them directly (one pass, hashed on the way). */
+  filePath(key: string): string {
+    return this.#path(key);
   }
 
   async remove(key: string): Promise<void> {

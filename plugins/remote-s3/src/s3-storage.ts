@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
@@ -21,6 +20,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import {
+  byteCounter,
   REMOTE_STORAGE_SPECIFICATION_VERSION,
   RemoteError,
   type RemoteStorage,
@@ -56,17 +56,6 @@ async function loadProfile(
   } catch {
     return {};
   }
-}
-
-/** Counts bytes through a stream for `onProgress`. */
-function progressCounter(onProgress: ((bytes: number) => void) | undefined): Transform | undefined {
-  if (!onProgress) return undefined;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      onProgress(chunk.length);
-      callback(null, chunk);
-    },
-  });
 }
 
 /** Builds the S3 client for the settings. Exported for tests. */
@@ -269,7 +258,7 @@ export class S3Storage implements RemoteStorage {
     try {
       if (size < this.settings.multipartThreshold) {
         // One PutObject: S3 stores it whole or not at all.
-        const counter = progressCounter(onProgress);
+        const counter = onProgress ? byteCounter(onProgress) : undefined;
         const file = createReadStream(localPath);
         const body = counter ? file.pipe(counter) : file;
         if (counter) file.on('error', (error) => counter.destroy(error));
@@ -357,7 +346,7 @@ export class S3Storage implements RemoteStorage {
     } catch (error) {
       throw this.#error(error, 'read', key);
     }
-    const counter = progressCounter(onProgress);
+    const counter = onProgress ? byteCounter(onProgress) : undefined;
     try {
       const streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = [body];
       if (counter) streams.push(counter);

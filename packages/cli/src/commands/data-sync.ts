@@ -76,7 +76,7 @@ export function reportFailures(
     const name = result.collected.names.get(failure.oid);
     writeLine(
       context.io.stderr,
-      `ERROR: failed to ${method} ${name ? `'${name}' ` : ''}(${failure.key}) ${method === 'upload' ? 'to' : 'from'} remote '${result.remote}': ${failure.error.message}`,
+      `ERROR: failed to ${method} ${name ? `'${name}' ` : ''}(${failure.key}) ${method === 'upload' ? 'to' : 'from'} remote '${failure.remote ?? result.remote}': ${failure.error.message}`,
     );
   }
   return `${result.failed.length} files failed to ${method}`;

@@ -1,11 +1,8 @@
 import { TvcError } from '@tvc/core';
-import { fetchData } from '@tvc/data';
 import { type ExpRef, gitOf, parseExpRef } from '@tvc/experiments';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
-import { TransferReporter } from '../transfer-progress';
-import { failWith, parseJobs, reportFailures } from './data-sync';
-import { type ExpSyncOptions, experimentCommits, humanJoin, runGit } from './exp-sync';
+import { type ExpSyncOptions, humanJoin, runGit, syncExperimentData } from './exp-sync';
 
 /**
  * `tvc exp pull GIT_REMOTE EXPERIMENT…`: fetches each experiment's ref from the git remote (found
@@ -79,26 +76,5 @@ export default async function expPull(
     return 0;
   }
   if (pulled.length === 0) return 0;
-  const reporter = new TransferReporter(context.io, 'Fetching', options.quiet === true);
-  try {
-    const result = await fetchData(tvc, {
-      remote: options.remote,
-      jobs: parseJobs(options.jobs),
-      revs: await experimentCommits(git, pulled),
-      workspace: false,
-      runCache: options.runCache,
-      onProgress: reporter.update,
-      onWarning: (message) => {
-        reporter.finish();
-        context.io.stderr.write(`WARNING: ${message}\n`);
-      },
-    });
-    reporter.finish();
-    const failure = reportFailures(context, result, 'download');
-    if (failure) return failWith(context, 'pull cache', new TvcError('DOWNLOAD_FAILED', failure));
-    return 0;
-  } catch (error) {
-    reporter.finish();
-    return failWith(context, 'pull cache', error);
-  }
+  return (await syncExperimentData(context, tvc, git, pulled, options, 'pull')).code;
 }

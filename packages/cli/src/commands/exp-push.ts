@@ -1,10 +1,8 @@
 import { TvcError } from '@tvc/core';
-import { pushData } from '@tvc/data';
 import type { CommandContext } from '../context';
 import { writeLine } from '../io';
-import { TransferReporter } from '../transfer-progress';
-import { failWith, parseJobs, reportFailures, summary } from './data-sync';
-import { type ExpSyncOptions, experimentCommits, humanJoin, localExperiments, runGit } from './exp-sync';
+import { summary } from './data-sync';
+import { type ExpSyncOptions, humanJoin, localExperiments, runGit, syncExperimentData } from './exp-sync';
 
 /**
  * `tvc exp push GIT_REMOTE [EXPERIMENT…]`: each experiment's ref to the git remote
@@ -60,27 +58,7 @@ export default async function expPush(
   }
   const synced = [...upToDate, ...pushed];
   if (synced.length === 0) return 0;
-  const reporter = new TransferReporter(context.io, 'Pushing', options.quiet === true);
-  try {
-    const result = await pushData(tvc, {
-      remote: options.remote,
-      jobs: parseJobs(options.jobs),
-      revs: await experimentCommits(git, synced),
-      workspace: false,
-      runCache: options.runCache,
-      onProgress: reporter.update,
-      onWarning: (message) => {
-        reporter.finish();
-        context.io.stderr.write(`WARNING: ${message}\n`);
-      },
-    });
-    reporter.finish();
-    const failure = reportFailures(context, result, 'upload');
-    if (failure) return failWith(context, 'push cache', new TvcError('UPLOAD_FAILED', failure));
-    if (result.transferred > 0) writeLine(out, summary([['uploaded', result.transferred]]));
-    return 0;
-  } catch (error) {
-    reporter.finish();
-    return failWith(context, 'push cache', error);
-  }
+  const { code, result } = await syncExperimentData(context, tvc, git, synced, options, 'push');
+  if (result && result.transferred > 0) writeLine(out, summary([['uploaded', result.transferred]]));
+  return code;
 }

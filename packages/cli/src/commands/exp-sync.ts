@@ -1,5 +1,9 @@
 import { type Tvc, TvcError } from '@tvc/core';
+import type { TransferSummary } from '@tvc/data';
 import { type ExpRef, type Git, gitOf, listExperiments, resolveExperiment } from '@tvc/experiments';
+import type { CommandContext } from '../context';
+import { TransferReporter } from '../transfer-progress';
+import { failWith, parseJobs, reportFailures } from './data-sync';
 
 /** DVC's `humanize.join`: `a`, `a and b`, `a, b and c`. */
 export function humanJoin(words: readonly string[]): string {
@@ -61,4 +65,47 @@ export async function localExperiments(tvc: Tvc, names: readonly string[], optio
   if (options.allCommits) return { git, experiments: all };
   const baseline = await git.resolveCommit(options.rev ?? 'HEAD');
   return { git, experiments: all.filter((exp) => exp.baseline === baseline) };
+}
+
+/**
+ * The data half of exp push / exp pull: moves the objects of the experiments' commits (not the
+ * workspace's) with push or fetch, with a progress line and DVC's failure messages
+ * (`failed to push cache - …`). Returns the exit code, and the summary when it succeeded.
+ */
+export async function syncExperimentData(
+  context: CommandContext,
+  tvc: Tvc,
+  git: Git,
+  experiments: readonly ExpRef[],
+  options: ExpSyncOptions,
+  direction: 'push' | 'pull',
+): Promise<{ code: number; result?: TransferSummary }> {
+  const pushing = direction === 'push';
+  const reporter = new TransferReporter(context.io, pushing ? 'Pushing' : 'Fetching', options.quiet === true);
+  const doing = `${direction} cache`;
+  try {
+    const { fetchData, pushData } = await import('@tvc/data');
+    const result = await (pushing ? pushData : fetchData)(tvc, {
+      remote: options.remote,
+      jobs: parseJobs(options.jobs),
+      revs: await experimentCommits(git, experiments),
+      workspace: false,
+      runCache: options.runCache,
+      onProgress: reporter.update,
+      onWarning: (message) => {
+        reporter.finish();
+        context.io.stderr.write(`WARNING: ${message}\n`);
+      },
+    });
+    reporter.finish();
+    const failure = reportFailures(context, result, pushing ? 'upload' : 'download');
+    if (failure) {
+      const code = pushing ? 'UPLOAD_FAILED' : 'DOWNLOAD_FAILED';
+      return { code: failWith(context, doing, new TvcError(code, failure)) };
+    }
+    return { code: 0, result };
+  } catch (error) {
+    reporter.finish();
+    return { code: failWith(context, doing, error) };
+  }
 }

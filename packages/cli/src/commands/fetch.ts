@@ -5,16 +5,49 @@ import { writeLine } from '../io';
 import { TransferReporter } from '../transfer-progress';
 import { type DataSyncOptions, failWith, remoteOptions, reportFailures, summary } from './data-sync';
 
-/** `tvc fetch [TARGETS…] [-r NAME] [-j N] [-a] [-T] [-A] [-d] [-R]`: DVC's `N files fetched`. */
+export interface FetchCommandOptions extends DataSyncOptions {
+  readonly maxSize?: string;
+  readonly type?: string[];
+}
+
+/** `--max-size`: an integer, as argparse's `int` reads it. */
+function parseMaxSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*[-+]?\d+\s*$/.test(value)) {
+    throw new TvcError('USAGE', `argument --max-size: invalid int value: '${value}'`);
+  }
+  return Number(value);
+}
+
+/** `--type`: metrics or plots, each as often as given. */
+function parseTypes(values: readonly string[] | undefined): ('metrics' | 'plots')[] {
+  return (values ?? []).map((value) => {
+    if (value !== 'metrics' && value !== 'plots') {
+      throw new TvcError(
+        'USAGE',
+        `argument --type: invalid choice: '${value}' (choose from 'metrics', 'plots')`,
+      );
+    }
+    return value;
+  });
+}
+
+/** `tvc fetch [TARGETS…] [-r NAME] [-j N] [-a] [-T] [-A] [-d] [-R] [--max-size N] [--type T]`. */
 export default async function fetch(
   context: CommandContext,
   targets: string[],
-  options: DataSyncOptions,
+  options: FetchCommandOptions,
 ): Promise<number> {
+  const maxSize = parseMaxSize(options.maxSize);
+  const types = parseTypes(options.type);
   const reporter = new TransferReporter(context.io, 'Fetching', options.quiet === true);
   try {
     const tvc = await context.tvc();
-    const result = await fetchData(tvc, remoteOptions(context, targets, options, reporter));
+    const result = await fetchData(tvc, {
+      ...remoteOptions(context, targets, options, reporter),
+      maxSize,
+      types,
+    });
     reporter.finish();
     const failure = reportFailures(context, result, 'download');
     if (failure)

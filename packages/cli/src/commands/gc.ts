@@ -60,22 +60,13 @@ async function ask(context: CommandContext, question: string): Promise<boolean |
  * `tvc gc`: removes the cache objects that the workspace and the revisions named do not use,
  * with `dvc gc`'s flags, warning and messages. Without `-f` it asks first; with nobody to ask
  * (stdin not a terminal) it refuses. With `-c [-r NAME]` the remote's unused objects go too (DVC
- * 3's and DVC 2's layouts, manifests first); `--not-in-remote` and other projects (`-p`) are not
- * supported yet.
+ * 3's and DVC 2's layouts, manifests first). With `--not-in-remote [-r NAME]` the used objects
+ * the remote already holds go from the cache too. Other projects (`-p`) are not supported yet.
  */
 export default async function gc(context: CommandContext, options: GcCommandOptions): Promise<number> {
   const { io } = context;
   if (options.notInRemote && options.cloud) {
-    throw new TvcError('USAGE', '`--not-in-remote` and `--cloud` are mutually exclusive');
-  }
-  if (options.notInRemote) {
-    throw new TvcError(
-      'GC_REMOTE_UNSUPPORTED',
-      'tvc gc cannot look at remotes yet: --not-in-remote is not supported',
-      {
-        hint: 'collect the local cache only (drop --not-in-remote), or the remote too with -c',
-      },
-    );
+    throw new TvcError('INVALID_ARGUMENT', '`--not-in-remote` and `--cloud` are mutually exclusive');
   }
   if (options.projects !== undefined) {
     throw new TvcError(
@@ -100,10 +91,12 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
     dry: options.dry === true,
     force: options.force === true,
     skipFailed: options.skipFailed === true,
+    notInRemote: options.notInRemote === true,
   };
   validateGcScope(gcOptions);
   // As DVC: the warning (unless -q), the question unless forced or dry.
   if (!options.quiet) writeLine(io.stderr, `WARNING: ${gcScopeMessage(gcOptions)}`);
+
   const forced = options.force === true || options.dry === true;
   if (!forced) {
     const answer = await ask(context, 'Are you sure you want to proceed?');
@@ -118,11 +111,11 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
     if (!answer) return 1;
   }
   const tvc = await context.tvc();
-  if (options.cloud) {
+  if (options.cloud || options.notInRemote) {
     // As DVC, a remote that is not configured stops the gc before anything is removed.
     const { openRemote } = await import('@tvc/data');
     try {
-      await (await openRemote(tvc, options.remote, 'gc')).close();
+      await (await openRemote(tvc, options.remote, options.cloud ? 'gc' : 'gc --not-in-remote')).close();
     } catch (error) {
       if (error instanceof TvcError && (error.code === 'NO_REMOTE' || error.code === 'REMOTE_NOT_FOUND')) {
         throw new TvcError('CONFIG_ERROR', error.message, { hint: error.hint });
@@ -130,9 +123,16 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
       throw error;
     }
   }
+  const jobs = parseNum(options.jobs, '-j/--jobs');
   const result = await gcCache(tvc, {
     ...gcOptions,
     force: forced,
+    ...(options.notInRemote
+      ? {
+          keep: async (used) =>
+            (await import('@tvc/data')).usedNotInRemote(tvc, used, { remote: options.remote, jobs }),
+        }
+      : {}),
     confirmMissing: async (directory) => {
       const answer = await ask(
         context,
@@ -144,7 +144,7 @@ export default async function gc(context: CommandContext, options: GcCommandOpti
   const cloud = options.cloud
     ? await (await import('@tvc/data')).remoteGc(tvc, usedHashes(result.used), {
         remote: options.remote,
-        jobs: parseNum(options.jobs, '-j/--jobs'),
+        jobs,
         dry: options.dry === true,
       })
     : undefined;
