@@ -739,15 +739,18 @@ export function runHashWorker(environment: WorkerEnvironment): void {
   function intactObject(item: StoreItem): { key: string; bytesRead: number } | undefined {
     const existing = fs.lstatSync(item.dest, { bigint: true, throwIfNoEntry: false });
     if (!existing?.isFile() || Number(existing.size) !== item.size) return undefined;
+    let chmodded = false;
     if ((Number(existing.mode) & 0o777) !== 0o444) {
       try {
         fs.chmodSync(item.dest, 0o444);
+        chmodded = true;
       } catch {
         // not ours to protect (a shared cache); DVC ignores this too
       }
     }
     if (item.known !== undefined) {
-      const stats = fs.statSync(item.dest, { bigint: true, throwIfNoEntry: false });
+      // the lstat of a regular file is its stat; only a chmod (a new ctime) needs another
+      const stats = chmodded ? fs.statSync(item.dest, { bigint: true, throwIfNoEntry: false }) : existing;
       if (stats && statKey(stats) === item.known) return { key: item.known, bytesRead: 0 };
     }
     let opened: { fd: number; stats: import('node:fs').BigIntStats };
