@@ -105,11 +105,15 @@ export class Workspace {
     return true;
   }
 
-  /** The hash of what is at `absolute` now (`undefined` when nothing is there); computed once per run. */
-  hash(absolute: string): Promise<PathHash | undefined> {
+  /**
+   * The hash of what is at `absolute` now (`undefined` when nothing is there); computed once per
+   * run. With `forSave`, a directory's files read to hash them are written into the cache at the
+   * same time (a {@link save} that follows then reads none of them again): for add and commit.
+   */
+  hash(absolute: string, options: { forSave?: boolean } = {}): Promise<PathHash | undefined> {
     let pending = this.#hashes.get(absolute);
     if (!pending) {
-      pending = this.#compute(absolute);
+      pending = this.#compute(absolute, options.forSave === true);
       this.#hashes.set(absolute, pending);
       pending.catch(() => this.#hashes.delete(absolute));
     }
@@ -133,7 +137,7 @@ export class Workspace {
     return { md5: memo.hit(record), size: Number(stats.size), isexec: (Number(stats.mode) & 0o111) !== 0 };
   }
 
-  async #compute(absolute: string): Promise<PathHash | undefined> {
+  async #compute(absolute: string, forSave: boolean): Promise<PathHash | undefined> {
     const known = await this.#remembered(absolute);
     if (known) return { kind: 'file', ...known };
     const memo = await this.memo();
@@ -148,6 +152,7 @@ export class Workspace {
           : (relpath, isDirectory) =>
               this.ignore.ignores(prefix ? `${prefix}/${relpath}` : relpath, isDirectory),
       onProgress: onProgress ? (progress) => onProgress({ path: absolute, ...progress }) : undefined,
+      store: forSave ? this.cache.storeWhileHashing(memo) : undefined,
     });
   }
 

@@ -211,13 +211,14 @@ export async function addData(
   try {
     for (const { source, dest, dataFile, outPath } of planned) {
       await removePlacementLeftovers(source);
-      const hash: PathHash | undefined = await workspace.hash(source);
+      const saving = !options.noCommit || source !== dest;
+      const hash: PathHash | undefined = await workspace.hash(source, { forSave: saving });
       if (!hash)
         throw new TvcError(
           'OUTPUT_NOT_FOUND',
           `output '${toPosix(path.relative(tvc.cwd, source))}' does not exist`,
         );
-      if (!options.noCommit || source !== dest) await workspace.save(source, hash);
+      if (saving) await workspace.save(source, hash);
       if (source !== dest) await workspace.checkout(hash.md5, dest);
       else if (!options.noCommit) await relinkSaved(workspace, dest, hash);
       await writeDataFile(dataFile, [{ path: outPath, hash }]);

@@ -18,4 +18,5 @@ export type {
   LinkType,
   ObjectStatus,
   PathHash,
+  StoreWhileHashing,
 } from './types.js';

@@ -116,6 +116,28 @@ describe('ObjectCache.save', () => {
     expect(await cache.has('0'.repeat(32))).toBe(false);
   });
 
+  it('stores a directory while hashing it (one read per file), then saves without reading', async () => {
+    const root = temporaryDirectory();
+    const data = writeFixture(root);
+    const memo = await HashMemo.open(path.join(root, 'memo.json'));
+    const cache = new ObjectCache(path.join(root, '.dvc/cache'));
+    const hash = await hashPath(data, { memo, store: cache.storeWhileHashing(memo) });
+    if (hash?.kind !== 'directory') throw new Error('expected a directory');
+    expect(hash.md5).toBe(DVC_FIXTURE.md5);
+    const read = memo.stats.bytesRead;
+    expect(read).toBe(hash.size);
+    await cache.save(data, hash, { memo });
+    expect(memo.stats.bytesRead).toBe(read); // nothing read again
+    const objects = path.join(root, '.dvc/cache/files/md5');
+    const written = readdirSync(objects, { recursive: true, withFileTypes: true })
+      .filter((dirent) => dirent.isFile())
+      .map((dirent) => path.relative(objects, path.join(dirent.parentPath, dirent.name)))
+      .sort();
+    expect(written).toEqual([...DVC_FIXTURE.objects]); // no temporary left in 00/
+    for (const object of written) expect(statSync(path.join(objects, object)).mode & 0o777).toBe(0o444);
+    expect(await cache.verify(DVC_FIXTURE.md5)).toBe('ok');
+  });
+
   it('stores a single file and is idempotent', async () => {
     const root = temporaryDirectory();
     const file = path.join(root, 'f');

@@ -21,7 +21,7 @@ import { isMd5, isSafeRelpath, manifestMd5, parseManifest, serializeManifest } f
 import type { HashMemo } from './memo.js';
 import { hashPool } from './pool.js';
 import type { Operations, PackedItems, PlaceItem, PlaceResult, StoreItem, StoreResult } from './protocol.js';
-import type { DirEntry, LinkType, ObjectStatus, PathHash } from './types.js';
+import type { DirEntry, LinkType, ObjectStatus, PathHash, StoreWhileHashing } from './types.js';
 import { type Ignore, listTree } from './walk.js';
 
 const HEX_ID = /^[0-9a-fA-F]{32}(\.dir)?$/;
@@ -148,6 +148,8 @@ export class ObjectCache {
    * rather than reading every object a second time. Taken once.
    */
   private readonly vouched = new Map<string, Inspection>();
+  /** Objects this process wrote while hashing (see {@link storeWhileHashing}): save skips them. */
+  private readonly written = new Set<string>();
 
   constructor(root: string, options: ObjectCacheOptions = {}) {
     this.root = path.resolve(root);
@@ -167,6 +169,27 @@ export class ObjectCache {
     }
     const id = md5.toLowerCase();
     return path.join(this.root, 'files', 'md5', id.slice(0, 2), id.slice(2));
+  }
+
+  /**
+   * The `store` option of a directory's hashing: each file read is written into this cache as it
+   * is hashed, so that saving the directory afterwards reads none of them again (its objects are
+   * named by the md5 of the bytes written, atomically: temporary file, then rename). The memo
+   * learns each object's stat key, as a save would teach it.
+   */
+  storeWhileHashing(memo?: HashMemo): StoreWhileHashing {
+    const objects = path.join(this.root, 'files', 'md5');
+    return {
+      objects,
+      onStored: (md5, objectKey) => {
+        this.written.add(md5);
+        (memo ?? this.memo)?.learn(
+          `${objects}${path.sep}${md5.slice(0, 2)}${path.sep}${md5.slice(2)}`,
+          objectKey,
+          md5,
+        );
+      },
+    };
   }
 
   async has(md5: string): Promise<boolean> {
@@ -210,7 +233,7 @@ export class ObjectCache {
     const objects = path.join(this.root, 'files', 'md5');
     const posix = path.sep === '/';
     for (const entry of hash.entries) {
-      if (!unique.has(entry.md5)) {
+      if (!unique.has(entry.md5) && !this.written.has(entry.md5)) {
         unique.set(entry.md5, {
           src: posix ? `${absolute}/${entry.relpath}` : path.join(absolute, ...entry.relpath.split('/')),
           dest: `${objects}${path.sep}${entry.md5.slice(0, 2)}${path.sep}${entry.md5.slice(2)}`,

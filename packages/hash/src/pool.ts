@@ -55,6 +55,7 @@ export interface RunOptions {
   keys?: boolean | undefined;
   known?: string[] | undefined;
   dos2unix?: boolean | undefined;
+  storeTo?: string | undefined;
   knownMd5s?: string[] | undefined;
   dir?: string | undefined;
   seg?: number | undefined;
@@ -132,6 +133,7 @@ export class WorkerPool {
           keys: options.keys,
           known: options.known,
           dos2unix: options.dos2unix,
+          storeTo: options.storeTo,
           knownMd5s: options.knownMd5s,
           dir: options.dir,
           seg: options.seg,

@@ -9,6 +9,8 @@ export const HASHED_CACHEABLE = 2;
 /** the file matched `known`: not read, its md5 is the memo's */
 export const HASHED_KNOWN = 4;
 export const HASHED_FAILED = 8;
+/** the file's bytes were also written into the cache as its object while they were read (`storeTo`) */
+export const HASHED_STORED = 16;
 
 /**
  * The results of a batch of files to hash, by column: structured-cloning one object per file cost
@@ -70,6 +72,11 @@ export interface RunResult {
   md5s: string;
   /** the stat key of each file, when the request asked for keys; else empty */
   keys: string[];
+  /**
+   * with `storeTo`: the stat key of each file's cache object as written ('' for a file not
+   * written: known from the memo); else empty
+   */
+  objectKeys: string[];
   bytesRead: number;
 }
 
@@ -229,6 +236,12 @@ export interface WorkerRequest<K extends Operation = Operation> {
   maxBytes?: number | undefined;
   /** hash: DVC 2's md5-dos2unix instead of plain MD5 */
   dos2unix?: boolean | undefined;
+  /**
+   * run (with `keys`): the cache's `files/md5` directory. Each file read is copied, as it is
+   * hashed, into a temporary file there, renamed to its object's name once its md5 is known:
+   * `add` reads each file once (HASHED_STORED, `objectKeys`).
+   */
+  storeTo?: string | undefined;
   /** element 0 becomes non-zero when the job is cancelled */
   cancel?: Int32Array | undefined;
 }

@@ -20,6 +20,7 @@ import {
   HASHED_CACHEABLE,
   HASHED_EXECUTABLE,
   HASHED_KNOWN,
+  HASHED_STORED,
   type Operation,
   type Operations,
   type RunResult,
@@ -278,6 +279,7 @@ class TreeHasher {
       known,
       knownMd5s,
       packed: true,
+      storeTo: memo ? this.options.store?.objects : undefined,
       workersOnly: large,
       // ahead of the directories still to list: depth first, so that the manifest is emitted
       // (and the results held freed) as the hashing goes
@@ -298,7 +300,7 @@ class TreeHasher {
     records: (MemoRecord | undefined)[] | undefined,
     reported: number,
   ): number {
-    const { memo, onProgress } = this.options;
+    const { memo, onProgress, store } = this.options;
     const { sizes, flags } = result;
     if (memo && names && records) {
       const directory = result.dir === '' ? this.root : `${this.root}/${result.dir}`;
@@ -306,12 +308,14 @@ class TreeHasher {
         const flag = flags[index]!;
         if (flag & HASHED_KNOWN) memo.hit(records[index]!);
         else {
+          const md5 = result.md5s.slice(index * 32, index * 32 + 32);
           memo.remember(
             `${directory}/${names[index]}`,
             result.keys[index]!,
-            result.md5s.slice(index * 32, index * 32 + 32),
+            md5,
             (flag & HASHED_CACHEABLE) !== 0,
           );
+          if (flag & HASHED_STORED) store?.onStored(md5, result.objectKeys[index]!);
         }
       }
       memo.stats.bytesRead += result.bytesRead;

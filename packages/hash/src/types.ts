@@ -40,6 +40,18 @@ export interface HashOptions {
   ignore?: (relpath: string, isDirectory: boolean) => boolean;
   onProgress?: (progress: HashProgress) => void;
   signal?: AbortSignal;
+  /**
+   * With a memo, a directory's files that are read are written into the cache as they are
+   * hashed (one read per file instead of a read to hash and another to save): `objects` is the
+   * cache's `files/md5` directory, `onStored` hears of each object written and its stat key.
+   * See {@link ObjectCache.storeWhileHashing}.
+   */
+  store?: StoreWhileHashing;
+}
+
+export interface StoreWhileHashing {
+  readonly objects: string;
+  onStored(md5: string, objectKey: string): void;
 }
 
 export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';

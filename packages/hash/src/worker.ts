@@ -199,6 +199,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
   const CACHEABLE = 2;
   const KNOWN = 4;
   const FAILED = 8;
+  const STORED = 16;
   const NO_MD5 = '0'.repeat(32);
 
   function hashBatch(message: WorkerRequest): HashBatch {
@@ -236,6 +237,8 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     sizes: Float64Array;
     flags: Uint8Array;
     keys: string[];
+    /** with `storeTo`: the stat key of the object written for each file ('' when none) */
+    objectKeys?: string[];
     bytesRead: number;
   }
 
@@ -248,6 +251,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
     batch: Columns,
     wantKeys: boolean,
     maxBytes = Number.POSITIVE_INFINITY,
+    storeTo?: string,
   ): string {
     if (known !== '') {
       const stats = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
@@ -255,9 +259,12 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         batch.sizes[index] = Number(stats.size);
         batch.flags[index] = KNOWN | CACHEABLE | ((Number(stats.mode) & 0o111) !== 0 ? EXECUTABLE : 0);
         if (wantKeys) batch.keys.push(known);
+        if (storeTo !== undefined) batch.objectKeys?.push('');
         return NO_MD5;
       }
     }
+    if (storeTo !== undefined && wantKeys && !dos2unixed)
+      return hashStoring(file, index, batch, maxBytes, storeTo);
     if (!wantKeys) {
       // No memo: a plain fstat, cheaper than a BigInt one.
       const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK);
@@ -285,6 +292,57 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       if (wantKeys) batch.keys.push(statKey(stats));
       return md5;
     } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * hashOne for a file not known, with its bytes copied as they are read into a temporary file in
+   * the cache (`<storeTo>/00/.ingest.<pid>-<hex>.tmp`: where gc finds what a killed process left),
+   * which is renamed to the object's name once its md5 is known. The object then holds exactly
+   * the bytes hashed: its name is its content's md5 whatever the file did meanwhile. An object
+   * already there is replaced by one with the same bytes (atomically: readers see either).
+   */
+  function hashStoring(
+    file: string,
+    index: number,
+    batch: Columns,
+    maxBytes: number,
+    storeTo: string,
+  ): string {
+    const { fd, stats } = openRegular(file);
+    let temporary: string | undefined;
+    try {
+      const size = Number(stats.size);
+      if (size > maxBytes) throw TOO_LARGE;
+      const staging = `${storeTo}/00`;
+      ensureDirectory(staging);
+      temporary = temporaryName(`${staging}/ingest`);
+      const out = fs.openSync(temporary, 'wx', 0o444);
+      let consumed: { bytesRead: number; md5: string };
+      try {
+        consumed = consume(fd, size, out);
+      } finally {
+        fs.closeSync(out);
+      }
+      const { bytesRead, md5 } = consumed;
+      // created 0444 unless the umask took read bits away
+      if (((request?.umask ?? 0) & 0o444) !== 0) fs.chmodSync(temporary, 0o444);
+      const directory = `${storeTo}/${md5.slice(0, 2)}`;
+      ensureDirectory(directory);
+      const object = `${directory}/${md5.slice(2)}`;
+      fs.renameSync(temporary, object);
+      temporary = undefined;
+      // the key after the rename, which changes the ctime
+      batch.objectKeys?.push(statKey(fs.lstatSync(object, { bigint: true })));
+      batch.bytesRead += bytesRead;
+      batch.sizes[index] = size;
+      batch.flags[index] =
+        STORED | (isCacheable(stats) ? CACHEABLE : 0) | ((Number(stats.mode) & 0o111) !== 0 ? EXECUTABLE : 0);
+      batch.keys.push(statKey(stats));
+      return md5;
+    } finally {
+      if (temporary !== undefined) removeQuietly(temporary);
       fs.closeSync(fd);
     }
   }
@@ -447,8 +505,10 @@ export function runHashWorker(environment: WorkerEnvironment): void {
       flags: new Uint8Array(count),
       md5s: '',
       keys: [],
+      objectKeys: [],
       bytesRead: 0,
     };
+    const storeTo = wantKeys ? message.storeTo : undefined;
     let md5s = '';
     let text = '';
     const plain = !wantKeys && known === undefined;
@@ -463,7 +523,7 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         const allowed = maxBytes - result.bytesRead;
         if (plain) md5 = hashPlain(file, index, result, allowed);
         else {
-          md5 = hashOne(file, known?.[index] ?? '', false, index, result, wantKeys, allowed);
+          md5 = hashOne(file, known?.[index] ?? '', false, index, result, wantKeys, allowed, storeTo);
           if ((result.flags[index]! & KNOWN) !== 0) md5 = knownMd5s![index]!;
           if (wantKeys) md5s += md5;
         }
@@ -679,15 +739,18 @@ export function runHashWorker(environment: WorkerEnvironment): void {
   function intactObject(item: StoreItem): { key: string; bytesRead: number } | undefined {
     const existing = fs.lstatSync(item.dest, { bigint: true, throwIfNoEntry: false });
     if (!existing?.isFile() || Number(existing.size) !== item.size) return undefined;
+    let chmodded = false;
     if ((Number(existing.mode) & 0o777) !== 0o444) {
       try {
         fs.chmodSync(item.dest, 0o444);
+        chmodded = true;
       } catch {
         // not ours to protect (a shared cache); DVC ignores this too
       }
     }
     if (item.known !== undefined) {
-      const stats = fs.statSync(item.dest, { bigint: true, throwIfNoEntry: false });
+      // the lstat of a regular file is its stat; only a chmod (a new ctime) needs another
+      const stats = chmodded ? fs.statSync(item.dest, { bigint: true, throwIfNoEntry: false }) : existing;
       if (stats && statKey(stats) === item.known) return { key: item.known, bytesRead: 0 };
     }
     let opened: { fd: number; stats: import('node:fs').BigIntStats };
@@ -828,8 +891,9 @@ export function runHashWorker(environment: WorkerEnvironment): void {
         throw error;
       }
       // A rename between two hard links of one inode does nothing and leaves the temporary name
-      // (a relink of a file already hardlinked to its object).
-      removeQuietly(temporary);
+      // (a relink of a file already hardlinked to its object). Only a hardlink can do that: the
+      // other types spare the unlink (a failing syscall per file of a checkout).
+      if (link === 'hardlink') removeQuietly(temporary);
       if (item.isexec && (link === 'hardlink' || link === 'symlink')) {
         // As DVC: S_IXUSR on the path, which for a link is the cache object itself.
         fs.chmodSync(item.dest, fs.statSync(item.dest).mode | 0o100);
