@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertNoUnexpectedError, type RunResult, TVC_BIN } from './harness';
+import { assertNoUnexpectedError, type RunResult, spawnCollect, TVC_BIN } from './harness';
 import { type RedisServer, startRedis } from './services/redis';
 
 /**
@@ -24,26 +24,13 @@ afterAll(async () => {
 
 const TIMING = { TVC_QUEUE_LOCK_MS: '2000', TVC_QUEUE_STALLED_MS: '500' };
 
-function tvcIn(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TVC_BIN, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', ...TIMING, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve(assertNoUnexpectedError(`tvc ${args.join(' ')}`, { stdout, stderr, code: code ?? -1 })),
-    );
-  });
+async function tvcIn(
+  cwd: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  const result = await spawnCollect(process.execPath, [TVC_BIN, ...args], cwd, { ...TIMING, ...env });
+  return assertNoUnexpectedError(`tvc ${args.join(' ')}`, result);
 }
 
 async function git(cwd: string, ...args: string[]): Promise<string> {

@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../harness';
+import { freePort } from './net';
 
 /**
  * moto in server mode: an S3-compatible server on a free loopback port (the server DVC's own S3
@@ -41,19 +41,6 @@ export interface MotoOptions {
   readonly timeoutMs?: number;
   /** Serve https with this certificate and key (PEM files) instead of http. */
   readonly tls?: { readonly cert: string; readonly key: string };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const running = new Set<ChildProcess>();

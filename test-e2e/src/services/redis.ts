@@ -7,9 +7,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, waitForGreeting } from './net';
 
 export const REDIS_BINARY = '/usr/bin/redis-server';
 
@@ -26,43 +26,6 @@ export interface RedisServer {
   start(): Promise<void>;
   /** Stops it and removes its directory. */
   dispose(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once the server answers PING with PONG. */
-async function waitForPong(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) before listening`);
-    }
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      const done = (value: boolean) => {
-        socket.destroy();
-        resolve(value);
-      };
-      socket.setTimeout(1000, () => done(false));
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (chunk) => done(chunk.toString('latin1').startsWith('+PONG')));
-      socket.once('error', () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline)
-      throw new Error(`redis-server did not answer on port ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function launch(): Promise<RedisServer> {
@@ -102,7 +65,13 @@ async function launch(): Promise<RedisServer> {
       output += chunk.toString();
     });
     child = server;
-    await waitForPong(port, server, 10_000);
+    await waitForGreeting(port, server, {
+      name: 'redis-server',
+      send: 'PING\r\n',
+      answered: (text) => text.startsWith('+PONG'),
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
   };
   const stop = async () => {
     const server = child;

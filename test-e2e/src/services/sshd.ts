@@ -7,10 +7,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, waitForGreeting } from './net';
 
 const run = promisify(execFile);
 
@@ -42,41 +42,6 @@ export interface SshdServer {
   start(): Promise<void>;
   /** Stops it and removes its directory. */
   dispose(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something on the port answers with an SSH banner. */
-async function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`sshd exited (${child.exitCode ?? child.signalCode}) before listening`);
-    }
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      const done = (value: boolean) => {
-        socket.destroy();
-        resolve(value);
-      };
-      socket.setTimeout(1000, () => done(false));
-      socket.once('data', (chunk) => done(chunk.toString('latin1').startsWith('SSH-')));
-      socket.once('error', () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** The ids of the processes descended from `pid` (from /proc: Linux). */
@@ -185,7 +150,12 @@ async function launch(): Promise<SshdServer> {
     spawned.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();
     });
-    await waitForBanner(port, spawned, 10_000);
+    await waitForGreeting(port, spawned, {
+      name: 'sshd',
+      answered: (text) => text.startsWith('SSH-'),
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
   };
 
   const start = async () => {
