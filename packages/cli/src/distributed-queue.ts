@@ -38,3 +38,27 @@ export async function withDistributedQueue<T>(
     await queue.close();
   }
 }
+
+/**
+ * The distributed queue for `queue start`/`queue worker` given `only` experiment names: its
+ * workers take every job, so names are refused (after closing the connections just opened).
+ */
+export async function distributedQueueForWorker(
+  tvc: Tvc,
+  io: Io,
+  executor: string,
+  only: readonly string[],
+): Promise<DistributedQueue | undefined> {
+  const distributed = await distributedQueue(tvc, io, executor);
+  if (distributed && only.length > 0) {
+    await distributed.close();
+    throw new TvcError(
+      'INVALID_ARGUMENT',
+      "a distributed queue's worker takes every job: it cannot be given names",
+      {
+        hint: 'queue only the experiments to run, or remove the others with `tvc queue remove`',
+      },
+    );
+  }
+  return distributed;
+}

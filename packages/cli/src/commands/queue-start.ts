@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TvcError } from '@tvc/core';
 import { clearStop, experimentExecutor, findQueueEntry, QueueStore } from '@tvc/experiments';
 import type { CommandContext } from '../context';
-import { distributedQueue, queueExecutor, withDistributedQueue } from '../distributed-queue';
+import { distributedQueueForWorker, queueExecutor, withDistributedQueue } from '../distributed-queue';
 import { writeLine } from '../io';
 
 /**
@@ -23,17 +23,7 @@ export default async function queueStart(
   const tvc = await context.tvc();
   const executor = queueExecutor(tvc, options.executor);
   const store = new QueueStore(tvc.root);
-  const distributed = await distributedQueue(tvc, context.io, executor);
-  if (distributed && only.length > 0) {
-    await distributed.close();
-    throw new TvcError(
-      'INVALID_ARGUMENT',
-      "a distributed queue's worker takes every job: it cannot be given names",
-      {
-        hint: 'queue only the experiments to run, or remove the others with `tvc queue remove`',
-      },
-    );
-  }
+  const distributed = await distributedQueueForWorker(tvc, context.io, executor, only);
   if (distributed) {
     // entries queued locally (before the project chose the distributed queue) become jobs too
     const local = store.list().filter((entry) => entry.status === 'queued');

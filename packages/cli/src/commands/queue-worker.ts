@@ -1,7 +1,6 @@
-import { TvcError } from '@tvc/core';
 import { runQueueWorker } from '@tvc/experiments';
 import type { CommandContext } from '../context';
-import { distributedQueue, queueExecutor, withDistributedQueue } from '../distributed-queue';
+import { distributedQueueForWorker, queueExecutor, withDistributedQueue } from '../distributed-queue';
 import { attachExperimentReporter } from '../experiment-log';
 import { writeLine } from '../io';
 
@@ -17,17 +16,7 @@ export default async function queueWorker(
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   const executor = queueExecutor(tvc, options.executor);
-  const distributed = await distributedQueue(tvc, context.io, executor);
-  if (distributed && only.length > 0) {
-    await distributed.close();
-    throw new TvcError(
-      'INVALID_ARGUMENT',
-      "a distributed queue's worker takes every job: it cannot be given names",
-      {
-        hint: 'queue only the experiments to run, or remove the others with `tvc queue remove`',
-      },
-    );
-  }
+  const distributed = await distributedQueueForWorker(tvc, context.io, executor, only);
   if (distributed) {
     // SIGTERM: take nothing more, finish what runs, then exit
     const finished = await withDistributedQueue(distributed, (queue) => {
