@@ -291,7 +291,12 @@ describe.skipIf(redis === undefined)('the distributed queue on BullMQ and a real
     const gone = before.tasks.find((task) => task.name === 'gone')!;
     // the queued commit disappears from the git remote before any worker fetches it
     await git(p.sub, 'push', '-q', 'origin', '--delete', `refs/tvc-queue/${gone.rev}`);
-    const worker = startWorker(await p.clone('host-a'), ['--until-empty']);
+    const hostA = await p.clone('host-a');
+    // a distributed worker takes every job: names are refused, and nothing is taken
+    const named = await tvcIn(hostA, ['queue', 'worker', 'bad']);
+    expect(named.code).not.toBe(0);
+    expect(named.stderr).toContain("a distributed queue's worker takes every job");
+    const worker = startWorker(hostA, ['--until-empty']);
     expect(await worker.exited, worker.output()).toBe(0);
     const after = (await status(p.sub))!;
     const bad = after.tasks.find((task) => task.name === 'bad')!;
