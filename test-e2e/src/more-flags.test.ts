@@ -164,4 +164,83 @@ describe('more missing DVC flags', () => {
     });
     if (theirs) expect(ours).toEqual(theirs);
   });
+
+  it('status --no-updates does not check an import for updates, as DVC', async () => {
+    const source = await fresh();
+    await source.write('d.txt', 'one\n');
+    expect((await source.tvc('add', '-q', 'd.txt')).code).toBe(0);
+    await source.git('add', '-A');
+    await source.git('commit', '-q', '-m', 'one');
+    const { ours, theirs } = await both(async (tool) => {
+      const repo = await fresh();
+      const imported = await run(repo, tool, 'import', '-q', source.dir, 'd.txt');
+      expect(imported.code, imported.stderr).toBe(0);
+      return repo;
+    }).then(async ({ ours, theirs }) => {
+      await source.write('d.txt', 'two\n');
+      expect((await source.tvc('add', '-q', 'd.txt')).code).toBe(0);
+      await source.git('commit', '-q', '-a', '-m', 'two');
+      const look = async (repo: TempRepo, tool: Tool) => ({
+        checked: (await run(repo, tool, 'status', '--json')).stdout,
+        skipped: (await run(repo, tool, 'status', '--no-updates', '--json')).stdout,
+        text: (await run(repo, tool, 'status', '--no-updates')).stdout,
+      });
+      return { ours: await look(ours, 'tvc'), theirs: theirs ? await look(theirs, 'dvc') : undefined };
+    });
+    expect(ours.checked).toContain('update available');
+    expect(ours.skipped).toBe('{}\n');
+    expect(ours.text).toBe('Data and pipelines are up to date.\n');
+    if (theirs) {
+      expect(ours.checked.replaceAll(source.dir, 'SRC')).toBe(theirs.checked.replaceAll(source.dir, 'SRC'));
+      expect(ours.skipped).toBe(theirs.skipped);
+      expect(ours.text).toBe(theirs.text);
+    }
+  });
+
+  it('exp remove --keep removes every experiment but the named ones, as DVC', async () => {
+    const { ours, theirs } = await both(async (tool) => {
+      const repo = await fresh();
+      for (const name of ['e1', 'e2', 'e3']) {
+        await repo.write('n.txt', `${name}\n`);
+        expect((await run(repo, tool, 'exp', 'save', '-q', '-n', name, '-I', 'n.txt')).code).toBe(0);
+      }
+      const queueToo = await run(repo, tool, 'exp', 'remove', '--keep', '--queue');
+      const removed = await run(repo, tool, 'exp', 'remove', '--keep', 'e2');
+      const left = (await run(repo, tool, 'exp', 'list', '--name-only')).stdout;
+      return {
+        refused: queueToo.code !== 0,
+        removed: removed.stdout.match(/'e\d'/g)?.sort(),
+        left,
+      };
+    });
+    expect(ours).toEqual({ refused: true, removed: ["'e1'", "'e3'"], left: 'e2\n' });
+    if (theirs) expect(ours).toEqual(theirs);
+  });
+
+  it('exp save accepts targets and -R (DVC 3.67.1 still commits every .dvc file)', async () => {
+    const { ours, theirs } = await both(async (tool) => {
+      const repo = await fresh();
+      await repo.write('data/x.txt', 'x\n');
+      await repo.write('y.txt', 'y\n');
+      expect((await run(repo, tool, 'add', '-q', 'data/x.txt', 'y.txt')).code).toBe(0);
+      await repo.git('add', '-A');
+      await repo.git('commit', '-q', '-m', 'data');
+      await repo.write('data/x.txt', 'X\n');
+      await repo.write('y.txt', 'Y\n');
+      const saved = await run(repo, tool, 'exp', 'save', '-R', 'data', '-n', 's');
+      const refs = (await repo.git('for-each-ref', '--format=%(refname)', 'refs/exps')).split('\n');
+      const ref = refs.find((line) => line.endsWith('/s'));
+      return {
+        code: saved.code,
+        stdout: saved.stdout,
+        x: await repo.git('show', `${ref}:data/x.txt.dvc`),
+        y: await repo.git('show', `${ref}:y.txt.dvc`),
+      };
+    });
+    expect(ours.code).toBe(0);
+    expect(ours.stdout).toContain('Experiment has been saved as: s');
+    expect(ours.x).toContain('253bcac7dd806bb7cf57dc19f71f2fa0');
+    expect(ours.y).toContain('f8caf16cb8f98353e7c5c0875b146714');
+    if (theirs) expect(ours).toEqual(theirs);
+  });
 });
