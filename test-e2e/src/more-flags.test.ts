@@ -39,10 +39,9 @@ async function pipeline(): Promise<TempRepo> {
   return repo;
 }
 
-/** Runs `scenario` with tvc, and with DVC when it is at hand; returns both results. */
+/** Runs `scenario` with tvc and, at the same time in another repository, with DVC when it is at hand. */
 async function both<T>(scenario: (tool: Tool) => Promise<T>): Promise<{ ours: T; theirs: T | undefined }> {
-  const ours = await scenario('tvc');
-  const theirs = DVC ? await scenario('dvc') : undefined;
+  const [ours, theirs] = await Promise.all([scenario('tvc'), DVC ? scenario('dvc') : undefined]);
   return { ours, theirs };
 }
 
@@ -202,7 +201,7 @@ describe('more missing DVC flags', () => {
       const repo = await fresh();
       for (const name of ['e1', 'e2', 'e3']) {
         await repo.write('n.txt', `${name}\n`);
-        expect((await run(repo, tool, 'exp', 'save', '-q', '-n', name, '-I', 'n.txt')).code).toBe(0);
+        expect((await repo.tvc('exp', 'save', '-q', '-n', name, '-I', 'n.txt')).code).toBe(0);
       }
       const queueToo = await run(repo, tool, 'exp', 'remove', '--keep', '--queue');
       const removed = await run(repo, tool, 'exp', 'remove', '--keep', 'e2');
