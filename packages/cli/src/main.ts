@@ -126,6 +126,7 @@ export function createProgram(
     .option('--json', "print DVC's JSON for scripts")
     .option('-R, --recursive', 'every stage in the directories given')
     .option('--with-deps', "also the targets' upstream stages")
+    .option('--no-updates', 'do not check imports from other repositories for updates')
     .option('-c, --cloud', 'compare the cache with the default remote')
     .option('-r, --remote <name>', 'compare the cache with this remote')
     .option('-j, --jobs <number>', 'concurrent remote queries (default: 4 × CPUs)')

@@ -9,6 +9,8 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .option('--glob', 'targets are shell-style patterns')
     .option('-o, --out <path>', 'track the (single) target at this path instead, copying it there')
     .option('--no-commit', 'write the .dvc files without putting the data into the cache')
+    .option('-f, --force', 'with -o: overwrite what is already at that path')
+    .option('--no-relink', 'leave the workspace files as they are instead of linking them from the cache')
     .action(run(() => import('./commands/add')));
 
   common(program.command('checkout'))
@@ -18,6 +20,8 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .option('--relink', 'link every file from the cache anew, even unchanged ones')
     .option('-R, --recursive', 'every .dvc file and stage in the directories given')
     .option('--summary', 'print how many files changed instead of each path')
+    .option('-d, --with-deps', "the targets' upstream stages too")
+    .option('--allow-missing', 'succeed even if some outputs are missing from the cache (they are skipped)')
     .action(run(() => import('./commands/checkout')));
 
   common(program.command('commit'))
@@ -25,6 +29,8 @@ export function registerDataCommands(program: Command, { run, common }: Registra
     .argument('[targets...]', '.dvc files, stages or outputs (default: all)')
     .option('-f, --force', 'commit even stages whose dependencies or outputs changed')
     .option('-R, --recursive', 'every .dvc file and stage in the directories given')
+    .option('-d, --with-deps', "the targets' upstream stages too")
+    .option('--no-relink', 'leave the workspace files as they are instead of linking them from the cache')
     .action(run(() => import('./commands/commit')));
 
   common(program.command('remove'))

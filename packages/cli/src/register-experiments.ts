@@ -117,11 +117,14 @@ function registerExperimentEngineCommands(exp: Command, { run, common, collect }
     .option('--rev <commit>', 'the experiments of this baseline (repeatable)', collect, [])
     .option('-n, --num <num>', 'with --rev: of the last num first-parent commits')
     .option('--queue', 'the queued experiments (not those running)')
+    .option('--keep', 'keep the selected experiments and remove all the others')
     .option('-g, --git-remote <remote>', 'remove from a git remote (not available yet)')
     .action(run(() => import('./commands/exp-remove')));
 
   common(exp.command('save'))
     .description('record the workspace as an experiment of HEAD, without reproducing')
+    .argument('[targets...]', '.dvc files and stages (DVC 3.67.1 commits every stage anyway)')
+    .option('-R, --recursive', 'every .dvc file and stage in the directories given')
     .option('-n, --name <name>', 'name of the experiment (default: a random adjective-noun)')
     .option('-m, --message <message>', 'commit message of the experiment')
     .option('-f, --force', 'replace an experiment of the same name')

@@ -172,9 +172,13 @@ export class StatusChecker {
   readonly #locks = new Map<string, Promise<LockFile>>();
   readonly #params = new Map<string, Promise<ParamsTree>>();
 
-  constructor(tvc: Tvc, workspace: Workspace) {
+  /** Whether a frozen import from another repository is checked for updates (`status --no-updates` turns it off). */
+  readonly checkUpdates: boolean;
+
+  constructor(tvc: Tvc, workspace: Workspace, options: { checkUpdates?: boolean } = {}) {
     this.tvc = tvc;
     this.workspace = workspace;
+    this.checkUpdates = options.checkUpdates !== false;
   }
 
   /** The lock file beside a stage's dvc.yaml. */
@@ -317,7 +321,7 @@ export class StatusChecker {
   async status(stage: Stage): Promise<StageStatus> {
     const entry = await this.lockEntry(stage);
     const deps: Record<string, string | Record<string, string>> = {};
-    if (!stage.frozen || isRepoImport(stage)) {
+    if (!stage.frozen || (this.checkUpdates && isRepoImport(stage))) {
       const externalStates = await Promise.all(
         stage.externalDeps.map((dep) => this.externalStatus(dep, entry, stage)),
       );

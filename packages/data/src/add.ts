@@ -29,6 +29,10 @@ export interface AddOptions {
   readonly out?: string;
   /** Write the `.dvc` file without putting the data into the cache. */
   readonly noCommit?: boolean;
+  /** With `out`: overwrite what is already at that path (DVC's `-f/--force`). */
+  readonly force?: boolean;
+  /** Leave the workspace as it is instead of linking it from the cache (DVC's `--no-relink`). */
+  readonly noRelink?: boolean;
 }
 
 export interface AddResult {
@@ -198,6 +202,11 @@ export async function addData(
         hint: 'create the directory -o names first',
       });
     }
+    if (options.out !== undefined && !options.force && existsSync(dest)) {
+      throw new TvcError('OUTPUT_EXISTS', `The file '${shown}' already exists locally.`, {
+        hint: "To override it, re-run with '--force'.",
+      });
+    }
     refuseStageOutput(pipeline, dest, path.basename(dest));
     await refuseGitTracked(tvc, dest, shown);
     const target = dataTarget(tvc, pipeline, dest);
@@ -220,7 +229,7 @@ export async function addData(
         );
       if (saving) await workspace.save(source, hash);
       if (source !== dest) await workspace.checkout(hash.md5, dest);
-      else if (!options.noCommit) await relinkSaved(workspace, dest, hash);
+      else if (!options.noCommit && !options.noRelink) await relinkSaved(workspace, dest, hash);
       await writeDataFile(dataFile, [{ path: outPath, hash }]);
       dataFiles.push(toPosix(path.relative(tvc.cwd, dataFile)));
       if (tvc.scmRoot) {

@@ -10,7 +10,7 @@ import {
   Workspace,
 } from '@tvc/core';
 import type { PathHash } from '@tvc/hash';
-import { loadCheckedPipeline, type RecordedOutput, recordedOutputs } from './recorded';
+import { loadCheckedPipeline, type RecordedOutput, recordedOutputs, withUpstream } from './recorded';
 
 export interface CheckoutOptions {
   /** Overwrite or remove workspace files whose content the cache lacks. */
@@ -19,6 +19,8 @@ export interface CheckoutOptions {
   readonly relink?: boolean;
   /** A directory target means every `.dvc` file and stage below it. */
   readonly recursive?: boolean;
+  /** The targets' upstream stages too (DVC's `--with-deps`). */
+  readonly withDeps?: boolean;
 }
 
 export interface CheckoutStats {
@@ -125,10 +127,11 @@ export async function checkoutData(
     if (owner) inside.push({ absolute, owner });
     else whole.push(target);
   }
-  const stages =
+  let stages =
     whole.length > 0 || inside.length === 0
       ? resolveTargets(pipeline, whole, { cwd: tvc.cwd, recursive: options.recursive, outputs: true })
       : [];
+  if (options.withDeps && whole.length > 0) stages = withUpstream(pipeline, stages);
   const recorded = await recordedOutputs(tvc, stages);
   const owners = await recordedOutputs(tvc, [...new Set(inside.map((entry) => entry.owner.stage))]);
   const lock = RepoLock.acquire(tvc.root, 'checkout');

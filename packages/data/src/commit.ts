@@ -7,7 +7,7 @@ import {
   TvcError,
   Workspace,
 } from '@tvc/core';
-import { loadCheckedPipeline } from './recorded';
+import { loadCheckedPipeline, withUpstream } from './recorded';
 import { relinkSaved, removePlacementLeftovers } from './relink';
 
 export interface CommitOptions {
@@ -15,6 +15,10 @@ export interface CommitOptions {
   readonly force?: boolean;
   /** A directory target means every `.dvc` file and stage below it. */
   readonly recursive?: boolean;
+  /** The targets' upstream stages too (DVC's `--with-deps`). */
+  readonly withDeps?: boolean;
+  /** Leave the workspace as it is instead of linking it from the cache (DVC's `--no-relink`). */
+  readonly noRelink?: boolean;
 }
 
 export interface CommitResult {
@@ -36,11 +40,12 @@ export async function commitData(
   options: CommitOptions = {},
 ): Promise<CommitResult> {
   const pipeline = await loadCheckedPipeline(tvc);
-  const stages = resolveTargets(pipeline, targets, {
+  let stages = resolveTargets(pipeline, targets, {
     cwd: tvc.cwd,
     recursive: options.recursive,
     outputs: true,
   });
+  if (options.withDeps && targets.length > 0) stages = withUpstream(pipeline, stages);
   // A killed add, commit or checkout may have left temporaries inside a directory output.
   for (const stage of stages) {
     for (const output of stage.outs) if (output.cache) await removePlacementLeftovers(output.absolute);
@@ -64,6 +69,11 @@ export async function commitData(
   }
   const selected = new Set(stages.map((stage) => `${stage.file}\0${stage.name}`));
   const result = await commitStages(tvc, { only: (stage) => selected.has(`${stage.file}\0${stage.name}`) });
+  const committed = {
+    stages: result.stages.map((stage) => stage.addressing),
+    changedFiles: result.changedFiles,
+  };
+  if (options.noRelink) return committed;
   // As DVC's commit: the committed outputs linked from the cache as cache.type asks.
   const lock = RepoLock.acquire(tvc.root, 'commit');
   const workspace = new Workspace(tvc.root);
@@ -79,5 +89,5 @@ export async function commitData(
     await workspace.close().catch(() => {});
     lock.release();
   }
-  return { stages: result.stages.map((stage) => stage.addressing), changedFiles: result.changedFiles };
+  return committed;
 }

@@ -156,3 +156,10 @@ export async function loadCheckedPipeline(tvc: Tvc, options: LoadPipelineOptions
   await recordedOutputs(tvc, pipeline.stages);
   return pipeline;
 }
+
+/** The stages and every stage upstream of them, in the pipeline's order (DVC's `--with-deps`). */
+export function withUpstream(pipeline: Pipeline, stages: readonly Stage[]): Stage[] {
+  const closure = pipeline.graph.ancestors(stages);
+  for (const stage of stages) closure.add(stage);
+  return pipeline.stages.filter((stage) => closure.has(stage));
+}

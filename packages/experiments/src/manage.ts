@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { commitStages, LockFile, RepoLock, type Tvc, TvcError, Workspace } from '@tvc/core';
+import { commitStages, LockFile, RepoLock, resolveTargets, type Tvc, TvcError, Workspace } from '@tvc/core';
 import { resolveExperimentOrCheckpoint } from './checkpoint';
 import { commitExperiment, experimentHash, experimentPaths } from './commit';
 import type { Git } from './git';
@@ -93,6 +93,8 @@ export interface RemoveOptions {
   readonly revs?: readonly string[];
   readonly num?: number;
   readonly all?: boolean;
+  /** Remove every other experiment instead of the selected ones (DVC's `--keep`). */
+  readonly keep?: boolean;
 }
 
 /** `exp remove`: deletes the refs (in one `update-ref --stdin`); returns the names removed. */
@@ -123,6 +125,10 @@ export async function removeExperiments(git: Git, options: RemoveOptions): Promi
           : `'${unresolved[0]}' is not a valid experiment name`,
       );
     }
+  }
+  if (options.keep) {
+    const kept = new Set(chosen.map((exp) => exp.ref));
+    chosen = experiments.filter((exp) => !kept.has(exp.ref));
   }
   const refs = [...new Set(chosen.map((exp) => exp.ref))];
   const applied = await git.resolveCommit(EXEC_APPLY);
@@ -440,6 +446,10 @@ export interface SaveOptions {
   readonly force?: boolean;
   /** `-I`: untracked paths to include. */
   readonly include?: readonly string[];
+  /** `.dvc` files and stages named (checked to exist; every stage is committed anyway, as by DVC 3.67.1). */
+  readonly targets?: readonly string[];
+  /** A directory target means every `.dvc` file and stage below it (`-R`). */
+  readonly recursive?: boolean;
 }
 
 /**
@@ -464,6 +474,15 @@ export async function saveExperiment(
       force: options.force,
       command: 'save',
     });
+    // DVC 3.67.1 commits every stage before it commits the targets (its workspace queue does), so
+    // the targets change nothing recorded: they are only resolved, and a wrong one is refused.
+    if ((options.targets ?? []).length > 0) {
+      resolveTargets(await tvc.loadPipeline(), options.targets ?? [], {
+        cwd: tvc.cwd,
+        recursive: options.recursive,
+        outputs: true,
+      });
+    }
     await commitStages(tvc, { lockHeld: true });
     const pipeline = await tvc.loadPipeline();
     const stages = pipeline.stages.filter((stage) => stage.kind === 'pipeline');

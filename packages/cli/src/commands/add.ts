@@ -6,10 +6,12 @@ export interface AddCommandOptions {
   readonly glob?: boolean;
   readonly out?: string;
   readonly commit?: boolean;
+  readonly force?: boolean;
+  readonly relink?: boolean;
   readonly quiet?: boolean;
 }
 
-/** `tvc add TARGETS… [--glob] [-o PATH] [--no-commit]`. */
+/** `tvc add TARGETS… [--glob] [-o PATH [-f]] [--no-commit] [--no-relink]`. */
 export default async function add(
   context: CommandContext,
   targets: string[],
@@ -20,6 +22,8 @@ export default async function add(
     glob: options.glob,
     out: options.out,
     noCommit: options.commit === false,
+    force: options.force,
+    noRelink: options.relink === false,
   });
   await reportTracked(context, tvc, [...result.dataFiles, ...result.gitignores], options.quiet);
   return 0;

@@ -8,6 +8,8 @@ export interface CheckoutCommandOptions {
   readonly relink?: boolean;
   readonly recursive?: boolean;
   readonly summary?: boolean;
+  readonly withDeps?: boolean;
+  readonly allowMissing?: boolean;
   readonly quiet?: boolean;
 }
 
@@ -19,7 +21,7 @@ function summaryLine(stats: Record<string, number>): string {
   return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : words[0]!;
 }
 
-/** `tvc checkout [TARGETS…] [-f] [--relink] [-R] [--summary]`: DVC's `M`/`A`/`D` lines or its summary. */
+/** `tvc checkout [TARGETS…] [-f] [--relink] [-R] [--summary] [-d] [--allow-missing]`: DVC's `M`/`A`/`D` lines or its summary. */
 export default async function checkout(
   context: CommandContext,
   targets: string[],
@@ -39,7 +41,7 @@ export default async function checkout(
       for (const entry of result.deleted) writeLine(out, `D       ${entry}`);
     }
   }
-  if (result.failed.length > 0) {
+  if (result.failed.length > 0 && !options.allowMissing) {
     throw new TvcError(
       'CHECKOUT_FAILED',
       `Checkout failed for following targets:\n${result.failed.join('\n')}\nIs your cache up to date?`,

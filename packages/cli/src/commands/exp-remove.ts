@@ -9,6 +9,7 @@ export interface ExpRemoveCommandOptions {
   readonly allCommits?: boolean;
   readonly gitRemote?: string;
   readonly queue?: boolean;
+  readonly keep?: boolean;
 }
 
 /** DVC's `humanize.join`: `'a'`, `'a' and 'b'`, `'a', 'b' and 'c'`. */
@@ -16,7 +17,7 @@ function humanJoin(words: readonly string[]): string {
   return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : (words[0] ?? '');
 }
 
-/** `tvc exp remove <names> | --rev | -A`. */
+/** `tvc exp remove <names> | --rev | -A [--keep]`. */
 export default async function expRemove(
   context: CommandContext,
   names: string[],
@@ -29,6 +30,8 @@ export default async function expRemove(
       'Either provide an `experiment` argument, or use the `--rev` or `--all-commits` or `--queue` flag.',
     );
   }
+  if (options.keep && options.queue)
+    throw new TvcError('INVALID_ARGUMENT', 'Cannot use both `--keep` and `--queue`.');
   if (options.gitRemote)
     throw new TvcError('NOT_IMPLEMENTED', 'removing experiments from a git remote is not available yet');
   if (options.queue) {
@@ -43,7 +46,13 @@ export default async function expRemove(
   }
   const { git } = gitOf(await context.tvc());
   const num = options.num === undefined ? 1 : Number(options.num);
-  const removed = await removeExperiments(git, { names, revs: options.rev, num, all: options.allCommits });
+  const removed = await removeExperiments(git, {
+    names,
+    revs: options.rev,
+    num,
+    all: options.allCommits,
+    keep: options.keep,
+  });
   writeLine(
     context.io.stdout,
     removed.length > 0

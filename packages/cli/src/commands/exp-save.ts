@@ -8,6 +8,7 @@ export interface ExpSaveCommandOptions {
   readonly message?: string;
   readonly force?: boolean;
   readonly includeUntracked?: string[];
+  readonly recursive?: boolean;
   readonly json?: boolean;
   readonly quiet?: boolean;
 }
@@ -15,6 +16,7 @@ export interface ExpSaveCommandOptions {
 /** `tvc exp save`: the workspace as it is (its stages committed first), recorded as an experiment of HEAD. */
 export default async function expSave(
   context: CommandContext,
+  targets: string[],
   options: ExpSaveCommandOptions,
 ): Promise<number> {
   const tvc = await context.tvc();
@@ -25,6 +27,8 @@ export default async function expSave(
     message: options.message,
     force: options.force,
     include: options.includeUntracked,
+    targets,
+    recursive: options.recursive,
   });
   if (options.json) writeLine(context.io.stdout, JSON.stringify({ ref: saved.ref }));
   else writeLine(context.io.stdout, `Experiment has been saved as: ${saved.name}`);

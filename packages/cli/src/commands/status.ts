@@ -24,6 +24,8 @@ export interface StatusOptions {
   readonly allBranches?: boolean;
   readonly allTags?: boolean;
   readonly allCommits?: boolean;
+  /** False with `--no-updates`: frozen imports are not checked for updates. */
+  readonly updates?: boolean;
 }
 
 /** `tvc status -c [-r NAME]`: the cache against a remote, in DVC's words (`new`, `deleted`, `missing`). */
@@ -118,7 +120,7 @@ export default async function status(
       });
     }
     const workspace = new Workspace(tvc.root);
-    const checker = new StatusChecker(tvc, workspace);
+    const checker = new StatusChecker(tvc, workspace, { checkUpdates: options.updates !== false });
     const result: Record<string, unknown> = {};
     try {
       const statuses = await Promise.all(stages.map((stage) => checker.status(stage)));
