@@ -27,6 +27,15 @@ describe('ParsedValueCache', () => {
     expect(values.stats).toEqual({ hits: 1, misses: 3 });
   });
 
+  it('does not keep a value that contains itself, in memory or on disk', () => {
+    const cyclic: Record<string, ParamsValue> = {};
+    cyclic.b = cyclic as ParamsValue;
+    for (const values of [new ParsedValueCache(undefined), cache()]) {
+      expect(() => values.set('yaml', 'a: &a\n  b: *a\n', cyclic as ParamsValue)).not.toThrow();
+      expect(values.get('yaml', 'a: &a\n  b: *a\n')).toBeUndefined();
+    }
+  });
+
   it('keeps the types JSON cannot hold', () => {
     const values = cache();
     const value: ParamsValue = {

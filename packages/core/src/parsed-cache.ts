@@ -60,8 +60,16 @@ export class ParsedValueCache {
   /** Remembers what `reader` gave for `text`. */
   set(reader: string, text: string, value: ParamsValue): void {
     if (!this.directory) {
+      let encoded: string;
+      try {
+        encoded = JSON.stringify(encode(value));
+      } catch {
+        // A value JSON cannot hold (a YAML alias that contains itself) is not kept: the reader
+        // that parsed it reports it, located, on every read.
+        return;
+      }
       if (this.#memory.size >= this.maxEntries) this.#memory.clear();
-      this.#memory.set(this.#key(reader, text), JSON.stringify(encode(value)));
+      this.#memory.set(this.#key(reader, text), encoded);
       return;
     }
     const directory = this.directory;
