@@ -18,6 +18,7 @@ import {
   revisionError,
   type Tvc,
   toPosix,
+  trackedVars,
   Workspace,
   withRevisionTvc,
 } from '@tvc/core';
@@ -121,6 +122,11 @@ export interface CollectOptions {
 /** The files of a pipeline `exp show` reads, relative to the DVC root (posix). */
 interface PipelineShape {
   readonly params: ParamsFileKeys;
+  /**
+   * The values of keys `${}` templating uses, by file, for files not among `params` (DVC's
+   * `_collect_vars`: `exp show` shows them as params too).
+   */
+  readonly vars: ReadonlyMap<string, Record<string, unknown>>;
   readonly metrics: readonly string[];
   readonly deps: readonly LockedPath[];
   readonly outs: readonly (LockedPath & { readonly useCache: boolean; readonly dataSource: boolean })[];
@@ -289,7 +295,8 @@ function pipelineShape(tvc: Pick<Tvc, 'root'>, pipeline: Pipeline, paramDeps: bo
       if (typeof item === 'string') metrics.push(path.posix.normalize(path.posix.join(directory, item)));
     }
   }
-  return { params, metrics: [...new Set(metrics)], deps, outs };
+  const vars = new Map([...trackedVars(tvc, pipeline)].filter(([file]) => !params.has(file)));
+  return { params, vars, metrics: [...new Set(metrics)], deps, outs };
 }
 
 /**
@@ -358,6 +365,7 @@ async function readRevision(
       }
     }),
   ]);
+  for (const [file, values] of shape.vars) if (!params[file]) params[file] = { data: values };
   // dvc.lock files, each read once per revision and parsed once per blob.
   const locks = new Map<string, Promise<Record<string, unknown>>>();
   const lockEntry = async (lock: string, stage: string): Promise<Record<string, unknown> | undefined> => {
@@ -465,7 +473,7 @@ async function readRevision(
   return {
     rev,
     timestamp,
-    params: ordered(params, shape.params.keys()),
+    params: ordered(params, [...shape.params.keys(), ...shape.vars.keys()]),
     metrics: ordered(metrics, shape.metrics),
     deps,
     outs,
