@@ -117,7 +117,11 @@ export class ReproReporter {
       this.#output(stage, chunk, stream),
     );
     tvc.hooks.stageDone.tap(name, ({ stage }: StageEvent) => this.#finish(stage));
-    tvc.hooks.stageFailed.tap(name, ({ stage }: StageEvent) => this.#finish(stage));
+    tvc.hooks.stageFailed.tap(name, ({ stage }: StageEvent) => {
+      // Failing before it started (a missing dependency): DVC still separated it from the last.
+      if (!this.#running.has(stage)) this.#separate(false);
+      this.#finish(stage);
+    });
     tvc.hooks.lockWritten.tap(name, ({ file, created }) => {
       if (created) this.#line(`Generating lock file '${file}'`);
       this.#line(`Updating lock file '${file}'`);

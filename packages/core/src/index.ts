@@ -112,7 +112,13 @@ export { DirectoryUnavailableError, OutputFileMissingError, OutputFiles } from '
 export type { ProducedOutput } from './output-trie';
 export { OutputTrie } from './output-trie';
 export type { GatherParamsOptions, ParamsFileKeys } from './params-show';
-export { collectParamsFiles, gatherParams, mergeParamsFileKeys, notAGitRepository } from './params-show';
+export {
+  collectParamsFiles,
+  gatherParams,
+  mergeParamsFileKeys,
+  notAGitRepository,
+  trackedVars,
+} from './params-show';
 export type { ResolvedPath } from './paths';
 export {
   findUp,

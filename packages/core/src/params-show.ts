@@ -175,7 +175,7 @@ export async function gatherParams(
  * The "tracked vars" of every stage (keys used by `${}` templating, with their values), merged by
  * file: `Stage.trackedVars`, files relative to the DVC root.
  */
-function trackedVars(
+export function trackedVars(
   tvc: Pick<Tvc, 'root'>,
   pipeline: Pick<Pipeline, 'stages'>,
 ): Map<string, Record<string, unknown>> {

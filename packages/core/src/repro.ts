@@ -533,6 +533,19 @@ async function reproduceStage(context: Context, stage: Stage, force: boolean): P
     return 'verified';
   }
   if (options.dry) {
+    // DVC's dry run still tries its run cache, whose `_can_hash` hashes every dependency: a missing
+    // one (an upstream output the dry run did not make) fails the stage before it is printed.
+    if (
+      !force &&
+      stage.deps.length > 0 &&
+      stage.outs.length > 0 &&
+      stage.externalDeps.length === 0 &&
+      !stage.alwaysChanged &&
+      stageCommands(stage).length > 0
+    ) {
+      const missing = stage.deps.find((dep) => !existsSync(dep.absolute));
+      if (missing) await hashRequired(context, stage, missing, 'dependency');
+    }
     await tvc.hooks.stageStart.promise(event);
     for (const command of stageCommands(stage)) tvc.hooks.stageCommand.call(event, command);
     return 'dry';

@@ -18,6 +18,7 @@ import {
   revisionError,
   type Tvc,
   toPosix,
+  trackedVars,
   Workspace,
   withRevisionTvc,
 } from '@tvc/core';
@@ -121,6 +122,11 @@ export interface CollectOptions {
 /** The files of a pipeline `exp show` reads, relative to the DVC root (posix). */
 interface PipelineShape {
   readonly params: ParamsFileKeys;
+  /**
+   * The values of keys `${}` templating uses, by file, for files not among `params` (DVC's
+   * `_collect_vars`: `exp show` shows them as params too).
+   */
+  readonly vars: ReadonlyMap<string, Record<string, unknown>>;
   readonly metrics: readonly string[];
   readonly deps: readonly LockedPath[];
   readonly outs: readonly (LockedPath & { readonly useCache: boolean; readonly dataSource: boolean })[];
@@ -234,7 +240,11 @@ function missing(file: string): Error {
 }
 
 /** Which files a pipeline makes `exp show` read. */
-function pipelineShape(tvc: Pick<Tvc, 'root'>, pipeline: Pipeline, paramDeps: boolean): PipelineShape {
+function pipelineShape(
+  tvc: Pick<Tvc, 'root'>,
+  pipeline: Pick<Pipeline, 'stages' | 'files'>,
+  paramDeps: boolean,
+): PipelineShape {
   const params = collectParamsFiles(tvc, pipeline, { depsOnly: paramDeps });
   const metrics: string[] = [];
   const deps: LockedPath[] = [];
@@ -289,7 +299,38 @@ function pipelineShape(tvc: Pick<Tvc, 'root'>, pipeline: Pipeline, paramDeps: bo
       if (typeof item === 'string') metrics.push(path.posix.normalize(path.posix.join(directory, item)));
     }
   }
-  return { params, metrics: [...new Set(metrics)], deps, outs };
+  const vars = new Map([...trackedVars(tvc, pipeline)].filter(([file]) => !params.has(file)));
+  return { params, vars, metrics: [...new Set(metrics)], deps, outs };
+}
+
+/**
+ * Whether `a` comes before `b` in a top-down walk of a git tree, as DVC collects a git revision's
+ * `.dvc` and dvc.yaml files (fsspec's walk over the tree): a directory's files before its
+ * subdirectories, entries in git's order (bytewise, a directory's name compared with a `/` after it).
+ */
+export function compareTreeWalk(a: string, b: string): number {
+  const left = a.split('/');
+  const right = b.split('/');
+  for (let index = 0; ; index++) {
+    const leftFile = index === left.length - 1;
+    const rightFile = index === right.length - 1;
+    if (left[index] === right[index]) {
+      if (leftFile || rightFile) return leftFile === rightFile ? 0 : leftFile ? -1 : 1;
+      continue;
+    }
+    if (leftFile !== rightFile) return leftFile ? -1 : 1;
+    const x = Buffer.from(leftFile ? left[index]! : `${left[index]}/`);
+    const y = Buffer.from(rightFile ? right[index]! : `${right[index]}/`);
+    return Buffer.compare(x, y);
+  }
+}
+
+/** A pipeline's files and stages in git-tree walk order (stable: a file's stages keep their order). */
+function treeOrdered(pipeline: Pick<Pipeline, 'stages' | 'files'>): Pick<Pipeline, 'stages' | 'files'> {
+  return {
+    files: [...pipeline.files].sort((a, b) => compareTreeWalk(a.file, b.file)),
+    stages: [...pipeline.stages].sort((a, b) => compareTreeWalk(a.file, b.file)),
+  };
 }
 
 /**
@@ -358,6 +399,7 @@ async function readRevision(
       }
     }),
   ]);
+  for (const [file, values] of shape.vars) if (!params[file]) params[file] = { data: values };
   // dvc.lock files, each read once per revision and parsed once per blob.
   const locks = new Map<string, Promise<Record<string, unknown>>>();
   const lockEntry = async (lock: string, stage: string): Promise<Record<string, unknown> | undefined> => {
@@ -465,7 +507,7 @@ async function readRevision(
   return {
     rev,
     timestamp,
-    params: ordered(params, shape.params.keys()),
+    params: ordered(params, [...shape.params.keys(), ...shape.vars.keys()]),
     metrics: ordered(metrics, shape.metrics),
     deps,
     outs,
@@ -684,7 +726,8 @@ async function collectWith(
     for (const depsOnly of [false, true]) {
       shapes.set(
         `${depsOnly} ${workspaceKey}`,
-        Promise.resolve().then(() => pipelineShape(tvc, livePipeline, depsOnly)),
+        // Git revisions: DVC walks the git tree, not the workspace.
+        Promise.resolve().then(() => pipelineShape(tvc, treeOrdered(livePipeline), depsOnly)),
       );
     }
   }
@@ -696,7 +739,11 @@ async function collectWith(
     let pending = shapes.get(shapeKey);
     if (!pending) {
       pending = withRevisionTvc(tvc, reader, sha, options.openSnapshot, async (snapshotTvc) =>
-        pipelineShape(snapshotTvc, await snapshotTvc.loadPipeline({ tolerateOverlaps: true }), depsOnly),
+        pipelineShape(
+          snapshotTvc,
+          treeOrdered(await snapshotTvc.loadPipeline({ tolerateOverlaps: true })),
+          depsOnly,
+        ),
       );
       shapes.set(shapeKey, pending);
     }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DirectoryUnavailableError, type Pipeline } from '@tvc/core';
 import { inferDataSources, type PlotProperties, posixJoin } from './convert';
-import { type Datapoint, isImagePath, parsePlotData } from './data';
+import { assertPlotDataType, type Datapoint, isImagePath, parsePlotData } from './data';
 import type { PlotFiles } from './files';
 
 /** The properties dvc.yaml may give a plot (DVC's `PLOT_PROPS`, plus `header` for CSV/TSV). */
@@ -206,6 +206,7 @@ export async function collectSources(
   await Promise.all(
     [...wanted].map(async ([source, properties]) => {
       try {
+        assertPlotDataType(source);
         const bytes = await files.read(source);
         const data = isImagePath(source)
           ? bytes

@@ -30,6 +30,19 @@ export function isImagePath(file: string): boolean {
 }
 
 /**
+ * Throws DVC's `PlotMetricTypeError` for a path that is neither an image nor a data file. DVC's
+ * `parse` checks the extension before opening the file, so a missing path without a data extension
+ * (a directory that is not there) gets this error rather than `FileNotFoundError`.
+ */
+export function assertPlotDataType(file: string): void {
+  if (isImagePath(file) || DATA_EXTENSIONS.has(path.posix.extname(file).toLowerCase())) return;
+  throw new PlotDataError(
+    'PlotMetricTypeError',
+    `'${file}' - file type error\nOnly JSON, YAML, CSV and TSV formats are supported.`,
+  );
+}
+
+/**
  * A data file's content as DVC's `parse` gives it: JSON and YAML documents as they are, CSV and TSV
  * as a list of rows keyed by the header (values are strings; `header: false` names the columns
  * `0`, `1`, …). Throws {@link PlotDataError} naming the file.
