@@ -30,11 +30,12 @@ describe('repro --allow-missing in a clone without its data', () => {
     await clone.remove();
   });
 
-  it('without the flag, the stages with missing data would run', async () => {
+  it('without the flag, a dry run stops at the missing data, as DVC 3.67.1 does', async () => {
     const result = await clone.tvc('repro', '--dry');
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain("Running stage 'a':");
-    expect(result.stdout).toContain("Running stage 'b':");
+    expect(result.code, result.stderr).toBe(255);
+    expect(result.stderr).toContain("failed to reproduce 'a'");
+    expect(result.stderr).toContain('raw.txt');
+    if (DVC) expect((await clone.dvc('repro', '--dry')).code).toBe(255);
   });
 
   for (const args of [
@@ -57,10 +58,20 @@ describe('repro --allow-missing in a clone without its data', () => {
     const yaml = await clone.read('dvc.yaml');
     await clone.write('dvc.yaml', yaml.replace('cat a.txt > b.txt', 'cat a.txt a.txt > b.txt'));
     try {
+      // DVC 3.67.1 skips 'a', then its dry run stops at b's missing input (a.txt, never pulled)
       const ours = await clone.tvc('repro', '--allow-missing', '--dry');
-      expect(ours.code, ours.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(255);
       expect(ours.stdout).toContain("Stage 'a' didn't change, skipping");
-      expect(ours.stdout).toContain("Running stage 'b':\n> cat a.txt a.txt > b.txt");
+      expect(ours.stderr).toContain("failed to reproduce 'b'");
+      expect(ours.stderr).toContain('a.txt');
+      if (DVC) {
+        const theirs = await clone.dvc('repro', '--allow-missing', '--dry');
+        expect(theirs.code).toBe(255);
+        expect(theirs.stdout).toContain("Stage 'a' didn't change, skipping");
+      }
+      // run for real, b is reproduced: its command changed
+      const real = await clone.tvc('repro', '--allow-missing', '-f', 'b', '--dry');
+      expect(real.stdout).toContain("Running stage 'b':\n> cat a.txt a.txt > b.txt");
     } finally {
       await clone.write('dvc.yaml', yaml);
     }

@@ -142,7 +142,6 @@ export function toSarif(report: LintReport, version: string): unknown {
           driver: {
             name: 'tvc lint',
             version,
-            informationUri: 'https://dvc.org/doc/user-guide/project-structure/dvcyaml-files',
             rules: ruleIds.map((id) => ({
               id,
               shortDescription: { text: RULES[id].description },
