@@ -93,6 +93,11 @@ async function git(cwd: string, args: readonly string[]): Promise<string> {
   return stdout;
 }
 
+/** Pushes `refspecs` to `remote` over whatever it holds (queued commits and experiment refs are tvc's own). */
+function forcePush(cwd: string, remote: string, refspecs: readonly string[]): Promise<string> {
+  return git(cwd, ['push', '--quiet', '--no-verify', '--force', remote, ...refspecs]);
+}
+
 function gitMessage(error: unknown): string {
   const stderr = (error as { stderr?: string }).stderr;
   const text = (stderr?.trim() || (error instanceof Error ? error.message : String(error))).trim();
@@ -188,14 +193,11 @@ export class DistributedQueue {
     const root = scmRootOf(this.#tvc);
     const remote = this.settings.gitRemote;
     try {
-      await git(root, [
-        'push',
-        '--quiet',
-        '--no-verify',
-        '--force',
+      await forcePush(
+        root,
         remote,
-        ...entries.map((entry) => `${entry.id}:${queuedRef(entry.id)}`),
-      ]);
+        entries.map((entry) => `${entry.id}:${queuedRef(entry.id)}`),
+      );
     } catch (error) {
       throw new TvcError(
         'QUEUE_SUBMIT_FAILED',
@@ -742,14 +744,7 @@ export class DistributedQueue {
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await git(root, [
-          'push',
-          '--quiet',
-          '--no-verify',
-          '--force',
-          remote,
-          `${outcome.sha}:${outcome.ref}`,
-        ]);
+        await forcePush(root, remote, [`${outcome.sha}:${outcome.ref}`]);
         lastError = undefined;
         break;
       } catch (error) {
