@@ -82,6 +82,21 @@ class Progress {
     this.#report = report;
   }
 
+  /** Runs one object's transfer, counting its bytes; a failed attempt's bytes are taken back (a retry counts them again). */
+  async counting(transfer: (onProgress: (bytes: number) => void) => Promise<void>): Promise<void> {
+    let moved = 0;
+    try {
+      await transfer((bytes) => {
+        moved += bytes;
+        this.bytes += bytes;
+        this.emit();
+      });
+    } catch (error) {
+      this.bytes -= moved;
+      throw error;
+    }
+  }
+
   emit(force = false): void {
     if (!this.#report) return;
     const now = Date.now();
@@ -147,21 +162,9 @@ export async function pushObjects(
     try {
       await withRetry(
         async () => {
-          let moved = 0;
-          try {
-            await storage.upload(local, key, {
-              size: sizes.get(oid),
-              signal: options.signal,
-              onProgress: (bytes) => {
-                moved += bytes;
-                progress.bytes += bytes;
-                progress.emit();
-              },
-            });
-          } catch (error) {
-            progress.bytes -= moved;
-            throw error;
-          }
+          await progress.counting((onProgress) =>
+            storage.upload(local, key, { size: sizes.get(oid), signal: options.signal, onProgress }),
+          );
         },
         { ...options.retry, signal: options.signal },
       );
@@ -274,18 +277,11 @@ export async function fetchObjects(
       } else {
         await withRetry(
           async () => {
-            let moved = 0;
             try {
-              await storage.download(key, temporary, {
-                signal: options.signal,
-                onProgress: (bytes) => {
-                  moved += bytes;
-                  progress.bytes += bytes;
-                  progress.emit();
-                },
-              });
+              await progress.counting((onProgress) =>
+                storage.download(key, temporary, { signal: options.signal, onProgress }),
+              );
             } catch (error) {
-              progress.bytes -= moved;
               await rm(temporary, { force: true });
               throw error;
             }
