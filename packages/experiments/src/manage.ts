@@ -433,7 +433,7 @@ function checkoutFailed(targets: readonly string[]): TvcError {
     'CHECKOUT_FAILED',
     `Checkout failed for following targets:\n${targets.join('\n')}\nIs your cache up to date?`,
     {
-      hint: 'nothing was changed. Fetch the objects with `tvc pull` (once tvc has remotes), or make them again: run the experiment again (`tvc exp run` with its params), or `tvc repro` after checking out its files',
+      hint: 'nothing was changed. Fetch the objects with `tvc exp pull <git remote> <name>` or `tvc pull`, or make them again: run the experiment again (`tvc exp run` with its params), or `tvc repro` after checking out its files',
     },
   );
 }
